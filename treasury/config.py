@@ -1,0 +1,120 @@
+"""What a forecast is asked to do: horizon, scenario count, seeds, model inputs, outputs wanted."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from mzekari.money import MINOR_UNITS
+
+TECHNOLOGIES = ("hydro", "solar", "wind", "other")
+_MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+
+
+class ForecastConfig(BaseModel):
+    """A forecast request. Every field has a unit or a stated meaning; bad values are refused."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True, frozen=True, extra="forbid")
+
+    start_month: str = Field(description="first forecast month, 'YYYY-MM' (market local time)")
+    months: int = Field(ge=1, le=600, description="horizon in calendar months")
+    scenarios: int = Field(default=1000, description="stochastic scenarios (>= 1)")
+    seed: int = Field(default=0, ge=0)
+    currency: str = "GEL"
+    reserve_probability: float = Field(default=0.95, description="reserve covers payments with this probability")
+    auction_budget: Decimal | None = Field(default=None, description="annual support budget, currency per year")
+    sensitivity: float = Field(default=0.10, ge=0, lt=1, description="price shift for the ± sensitivity")
+    # Price model inputs. `price_history` calibrates the monthly model (ESCO monthly CSV, or an
+    # hourly day-ahead file, or a pandas Series indexed by month/timestamp); `hourly_history`
+    # gives the within-month hourly shape (negative hours, capture prices).
+    price_history: Path | Any | None = None
+    hourly_history: Path | Any | None = None
+    hourly_history_column: str = "Deutschland/Luxemburg"
+    # User-supplied monthly price paths (CSV or DataFrame: scenario, month, price) replace the
+    # stochastic prices; generation still follows the weather model.
+    price_paths: Path | Any | None = None
+    price_volatility: float | None = Field(default=None, description="override of the monthly log-price volatility")
+    generation_volatility: dict[str, float] = Field(default_factory=dict)
+    price_generation_correlation: dict[str, float] = Field(default_factory=dict)
+    capacity_factors: dict[str, list[float]] = Field(default_factory=dict, description="12 monthly means per technology")
+    scenario_chunk: int = Field(default=1000, ge=1, description="scenarios per chunk (bounds memory)")
+    contract_chunk: int = Field(default=256, ge=1, description="contracts per block in the dense kernel")
+    method: Literal["aggregated", "dense"] = "aggregated"
+
+    @field_validator("start_month")
+    @classmethod
+    def _month(cls, value: str) -> str:
+        if not _MONTH.match(value):
+            raise ValueError(f"start_month must be 'YYYY-MM', got {value!r}")
+        return value
+
+    @field_validator("scenarios")
+    @classmethod
+    def _scenarios(cls, value: int) -> int:
+        if value < 1:
+            raise ValueError("at least one scenario is needed (scenarios >= 1)")
+        return value
+
+    @field_validator("currency")
+    @classmethod
+    def _currency(cls, value: str) -> str:
+        if value.upper() not in MINOR_UNITS:
+            raise ValueError(f"unknown currency {value!r}; known: {sorted(MINOR_UNITS)}")
+        return value.upper()
+
+    @field_validator("reserve_probability")
+    @classmethod
+    def _probability(cls, value: float) -> float:
+        if not 0.5 <= value < 1.0:
+            raise ValueError("reserve_probability must be in [0.5, 1), e.g. 0.95 for 19 in 20")
+        return value
+
+    @field_validator("auction_budget", mode="before")
+    @classmethod
+    def _budget(cls, value: object) -> object:
+        if isinstance(value, float):
+            # Money enters from text or integers only.
+            raise ValueError("auction_budget must be given as text or an integer, not a float")
+        return value
+
+    @field_validator("price_volatility")
+    @classmethod
+    def _volatility(cls, value: float | None) -> float | None:
+        if value is not None and value < 0:
+            raise ValueError(f"price_volatility must not be negative, got {value}")
+        return value
+
+    @model_validator(mode="after")
+    def _maps(self) -> ForecastConfig:
+        problems = []
+        for tech, sigma in self.generation_volatility.items():
+            if tech not in TECHNOLOGIES:
+                problems.append(f"generation_volatility: unknown technology {tech!r}")
+            elif sigma < 0:
+                problems.append(f"generation_volatility[{tech}] must not be negative, got {sigma}")
+        for tech, rho in self.price_generation_correlation.items():
+            if tech not in TECHNOLOGIES:
+                problems.append(f"price_generation_correlation: unknown technology {tech!r}")
+            elif not -1 <= rho <= 1:
+                problems.append(f"price_generation_correlation[{tech}] must be in [-1, 1]")
+        for tech, factors in self.capacity_factors.items():
+            if tech not in TECHNOLOGIES:
+                problems.append(f"capacity_factors: unknown technology {tech!r}")
+            elif len(factors) != 12 or any(not 0 <= f <= 1 for f in factors):
+                problems.append(f"capacity_factors[{tech}] needs 12 values in [0, 1]")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    @property
+    def month_labels(self) -> list[str]:
+        year, month = (int(x) for x in self.start_month.split("-"))
+        labels = []
+        for k in range(self.months):
+            y, m = divmod(month - 1 + k, 12)
+            labels.append(f"{year + y:04d}-{m + 1:02d}")
+        return labels

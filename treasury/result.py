@@ -1,0 +1,93 @@
+"""The forecast's answer: monthly and annual tables, a JSON summary, files on disk."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from mzekari.money import D, round_money
+from treasury.config import ForecastConfig
+
+# Columns that hold money (currency per month or per year); rounded to the minor unit on output.
+MONEY_COLUMNS = (
+    "expected", "p5", "p50", "p95", "payments_out", "paybacks_in", "reserve",
+    "expected_prices_minus", "expected_prices_plus", "budget", "headroom_expected", "headroom_p95",
+)
+
+
+def money_text(value: float | Decimal | None, currency: str) -> str | None:
+    """A forecast statistic rounded half-up to the minor unit, as text (no float leaves here)."""
+    if value is None:
+        return None
+    exact = value if isinstance(value, Decimal) else D(repr(float(value)))
+    return str(round_money(exact, currency))
+
+
+@dataclass
+class ForecastResult:
+    """Forecast of support cost. Positive = the counterparty pays producers (settlement.md)."""
+
+    config: ForecastConfig
+    monthly: pd.DataFrame
+    annual: pd.DataFrame
+    contracts: int
+    scenarios: int
+    mode: str  # "stochastic", "paths" or "exact"
+    calibration: dict[str, Any] = field(default_factory=dict)
+    runtime_s: float = 0.0
+    # Scenario totals per month (scenarios × months), kept for the fan chart.
+    scenario_totals: Any = None
+
+    def summary(self) -> dict[str, Any]:
+        """JSON-serialisable: money as text with two decimals, everything else plain."""
+        return {
+            "mode": self.mode,
+            "currency": self.config.currency,
+            "start_month": self.config.start_month,
+            "months": self.config.months,
+            "scenarios": self.scenarios,
+            "contracts": self.contracts,
+            "seed": self.config.seed,
+            "reserve_probability": self.config.reserve_probability,
+            "runtime_s": round(self.runtime_s, 3),
+            "calibration": self.calibration,
+            "monthly": _records(self.monthly, self.config.currency),
+            "annual": _records(self.annual, self.config.currency),
+        }
+
+    def write(self, out_dir: Path) -> list[Path]:
+        """Write CSV tables, PNG charts and an interactive HTML page; returns the paths written."""
+        from treasury.charts import write_charts
+
+        out_dir = Path(out_dir)
+        out_dir.mkdir(parents=True, exist_ok=True)
+        written = []
+        for name, frame in (("forecast_monthly.csv", self.monthly), ("forecast_annual.csv", self.annual)):
+            path = out_dir / name
+            _as_text(frame, self.config.currency).to_csv(path, index=False)
+            written.append(path)
+        written.extend(write_charts(self, out_dir))
+        return written
+
+
+def _as_text(frame: pd.DataFrame, currency: str) -> pd.DataFrame:
+    out = frame.copy().astype(object)
+    for column in MONEY_COLUMNS:
+        if column in out:
+            out[column] = [None if _missing(v) else money_text(v, currency) for v in out[column]]
+    return out
+
+
+def _missing(value: object) -> bool:
+    return value is None or (isinstance(value, float) and value != value)
+
+
+def _records(frame: pd.DataFrame, currency: str) -> list[dict[str, Any]]:
+    rows = []
+    for record in _as_text(frame, currency).to_dict(orient="records"):
+        rows.append({str(k): (v.item() if hasattr(v, "item") else v) for k, v in record.items()})
+    return rows
