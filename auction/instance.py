@@ -1,0 +1,184 @@
+"""The integer-scaled, solver-independent instance every clearing rule works on.
+
+Units: capacity in kW, annual energy in kWh, prices in cents per MWh, budget use in
+milli-cents (cents per MWh × kWh). Every number is exact: the only rounding is the valuation
+per MWh (below), rounded half-up once to the cent.
+
+Budget valuation of an award paid `p` per MWh: V(p) = Σ_{y=1..years} d_y·(p − ref_y) cents per
+MWh of annual energy, with d_y = (1 + r)^−y and (p − ref_y) replaced by 0 when it is negative
+and the round says `below_reference = "zero"`. Without a budget section V(p) = p (one year of
+payments). An award's budget use is V(p) × its annual energy, exact.
+
+Partial awards: a bid with `min_capacity_mw` may be awarded any whole kW from its minimum to
+its capacity; its energy is pro rata, rounded down to the kWh.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal, localcontext
+from fractions import Fraction
+
+from .bids import Bid
+from .round import RoundSpec
+
+WEIGHT_SCALE = 10_000  # preference weights in 1/10,000
+INT_LIMIT = 2**62  # CP-SAT works on int64; refuse instances that could overflow
+
+
+def kw(mw: Decimal) -> int:
+    return int(mw * 1000)
+
+
+def awarded_energy_kwh(annual_kwh: int, capacity_kw: int, awarded_kw: int) -> int:
+    return annual_kwh * awarded_kw // capacity_kw
+
+
+@dataclass(frozen=True)
+class ScaledBid:
+    bid: Bid
+    capacity_kw: int
+    min_kw: int  # == capacity_kw for all-or-nothing bids
+    annual_kwh: int
+    price_cents: int
+    weight: int  # preference weight × WEIGHT_SCALE
+    lot: str  # published tie-break key
+    excluded: str | None  # rejection reason known before clearing, if any
+
+    @property
+    def bid_id(self) -> str:
+        return self.bid.bid_id
+
+    @property
+    def technology(self) -> str:
+        return self.bid.technology
+
+    def energy(self, awarded_kw: int) -> int:
+        return awarded_energy_kwh(self.annual_kwh, self.capacity_kw, awarded_kw)
+
+
+@dataclass
+class Instance:
+    spec: RoundSpec
+    bids: list[ScaledBid]  # sorted by bid_id
+    budget_mc: int | None  # milli-cents
+    fence_mc: int  # innovation ring-fence, milli-cents
+    tech_min_kw: dict[str, int]
+    tech_max_kw: dict[str, int | None]
+    ceiling_cents: dict[str, int | None]
+    grid_kw: dict[str, int]
+    bidder_cap_kw: int | None
+    total_kw: int | None
+    group_of: dict[str, str]  # technology → pricing group
+    _valuations: dict[int, int] = field(default_factory=dict)
+
+    @property
+    def admissible(self) -> list[ScaledBid]:
+        return [b for b in self.bids if b.excluded is None]
+
+    def valuation(self, price_cents: int) -> int:
+        """V(p) in cents per MWh of annual energy (see module docstring)."""
+        if price_cents not in self._valuations:
+            self._valuations[price_cents] = _valuation(self.spec, price_cents)
+        return self._valuations[price_cents]
+
+    def paid_cents(self, technology: str, clearing_cents: int) -> int:
+        ceiling = self.ceiling_cents[technology]
+        return clearing_cents if ceiling is None else min(clearing_cents, ceiling)
+
+    def rank_key(self, b: ScaledBid) -> tuple[Fraction, int, str]:
+        """Merit order: preference-adjusted price, then smaller capacity, then the lot."""
+        if self.spec.innovation.score_weight > 0:
+            primary = Fraction(-b.weight)
+        else:
+            primary = Fraction(b.price_cents * WEIGHT_SCALE, b.weight)
+        return (primary, b.capacity_kw, b.lot)
+
+
+def _valuation(spec: RoundSpec, price_cents: int) -> int:
+    budget = spec.budget
+    price = Decimal(price_cents)
+    if budget is None:
+        return price_cents
+    with localcontext() as ctx:
+        ctx.prec = 40
+        total = Decimal(0)
+        for year in range(1, budget.years + 1):
+            if budget.reference_prices is not None:
+                reference = budget.reference_prices[year - 1]
+            else:
+                reference = budget.reference_price or Decimal(0)
+            support = price - reference * 100
+            if support < 0 and budget.below_reference == "zero":
+                support = Decimal(0)
+            total += support / (1 + budget.discount_rate) ** year
+        return int(total.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def lot(round_id: str, bid_id: str) -> str:
+    """The published tie-break: sha256 of "round_id:bid_id", lowest first (a reproducible lot)."""
+    return hashlib.sha256(f"{round_id}:{bid_id}".encode()).hexdigest()
+
+
+TIE_BREAK = (
+    "most preference-weighted energy; then least budget use; then fewest bids by lot order "
+    "(sha256 of 'round_id:bid_id', lowest preferred)"
+)
+
+
+def _exclusion(spec: RoundSpec, bid: Bid) -> str | None:
+    tech = spec.technology(bid.technology)
+    threshold = spec.small_plant_threshold_mw
+    cf = tech.max_capacity_factor
+    if cf is not None and bid.annual_mwh > bid.capacity_mw * 8760 * cf:
+        return "inadmissible"
+    if threshold is not None and bid.capacity_mw >= threshold:
+        return "not_small_plant"
+    if tech.ceiling_price is not None and bid.price > tech.ceiling_price:
+        return "above_ceiling"
+    return None
+
+
+def build_instance(spec: RoundSpec, bids: list[Bid]) -> Instance:
+    ordered = sorted(bids, key=lambda b: b.bid_id)
+    excluded = {b.bid_id: _exclusion(spec, b) for b in ordered}
+    admissible_prices = [b.price for b in ordered if excluded[b.bid_id] is None]
+    lowest = min(admissible_prices) if admissible_prices else Decimal(1)
+    inn = spec.innovation
+    scaled = []
+    for b in ordered:
+        score = Decimal(1)
+        if inn.score_weight > 0:
+            innovation_score = Decimal(1 if b.innovative else 0)
+            score = (1 - inn.score_weight) * lowest / b.price + inn.score_weight * innovation_score
+        if b.innovative:
+            score *= 1 + inn.bonus
+        weight = int((score * WEIGHT_SCALE).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+        minimum = b.min_capacity_mw if b.min_capacity_mw is not None else b.capacity_mw
+        scaled.append(
+            ScaledBid(
+                bid=b, capacity_kw=kw(b.capacity_mw), min_kw=kw(minimum),
+                annual_kwh=kw(b.annual_mwh), price_cents=int(b.price * 100),
+                weight=max(weight, 1), lot=lot(spec.round_id, b.bid_id),
+                excluded=excluded[b.bid_id],
+            )
+        )
+    budget_mc = None if spec.budget is None else int(spec.budget.amount * 100_000)
+    fence_mc = 0
+    if spec.budget is not None and budget_mc is not None:
+        fence_mc = int(Decimal(budget_mc) * inn.ring_fence_share)
+    group_of = {t: g for g, members in spec.price_groups().items() for t in members}
+    return Instance(
+        spec=spec, bids=scaled, budget_mc=budget_mc, fence_mc=fence_mc,
+        tech_min_kw={t.name: kw(t.min_mw) for t in spec.technologies},
+        tech_max_kw={t.name: None if t.max_mw is None else kw(t.max_mw) for t in spec.technologies},
+        ceiling_cents={
+            t.name: None if t.ceiling_price is None else int(t.ceiling_price * 100)
+            for t in spec.technologies
+        },
+        grid_kw={n: kw(v) for n, v in spec.grid_nodes.items()},
+        bidder_cap_kw=None if spec.bidder_cap_mw is None else kw(spec.bidder_cap_mw),
+        total_kw=None if spec.max_total_mw is None else kw(spec.max_total_mw),
+        group_of=group_of,
+    )
