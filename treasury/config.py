@@ -25,9 +25,15 @@ class ForecastConfig(BaseModel):
     scenarios: int = Field(default=1000, description="stochastic scenarios (>= 1)")
     seed: int = Field(default=0, ge=0)
     currency: str = "GEL"
-    reserve_probability: float = Field(default=0.95, description="reserve covers payments with this probability")
-    auction_budget: Decimal | None = Field(default=None, description="annual support budget, currency per year")
-    sensitivity: float = Field(default=0.10, ge=0, lt=1, description="price shift for the ± sensitivity")
+    reserve_probability: float = Field(
+        default=0.95, description="reserve covers payments with this probability"
+    )
+    auction_budget: Decimal | None = Field(
+        default=None, description="annual support budget, currency per year"
+    )
+    sensitivity: float = Field(
+        default=0.10, ge=0, lt=1, description="price shift for the ± sensitivity"
+    )
     # Price model inputs. `price_history` calibrates the monthly model (ESCO monthly CSV, or an
     # hourly day-ahead file, or a pandas Series indexed by month/timestamp); `hourly_history`
     # gives the within-month hourly shape (negative hours, capture prices).
@@ -37,12 +43,24 @@ class ForecastConfig(BaseModel):
     # User-supplied monthly price paths (CSV or DataFrame: scenario, month, price) replace the
     # stochastic prices; generation still follows the weather model.
     price_paths: Path | Any | None = None
-    price_volatility: float | None = Field(default=None, description="override of the monthly log-price volatility")
+    price_volatility: float | None = Field(
+        default=None, description="override of the monthly log-price volatility"
+    )
     generation_volatility: dict[str, float] = Field(default_factory=dict)
     price_generation_correlation: dict[str, float] = Field(default_factory=dict)
-    capacity_factors: dict[str, list[float]] = Field(default_factory=dict, description="12 monthly means per technology")
-    scenario_chunk: int = Field(default=1000, ge=1, description="scenarios per chunk (bounds memory)")
-    contract_chunk: int = Field(default=256, ge=1, description="contracts per block in the dense kernel")
+    capacity_factors: dict[str, list[float]] = Field(
+        default_factory=dict, description="12 monthly means per technology"
+    )
+    # Contracts carry no technology field; name it here (or via a technology weighting profile).
+    contract_technologies: dict[str, str] = Field(default_factory=dict)
+    # Strike currency -> payment currency per unit, for strikes quoted in another currency.
+    fx_rates: dict[str, Decimal] = Field(default_factory=dict)
+    scenario_chunk: int = Field(
+        default=1000, ge=1, description="scenarios per chunk (bounds memory)"
+    )
+    contract_chunk: int = Field(
+        default=256, ge=1, description="contracts per block in the dense kernel"
+    )
     method: Literal["aggregated", "dense"] = "aggregated"
 
     @field_validator("start_month")
@@ -96,6 +114,12 @@ class ForecastConfig(BaseModel):
                 problems.append(f"generation_volatility: unknown technology {tech!r}")
             elif sigma < 0:
                 problems.append(f"generation_volatility[{tech}] must not be negative, got {sigma}")
+        for cid, tech in self.contract_technologies.items():
+            if tech not in TECHNOLOGIES:
+                problems.append(f"contract_technologies[{cid}]: unknown technology {tech!r}")
+        for currency, rate in self.fx_rates.items():
+            if rate <= 0:
+                problems.append(f"fx_rates[{currency}] must be positive")
         for tech, rho in self.price_generation_correlation.items():
             if tech not in TECHNOLOGIES:
                 problems.append(f"price_generation_correlation: unknown technology {tech!r}")

@@ -1,14 +1,106 @@
-"""Run a forecast: validate, calibrate, simulate in seeded chunks, reduce to tables."""
+"""Run a forecast: validate, calibrate, simulate in seeded blocks, reduce to tables."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
+import numpy as np
+import pandas as pd
+
+from mzekari.errors import ProblemCollector
 from treasury.config import ForecastConfig
+from treasury.generation import GenerationModel
+from treasury.history import load_hourly_history, load_monthly_history
+from treasury.hourly_shape import build_tables
+from treasury.plan import Plan, block_totals
+from treasury.portfolio import build_groups
+from treasury.price_model import calibrate_prices
+from treasury.reduce import annual_table, monthly_table
 from treasury.result import ForecastResult
+from treasury.simulate import Horizon
 
 ProgressCallback = Callable[[int, int], None]
+
+
+def load_price_paths(source: Path | pd.DataFrame | Any, labels: list[str]) -> np.ndarray:
+    """User paths (columns scenario, month, price) as a (paths, months) array over the horizon."""
+    frame = source if isinstance(source, pd.DataFrame) else pd.read_csv(Path(source))
+    name = "price paths" if isinstance(source, pd.DataFrame) else Path(source).name
+    collector = ProblemCollector(name)
+    for column in ("scenario", "month", "price"):
+        if column not in frame.columns:
+            collector.add(None, column, "missing column (need scenario, month, price)")
+    collector.raise_if_any()
+    if frame.empty:
+        collector.add(None, None, "no price paths (no scenarios)")
+        collector.raise_if_any()
+    frame = frame.assign(month=frame["month"].astype(str))
+    table = frame.pivot_table(index="scenario", columns="month", values="price", aggfunc="first")
+    missing = [m for m in labels if m not in table.columns]
+    if missing:
+        collector.add(None, "month", f"paths lack forecast months {missing[:6]}")
+    table = table.reindex(columns=labels)
+    if not missing and table.isna().any().any():
+        collector.add(None, "price", "some path has no price for some forecast month (a gap)")
+    collector.raise_if_any()
+    return table.to_numpy(dtype=float)
+
+
+def prepare(contracts: Sequence[Any], config: ForecastConfig) -> Plan:
+    """Validate inputs and calibrate the models; raises InputError listing every problem."""
+    groups = build_groups(contracts, config)
+    labels = config.month_labels
+    model = None
+    if config.price_history is not None:
+        model = calibrate_prices(load_monthly_history(config.price_history)).with_sigma(
+            config.price_volatility
+        )
+    given = None if config.price_paths is None else load_price_paths(config.price_paths, labels)
+    if model is None and given is None:
+        collector = ProblemCollector("forecast config")
+        collector.add(None, "price_history", "give a price history to calibrate on, or price paths")
+        collector.raise_if_any()
+    technologies = tuple(sorted({g.key.technology for g in groups}))
+    rules = tuple(sorted({g.key.rule for g in groups}))
+    hourly = None
+    if config.hourly_history is not None:
+        hourly = load_hourly_history(config.hourly_history, config.hourly_history_column)
+    tables = build_tables(hourly, technologies, rules)
+    generation = GenerationModel.build(
+        technologies,
+        config.capacity_factors,
+        config.generation_volatility,
+        config.price_generation_correlation,
+    )
+    horizon = Horizon.build(labels, model.last_month if model else None)
+    level = (
+        float(np.exp(model.level))
+        if model is not None
+        else float(np.mean(given))
+        if given is not None
+        else 1.0
+    )
+    return Plan(
+        groups=groups,
+        prefixes=[g.prefix_sums() for g in groups],
+        model=model,
+        generation=generation,
+        horizon=horizon,
+        tables=tables,
+        reference_level=level,
+        seed=config.seed,
+        sensitivity=config.sensitivity,
+        method=config.method,
+        contract_chunk=config.contract_chunk,
+        given_prices=given,
+    )
+
+
+def blocks(scenarios: int, size: int) -> list[tuple[int, int]]:
+    return [(first, min(first + size, scenarios)) for first in range(0, scenarios, size)]
 
 
 def run_forecast(
@@ -20,7 +112,63 @@ def run_forecast(
 ) -> ForecastResult:
     """Forecast the support cost of `contracts` (settlement.Contract) under `config`.
 
-    `progress(done, total)` is called after each chunk of scenarios; `dask_client`
-    (a dask.distributed Client) runs the chunks on its workers with the same seeds.
+    `progress(done, total)` is called with scenarios done after each block; `dask_client`
+    (a dask.distributed Client) computes the blocks on its workers with identical results.
     """
-    raise NotImplementedError("forecast engine lands in the next commit")
+    started = time.perf_counter()
+    plan = prepare(contracts, config)
+    scenarios = len(plan.given_prices) if plan.given_prices is not None else config.scenarios
+    parts = blocks(scenarios, config.scenario_chunk)
+    if progress:
+        progress(0, scenarios)
+    results: list[dict[str, np.ndarray]] = []
+    if dask_client is None:
+        for first, last in parts:
+            results.append(block_totals(plan, first, last))
+            if progress:
+                progress(last, scenarios)
+    else:
+        results = _run_on_dask(dask_client, plan, parts, scenarios, progress)
+    totals = {name: np.concatenate([r[name] for r in results]) for name in results[0]}
+    labels = config.month_labels
+    calibration = plan.model.describe() if plan.model else {}
+    calibration["reference_level"] = plan.reference_level
+    calibration["negative_hour_share_by_month"] = [
+        round(float(v), 4) for v in plan.tables.negative_hour_share
+    ]
+    return ForecastResult(
+        config=config,
+        monthly=monthly_table(labels, totals, config.reserve_probability),
+        annual=annual_table(labels, totals, config.reserve_probability, config.auction_budget),
+        contracts=sum(len(g.contract_ids) for g in plan.groups),
+        scenarios=scenarios,
+        mode="paths" if plan.given_prices is not None else "stochastic",
+        calibration=calibration,
+        runtime_s=time.perf_counter() - started,
+        scenario_totals=totals["net"],
+    )
+
+
+def _run_on_dask(
+    client: Any,
+    plan: Plan,
+    parts: list[tuple[int, int]],
+    scenarios: int,
+    progress: ProgressCallback | None,
+) -> list[dict[str, np.ndarray]]:
+    from distributed import as_completed
+
+    shared = client.scatter(plan, broadcast=True)
+    futures = [
+        client.submit(block_totals, shared, first, last, pure=False) for first, last in parts
+    ]
+    index = {f.key: k for k, f in enumerate(futures)}
+    results: list[dict[str, np.ndarray] | None] = [None] * len(futures)
+    done = 0
+    for future in as_completed(futures):
+        k = index[future.key]
+        results[k] = future.result()
+        done += parts[k][1] - parts[k][0]
+        if progress:
+            progress(done, scenarios)
+    return [r for r in results if r is not None]

@@ -14,8 +14,18 @@ from treasury.config import ForecastConfig
 
 # Columns that hold money (currency per month or per year); rounded to the minor unit on output.
 MONEY_COLUMNS = (
-    "expected", "p5", "p50", "p95", "payments_out", "paybacks_in", "reserve",
-    "expected_prices_minus", "expected_prices_plus", "budget", "headroom_expected", "headroom_p95",
+    "expected",
+    "p5",
+    "p50",
+    "p95",
+    "payments_out",
+    "paybacks_in",
+    "reserve",
+    "expected_prices_minus",
+    "expected_prices_plus",
+    "budget",
+    "headroom_expected",
+    "headroom_p95",
 )
 
 
@@ -66,7 +76,10 @@ class ForecastResult:
         out_dir = Path(out_dir)
         out_dir.mkdir(parents=True, exist_ok=True)
         written = []
-        for name, frame in (("forecast_monthly.csv", self.monthly), ("forecast_annual.csv", self.annual)):
+        for name, frame in (
+            ("forecast_monthly.csv", self.monthly),
+            ("forecast_annual.csv", self.annual),
+        ):
             path = out_dir / name
             _as_text(frame, self.config.currency).to_csv(path, index=False)
             written.append(path)

@@ -1,0 +1,132 @@
+"""Price histories the model is calibrated on: monthly (ESCO) or hourly (day-ahead) series.
+
+Accepted: ESCO's monthly CSV (month, price_gel_per_mwh), SMARD's hourly export (';', decimal
+comma, 'Datum von'), a plain two-column CSV (timestamp or month, price), or a pandas Series.
+Missing values at the ends are trimmed (SMARD's export ends mid-December); a gap inside a
+series is refused, because the mean-reversion fit needs consecutive months.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from mzekari.errors import ProblemCollector
+
+MIN_MONTHS = 12  # one seasonal cycle; with fewer than 24 the season is not fitted
+
+
+def _read_table(path: Path) -> pd.DataFrame:
+    head = path.read_text(encoding="utf-8-sig")[:2000]
+    if ";" in head.splitlines()[0]:
+        return pd.read_csv(path, sep=";", decimal=",", na_values=["-", ""], encoding="utf-8-sig")
+    return pd.read_csv(path, na_values=["-", ""], encoding="utf-8-sig")
+
+
+def _pick_price_column(frame: pd.DataFrame, preferred: str | None, source: str) -> str:
+    columns = [str(c) for c in frame.columns]
+    if preferred:
+        for c in columns:
+            if c == preferred or c.startswith(preferred):
+                return c
+    for c in columns[1:]:
+        if "price" in c.lower() or "€/mwh" in c.lower() or "eur" in c.lower():
+            return c
+    if len(columns) == 2:
+        return columns[1]
+    collector = ProblemCollector(source)
+    collector.add(None, None, f"cannot tell which column holds prices among {columns}")
+    collector.raise_if_any()
+    raise AssertionError
+
+
+def _trimmed(values: pd.Series, source: str) -> pd.Series:
+    """Trim missing values at both ends; refuse missing values inside (a gap)."""
+    valid = values.notna().to_numpy()
+    collector = ProblemCollector(source)
+    if not valid.any():
+        collector.add(None, None, "no price values")
+        collector.raise_if_any()
+    first, last = int(np.argmax(valid)), len(valid) - 1 - int(np.argmax(valid[::-1]))
+    inner = values.iloc[first : last + 1]
+    for pos in np.flatnonzero(inner.isna().to_numpy())[:50]:
+        collector.add(first + int(pos) + 1, "price", "missing value inside the series (a gap)")
+    collector.raise_if_any()
+    return inner.astype(float)
+
+
+def load_hourly_history(source: Path | pd.Series | Any, column: str | None = None) -> pd.Series:
+    """Hourly prices (currency/MWh) in order, indexed by naive local hour starts."""
+    if isinstance(source, pd.Series):
+        series = source.copy()
+        series.index = pd.DatetimeIndex(series.index)
+        return _trimmed(series, "hourly history")
+    path = Path(source)
+    frame = _read_table(path)
+    stamp = frame.columns[0]
+    fmt = "%d.%m.%Y %H:%M" if "Datum" in str(stamp) else None
+    index = pd.to_datetime(frame[stamp], format=fmt)
+    if getattr(index.dt, "tz", None) is not None:
+        index = index.dt.tz_localize(None)
+    series = pd.Series(frame[_pick_price_column(frame, column, path.name)].to_numpy(), index=index)
+    return _trimmed(series, path.name)
+
+
+def load_monthly_history(source: Path | pd.Series | Any, column: str | None = None) -> pd.Series:
+    """Monthly mean prices (currency/MWh), PeriodIndex of consecutive months."""
+    if isinstance(source, pd.Series):
+        series = source.copy()
+        if not isinstance(series.index, pd.PeriodIndex):
+            series.index = pd.PeriodIndex(pd.DatetimeIndex(pd.to_datetime(series.index)), freq="M")
+        hourly = len(series) > 2 * len(series.index.unique())
+        name = "price history"
+    else:
+        path = Path(source)
+        frame = _read_table(path)
+        stamp = str(frame.columns[0])
+        name = path.name
+        if "Datum" in stamp or len(frame) > 1500:
+            series = load_hourly_history(path, column)
+            hourly = True
+        else:
+            price_column = _pick_price_column(frame, column or "price_gel_per_mwh", name)
+            months = pd.PeriodIndex(pd.to_datetime(frame[stamp].astype(str)), freq="M")
+            series = _trimmed(pd.Series(frame[price_column].to_numpy(), index=months), name)
+            hourly = False
+    if hourly:
+        stamps = pd.DatetimeIndex(series.index)
+        counts = series.groupby(stamps.to_period("M")).size()
+        means = series.groupby(stamps.to_period("M")).mean()
+        days = pd.PeriodIndex(counts.index).days_in_month.to_numpy()
+        # A month counts when at least ~half its hours are present: its mean is still a fair
+        # estimate (SMARD ends on 15 December).
+        series = means[counts.to_numpy() >= 0.45 * 24 * days]
+    return _validated_months(series, name)
+
+
+def _validated_months(series: pd.Series, source: str) -> pd.Series:
+    collector = ProblemCollector(source)
+    series = series.sort_index()
+    if series.index.has_duplicates:
+        collector.add(None, "month", "a month appears twice")
+    expected = pd.period_range(series.index.min(), series.index.max(), freq="M")
+    missing = expected.difference(pd.PeriodIndex(series.index))
+    if len(missing):
+        shown = ", ".join(str(p) for p in missing[:12])
+        collector.add(
+            None, "month", f"the history has gaps: {len(missing)} month(s) missing ({shown})"
+        )
+    if len(series) < MIN_MONTHS:
+        collector.add(
+            None, None, f"at least {MIN_MONTHS} months are needed to calibrate, got {len(series)}"
+        )
+    if (series <= 0).any():
+        bad = [str(p) for p in series.index[(series <= 0).to_numpy()][:12]]
+        collector.add(
+            None, "price", f"monthly means must be positive for the log-price model: {bad}"
+        )
+    collector.raise_if_any()
+    return series.astype(float)

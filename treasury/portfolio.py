@@ -1,0 +1,161 @@
+"""A portfolio of settlement contracts as arrays, grouped so contracts share their price path.
+
+Contracts of one technology see the same price and capacity factor in a scenario; contracts
+that also share scheme, reference basis, negative-price rule and rate bounds differ only in
+strike and in capacity per month, so a group is (sorted strikes, capacity per month).
+"""
+
+from __future__ import annotations
+
+import calendar
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+import numpy as np
+
+from mzekari.errors import ProblemCollector
+from treasury.config import TECHNOLOGIES, ForecastConfig
+
+SCHEMES = ("cfd", "variable_premium", "fixed_premium", "feed_in")
+BASES = ("interval", "monthly_baseload", "monthly_weighted", "annual_weighted")
+
+
+@dataclass(frozen=True)
+class GroupKey:
+    technology: str
+    scheme: str
+    basis: str
+    zero_floor: bool
+    rule: int  # -1 none, 0 any negative hour, N: runs of at least N hours
+    rate_floor: float  # -inf when none
+    rate_cap: float  # +inf when none
+    upper_price: float  # cap-and-floor upper strike, nan when none
+
+
+@dataclass
+class ContractGroup:
+    key: GroupKey
+    contract_ids: tuple[str, ...]
+    strike: np.ndarray  # (C,) ascending, payment currency per MWh
+    weight_mw: np.ndarray  # (M, C) eligible capacity per month (term, season, double benefit)
+
+    def prefix_sums(self) -> tuple[np.ndarray, np.ndarray]:
+        zeros = np.zeros((self.weight_mw.shape[0], 1))
+        p0 = np.concatenate([zeros, np.cumsum(self.weight_mw, axis=1)], axis=1)
+        p1 = np.concatenate(
+            [zeros, np.cumsum(self.weight_mw * self.strike[None, :], axis=1)], axis=1
+        )
+        return p0, p1
+
+
+def technology_of(contract: Any, config: ForecastConfig) -> str | None:
+    tech = config.contract_technologies.get(contract.contract_id) or getattr(
+        contract, "technology", None
+    )
+    if tech is None and getattr(contract, "weighting", "own") in TECHNOLOGIES:
+        tech = contract.weighting
+    return str(tech).lower() if tech else None
+
+
+def _active_share(start: date, end: date, labels: Sequence[str]) -> np.ndarray:
+    """Share of each month's days inside the contract term [start, end] (inclusive)."""
+    share = np.zeros(len(labels))
+    for k, label in enumerate(labels):
+        year, month = int(label[:4]), int(label[5:])
+        days = calendar.monthrange(year, month)[1]
+        first, last = date(year, month, 1), date(year, month, days)
+        lo, hi = max(first, start), min(last, end)
+        if lo <= hi:
+            share[k] = ((hi - lo).days + 1) / days
+    return share
+
+
+def _float(value: Decimal | None, default: float) -> float:
+    return default if value is None else float(value)
+
+
+def build_groups(contracts: Sequence[Any], config: ForecastConfig) -> list[ContractGroup]:
+    """Validate the contracts for forecasting and group them; all problems raised at once."""
+    collector = ProblemCollector("contracts")
+    labels = config.month_labels
+    months = np.array([int(label[5:]) for label in labels])
+    ids = [getattr(c, "contract_id", None) for c in contracts]
+    for name in sorted(set(config.contract_technologies) - set(ids)):
+        collector.add(None, "contract_id", f"technology given for unknown contract {name!r}")
+    if not contracts:
+        collector.add(None, None, "no contracts to forecast")
+    members: dict[GroupKey, list[tuple[str, float, np.ndarray]]] = {}
+    for row, contract in enumerate(contracts, start=1):
+        cid = getattr(contract, "contract_id", None)
+        if not cid:
+            collector.add(row, "contract_id", "not a contract (no contract_id)")
+            continue
+        tech = technology_of(contract, config)
+        if tech not in TECHNOLOGIES:
+            collector.add(
+                row,
+                "technology",
+                f"contract {cid}: technology unknown ({tech!r}); "
+                f"give it in contract_technologies as one of {TECHNOLOGIES}",
+            )
+        if contract.scheme not in SCHEMES:
+            collector.add(row, "scheme", f"contract {cid}: unknown scheme {contract.scheme!r}")
+        if contract.reference_basis not in BASES:
+            collector.add(
+                row,
+                "reference_basis",
+                f"contract {cid}: unknown basis {contract.reference_basis!r}",
+            )
+        if contract.currency != config.currency:
+            collector.add(
+                row,
+                "currency",
+                f"contract {cid} pays in {contract.currency}, the forecast is in {config.currency}",
+            )
+        fx = Decimal(1)
+        if contract.price_currency != contract.currency:
+            rate = config.fx_rates.get(contract.price_currency)
+            if rate is None:
+                collector.add(
+                    row,
+                    "strike_currency",
+                    f"contract {cid}: strike in "
+                    f"{contract.price_currency} needs fx_rates[{contract.price_currency!r}]",
+                )
+            else:
+                fx = rate
+        if collector:
+            continue
+        rule = contract.negative_run_hours()
+        key = GroupKey(
+            technology=str(tech),
+            scheme=contract.scheme,
+            basis=contract.reference_basis,
+            zero_floor=bool(contract.zero_floor),
+            rule=-1 if rule is None else int(rule),
+            rate_floor=_float(contract.floor, -np.inf),
+            rate_cap=_float(contract.cap, np.inf),
+            upper_price=float(contract.upper_price * fx)
+            if contract.upper_price is not None
+            else np.nan,
+        )
+        weight = float(contract.capacity_mw) * _active_share(contract.start, contract.end, labels)
+        weight *= ~np.isin(months, list(contract.excluded_months))
+        weight *= 1.0 - float(contract.double_benefit_share)
+        members.setdefault(key, []).append((cid, float(contract.price * fx), weight))
+    collector.raise_if_any()
+    groups = []
+    for key in sorted(members, key=lambda k: tuple(str(v) for v in vars(k).values())):
+        rows = sorted(members[key], key=lambda item: (item[1], item[0]))
+        groups.append(
+            ContractGroup(
+                key=key,
+                contract_ids=tuple(r[0] for r in rows),
+                strike=np.array([r[1] for r in rows]),
+                weight_mw=np.stack([r[2] for r in rows], axis=1),
+            )
+        )
+    return groups

@@ -1,0 +1,122 @@
+"""Scenario drivers for a block of scenarios: monthly prices and capacity factors.
+
+Scenario i draws from its own stream, Generator(PCG64(SeedSequence(seed, spawn_key=(i,)))),
+the i-th child of the run's seed. So a scenario's path depends on (seed, i) only: chunk sizes,
+chunk order and where a chunk runs (here or on a Dask worker) cannot change a result.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from treasury.generation import GenerationModel
+from treasury.price_model import PriceModel
+
+
+@dataclass(frozen=True)
+class Horizon:
+    labels: tuple[str, ...]  # "YYYY-MM"
+    moy: np.ndarray  # (M,) month of year 1..12
+    hours: np.ndarray  # (M,) hours in each month (Georgia: no daylight saving)
+    gap_months: int  # months between the history's last month and the first forecast month
+
+    @classmethod
+    def build(cls, labels: list[str], last_history_month: str | None) -> Horizon:
+        import pandas as pd
+
+        periods = pd.PeriodIndex(labels, freq="M")
+        gap = 1
+        if last_history_month is not None:
+            gap = max(1, int((periods[0] - pd.Period(last_history_month, freq="M")).n))
+        return cls(
+            tuple(labels), periods.month.to_numpy(), periods.days_in_month.to_numpy() * 24.0, gap
+        )
+
+
+@dataclass
+class Drivers:
+    price: np.ndarray  # (S, M) monthly mean price, currency/MWh
+    capacity_factor: np.ndarray  # (tech, S, M)
+
+
+def scenario_streams(seed: int, first: int, last: int) -> list[np.random.Generator]:
+    return [
+        np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed, spawn_key=(i,))))
+        for i in range(first, last)
+    ]
+
+
+def draw_normals(
+    seed: int, first: int, last: int, months: int, technologies: int
+) -> dict[str, np.ndarray]:
+    """Every random number a block needs, drawn per scenario in a fixed order."""
+    n = last - first
+    out = {
+        "start": np.empty(n),
+        "price": np.empty((n, months)),
+        "jump_u": np.empty((n, months)),
+        "jump_z": np.empty((n, months)),
+        "weather": np.empty((technologies, n, months)),
+    }
+    for k, rng in enumerate(scenario_streams(seed, first, last)):
+        out["start"][k] = rng.standard_normal()
+        out["price"][k] = rng.standard_normal(months)
+        out["jump_u"][k] = rng.random(months)
+        out["jump_z"][k] = rng.standard_normal(months)
+        out["weather"][:, k] = rng.standard_normal((technologies, months))
+    return out
+
+
+def simulate_prices(
+    model: PriceModel, horizon: Horizon, normals: dict[str, np.ndarray]
+) -> np.ndarray:
+    """(S, M) monthly prices from the AR(1)-with-jumps log residual."""
+    phi, sigma = model.phi, model.sigma
+    g = horizon.gap_months
+    # The residual evolves from the history's last month to the month before the start.
+    carried = phi ** (g - 1)
+    spread = sigma * np.sqrt((1 - phi ** (2 * (g - 1))) / (1 - phi**2)) if g > 1 else 0.0
+    x = carried * model.last_residual + spread * normals["start"]
+    jumps = (normals["jump_u"] < model.jump_probability) * (
+        model.jump_mean + model.jump_sd * normals["jump_z"]
+    )
+    log_price = np.empty_like(normals["price"])
+    season = np.asarray(model.season)[horizon.moy - 1]
+    for m in range(len(horizon.moy)):
+        x = phi * x + sigma * normals["price"][:, m] + jumps[:, m]
+        log_price[:, m] = model.level + season[m] + x
+    return np.exp(log_price)
+
+
+def price_shocks(model: PriceModel | None, horizon: Horizon, price: np.ndarray) -> np.ndarray:
+    """Standardised price innovations implied by given paths (for the weather correlation)."""
+    if model is None or model.sigma == 0:
+        return np.zeros_like(price)
+    x = np.log(np.maximum(price, 1e-9)) - model.level - np.asarray(model.season)[horizon.moy - 1]
+    previous = np.concatenate([np.zeros((len(x), 1)), x[:, :-1]], axis=1)
+    return np.clip((x - model.phi * previous) / model.sigma, -6, 6)
+
+
+def simulate_block(
+    model: PriceModel | None,
+    generation: GenerationModel,
+    horizon: Horizon,
+    seed: int,
+    first: int,
+    last: int,
+    given_prices: np.ndarray | None = None,
+) -> Drivers:
+    """Drivers for scenarios first..last-1. `given_prices` (S, M) replaces the price model."""
+    months = len(horizon.moy)
+    normals = draw_normals(seed, first, last, months, len(generation.technologies))
+    if given_prices is not None:
+        price = np.asarray(given_prices, dtype=float)
+        shock = price_shocks(model, horizon, price)
+    else:
+        assert model is not None
+        price = simulate_prices(model, horizon, normals)
+        shock = normals["price"]
+    cf = generation.capacity_factor(horizon.moy, shock, normals["weather"])
+    return Drivers(price=price, capacity_factor=cf)
