@@ -8,12 +8,27 @@
     assert validate_result(spec, bids, result) == []
 """
 
+from typing import TYPE_CHECKING, Any
+
 from .bids import Bid, read_bids, read_bids_text
-from .clearing import RULES, clear
 from .curve import budget_curve
+from .merit import RULES
 from .result import REJECTION_REASONS, Award, ClearingResult
 from .round import RoundSpec, load_round, parse_round
 from .validate import validate_result
+
+if TYPE_CHECKING:
+    from .clearing import clear
+
+
+def __getattr__(name: str) -> Any:
+    # OR-Tools loads only when a clearing runs, so `mzekari --help` stays fast.
+    if name == "clear":
+        from .clearing import clear
+
+        return clear
+    raise AttributeError(f"module 'auction' has no attribute {name!r}")
+
 
 __all__ = [
     "REJECTION_REASONS",

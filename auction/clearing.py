@@ -2,15 +2,170 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import time
+from collections.abc import Mapping, Sequence
+from decimal import Decimal
 
 from .bids import Bid
-from .result import ClearingResult
+from .instance import TIE_BREAK, WEIGHT_SCALE, Instance, build_instance
+from .ledger import Ledger
+from .merit import RULES, merit_clear
+from .model import AuctionModel
+from .result import REJECTION_REASONS, Award, ClearingResult
 from .round import RoundSpec
+from .solve import SolveReport, solve_lexicographic, solver_parameters
 
-# Merit-order rules of the anchor schemes, selectable for comparison with the optimiser.
-RULES = ("germany", "uk_skip", "stop_at_breach")
+__all__ = ["RULES", "clear"]
+
+THOUSAND = Decimal(1000)
+
+
+def _mwh(kwh: int) -> Decimal:
+    return Decimal(kwh).scaleb(-3)
+
+
+def _money_mc(milli_cents: int) -> Decimal:
+    """Milli-cents as currency: exact, shown to the cent when it is whole cents."""
+    value = Decimal(milli_cents).scaleb(-5)
+    cents = value.quantize(Decimal("0.01"))
+    return cents if cents == value else value
+
+
+def _objective(value: int | None) -> Decimal | None:
+    return None if value is None else Decimal(value) / (THOUSAND * WEIGHT_SCALE)
+
+
+def _explain(ledger: Ledger, inst: Instance, bid_id: str) -> str:
+    """Why the optimiser left a bid out: the first limit it would break if added."""
+    b = next(x for x in inst.bids if x.bid_id == bid_id)
+    if b.bid.alternative_group in ledger.groups:
+        return "alternative_chosen"
+    room = b.capacity_kw
+    reason = ""
+    for limit_reason, limit_room in ledger.rooms(b):
+        if limit_room < b.min_kw:
+            return "below_minimum" if 0 < limit_room and b.min_kw < b.capacity_kw else limit_reason
+        room = min(room, limit_room)
+    if ledger.largest_fit(b, room, inst.budget_mc) == 0:
+        return "budget"
+    return reason or "not_selected"
+
+
+def _awards(
+    inst: Instance, ledger: Ledger, reasons: Mapping[str, str], stages: Mapping[str, str]
+) -> list[Award]:
+    awards = []
+    for b in inst.bids:
+        bid = b.bid
+        if b.bid_id in ledger.awarded:
+            awarded_kw = ledger.awarded[b.bid_id]
+            energy = b.energy(awarded_kw)
+            paid = ledger.paid_cents(b)
+            use_mc = inst.valuation(paid) * energy
+            awards.append(
+                Award(
+                    bid.bid_id, bid.bidder, bid.technology, True,
+                    Decimal(awarded_kw).scaleb(-3), _mwh(energy), Decimal(paid).scaleb(-2),
+                    _money_mc(use_mc), "accepted",
+                    f"awarded {Decimal(awarded_kw).scaleb(-3)} MW at {Decimal(paid).scaleb(-2)}/MWh",
+                    stages.get(b.bid_id, ""),
+                )
+            )
+        else:
+            reason = b.excluded or reasons.get(b.bid_id, "not_selected")
+            awards.append(
+                Award(
+                    bid.bid_id, bid.bidder, bid.technology, False, Decimal(0), Decimal(0), None,
+                    Decimal(0), reason, REJECTION_REASONS[reason],
+                )
+            )
+    return awards
+
+
+def _ledger(inst: Instance, awarded_kw: Mapping[str, int]) -> Ledger:
+    ledger = Ledger(inst)
+    for b in inst.bids:
+        if awarded_kw.get(b.bid_id, 0) > 0:
+            ledger.add(b, awarded_kw[b.bid_id])
+    return ledger
+
+
+def _optimise(inst: Instance) -> tuple[SolveReport, dict[str, str], list[str]]:
+    """Ring-fence stage (innovative bids within the fence) if any, then the whole round."""
+    time_limit = float(inst.spec.time_limit_s)
+    deadline = time.monotonic() + time_limit
+    hint = merit_clear(inst, "uk_skip").ledger.awarded
+    stages: dict[str, str] = {}
+    fixed: dict[str, int] = {}
+    notes: list[str] = []
+    levels = []
+    if inst.fence_mc > 0:
+        fenced = [b for b in inst.admissible if b.bid.innovative]
+        first = solve_lexicographic(AuctionModel(inst, fenced, {}, inst.fence_mc), time_limit, hint)
+        levels += [{"stage": "ring_fence", **lv} for lv in first.levels]
+        if first.status in ("OPTIMAL", "FEASIBLE"):
+            fixed = first.awarded_kw
+            stages = dict.fromkeys(fixed, "ring_fence")
+        else:
+            notes.append(f"ring-fence stage: {first.status}; no fenced awards")
+        if not first.proven_optimal:
+            notes.append("ring-fence stage not proven optimal")
+    remaining = max(deadline - time.monotonic(), 0.05)
+    report = solve_lexicographic(
+        AuctionModel(inst, inst.admissible, fixed, inst.budget_mc), remaining, {**hint, **fixed}
+    )
+    report.levels = levels + [{"stage": "round", **lv} for lv in report.levels]
+    if inst.fence_mc > 0 and any("ring_fence" == lv["stage"] and lv["status"] != "OPTIMAL" for lv in levels):
+        report.proven_optimal = False
+    return report, stages, notes
 
 
 def clear(round_spec: RoundSpec, bids: Sequence[Bid], rule: str | None = None) -> ClearingResult:
-    raise NotImplementedError("clearing engine under construction")
+    """Clear a round: `rule=None` runs the exact optimiser, otherwise a rule from RULES."""
+    if rule is not None and rule not in RULES:
+        raise ValueError(f"unknown rule {rule!r}; known: {', '.join(RULES)}")
+    inst = build_instance(round_spec, list(bids))
+    notes: list[str] = []
+    started = time.monotonic()
+    if rule is not None:
+        outcome = merit_clear(inst, rule)
+        ledger, reasons, stages = outcome.ledger, outcome.reasons, outcome.stage
+        status, proven, bound = "RULE", False, None
+        solver: dict[str, object] = {"rule": rule}
+        notes.append(f"merit-order rule {rule!r}: not an optimisation, no bound")
+    else:
+        report, stages, notes = _optimise(inst)
+        status, proven = report.status, report.proven_optimal
+        solver = {**solver_parameters(float(round_spec.time_limit_s)), "levels": report.levels}
+        if status not in ("OPTIMAL", "FEASIBLE"):
+            notes.append(f"no award: the solver reports {status}")
+            ledger = Ledger(inst)
+            reasons = {b.bid_id: "infeasible" for b in inst.admissible}
+            bound = None
+        else:
+            ledger = _ledger(inst, report.awarded_kw)
+            reasons = {b.bid_id: _explain(ledger, inst, b.bid_id)
+                       for b in inst.admissible if b.bid_id not in ledger.awarded}
+            bound = report.bound
+        if not proven:
+            notes.append("NOT PROVEN OPTIMAL: the time limit ended the search before a proof")
+    solver["runtime_s"] = round(time.monotonic() - started, 3)
+    weighted: int | None = sum(
+        b.weight * b.energy(ledger.awarded[b.bid_id]) for b in inst.bids if b.bid_id in ledger.awarded
+    )
+    if status not in ("OPTIMAL", "FEASIBLE", "RULE"):
+        weighted = None
+    objective = _objective(weighted)
+    bound_value = _objective(bound)
+    gap = None
+    if bound_value is not None and objective is not None:
+        gap = (bound_value - objective) / max(bound_value, Decimal(1))
+    return ClearingResult(
+        round_id=round_spec.round_id, rule=rule or "optimiser", pricing_rule=round_spec.pricing.rule,
+        currency=round_spec.currency, status=status, proven_optimal=proven,
+        objective=objective, bound=bound_value, gap=gap,
+        awards=_awards(inst, ledger, reasons, stages),
+        budget=None if round_spec.budget is None else round_spec.budget.amount,
+        clearing_prices={u: Decimal(p).scaleb(-2) for u, p in ledger.clearing_prices().items()},
+        solver=solver, tie_break=TIE_BREAK, notes=notes,
+    )
