@@ -1,25 +1,124 @@
-"""Settling one month for many contracts."""
+"""Settling one month: validate everything, resolve reference prices, compute, post lines.
+
+Nothing is computed before every input check has passed; all problems are raised together.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from settlement.meters import MeterData
+import numpy as np
+
+from mzekari.errors import InputError, Problem, ProblemCollector
+from settlement.compute import RowInputs, settle_rows
+from settlement.ledger import reconcile, statements_of, write_files
+from settlement.lines import build_lines, contract_params
+from settlement.meters import MeterData, check_against_contracts
 from settlement.model import Contract, Line, Statement
 from settlement.prices import PriceSeries
+from settlement.resolve import resolve_references
+from settlement.strike import MonthPrice, PriceRuleError, month_price
+from settlement.timegrid import NS_PER_S, month_bounds_ns, next_month, parse_month
 
 
 @dataclass(frozen=True)
 class Settlement:
+    """The lines posted by this run (after reconciliation) and the statements they form."""
+
     month: str
     lines: list[Line]
     statements: list[Statement]
+    computed_lines: list[Line] = field(default_factory=list)  # the period as it stands now
 
-    def write(self, out_dir: str | Path) -> None:
-        raise NotImplementedError
+    def write(self, out_dir: str | Path) -> tuple[Path, Path]:
+        return write_files(out_dir, self.lines, self.statements)
+
+
+def local_midnight_ns(day: date, tz: str) -> int:
+    moment = datetime(day.year, day.month, day.day, tzinfo=ZoneInfo(tz))
+    return int(moment.timestamp()) * NS_PER_S
+
+
+def _check_meters(contracts: Sequence[Contract], meters: MeterData, month: str, tz: str,
+                  problems: ProblemCollector) -> list[Contract]:
+    """Unknown contracts, energy above capacity, data outside the term, incomplete months."""
+    check_against_contracts(meters, contracts, problems)
+    by_id = {c.contract_id: c for c in contracts}
+    lo, hi = month_bounds_ns(month, tz)
+    year, mon = parse_month(month)
+    first_day = date(year, mon, 1)
+    last_day = date(*parse_month(next_month(month)), 1) - timedelta(days=1)
+    offsets = meters.offsets
+    res_ns = meters.resolution_s * NS_PER_S
+    starts = meters.starts_utc_ns
+    for code, cid in enumerate(meters.contract_ids):
+        contract = by_id.get(cid)
+        if contract is None:
+            continue
+        a, b = int(offsets[code]), int(offsets[code + 1])
+        term_lo = local_midnight_ns(contract.start, tz)
+        term_hi = local_midnight_ns(contract.end + timedelta(days=1), tz)
+        outside = np.nonzero((starts[a:b] < term_lo) | (starts[a:b] >= term_hi))[0]
+        for i in outside[:5]:
+            problems.add(int(meters.rows[a + i]), "timestamp",
+                         f"meter data outside the term of {cid} ({contract.start} to "
+                         f"{contract.end}, {tz})")
+    active = [c for c in contracts if c.start <= last_day and c.end >= first_day]
+    for contract in active:
+        window_lo = max(lo, local_midnight_ns(contract.start, tz))
+        window_hi = min(hi, local_midnight_ns(contract.end + timedelta(days=1), tz))
+        expected = (window_hi - window_lo) // res_ns
+        rows = meters.rows_of(contract.contract_id)
+        ts = starts[rows]
+        have = int(np.searchsorted(ts, window_hi) - np.searchsorted(ts, window_lo))
+        if have == 0:
+            problems.add(None, "contract_id",
+                         f"no meter data for {contract.contract_id} in {month} ({tz})")
+        elif have != expected:
+            problems.add(None, "timestamp",
+                         f"meter data for {contract.contract_id} covers {have} of {expected} "
+                         f"intervals of {month} ({tz}); missing intervals at the month's edges")
+    return active
+
+
+def _check_contract_inputs(active: Sequence[Contract], prices: Mapping[str, PriceSeries],
+                           profiles: Mapping[str, Any], month: str, fx_rates: Any, cpi: Any,
+                           problems: ProblemCollector) -> dict[str, MonthPrice]:
+    out = {}
+    for c in active:
+        for name in ("reference_series", "fallback_series"):
+            series = getattr(c, name)
+            if series is not None and series not in prices:
+                problems.add(None, name, f"{c.contract_id}: no price series {series!r} supplied "
+                                         f"(have: {', '.join(sorted(prices)) or 'none'})")
+            elif series is not None and prices[series].currency not in (None, c.currency):
+                problems.add(None, name, f"{c.contract_id}: series {series!r} is in "
+                                         f"{prices[series].currency}, the contract pays "
+                                         f"{c.currency}")
+        if c.reference_basis in ("monthly_weighted", "annual_weighted") and c.weighting != "own" \
+                and c.weighting not in profiles:
+            problems.add(None, "weighting", f"{c.contract_id}: no generation profile "
+                                            f"{c.weighting!r} supplied")
+        try:
+            out[c.contract_id] = month_price(c, month, fx_rates=fx_rates, cpi=cpi)
+        except PriceRuleError as exc:
+            problems.add(None, exc.field, f"{c.contract_id}: {exc}")
+    return out
+
+
+def _prior_eligible(posted: Sequence[Line], month: str) -> dict[str, int]:
+    """Eligible kWh already paid earlier in the calendar year (for annual volume caps)."""
+    totals: dict[str, int] = {}
+    for line in posted:
+        kind = line.adjusted_kind if line.kind == "adjustment" else line.kind
+        if kind == "support" and line.month[:4] == month[:4] and line.month < month:
+            totals[line.contract_id] = totals.get(line.contract_id, 0) + line.eligible_kwh
+    return totals
 
 
 def settle_month(
@@ -30,8 +129,54 @@ def settle_month(
     *,
     tz: str = "Asia/Tbilisi",
     posted_lines: Sequence[Line] = (),
-    fx_rates: Any = None,
-    cpi: Any = None,
-    profiles: Any = None,
+    fx_rates: Mapping[str, Mapping[Any, Any]] | None = None,
+    cpi: Mapping[str, Any] | None = None,
+    profiles: Mapping[str, Any] | None = None,
+    prior_eligible_kwh: Mapping[str, int] | None = None,
 ) -> Settlement:
-    raise NotImplementedError
+    """Settle `month` ("YYYY-MM", a calendar month in `tz`) for every contract active in it.
+
+    `posted_lines`: lines already posted (any months); for this month only differences are
+    posted, as adjustments; earlier months of the year give the volume already paid under an
+    annual cap unless `prior_eligible_kwh` says it. `profiles`: generation profiles by name
+    (`settlement.price_io.Profile`) for contracts weighted by a technology profile.
+    """
+    try:
+        parse_month(month)
+    except ValueError as exc:
+        raise InputError(Problem("settlement", None, "month", str(exc))) from exc
+    meter_problems = ProblemCollector(meters.source)
+    contract_problems = ProblemCollector("contracts")
+    active = _check_meters(contracts, meters, month, tz, meter_problems)
+    month_prices = _check_contract_inputs(active, prices, profiles or {}, month, fx_rates, cpi,
+                                          contract_problems)
+    all_problems = meter_problems.problems + contract_problems.problems
+    if all_problems:
+        raise InputError(all_problems)
+
+    lo, hi = month_bounds_ns(month, tz)
+    by_id = {c.contract_id: c for c in active}
+    active_code = np.array([cid in by_id for cid in meters.contract_ids], dtype=bool)
+    starts = meters.starts_utc_ns
+    in_month = (starts >= lo) & (starts < hi) & active_code[meters.contract_index]
+    idx = np.flatnonzero(in_month)
+    codes = meters.contract_index[idx]
+    group_starts = np.flatnonzero(np.concatenate(([True], codes[1:] != codes[:-1])))
+    present = [by_id[meters.contract_ids[int(c)]] for c in codes[group_starts]]
+
+    refs = resolve_references(present, prices, profiles or {}, meters, idx, group_starts,
+                              month, tz)
+    zeros = np.zeros(len(idx), dtype=np.int64)
+    rows = RowInputs(
+        group_starts=group_starts,
+        energy_kwh=meters.energy_kwh[idx],
+        curtailed_kwh=meters.curtailed_kwh[idx] if meters.curtailed_kwh is not None else zeros,
+        go_kwh=meters.go_kwh[idx] if meters.go_kwh is not None else zeros,
+        reference=refs.reference, fallback_used=refs.fallback_used, negative=refs.negative)
+    prior = dict(prior_eligible_kwh) if prior_eligible_kwh is not None else \
+        _prior_eligible(posted_lines, month)
+    params = contract_params(present, month_prices, month, meters.resolution_s, prior)
+    sums = settle_rows(rows, params)
+    computed = build_lines(present, month, month_prices, refs, sums)
+    posted = reconcile(computed, posted_lines, month)
+    return Settlement(month, posted, statements_of(posted), computed)

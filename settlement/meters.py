@@ -1,33 +1,160 @@
-"""Meter data: energy per contract per interval, validated."""
+"""Meter data: energy per contract per interval (whole kWh), validated and sorted.
+
+Columns: `contract_id, timestamp, energy_kwh`, optionally `curtailed_kwh` (energy the system
+operator curtailed, Art. 16) and `go_kwh` (energy that also earned guarantees of origin).
+One resolution (15 or 60 min) per file. Rows keep their 1-based file row for error messages.
+"""
 
 from __future__ import annotations
 
+import io
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
+import pandas as pd
+
+from mzekari.errors import InputError, ProblemCollector
+from settlement.model import Contract
+from settlement.price_io import parse_timestamps
+from settlement.timegrid import NS_PER_S
+
+OPTIONAL = ("curtailed_kwh", "go_kwh")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class MeterData:
-    """Sorted by (contract_id, start); energy in whole kWh."""
+    """Sorted by (contract, start). `offsets[i]:offsets[i+1]` are contract i's rows."""
 
     source: str
     contract_ids: tuple[str, ...]
-    contract_index: np.ndarray
-    starts_utc_ns: np.ndarray
-    energy_kwh: np.ndarray
+    contract_index: np.ndarray  # int64 code into contract_ids
+    starts_utc_ns: np.ndarray  # int64
+    energy_kwh: np.ndarray  # int64
     resolution_s: int
+    rows: np.ndarray  # int64, 1-based data row in the source
+    curtailed_kwh: np.ndarray | None = None
+    go_kwh: np.ndarray | None = None
+
+    @property
+    def offsets(self) -> np.ndarray:
+        return np.searchsorted(self.contract_index, np.arange(len(self.contract_ids) + 1))
+
+    def rows_of(self, contract_id: str) -> slice:
+        try:
+            code = self.contract_ids.index(contract_id)
+        except ValueError:
+            return slice(0, 0)
+        off = self.offsets
+        return slice(int(off[code]), int(off[code + 1]))
 
     @classmethod
-    def from_frame(cls, df: Any, source: str) -> MeterData:
-        raise NotImplementedError
+    def from_frame(cls, df: pd.DataFrame, source: str,
+                   contracts: Sequence[Contract] | None = None) -> MeterData:
+        """From a DataFrame: contract_id (str), timestamp (tz-aware), energy_kwh (integers)."""
+        problems = ProblemCollector(source)
+        for col in ("contract_id", "timestamp", "energy_kwh"):
+            if col not in df.columns:
+                raise InputError(f"{source}: missing column {col!r}")
+        ts = df["timestamp"]
+        if isinstance(ts.dtype, pd.DatetimeTZDtype):
+            starts = pd.DatetimeIndex(ts).tz_convert("UTC").as_unit("ns").asi8.copy()
+        else:
+            starts = parse_timestamps(ts, problems, "timestamp")
+        columns = {"energy_kwh": _kwh(df["energy_kwh"], problems, "energy_kwh")}
+        for col in OPTIONAL:
+            if col in df.columns:
+                columns[col] = _kwh(df[col], problems, col)
+        codes, uniques = pd.factorize(df["contract_id"].astype(str), sort=True)
+        problems.raise_if_any()
+        return _build(source, np.asarray(codes, dtype=np.int64), tuple(str(u) for u in uniques),
+                      starts, columns, contracts)
 
 
-def read_meters_text(text: str, source: str = "meters.csv", contracts: Any = None) -> MeterData:
-    raise NotImplementedError
+def _kwh(values: pd.Series, problems: ProblemCollector, field: str) -> np.ndarray:
+    if pd.api.types.is_integer_dtype(values.dtype):
+        arr = values.to_numpy(dtype=np.int64)
+    else:
+        text = values.astype("string").str.strip()
+        good = text.str.match(r"^-?[0-9]+$", na=False).to_numpy(dtype=bool)
+        for i in np.nonzero(~good)[0][:20]:
+            problems.add(int(i) + 1, field, f"{text.iloc[i]!r} is not a whole number of kWh")
+        arr = pd.to_numeric(text.where(good, "0")).to_numpy(dtype=np.int64)
+    for i in np.nonzero(arr < 0)[0][:20]:
+        problems.add(int(i) + 1, field, f"negative energy {arr[i]} kWh")
+    return arr
 
 
-def read_meters(path: str | Path, contracts: Any = None) -> MeterData:
-    raise NotImplementedError
+def _build(source: str, codes: np.ndarray, ids: tuple[str, ...], starts: np.ndarray,
+           columns: dict[str, np.ndarray], contracts: Sequence[Contract] | None) -> MeterData:
+    problems = ProblemCollector(source)
+    rows = np.arange(1, len(codes) + 1, dtype=np.int64)
+    if len(codes) == 0:
+        raise InputError(f"{source}: no meter rows")
+    in_order = bool(np.all((np.diff(codes) > 0) | ((np.diff(codes) == 0) & (np.diff(starts) > 0))))
+    if not in_order:
+        order = np.lexsort((starts, codes))
+        codes, starts, rows = codes[order], starts[order], rows[order]
+        columns = {k: v[order] for k, v in columns.items()}
+    same = np.diff(codes) == 0
+    step = np.diff(starts)
+    positive = step[same & (step > 0)]
+    resolution_s = int(positive.min()) // NS_PER_S if len(positive) else 3600
+    if resolution_s not in (900, 3600):
+        raise InputError(f"{source}: meter resolution {resolution_s} s is not 15 or 60 minutes")
+    res_ns = resolution_s * NS_PER_S
+    for i in np.nonzero(starts % res_ns)[0][:20]:
+        problems.add(int(rows[i]), "timestamp", f"off the {resolution_s // 60}-minute grid")
+    for i in np.nonzero(same & (step == 0))[0][:20]:
+        problems.add(int(rows[i + 1]), "timestamp",
+                     f"duplicate interval for {ids[codes[i]]} (same as row {rows[i]})")
+    for i in np.nonzero(same & (step > res_ns))[0][:20]:
+        problems.add(int(rows[i + 1]), "timestamp",
+                     f"gap for {ids[codes[i]]}: {int(step[i] // res_ns) - 1} interval(s) missing "
+                     "before this row")
+    data = MeterData(source, ids, codes, starts, columns["energy_kwh"], resolution_s, rows,
+                     columns.get("curtailed_kwh"), columns.get("go_kwh"))
+    if contracts is not None:
+        check_against_contracts(data, contracts, problems)
+    problems.raise_if_any()
+    return data
+
+
+def check_against_contracts(data: MeterData, contracts: Sequence[Contract],
+                            problems: ProblemCollector, capped: bool = True) -> None:
+    """Unknown contracts; energy above capacity × interval unless the contract caps it."""
+    by_id = {c.contract_id: c for c in contracts}
+    off = data.offsets
+    hours_per_interval = data.resolution_s / 3600
+    for code, cid in enumerate(data.contract_ids):
+        lo, hi = int(off[code]), int(off[code + 1])
+        contract = by_id.get(cid)
+        if contract is None:
+            problems.add(int(data.rows[lo]), "contract_id", f"unknown contract {cid!r}")
+            continue
+        if contract.interval_cap and capped:
+            continue
+        # capacity_mw × h × 1000 kWh; exact via integers in kW·s.
+        limit_kw_s = int(contract.capacity_mw * 1000 * data.resolution_s)
+        energy_kw_s = data.energy_kwh[lo:hi] * 3600
+        for i in np.nonzero(energy_kw_s > limit_kw_s)[0][:20]:
+            problems.add(int(data.rows[lo + i]), "energy_kwh",
+                         f"{data.energy_kwh[lo + i]} kWh exceeds capacity {contract.capacity_mw} MW"
+                         f" × {hours_per_interval:g} h for {cid}")
+
+
+def read_meters_text(text: str, source: str = "meters.csv",
+                     contracts: Sequence[Contract] | None = None) -> MeterData:
+    frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+    frame.columns = [str(c).strip() for c in frame.columns]
+    return MeterData.from_frame(frame, source, contracts)
+
+
+def read_meters(path: str | Path, contracts: Sequence[Contract] | None = None) -> MeterData:
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read: {exc}") from exc
+    return read_meters_text(text, str(path), contracts)

@@ -1,0 +1,153 @@
+"""Per-contract parameters for the vectorised core, and the statement lines built from its sums.
+
+Each line is rounded once, to the contract currency's minor unit with the contract's mode.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from decimal import ROUND_HALF_UP, Decimal
+
+import numpy as np
+
+from mzekari.money import round_money
+from settlement.compute import AMOUNT_SCALE, NO_BOUND, ContractParams
+from settlement.ledger import make_line
+from settlement.model import Contract, Line
+from settlement.prices import from_hundredths, to_hundredths
+from settlement.resolve import References
+from settlement.schemes import SCHEME_CODES, USES_REFERENCE, unit_rate
+from settlement.strike import MonthPrice
+from settlement.timegrid import parse_month
+
+FORMULA = {"cfd": "(K − R) · q, two-way", "variable_premium": "max(0, K − R) · q",
+           "fixed_premium": "P · q", "feed_in": "T · q"}
+
+
+def contract_params(contracts: Sequence[Contract], month_prices: Mapping[str, MonthPrice],
+                    month: str, resolution_s: int, prior_kwh: Mapping[str, int]) -> ContractParams:
+    _, mon = parse_month(month)
+
+    def arr(values: list[object], dtype: type) -> np.ndarray:
+        return np.array(values, dtype=dtype)
+
+    k = [to_hundredths(month_prices[c.contract_id].price) for c in contracts]
+    return ContractParams(
+        scheme_code=arr([SCHEME_CODES[c.scheme] for c in contracts], np.int64),
+        price=arr(k, np.int64),
+        upper_price=arr([to_hundredths(c.upper_price) if c.upper_price is not None else kk
+                         for c, kk in zip(contracts, k, strict=True)], np.int64),
+        zero_floor=arr([c.zero_floor for c in contracts], bool),
+        cap=arr([to_hundredths(c.cap) if c.cap is not None else NO_BOUND for c in contracts],
+                np.int64),
+        floor=arr([to_hundredths(c.floor) if c.floor is not None else -NO_BOUND
+                   for c in contracts], np.int64),
+        # capacity × interval, whole kWh (rounded down: a meter cannot report a fraction).
+        interval_cap_kwh=arr([int(c.capacity_mw * 1000 * resolution_s // 3600)
+                              if c.interval_cap else -1 for c in contracts], np.int64),
+        season_excluded=arr([mon in c.excluded_months for c in contracts], bool),
+        annual_remaining_kwh=arr(
+            [max(0, int(c.annual_cap_mwh * 1000) - prior_kwh.get(c.contract_id, 0))
+             if c.annual_cap_mwh is not None else -1 for c in contracts], np.int64),
+        curtailment_compensated=arr([c.curtailment_compensated for c in contracts], bool),
+    )
+
+
+def _mean_price(weighted_units: int, energy_kwh: int) -> Decimal | None:
+    if energy_kwh == 0:
+        return None
+    return (Decimal(weighted_units) / energy_kwh / 100).quantize(Decimal("0.01"), ROUND_HALF_UP)
+
+
+def build_lines(contracts: Sequence[Contract], month: str, month_prices: Mapping[str, MonthPrice],
+                refs: References, sums: Mapping[str, list[int]]) -> list[Line]:
+    lines: list[Line] = []
+    for j, c in enumerate(contracts):
+        mode, cur = c.rounding, c.currency
+
+        def money(units: int, cur: str = cur, mode: str = mode) -> Decimal:
+            return round_money(Decimal(units).scaleb(-5), cur, mode)
+
+        mp = month_prices[c.contract_id]
+        uses_r = c.scheme in USES_REFERENCE
+        base = dict(contract_id=c.contract_id, producer=c.producer, month=month, currency=cur)
+        notes = [f"{c.scheme}: {FORMULA[c.scheme]}",
+                 f"{'K' if uses_r else 'price'} = {mp.price} {cur}/MWh"]
+        if mp.note:
+            notes.append(mp.note)
+        if uses_r:
+            notes.append(f"R basis {c.reference_basis}" +
+                         (f" weighted by {c.weighting}" if "weighted" in c.reference_basis else "")
+                         + (", R floored at 0" if c.zero_floor else "")
+                         + (f", upper price {c.upper_price}" if c.upper_price is not None else ""))
+        if c.reference_basis == "annual_weighted":
+            notes.append("provisional monthly value; trued up on the year's annual value")
+        parts = [(c.reference_series, "", False)]
+        if refs.fallback_rows[j] or (c.fallback_series and sums["eligible_fb_kwh"][j]):
+            parts.append((c.fallback_series, "_fb", True))
+            if refs.monthly_r[j] is not None:
+                parts = parts[1:]
+        for series, sfx, is_fb in parts:
+            eligible = sums["eligible" + sfx + "_kwh"][j]
+            amount = money(sums["support" + sfx][j])
+            if refs.monthly_r[j] is not None:
+                r = from_hundredths(refs.monthly_r[j])
+                rate = from_hundredths(int(unit_rate(c.scheme, to_hundredths(mp.price),
+                                                     refs.monthly_r[j], zero_floor=c.zero_floor,
+                                                     upper_price=to_hundredths(c.upper_price)
+                                                     if c.upper_price is not None else None)))
+            else:
+                r = _mean_price(sums["r_weighted" + sfx][j], eligible)
+                rate = _mean_price(sums["support" + sfx][j], eligible)
+            extra = []
+            if is_fb:
+                extra.append(f"FALLBACK: primary series {c.reference_series!r} lacked prices "
+                             f"({refs.fallback_rows[j]} interval(s)); R from {series!r}")
+            if refs.monthly_r[j] is None and uses_r:
+                extra.append("R shown is the eligible-energy-weighted mean of interval prices; "
+                             "rate shown is amount per MWh")
+            lines.append(make_line(**base, kind="support", amount=amount,
+                                   reference_price=r if uses_r else None, reference_series=series,
+                                   eligible_kwh=eligible, rate=rate if uses_r else mp.price,
+                                   explanation="; ".join(notes + extra)))
+        series = c.fallback_series if refs.monthly_r[j] is not None and refs.fallback_rows[j] \
+            else c.reference_series
+        info = [
+            ("negative_price_exclusion", "negative_kwh",
+             f"rule {c.negative_price_rule}: energy in intervals with negative prices is not paid"),
+            ("seasonal_exclusion", "seasonal_kwh",
+             f"months {','.join(map(str, c.excluded_months))} carry no support"),
+            ("volume_cap", "over_cap_kwh",
+             f"energy above capacity {c.capacity_mw} MW × interval length is not paid"),
+            ("annual_cap", "annual_cap_kwh",
+             f"annual eligible volume {c.annual_cap_mwh} MWh reached"),
+        ]
+        for kind, key, text in info:
+            if sums[key][j]:
+                lines.append(make_line(**base, kind=kind, amount=Decimal(0),
+                                       reference_series=series, excluded_kwh=sums[key][j],
+                                       explanation=text))
+        for kind, key, text in (("rate_cap", "cap_cut", f"rate capped at {c.cap} {cur}/MWh"),
+                                ("rate_floor", "floor_lift", f"rate floored at {c.floor} {cur}/MWh")):
+            if sums[key][j]:
+                lines.append(make_line(**base, kind=kind, amount=money(sums[key][j]),
+                                       reference_series=series,
+                                       eligible_kwh=sums["eligible_kwh"][j] +
+                                       sums["eligible_fb_kwh"][j], explanation=text))
+        if sums["curtailed_kwh"][j]:
+            lines.append(make_line(**base, kind="curtailment", amount=money(sums["curtailment"][j]),
+                                   reference_series=series, eligible_kwh=sums["curtailed_kwh"][j],
+                                   explanation="curtailed energy paid as if produced (contract "
+                                               "rule), at each interval's rate"))
+        if sums["go_kwh"][j] and c.double_benefit_share:
+            units = -c.double_benefit_share * Decimal(sums["double_benefit"][j])
+            lines.append(make_line(**base, kind="double_benefit",
+                                   amount=round_money(units.scaleb(-5), cur, mode),
+                                   reference_series=series, eligible_kwh=sums["go_kwh"][j],
+                                   explanation=f"support reduced by {c.double_benefit_share} for "
+                                               "energy that also earned guarantees of origin "
+                                               "(law Art. 15(6))"))
+    return lines
+
+
+assert AMOUNT_SCALE == 100_000  # money() above scales by 10**-5

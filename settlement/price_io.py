@@ -1,0 +1,231 @@
+"""Reading price files: generic CSV, SMARD exports, OPSD time series, ESCO monthly prices."""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from mzekari.errors import InputError, ProblemCollector
+from settlement.prices import PriceSeries, validate_grid
+from settlement.timegrid import MONTH_RE
+
+_OFFSET = r"(?:Z|[+-][0-9]{2}:?[0-9]{2})$"
+_PRICE = r"^-?[0-9]+(?:\.[0-9]{1,2})?$"
+_SMARD_ZONES = {
+    "Deutschland/Luxemburg": "DE_LU", "∅ Anrainer DE/LU": "DE_LU_neighbours",
+    "Belgien": "BE", "Dänemark 1": "DK1", "Dänemark 2": "DK2", "Frankreich": "FR",
+    "Niederlande": "NL", "Norwegen 2": "NO2", "Österreich": "AT", "Polen": "PL",
+    "Schweden 4": "SE4", "Schweiz": "CH", "Tschechien": "CZ", "DE/AT/LU": "DE_AT_LU",
+    "Italien (Nord)": "IT_NORTH", "Slowenien": "SI", "Ungarn": "HU",
+}
+
+
+def parse_timestamps(values: pd.Series, problems: ProblemCollector, field: str) -> np.ndarray:
+    """ISO 8601 with an explicit offset → int64 UTC ns; bad rows recorded (value -1)."""
+    text = values.astype("string").str.strip()
+    has_offset = text.str.contains(_OFFSET, regex=True, na=False).to_numpy(dtype=bool)
+    parsed = pd.to_datetime(text.where(has_offset), format="ISO8601", utc=True, errors="coerce")
+    ns = pd.DatetimeIndex(parsed).as_unit("ns").asi8.copy()
+    bad_parse = np.asarray(pd.isna(parsed)) & has_offset
+    for i in np.nonzero(~has_offset)[0][:20]:
+        problems.add(int(i) + 1, field, f"timestamp {text.iloc[i]!r} has no UTC offset")
+    for i in np.nonzero(bad_parse)[0][:20]:
+        problems.add(int(i) + 1, field, f"not an ISO 8601 timestamp: {text.iloc[i]!r}")
+    ns[~has_offset | bad_parse] = -1
+    return ns
+
+
+def parse_hundredths(values: pd.Series, problems: ProblemCollector, field: str,
+                     allow_missing: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """Decimal text quoted to 0.01 → (int64 hundredths, has_price). Empty or '-' = no price."""
+    text = values.astype("string").str.strip().fillna("")
+    missing = text.isin(["", "-"]).to_numpy(dtype=bool)
+    ok = text.str.match(_PRICE, na=False).to_numpy(dtype=bool)
+    bad = ~ok & ~missing
+    for i in np.nonzero(bad)[0][:20]:
+        problems.add(int(i) + 1, field,
+                     f"price {text.iloc[i]!r} is not a number quoted to 0.01 per MWh")
+    if not allow_missing:
+        for i in np.nonzero(missing)[0][:20]:
+            problems.add(int(i) + 1, field, "price is missing")
+    # Text with at most two decimals: float(x) * 100 rounds back to the exact integer.
+    floats = pd.to_numeric(text.where(ok, "0")).to_numpy(dtype=np.float64)
+    return np.rint(floats * 100).astype(np.int64), ok
+
+
+def _interval_series(name: str, source: str, starts: np.ndarray, values: np.ndarray,
+                     ok: np.ndarray) -> PriceSeries:
+    resolution_s = validate_grid(starts, source)
+    return PriceSeries(name, source, resolution_s, starts, values, ok)
+
+
+def parse_price_csv(text: str, source: str) -> dict[str, PriceSeries]:
+    frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+    frame.columns = [str(c).strip() for c in frame.columns]
+    return _series_from_text_frame(frame, source)
+
+
+def _series_from_text_frame(frame: pd.DataFrame, source: str) -> dict[str, PriceSeries]:
+    problems = ProblemCollector(source)
+    if "month" in frame.columns:
+        return _monthly_from_frame(frame, source)
+    if "timestamp" not in frame.columns:
+        raise InputError(f"{source}: needs a 'timestamp' (or 'month') column; got {list(frame.columns)}")
+    value_cols = [c for c in frame.columns if c != "timestamp"]
+    if not value_cols:
+        raise InputError(f"{source}: no price column")
+    starts = parse_timestamps(frame["timestamp"], problems, "timestamp")
+    parsed = {c: parse_hundredths(frame[c], problems, c) for c in value_cols}
+    problems.raise_if_any()
+    return {c: _interval_series(c, source, starts, v, ok) for c, (v, ok) in parsed.items()}
+
+
+def _monthly_from_frame(frame: pd.DataFrame, source: str) -> dict[str, PriceSeries]:
+    problems = ProblemCollector(source)
+    months = frame["month"].astype("string").str.strip()
+    seen: dict[str, int] = {}
+    for i, m in enumerate(months, start=1):
+        if not MONTH_RE.match(str(m)):
+            problems.add(i, "month", f"month {m!r} is not YYYY-MM")
+        elif m in seen:
+            problems.add(i, "month", f"duplicate month {m} (first on row {seen[m]})")
+        seen.setdefault(str(m), i)
+    cols = [c for c in frame.columns if c != "month"]
+    if "price_gel_per_mwh" in cols:  # ESCO's file also has tetri/kWh; same value, other unit
+        cols = ["price_gel_per_mwh"]
+    out = {}
+    for c in cols:
+        values, ok = parse_hundredths(frame[c], problems, c)
+        out[c] = {str(m): int(v) for m, v, good in zip(months, values, ok, strict=True) if good}
+    problems.raise_if_any()
+    empty = np.zeros(0, dtype=np.int64)
+    return {c: PriceSeries(c, source, 0, empty, empty, np.zeros(0, bool), m,
+                           "GEL" if c == "price_gel_per_mwh" else None) for c, m in out.items()}
+
+
+def series_from_frame(df: pd.DataFrame, series: str, source: str) -> PriceSeries:
+    problems = ProblemCollector(source)
+    if "month" in df.columns:
+        frame = pd.DataFrame({"month": df["month"].astype(str), series: _price_text(df["price"])})
+        return _monthly_from_frame(frame, source)[series]
+    ts = df["timestamp"]
+    if not isinstance(ts.dtype, pd.DatetimeTZDtype):
+        raise InputError(f"{source}: column 'timestamp' must be tz-aware")
+    starts = pd.DatetimeIndex(ts).tz_convert("UTC").as_unit("ns").asi8.copy()
+    values, ok = parse_hundredths(_price_text(df["price"]), problems, "price")
+    problems.raise_if_any()
+    return _interval_series(series, source, starts, values, ok)
+
+
+def _price_text(values: pd.Series) -> pd.Series:
+    """Prices as text; floats must be whole hundredths (checked after rounding to 2 places)."""
+    if pd.api.types.is_float_dtype(values.dtype):
+        arr = values.to_numpy(dtype=np.float64)
+        cents = np.rint(arr * 100)
+        exact = np.isnan(arr) | (np.abs(arr * 100 - cents) < 1e-6)
+        text = pd.Series([f"{c / 100:.2f}" for c in cents], index=values.index, dtype="string")
+        text[np.isnan(arr)] = ""
+        text[~exact] = pd.Series(values[~exact].map(repr), dtype="string")
+        return text
+    return values.map(lambda v: "" if v is None else str(v)).astype("string")
+
+
+def read_smard(path: Path) -> dict[str, PriceSeries]:
+    """SMARD "Großhandelspreise": ';', decimal comma, naive Europe/Berlin times, '-' = none."""
+    source = str(path)
+    frame = pd.read_csv(path, sep=";", dtype=str, encoding="utf-8-sig", keep_default_na=False)
+    if "Datum von" not in frame.columns:
+        raise InputError(f"{source}: not a SMARD export (no 'Datum von' column)")
+    naive = pd.to_datetime(frame["Datum von"], format="%d.%m.%Y %H:%M", errors="coerce")
+    problems = ProblemCollector(source)
+    for i in np.nonzero(naive.isna().to_numpy())[0][:20]:
+        problems.add(int(i) + 1, "Datum von", "not a date dd.mm.yyyy hh:mm")
+    problems.raise_if_any()
+    # The repeated hour of the autumn change comes first in summer time: 'infer' resolves it.
+    local = pd.DatetimeIndex(naive).tz_localize("Europe/Berlin", ambiguous="infer")
+    starts = local.tz_convert("UTC").as_unit("ns").asi8.copy()
+    out = {}
+    for col in frame.columns[2:]:
+        zone = str(col).split(" [", 1)[0].strip()
+        name = _SMARD_ZONES.get(zone, zone)
+        text = frame[col].str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
+        values, ok = parse_hundredths(text, problems, str(col))
+        series = _interval_series(name, source, starts, values, ok)
+        out[name] = PriceSeries(name, source, series.resolution_s, starts, values, ok,
+                                currency="EUR")
+    problems.raise_if_any()
+    return out
+
+
+def read_opsd(path: Path, series: str) -> PriceSeries:
+    """OPSD extract: `utc_timestamp` (UTC), `DE_price_day_ahead` in EUR/MWh."""
+    source = str(path)
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    problems = ProblemCollector(source)
+    starts = parse_timestamps(frame["utc_timestamp"], problems, "utc_timestamp")
+    values, ok = parse_hundredths(frame["DE_price_day_ahead"], problems, "DE_price_day_ahead")
+    problems.raise_if_any()
+    s = _interval_series(series, source, starts, values, ok)
+    return PriceSeries(series, source, s.resolution_s, starts, values, ok, currency="EUR")
+
+
+def read_price_file(path: Any, series: str, fmt: str) -> PriceSeries | dict[str, PriceSeries]:
+    path = Path(path)
+    try:
+        with path.open(encoding="utf-8-sig") as handle:
+            header = handle.readline()
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read: {exc}") from exc
+    if fmt == "auto":
+        fmt = ("smard" if "Datum von" in header else "opsd" if "utc_timestamp" in header
+               else "csv")
+    if fmt == "smard":
+        return read_smard(path)
+    if fmt == "opsd":
+        return read_opsd(path, series)
+    if fmt not in ("csv", "esco"):
+        raise InputError(f"unknown price format {fmt!r}; known: auto, csv, smard, opsd, esco")
+    result = parse_price_csv(path.read_text(encoding="utf-8-sig"), str(path))
+    if len(result) == 1:
+        only = next(iter(result.values()))
+        return PriceSeries(series, only.source, only.resolution_s, only.starts_utc_ns,
+                           only.price_hundredths, only.has_price, only.monthly, only.currency)
+    return result
+
+
+@dataclass(frozen=True, eq=False)
+class Profile:
+    """A generation profile (e.g. national solar feed-in) as weights: int64 thousandths."""
+
+    name: str
+    source: str
+    resolution_s: int
+    starts_utc_ns: np.ndarray
+    weight_milli: np.ndarray
+
+
+def read_profile(path: Any, column: str | None = None, name: str | None = None) -> Profile:
+    """A generation series from CSV (`timestamp` or OPSD `utc_timestamp` + value columns)."""
+    path = Path(path)
+    source = str(path)
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    ts_col = "utc_timestamp" if "utc_timestamp" in frame.columns else "timestamp"
+    cols = [c for c in frame.columns if c != ts_col and "price" not in c]
+    column = column or (cols[0] if cols else None)
+    if column is None or column not in frame.columns:
+        raise InputError(f"{source}: no generation column {column!r}; columns: {cols}")
+    problems = ProblemCollector(source)
+    starts = parse_timestamps(frame[ts_col], problems, ts_col)
+    text = frame[column].astype("string").str.strip()
+    good = text.str.match(r"^[0-9]+(?:\.[0-9]{1,3})?$", na=False).to_numpy(dtype=bool)
+    for i in np.nonzero(~good)[0][:20]:
+        problems.add(int(i) + 1, column, f"generation {text.iloc[i]!r} is not a number ≥ 0")
+    problems.raise_if_any()
+    milli = np.rint(pd.to_numeric(text).to_numpy(dtype=np.float64) * 1000).astype(np.int64)
+    resolution_s = validate_grid(starts, source, field_name=ts_col)
+    return Profile(name or column, source, resolution_s, starts, milli)

@@ -1,0 +1,158 @@
+"""Which price sets R for each metered interval, and which intervals a negative-price rule hits.
+
+Contracts are grouped by (basis, weighting, series, fallback, rule) and each group is resolved
+with array operations. The primary series sets R where it has a price; the fallback series where
+it has none (interval basis) or when the primary lacks a complete month (monthly bases). The
+negative-price rule is applied to the series that set the interval's price.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from mzekari.errors import InputError, ProblemCollector
+from settlement.compute import expand
+from settlement.meters import MeterData
+from settlement.model import Contract
+from settlement.prices import PriceSeries
+from settlement.reference import UNKNOWN, baseload, div_half_up, lookup, negative_flags, \
+    profile_weighted
+
+
+@dataclass
+class References:
+    reference: np.ndarray  # per row, hundredths/MWh
+    fallback_used: np.ndarray  # per row
+    negative: np.ndarray  # per row
+    monthly_r: list[int | None]  # per contract: the month's R when the basis is monthly
+    fallback_rows: list[int]  # per contract: intervals priced by the fallback
+
+
+def _ts(ns: int, tz: str) -> str:
+    return pd.Timestamp(ns, unit="ns", tz="UTC").tz_convert(tz).isoformat()
+
+
+def _own_weighted(values: np.ndarray, energy: np.ndarray, starts: np.ndarray) -> list[int | None]:
+    num = np.add.reduceat(values.astype(object) * energy.astype(object), starts)
+    den = np.add.reduceat(energy, starts)
+    return [div_half_up(int(n), int(d)) if d > 0 else None for n, d in zip(num, den, strict=True)]
+
+
+def _flags(series: PriceSeries, run_hours: int, pos: np.ndarray, values: np.ndarray,
+           resolution_s: int) -> np.ndarray:
+    if series.is_monthly:
+        return (values < 0).astype(np.int8)
+    flags = negative_flags(series, resolution_s, run_hours)
+    return np.where(pos >= 0, flags[np.maximum(pos, 0)], 0).astype(np.int8)
+
+
+def resolve_references(contracts: Sequence[Contract], prices: Mapping[str, PriceSeries],
+                       profiles: Mapping[str, Any], meters: MeterData, idx: np.ndarray,
+                       group_starts: np.ndarray, month: str, tz: str) -> References:
+    n = len(idx)
+    res = meters.resolution_s
+    starts_all = meters.starts_utc_ns[idx]
+    energy_all = meters.energy_kwh[idx]
+    reference = np.zeros(n, dtype=np.int64)
+    fallback_used = np.zeros(n, dtype=bool)
+    negative = np.zeros(n, dtype=bool)
+    monthly_r: list[int | None] = [None] * len(contracts)
+    fallback_rows = [0] * len(contracts)
+    problems = ProblemCollector("prices")
+    groups: dict[tuple[Any, ...], list[int]] = defaultdict(list)
+    for j, c in enumerate(contracts):
+        groups[(c.reference_basis, c.weighting, c.reference_series, c.fallback_series,
+                c.negative_run_hours())].append(j)
+    gid = np.zeros(len(contracts), dtype=np.int64)
+    keys = list(groups)
+    for g, key in enumerate(keys):
+        gid[groups[key]] = g
+    gid_row = expand(gid, group_starts, n)
+    counts = np.diff(np.append(group_starts, n))
+    for g, (basis, weighting, primary_name, fallback_name, run_hours) in enumerate(keys):
+        members = groups[keys[g]]
+        rows = np.flatnonzero(gid_row == g)
+        local_starts = np.concatenate(([0], np.cumsum(counts[members])[:-1]))
+        t = starts_all[rows]
+        primary = prices[primary_name]
+        fallback = prices[fallback_name] if fallback_name else None
+        v_p, ok_p, pos_p = lookup(primary, t, res, month)
+        if fallback is not None:
+            v_f, ok_f, pos_f = lookup(fallback, t, res, month)
+        else:
+            v_f, ok_f, pos_f = np.zeros_like(v_p), np.zeros_like(ok_p), np.full_like(pos_p, -1)
+        if basis == "interval":
+            use_fb = ~ok_p
+            missing = ~ok_p & ~ok_f
+            for i in np.flatnonzero(missing)[:10]:
+                j = members[int(np.searchsorted(local_starts, i, side="right") - 1)]
+                problems.add(None, "price",
+                             f"no price for {contracts[j].contract_id} at {_ts(int(t[i]), tz)} in "
+                             f"series {primary_name!r}" +
+                             (f" or fallback {fallback_name!r}" if fallback_name else
+                              " and the contract names no fallback series"))
+            r = np.where(ok_p, v_p, v_f)
+        else:
+            complete_p = np.minimum.reduceat(ok_p, local_starts)
+            complete_f = np.minimum.reduceat(ok_f, local_starts) if fallback else complete_p & False
+            if basis == "monthly_baseload":
+                base_p, base_f = baseload(primary, month, tz), \
+                    baseload(fallback, month, tz) if fallback else None
+                value_p = [base_p[0] if base_p else None] * len(members)
+                value_f = [base_f[0] if base_f else None] * len(members)
+            elif weighting == "own":
+                value_p = _own_weighted(v_p, energy_all[rows], local_starts)
+                value_f = _own_weighted(v_f, energy_all[rows], local_starts)
+                bp = baseload(primary, month, tz)
+                bf = baseload(fallback, month, tz) if fallback else None
+                # A month without output has no weighted price: the baseload mean stands in.
+                value_p = [v if v is not None or bp is None else bp[0] for v in value_p]
+                value_f = [v if v is not None or bf is None else bf[0] for v in value_f]
+                value_p = [v if ok else None for v, ok in zip(value_p, complete_p, strict=True)]
+                value_f = [v if ok else None for v, ok in zip(value_f, complete_f, strict=True)]
+            else:
+                wp = profile_weighted(primary, profiles[weighting], month, tz)
+                wf = profile_weighted(fallback, profiles[weighting], month, tz) if fallback \
+                    else None
+                value_p = [wp[0] if wp else None] * len(members)
+                value_f = [wf[0] if wf else None] * len(members)
+            chosen, use_fb_c = [], []
+            for j, vp, vf in zip(members, value_p, value_f, strict=True):
+                if vp is None and vf is None:
+                    problems.add(None, "price",
+                                 f"no complete month {month} of prices for {contracts[j].contract_id}"
+                                 f" ({basis}) in series {primary_name!r}" +
+                                 (f" or fallback {fallback_name!r}" if fallback_name else ""))
+                value = vp if vp is not None else (vf or 0)
+                monthly_r[j] = value
+                chosen.append(value)
+                use_fb_c.append(vp is None)
+            r = expand(np.array(chosen, dtype=np.int64), local_starts, len(rows))
+            use_fb = expand(np.array(use_fb_c, dtype=bool), local_starts, len(rows))
+        reference[rows] = r
+        fallback_used[rows] = use_fb
+        if run_hours is not None:
+            flags = np.where(use_fb, _flags(fallback, run_hours, pos_f, v_f, res)
+                             if fallback else 0, _flags(primary, run_hours, pos_p, v_p, res))
+            unsure = np.flatnonzero((flags == UNKNOWN) & (energy_all[rows] > 0))
+            for i in unsure[:5]:
+                j = members[int(np.searchsorted(local_starts, i, side="right") - 1)]
+                problems.add(None, "price",
+                             f"{contracts[j].contract_id}: negative-price rule run:{run_hours} at "
+                             f"{_ts(int(t[i]), tz)}: the negative run reaches the end of the "
+                             f"supplied prices; supply prices at least {run_hours} h before and "
+                             "after the month (a run crossing the month boundary counts whole)")
+            negative[rows] = flags == 1
+        for k, j in enumerate(members):
+            a = local_starts[k]
+            b = local_starts[k + 1] if k + 1 < len(members) else len(rows)
+            fallback_rows[j] = int(use_fb[a:b].sum())
+    if problems:
+        raise InputError(problems.problems)
+    return References(reference, fallback_used, negative, monthly_r, fallback_rows)
