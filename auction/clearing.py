@@ -101,7 +101,7 @@ def _optimise(inst: Instance) -> tuple[SolveReport, dict[str, str], list[str]]:
     levels = []
     if inst.fence_mc > 0:
         fenced = [b for b in inst.admissible if b.bid.innovative]
-        first = solve_lexicographic(AuctionModel(inst, fenced, {}, inst.fence_mc), time_limit, hint)
+        first = solve_lexicographic(AuctionModel(inst, fenced, {}, inst.fence_mc, minimums=False), time_limit, hint)
         levels += [{"stage": "ring_fence", **lv} for lv in first.levels]
         if first.status in ("OPTIMAL", "FEASIBLE"):
             fixed = first.awarded_kw

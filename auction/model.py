@@ -25,16 +25,18 @@ LinearExpr = cp_model.LinearExprT
 class AuctionModel:
     def __init__(
         self, inst: Instance, pool: list[ScaledBid], fixed_kw: Mapping[str, int],
-        budget_mc: int | None,
+        budget_mc: int | None, minimums: bool = True,
     ):
         self.inst = inst
         self.model = cp_model.CpModel()
         self.pool = sorted(pool, key=lambda b: b.bid_id)
         self.fixed_kw = fixed_kw
         self.budget_mc = budget_mc
+        self.minimums = minimums  # the ring-fence stage is not bound by technology minimums
         self.accept: dict[str, cp_model.IntVar] = {}
         self.kw: dict[str, LinearExpr] = {}
         self.kwh: dict[str, LinearExpr] = {}
+        self.partial: dict[str, tuple[cp_model.IntVar, cp_model.IntVar]] = {}  # (kW, kWh)
         self.cost_terms: list[LinearExpr] = []
         self._variables()
         self._volume_constraints()
@@ -55,6 +57,7 @@ class AuctionModel:
                 m.add(b.capacity_kw * e <= b.annual_kwh * x)
                 m.add(b.capacity_kw * e >= b.annual_kwh * x - b.capacity_kw + 1)
                 self.kw[b.bid_id], self.kwh[b.bid_id] = x, e
+                self.partial[b.bid_id] = (x, e)
             else:
                 self.kw[b.bid_id] = b.capacity_kw * a
                 self.kwh[b.bid_id] = b.annual_kwh * a
@@ -90,7 +93,7 @@ class AuctionModel:
             self._cap(bidders, dict.fromkeys(bidders, inst.bidder_cap_kw))
         self._cap(nodes, inst.grid_kw)
         self._cap(techs, inst.tech_max_kw)
-        for tech, minimum in sorted(inst.tech_min_kw.items()):
+        for tech, minimum in sorted(inst.tech_min_kw.items() if self.minimums else ()):
             if minimum > 0 and not techs.get(tech):
                 m.add_bool_or([])  # a minimum no bid can meet: infeasible
             elif minimum > 0:
@@ -171,7 +174,6 @@ class AuctionModel:
         for b in self.pool:
             kw = awarded_kw.get(b.bid_id, 0)
             self.model.add_hint(self.accept[b.bid_id], kw > 0)
-            x = self.kw[b.bid_id]
-            if isinstance(x, cp_model.IntVar):
-                self.model.add_hint(x, kw)
-                self.model.add_hint(self.kwh[b.bid_id], b.energy(kw))
+            if b.bid_id in self.partial:
+                self.model.add_hint(self.partial[b.bid_id][0], kw)
+                self.model.add_hint(self.partial[b.bid_id][1], b.energy(kw))

@@ -1,0 +1,188 @@
+"""Random rounds for property tests, and a brute-force optimum to check the engine against.
+
+The brute force enumerates every award (each bid: 0, or each whole kW from its minimum to its
+capacity) and checks each limit itself; prices and valuations come from the validator's
+Decimal functions, not from the engine's integer instance.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import defaultdict
+from decimal import ROUND_DOWN, Decimal
+from typing import Any
+
+from auction import Bid, RoundSpec, parse_round
+from auction.validate import expected_exclusion, preference_weight, support_value
+
+TECHS = ["solar", "wind", "hydro"]
+
+
+def mw(kw: int) -> str:
+    return str(Decimal(kw).scaleb(-3))
+
+
+def random_case(rng: random.Random, n: int, pricing: str | None = None) -> tuple[RoundSpec, list[Bid]]:
+    techs = TECHS[: rng.randint(1, 3)]
+    bidders = [f"B{i}" for i in range(rng.randint(2, 5))]
+    bids: list[Bid] = []
+    for i in range(n):
+        bidder = rng.choice(bidders)
+        cap = rng.randint(1, 6)
+        annual_kwh = int(cap * 8760 * rng.uniform(0.12, 0.6))
+        minimum = rng.randint(1, cap - 1) if cap >= 2 and rng.random() < 0.25 else None
+        group = f"g-{bidder}-{rng.randint(0, 1)}" if rng.random() < 0.2 else None
+        bids.append(
+            Bid(
+                bid_id=f"b{i:02d}", bidder=bidder, technology=rng.choice(techs),
+                capacity_mw=Decimal(mw(cap)), annual_mwh=Decimal(annual_kwh).scaleb(-3),
+                price=Decimal(rng.randint(3000, 8000)).scaleb(-2), innovative=rng.random() < 0.3,
+                grid_node=rng.choice([None, "N1", "N2"]), alternative_group=group,
+                min_capacity_mw=None if minimum is None else Decimal(mw(minimum)),
+            )
+        )
+    data: dict[str, Any] = {
+        "round_id": f"R{rng.randint(0, 999)}", "name": "random", "currency": "USD",
+        "time_limit_s": "20", "technologies": [],
+        "pricing": {"rule": pricing or rng.choice(["pay_as_bid", "pay_as_clear", "median"])},
+    }
+    for tech in techs:
+        spec: dict[str, Any] = {"name": tech}
+        if rng.random() < 0.5:
+            spec["ceiling_price"] = str(rng.randint(55, 80))
+        if rng.random() < 0.4:
+            spec["max_mw"] = mw(rng.randint(3, 15))
+        if rng.random() < 0.15:
+            spec["min_mw"] = mw(rng.randint(1, 3))
+        if rng.random() < 0.1:
+            spec["max_capacity_factor"] = "0.5"
+        data["technologies"].append(spec)
+    if len(techs) > 1 and rng.random() < 0.5:
+        data["pricing"]["groups"] = {"pot": techs[:2]}
+    budget: dict[str, Any] = {"amount": "1"}
+    if rng.random() < 0.6:
+        budget["reference_price"] = str(rng.randint(20, 50))
+    budget["years"] = rng.randint(1, 3)
+    if rng.random() < 0.3:
+        budget["discount_rate"] = "0.05"
+    if rng.random() < 0.2:
+        budget["below_reference"] = "negative"
+    data["budget"] = budget
+    probe = parse_round(data)
+    full = sum((support_value(probe, b.price) * b.annual_mwh for b in bids), Decimal(0))
+    budget["amount"] = str(max(abs(full) * Decimal(rng.uniform(0.15, 0.8)), Decimal(1)).quantize(Decimal("0.01")))
+    inn: dict[str, str] = {}
+    if rng.random() < 0.3:
+        inn["bonus"] = str(rng.choice(["0.1", "0.25", "0.5"]))
+    if rng.random() < 0.2:
+        inn["score_weight"] = str(rng.choice(["0.1", "0.2", "0.3"]))
+    if rng.random() < 0.2:
+        inn["ring_fence_share"] = str(rng.choice(["0.2", "0.4"]))
+    data["innovation"] = inn
+    if rng.random() < 0.4:
+        data["grid_nodes"] = {"N1": mw(rng.randint(2, 10)), "N2": mw(rng.randint(2, 10))}
+    if rng.random() < 0.3:
+        data["bidder_cap_mw"] = mw(rng.randint(3, 10))
+    if rng.random() < 0.2:
+        data["max_total_mw"] = mw(rng.randint(5, 20))
+    if rng.random() < 0.15:
+        data["small_plant_threshold_mw"] = mw(rng.randint(3, 6))
+    return parse_round(data), bids
+
+
+def _options(spec: RoundSpec, bid: Bid) -> list[int]:
+    if expected_exclusion(spec, bid) is not None:
+        return [0]
+    cap = int(bid.capacity_mw * 1000)
+    low = int((bid.min_capacity_mw or bid.capacity_mw) * 1000)
+    return [0, *range(low, cap + 1)]
+
+
+def evaluate(
+    spec: RoundSpec, bids: list[Bid], award: dict[str, int], minimums: bool = True
+) -> tuple[int, Decimal] | None:
+    """(weighted energy in kWh × 10,000, budget use) of an award, or None if it breaks a limit."""
+    accepted = [(b, award[b.bid_id]) for b in bids if award.get(b.bid_id, 0) > 0]
+    used: dict[tuple[str, str], int] = defaultdict(int)
+    groups: set[str] = set()
+    for b, kw in accepted:
+        if b.alternative_group in groups:
+            return None
+        if b.alternative_group:
+            groups.add(b.alternative_group)
+        used["bidder", b.bidder] += kw
+        used["node", b.grid_node or ""] += kw
+        used["tech", b.technology] += kw
+        used["total", ""] += kw
+    limits: dict[tuple[str, str], Decimal] = {("node", k): v for k, v in spec.grid_nodes.items()}
+    for t in spec.technologies:
+        if t.max_mw is not None:
+            limits["tech", t.name] = t.max_mw
+        if minimums and used["tech", t.name] < t.min_mw * 1000:
+            return None
+    if spec.max_total_mw is not None:
+        limits["total", ""] = spec.max_total_mw
+    for key, value in list(used.items()):
+        limit = spec.bidder_cap_mw if key[0] == "bidder" else limits.get(key)
+        if limit is not None and value > limit * 1000:
+            return None
+    energy = {b.bid_id: int(b.annual_mwh * 1000 * kw // int(b.capacity_mw * 1000)) for b, kw in accepted}
+    # Prices: an independent recomputation of the three rules.
+    rule = spec.pricing.rule
+    group = {t: g for g, ts in spec.price_groups().items() for t in ts}
+    unit_prices: dict[str, list[Decimal]] = defaultdict(list)
+    for b, _ in accepted:
+        unit_prices[group[b.technology] if rule == "pay_as_clear" else b.technology].append(b.price)
+    use = Decimal(0)
+    for b, _ in accepted:
+        if rule == "pay_as_bid":
+            paid = b.price
+        else:
+            prices = sorted(unit_prices[group[b.technology] if rule == "pay_as_clear" else b.technology])
+            paid = prices[-1] if rule == "pay_as_clear" else prices[(len(prices) - 1) // 2]
+            ceiling = spec.technology(b.technology).ceiling_price
+            paid = paid if ceiling is None else min(paid, ceiling)
+        use += support_value(spec, paid) * Decimal(energy[b.bid_id]).scaleb(-3)
+    weighted = sum(
+        int(preference_weight(spec, bids, b) * 10_000) * energy[b.bid_id] for b, _ in accepted
+    )
+    return weighted, use
+
+
+def brute_force(
+    spec: RoundSpec, bids: list[Bid], budget: Decimal | None, pool: set[str] | None = None,
+    fixed: dict[str, int] | None = None, minimums: bool = True,
+) -> tuple[int, Decimal]:
+    """Best (weighted energy, then least budget use) over every award of `pool` given `fixed`."""
+    fixed = fixed or {}
+    ids = [b.bid_id for b in bids]
+    choices = []
+    for b in bids:
+        if b.bid_id in fixed:
+            choices.append([fixed[b.bid_id]])
+        elif pool is not None and b.bid_id not in pool:
+            choices.append([0])
+        else:
+            choices.append(_options(spec, b))
+    best: tuple[int, Decimal] = (-1, Decimal(0))
+
+    def walk(i: int, award: dict[str, int]) -> None:
+        nonlocal best
+        if i == len(bids):
+            got = evaluate(spec, bids, award, minimums)
+            if got is None or (budget is not None and got[1] > budget):
+                return
+            if got[0] > best[0] or (got[0] == best[0] and got[1] < best[1]):
+                best = got
+            return
+        for kw in choices[i]:
+            award[ids[i]] = kw
+            walk(i + 1, award)
+        award.pop(ids[i], None)
+
+    walk(0, {})
+    return best
+
+
+def quantize_kwh(value: Decimal) -> Decimal:
+    return value.quantize(Decimal("0.001"), rounding=ROUND_DOWN)

@@ -1,0 +1,57 @@
+"""The optimiser's optimum equals the true optimum found by enumerating every award."""
+
+from __future__ import annotations
+
+import random
+from decimal import Decimal
+
+import pytest
+
+from auction import clear, validate_result
+
+from auction_cases import brute_force, random_case
+
+SCALE = Decimal(10_000_000)  # objective MWh × weight scale → kWh × 10,000
+
+
+def _check(seed: int, n: int) -> None:
+    rng = random.Random(seed)
+    spec, bids = random_case(rng, n)
+    result = clear(spec, bids)
+    assert validate_result(spec, bids, result) == []
+    assert spec.budget is not None
+    budget = spec.budget.amount
+    if result.status == "INFEASIBLE":
+        assert brute_force(spec, bids, budget)[0] == -1
+        return
+    assert result.proven_optimal, result.summary()
+    fixed: dict[str, int] = {}
+    if spec.innovation.ring_fence_share > 0:
+        fence = budget * spec.innovation.ring_fence_share
+        fenced = [a for a in result.accepted if a.stage == "ring_fence"]
+        innovative = {b.bid_id for b in bids if b.innovative}
+        best_fenced = brute_force(spec, bids, fence, pool=innovative, minimums=False)
+        weights = {b.bid_id: b for b in bids}
+        from auction.validate import preference_weight
+
+        fenced_w = sum(
+            int(preference_weight(spec, bids, weights[a.bid_id]) * 10_000)
+            * int(a.awarded_annual_mwh * 1000)
+            for a in fenced
+        )
+        assert fenced_w == best_fenced[0] or (not fenced and best_fenced[0] <= 0)
+        fixed = {a.bid_id: int(a.awarded_capacity_mw * 1000) for a in fenced}
+    best = brute_force(spec, bids, budget, fixed=fixed)
+    assert result.objective is not None
+    assert result.objective * SCALE == best[0]
+    assert result.budget_used == best[1]
+
+
+@pytest.mark.parametrize("seed", range(60))
+def test_optimum_equals_brute_force_small(seed: int) -> None:
+    _check(seed, random.Random(seed).randint(1, 9))
+
+
+@pytest.mark.parametrize("seed", range(1000, 1006))
+def test_optimum_equals_brute_force_fourteen_bids(seed: int) -> None:
+    _check(seed, 14)
