@@ -14,6 +14,7 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from mzekari.errors import InputError, ProblemCollector
 from mzekari.money import MINOR_UNITS, ROUNDING_MODES, D
@@ -116,6 +117,11 @@ def _check(c: Contract, row: int, add: Any) -> None:
         add(row, "fx_rule", f"expected last_business_day or monthly_average, got {c.fx_rule!r}")
     if c.annual_cap_mwh is not None and c.annual_cap_mwh < 0:
         add(row, "annual_cap_mwh", "annual cap must not be negative")
+    if c.market_tz is not None:
+        try:
+            ZoneInfo(c.market_tz)
+        except (ZoneInfoNotFoundError, ValueError):
+            add(row, "market_tz", f"unknown time zone {c.market_tz!r}")
     if c.rounding not in ROUNDING_MODES:
         add(row, "rounding", f"unknown rounding {c.rounding!r}; known: {sorted(ROUNDING_MODES)}")
 

@@ -88,9 +88,12 @@ def _check_meters(contracts: Sequence[Contract], meters: MeterData, month: str, 
 
 def _check_contract_inputs(active: Sequence[Contract], prices: Mapping[str, PriceSeries],
                            profiles: Mapping[str, Any], month: str, fx_rates: Any, cpi: Any,
-                           problems: ProblemCollector) -> dict[str, MonthPrice]:
+                           problems: ProblemCollector, tz: str) -> dict[str, MonthPrice]:
     out = {}
     for c in active:
+        if c.market_tz is not None and c.market_tz != tz:
+            problems.add(None, "market_tz", f"{c.contract_id} is settled in {c.market_tz} months;"
+                                            f" this run is for {tz} months")
         for name in ("reference_series", "fallback_series"):
             series = getattr(c, name)
             if series is not None and series not in prices:
@@ -149,7 +152,7 @@ def settle_month(
     contract_problems = ProblemCollector("contracts")
     active = _check_meters(contracts, meters, month, tz, meter_problems)
     month_prices = _check_contract_inputs(active, prices, profiles or {}, month, fx_rates, cpi,
-                                          contract_problems)
+                                          contract_problems, tz)
     all_problems = meter_problems.problems + contract_problems.problems
     if all_problems:
         raise InputError(all_problems)

@@ -124,7 +124,7 @@ def build_lines(contracts: Sequence[Contract], month: str, month_prices: Mapping
         ]
         for kind, key, text in info:
             if sums[key][j]:
-                lines.append(make_line(**base, kind=kind, amount=Decimal(0),
+                lines.append(make_line(**base, kind=kind, amount=money(0),
                                        reference_series=series, excluded_kwh=sums[key][j],
                                        explanation=text))
         for kind, key, text in (("rate_cap", "cap_cut", f"rate capped at {c.cap} {cur}/MWh"),

@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
+from mzekari.money import quantum
+
 SCHEMES = ("cfd", "variable_premium", "fixed_premium", "feed_in")
 REFERENCE_BASES = ("interval", "monthly_baseload", "monthly_weighted", "annual_weighted")
 LINE_KINDS = (
@@ -70,6 +72,8 @@ class Contract:
     curtailment_compensated: bool = False
     double_benefit_share: Decimal = Decimal(0)
     rounding: str = "half_up"
+    # Market time zone whose calendar months are settled; a run for another zone is refused.
+    market_tz: str | None = None
 
     @property
     def price_currency(self) -> str:
@@ -125,13 +129,17 @@ class Statement:
     lines: tuple[Line, ...] = field(default_factory=tuple)
 
     @property
+    def _zero(self) -> Decimal:
+        return Decimal(0).quantize(quantum(self.currency))
+
+    @property
     def paid_to_producer(self) -> Decimal:
-        return sum((ln.amount for ln in self.lines if ln.amount > 0), Decimal(0))
+        return sum((ln.amount for ln in self.lines if ln.amount > 0), self._zero)
 
     @property
     def paid_by_producer(self) -> Decimal:
-        return -sum((ln.amount for ln in self.lines if ln.amount < 0), Decimal(0))
+        return -sum((ln.amount for ln in self.lines if ln.amount < 0), self._zero) + self._zero
 
     @property
     def net(self) -> Decimal:
-        return sum((ln.amount for ln in self.lines), Decimal(0))
+        return sum((ln.amount for ln in self.lines), self._zero)
