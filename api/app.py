@@ -1,0 +1,58 @@
+"""`create_app()`: the FastAPI application over one database."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from sqlalchemy import Engine
+
+from api.db.engine import make_engine, make_session_factory
+from api.http import errors
+from api.http.routes import admin, contracts, forecasts, rounds, settlements, uploads
+from api.settings import Settings, get_settings
+from mzekari import __version__
+
+
+def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    engine = engine or make_engine(settings.database_url)
+    jobs = ThreadPoolExecutor(max_workers=settings.forecast_workers,
+                              thread_name_prefix="forecast")
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        jobs.shutdown(wait=False, cancel_futures=True)
+
+    app = FastAPI(
+        title="Mzekari",
+        version=__version__,
+        description="Renewable-energy support auctions and the settlement of their contracts "
+                    "(Georgia, Law No. 5652-RS). Authenticate with `Authorization: Bearer "
+                    "<API key>`.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.session_factory = make_session_factory(engine)
+    app.state.jobs = jobs
+    errors.install(app)
+
+    @app.get("/health", tags=["health"])
+    def health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    for module in (rounds, contracts, uploads, settlements, forecasts, admin):
+        app.include_router(module.router)
+    try:  # the web pages are a separate, optional package
+        web = importlib.import_module("api.web")
+    except ModuleNotFoundError as exc:
+        if exc.name not in ("api.web",):
+            raise
+    else:
+        app.include_router(web.router)
+    return app

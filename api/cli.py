@@ -1,0 +1,85 @@
+"""`mzekari serve | demo | admin create-key | db upgrade`. Heavy imports stay inside handlers
+so `mzekari --help` stays fast."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+ROLES = ("operator", "producer", "treasury", "admin")
+
+
+def register(subparsers: Any) -> None:
+    serve = subparsers.add_parser("serve", help="run the HTTP API (OpenAPI docs at /docs)")
+    serve.add_argument("--host", default=None, help="address to bind (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=None, help="port (default 8000)")
+    serve.set_defaults(handler=_serve)
+
+    demo = subparsers.add_parser(
+        "demo", help="run the Georgia 2023 scenario end to end and print the statements")
+    demo.add_argument("--out", default="out/demo", help="directory for the database and CSVs")
+    demo.add_argument("--months", type=int, default=12, help="months to settle (1-12)")
+    demo.set_defaults(handler=_demo)
+
+    admin = subparsers.add_parser("admin", help="administration")
+    admin_sub = admin.add_subparsers(dest="admin_command", metavar="ACTION", required=True)
+    create_key = admin_sub.add_parser("create-key", help="create an API key (printed once)")
+    create_key.add_argument("--role", required=True, choices=ROLES)
+    create_key.add_argument("--producer", default=None, help="the producer a producer key is for")
+    create_key.add_argument("--name", default="", help="a label for the key")
+    create_key.set_defaults(handler=_create_key)
+
+    db = subparsers.add_parser("db", help="database schema")
+    db_sub = db.add_subparsers(dest="db_command", metavar="ACTION", required=True)
+    upgrade = db_sub.add_parser("upgrade", help="apply the migrations (MZEKARI_DATABASE_URL)")
+    upgrade.set_defaults(handler=_upgrade)
+
+
+def _upgrade(args: argparse.Namespace) -> int:
+    from api.db.engine import upgrade
+    from api.settings import get_settings
+
+    upgrade(get_settings().database_url)
+    print("database at head")
+    return 0
+
+
+def _create_key(args: argparse.Namespace) -> int:
+    from api.db.engine import make_engine, upgrade
+    from api.services.keys import create_key
+    from api.settings import get_settings
+    from api.uow import UnitOfWork
+
+    url = get_settings().database_url
+    upgrade(url)
+    with UnitOfWork.for_engine(make_engine(url)) as uow:
+        issued = create_key(uow, args.role, args.producer, args.name)
+    print(f"key id: {issued.key_id}  role: {issued.role}"
+          + (f"  producer: {issued.producer}" if issued.producer else ""))
+    print(issued.secret_key)
+    print("(shown once; only its hash is stored)")
+    return 0
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from api.app import create_app
+    from api.db.engine import make_engine, upgrade
+    from api.settings import Settings, get_settings
+    from api.uow import UnitOfWork
+
+    overrides = {k: v for k, v in (("host", args.host), ("port", args.port)) if v is not None}
+    settings = Settings(**{**get_settings().model_dump(), **overrides})
+    upgrade(settings.database_url)
+    engine = make_engine(settings.database_url)
+    with UnitOfWork.for_engine(engine) as uow:
+        settings.check_serving(uow.keys.active_count())
+    uvicorn.run(create_app(settings, engine), host=settings.host, port=settings.port)
+    return 0
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from api.demo import run_demo
+
+    return run_demo(args.out, months=args.months)

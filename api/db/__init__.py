@@ -1,0 +1,1 @@
+"""Tables (SQLAlchemy 2 declarative models), engines and the Alembic entry point."""

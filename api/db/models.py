@@ -1,0 +1,327 @@
+"""The tables. Alembic migrations (api/migrations) are the only source of the schema; a test
+checks that these models and the migrations agree.
+
+Money that is summed or checked in SQL (line amounts, statement totals) is stored as integer
+minor units (tetri, cents), so CHECK constraints hold exactly on both databases. Prices, rates
+and capacities are exact decimals (`ExactDecimal`).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from api.db.types import ExactDecimal, UTCDateTime
+
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+ROLES = ("operator", "producer", "treasury", "admin")
+ROUND_STATES = ("draft", "open", "closed", "cleared", "awarded")
+JOB_STATES = ("queued", "running", "done", "failed")
+UPLOAD_KINDS = ("prices", "meters", "fx")
+
+
+def _in(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map: ClassVar[dict[Any, Any]] = {dict[str, Any]: JSON,
+                                                     datetime: UTCDateTime()}
+
+
+class ApiKey(Base):
+    __tablename__ = "api_keys"
+    __table_args__ = (
+        CheckConstraint(_in("role", ROLES), name="role"),
+        CheckConstraint("(role = 'producer') = (producer IS NOT NULL)", name="producer_binding"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key_id: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(16))
+    producer: Mapped[str | None] = mapped_column(String(200))
+    secret_sha256: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+
+
+class Round(Base):
+    __tablename__ = "rounds"
+    __table_args__ = (CheckConstraint(_in("status", ROUND_STATES), name="status"),)
+
+    round_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    name: Mapped[str] = mapped_column(String(300))
+    currency: Mapped[str] = mapped_column(String(3))
+    status: Mapped[str] = mapped_column(String(16))
+    spec: Mapped[dict[str, Any]]
+    clearing: Mapped[dict[str, Any] | None]
+    created_at: Mapped[datetime]
+    opened_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+    cleared_at: Mapped[datetime | None]
+    awarded_at: Mapped[datetime | None]
+
+    bids: Mapped[list[Bid]] = relationship(back_populates="round", lazy="raise")
+
+
+class Bid(Base):
+    """A sealed bid. `payload` is never returned while its round is open."""
+
+    __tablename__ = "bids"
+    __table_args__ = (UniqueConstraint("round_id", "bid_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    round_id: Mapped[str] = mapped_column(ForeignKey("rounds.round_id"), index=True)
+    bid_id: Mapped[str] = mapped_column(String(100))
+    bidder: Mapped[str] = mapped_column(String(200), index=True)
+    payload: Mapped[dict[str, Any]]
+    receipt: Mapped[str] = mapped_column(String(64), unique=True)
+    submitted_at: Mapped[datetime]
+    submitted_by: Mapped[str] = mapped_column(String(32))
+
+    round: Mapped[Round] = relationship(back_populates="bids", lazy="raise")
+
+
+class Award(Base):
+    __tablename__ = "awards"
+    __table_args__ = (
+        UniqueConstraint("round_id", "bid_id"),
+        CheckConstraint("awarded_capacity_mw >= 0", name="capacity_not_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    round_id: Mapped[str] = mapped_column(ForeignKey("rounds.round_id"), index=True)
+    bid_id: Mapped[str] = mapped_column(String(100))
+    bidder: Mapped[str] = mapped_column(String(200))
+    technology: Mapped[str] = mapped_column(String(50))
+    receipt: Mapped[str] = mapped_column(String(64))
+    accepted: Mapped[bool] = mapped_column(Boolean)
+    awarded_capacity_mw: Mapped[Decimal] = mapped_column(ExactDecimal(14, 3))
+    awarded_annual_mwh: Mapped[Decimal] = mapped_column(ExactDecimal(16, 3))
+    price_paid: Mapped[Decimal | None] = mapped_column(ExactDecimal(14, 2))
+    budget_used: Mapped[Decimal] = mapped_column(ExactDecimal(20, 2))
+    reason: Mapped[str] = mapped_column(Text)
+    explanation: Mapped[str] = mapped_column(Text)
+
+
+class Contract(Base):
+    __tablename__ = "contracts"
+    __table_args__ = (
+        CheckConstraint("end_date >= start_date", name="period"),
+        CheckConstraint("capacity_mw > 0", name="capacity_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    contract_id: Mapped[str] = mapped_column(String(100), unique=True)
+    round_id: Mapped[str | None] = mapped_column(ForeignKey("rounds.round_id"), index=True)
+    bid_id: Mapped[str | None] = mapped_column(String(100))
+    producer: Mapped[str] = mapped_column(String(200), index=True)
+    scheme: Mapped[str] = mapped_column(String(32))
+    strike_price: Mapped[Decimal] = mapped_column(ExactDecimal(14, 2))
+    currency: Mapped[str] = mapped_column(String(3))
+    start_date: Mapped[date] = mapped_column(Date)
+    end_date: Mapped[date] = mapped_column(Date)
+    capacity_mw: Mapped[Decimal] = mapped_column(ExactDecimal(14, 3))
+    # Rule fields of the settlement engine's contract (reference basis, series, rates, …).
+    terms: Mapped[dict[str, Any]]
+    created_at: Mapped[datetime]
+
+
+class PriceSeries(Base):
+    __tablename__ = "price_series"
+
+    name: Mapped[str] = mapped_column(String(50), primary_key=True)
+    currency: Mapped[str] = mapped_column(String(3))
+    # 3600 or 900 for interval series; 0 for a monthly series (one price per month, stored
+    # at the month's first instant in Asia/Tbilisi).
+    resolution_s: Mapped[int] = mapped_column(Integer)
+
+
+class PricePoint(Base):
+    __tablename__ = "price_points"
+
+    series: Mapped[str] = mapped_column(ForeignKey("price_series.name"), primary_key=True)
+    ts: Mapped[datetime] = mapped_column(primary_key=True)
+    price: Mapped[Decimal] = mapped_column(ExactDecimal(14, 2))
+
+
+class FxRate(Base):
+    """Official exchange rates by date, e.g. pair "USD/GEL": GEL per USD."""
+
+    __tablename__ = "fx_rates"
+    __table_args__ = (CheckConstraint("rate > 0", name="rate_positive"),)
+
+    pair: Mapped[str] = mapped_column(String(7), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    rate: Mapped[Decimal] = mapped_column(ExactDecimal(14, 6))
+
+
+class MeterReading(Base):
+    """Energy per contract per interval. No foreign key on purpose: uploads insert millions of
+    rows through a join on `contracts`, which already guarantees the reference, and a per-row
+    referential trigger would dominate the load time."""
+
+    __tablename__ = "meter_readings"
+    __table_args__ = (CheckConstraint("energy_kwh >= 0", name="energy_not_negative"),)
+
+    contract_pk: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ts: Mapped[datetime] = mapped_column(primary_key=True)
+    energy_kwh: Mapped[int] = mapped_column(BigInteger)
+
+
+class Upload(Base):
+    __tablename__ = "uploads"
+    __table_args__ = (
+        CheckConstraint(_in("kind", UPLOAD_KINDS), name="kind"),
+        UniqueConstraint("kind", "target", "content_sha256"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    target: Mapped[str] = mapped_column(String(50))
+    idempotency_key: Mapped[str | None] = mapped_column(String(200), unique=True)
+    content_sha256: Mapped[str] = mapped_column(String(64))
+    row_count: Mapped[int] = mapped_column(Integer)
+    first_ts: Mapped[datetime | None]
+    last_ts: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+    created_by: Mapped[str] = mapped_column(String(32))
+
+
+class SettlementRun(Base):
+    __tablename__ = "settlement_runs"
+    # Two runs of a month on the same inputs over the same posted lines are one run: a
+    # concurrent duplicate fails here and reports the winner.
+    __table_args__ = (UniqueConstraint("month", "input_sha256", "basis_sha256"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    month: Mapped[str] = mapped_column(String(7), index=True)
+    # Contracts, prices, meter data and exchange rates the run read.
+    input_sha256: Mapped[str] = mapped_column(String(64))
+    # The lines already posted when it ran (its adjustments are relative to them).
+    basis_sha256: Mapped[str] = mapped_column(String(64))
+    idempotency_key: Mapped[str | None] = mapped_column(String(200), unique=True)
+    line_count: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime]
+    created_by: Mapped[str] = mapped_column(String(32))
+
+    statements: Mapped[list[Statement]] = relationship(back_populates="run", lazy="raise")
+
+
+class Statement(Base):
+    __tablename__ = "statements"
+    __table_args__ = (
+        UniqueConstraint("run_id", "producer", "currency"),
+        CheckConstraint(
+            "net_minor = paid_to_producer_minor - paid_by_producer_minor", name="net_balances"
+        ),
+        CheckConstraint(
+            "paid_to_producer_minor >= 0 AND paid_by_producer_minor >= 0", name="directions"
+        ),
+        Index(None, "producer", "month"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("settlement_runs.id"), index=True)
+    producer: Mapped[str] = mapped_column(String(200))
+    month: Mapped[str] = mapped_column(String(7))
+    currency: Mapped[str] = mapped_column(String(3))
+    paid_to_producer_minor: Mapped[int] = mapped_column(BigInteger)
+    paid_by_producer_minor: Mapped[int] = mapped_column(BigInteger)
+    net_minor: Mapped[int] = mapped_column(BigInteger)
+
+    run: Mapped[SettlementRun] = relationship(back_populates="statements", lazy="raise")
+    lines: Mapped[list[SettlementLine]] = relationship(back_populates="statement", lazy="raise")
+
+
+class SettlementLine(Base):
+    __tablename__ = "settlement_lines"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    line_id: Mapped[str] = mapped_column(String(200), unique=True)
+    statement_id: Mapped[int] = mapped_column(ForeignKey("statements.id"), index=True)
+    contract_id: Mapped[str] = mapped_column(String(100), index=True)
+    producer: Mapped[str] = mapped_column(String(200))
+    month: Mapped[str] = mapped_column(String(7), index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    reference_price: Mapped[Decimal | None] = mapped_column(ExactDecimal(20, 6))
+    reference_series: Mapped[str | None] = mapped_column(String(50))
+    eligible_kwh: Mapped[int] = mapped_column(BigInteger)
+    excluded_kwh: Mapped[int] = mapped_column(BigInteger)
+    rate: Mapped[Decimal | None] = mapped_column(ExactDecimal(20, 6))
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3))
+    direction: Mapped[str] = mapped_column(String(32))
+    corrects_line_id: Mapped[str | None] = mapped_column(String(200))
+    adjusted_kind: Mapped[str | None] = mapped_column(String(32))
+    explanation: Mapped[str] = mapped_column(Text)
+
+    statement: Mapped[Statement] = relationship(back_populates="lines", lazy="raise")
+
+
+class AuditEntry(Base):
+    """Append-only (a trigger rejects UPDATE and DELETE); each entry hashes its predecessor."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime]
+    actor_key_id: Mapped[str] = mapped_column(String(32))
+    actor_role: Mapped[str] = mapped_column(String(16))
+    action: Mapped[str] = mapped_column(String(64))
+    entity: Mapped[str] = mapped_column(String(300))
+    details: Mapped[str] = mapped_column(Text)  # canonical JSON, hashed as stored
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class ForecastJob(Base):
+    __tablename__ = "forecast_jobs"
+    __table_args__ = (CheckConstraint(_in("status", JOB_STATES), name="status"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    status: Mapped[str] = mapped_column(String(16))
+    progress_done: Mapped[int] = mapped_column(Integer)
+    progress_total: Mapped[int] = mapped_column(Integer)
+    config: Mapped[dict[str, Any]]
+    summary: Mapped[dict[str, Any] | None]
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    finished_at: Mapped[datetime | None]
+    created_by: Mapped[str] = mapped_column(String(32))
+
+
+class ForecastFile(Base):
+    __tablename__ = "forecast_files"
+
+    job_id: Mapped[str] = mapped_column(ForeignKey("forecast_jobs.id"), primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), primary_key=True)
+    media_type: Mapped[str] = mapped_column(String(100))
+    content: Mapped[bytes] = mapped_column(LargeBinary)

@@ -1,0 +1,1 @@
+"""The HTTP layer: routes, schemas, dependencies and the one error handler."""

@@ -1,0 +1,86 @@
+"""Rounds, sealed bids, clearing, awards and published results."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body
+
+from api.http.deps import AnyRole, BidReader, Operator, Producer, UowDep
+from api.http.schemas import (
+    AwardPublic,
+    AwardRequest,
+    BidCreate,
+    BidList,
+    BidPublic,
+    BidReceipt,
+    ClearRequest,
+    RoundList,
+    RoundPublic,
+    RoundResults,
+)
+from api.services import rounds
+
+router = APIRouter(prefix="/api/rounds", tags=["rounds"])
+RoundSpecBody = Annotated[dict[str, Any],
+                          Body(description="The round definition (round.toml as JSON)")]
+
+
+@router.post("", status_code=201, response_model=RoundPublic)
+def create_round(uow: UowDep, actor: Operator, spec: RoundSpecBody) -> Any:
+    return rounds.create_round(uow, actor, spec)
+
+
+@router.get("", response_model=RoundList)
+def list_rounds(uow: UowDep, actor: AnyRole) -> Any:
+    items = uow.rounds.list()
+    return {"count": len(items), "items": items}
+
+
+@router.get("/{round_id}", response_model=RoundPublic)
+def get_round(round_id: str, uow: UowDep, actor: AnyRole) -> Any:
+    return rounds.get_round(uow, round_id)
+
+
+@router.post("/{round_id}/open", response_model=RoundPublic)
+def open_round(round_id: str, uow: UowDep, actor: Operator) -> Any:
+    return rounds.open_round(uow, actor, round_id)
+
+
+@router.post("/{round_id}/close", response_model=RoundPublic)
+def close_round(round_id: str, uow: UowDep, actor: Operator) -> Any:
+    return rounds.close_round(uow, actor, round_id)
+
+
+@router.post("/{round_id}/clear", response_model=RoundPublic)
+def clear_round(round_id: str, uow: UowDep, actor: Operator,
+                request: ClearRequest | None = None) -> Any:
+    return rounds.clear_round(uow, actor, round_id, rule=request.rule if request else None)
+
+
+@router.post("/{round_id}/award", response_model=RoundResults)
+def award_round(round_id: str, request: AwardRequest, uow: UowDep, actor: Operator) -> Any:
+    rounds.award_round(uow, actor, round_id, rounds.ContractTerms(**request.model_dump()))
+    return _results(uow, round_id)
+
+
+@router.post("/{round_id}/bids", status_code=201, response_model=BidReceipt)
+def submit_bid(round_id: str, bid: BidCreate, uow: UowDep, actor: Producer) -> Any:
+    return rounds.submit_bid(uow, actor, round_id, bid.model_dump())
+
+
+@router.get("/{round_id}/bids", response_model=BidList)
+def list_bids(round_id: str, uow: UowDep, actor: BidReader) -> Any:
+    items = [BidPublic.model_validate(b) for b in rounds.list_bids(uow, actor, round_id)]
+    return {"count": len(items), "items": items}
+
+
+@router.get("/{round_id}/results", response_model=RoundResults)
+def results(round_id: str, uow: UowDep, actor: AnyRole) -> Any:
+    return _results(uow, round_id)
+
+
+def _results(uow: Any, round_id: str) -> dict[str, Any]:
+    row, awards = rounds.results(uow, round_id)
+    return {"round_id": row.round_id, "status": row.status, "clearing": row.clearing,
+            "count": len(awards), "awards": [AwardPublic.model_validate(a) for a in awards]}

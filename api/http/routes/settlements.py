@@ -1,0 +1,85 @@
+"""Settlement runs per month and the statements they post (JSON and CSV)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, Query
+from fastapi.responses import PlainTextResponse
+
+from api.db import models as m
+from api.http.deps import AnyRole, Finance, Operator, UowDep
+from api.http.schemas import (
+    MONTH_PATTERN,
+    LinePublic,
+    RunList,
+    RunPublic,
+    SettlementRequest,
+    StatementList,
+    StatementPublic,
+)
+from api.services import settlements
+from mzekari.money import from_minor_units
+
+router = APIRouter(prefix="/api", tags=["settlement"])
+IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)]
+
+
+def statement_public(row: m.Statement, with_lines: bool) -> StatementPublic:
+    cur = row.currency
+    lines = None
+    if with_lines:
+        lines = [LinePublic(
+            line_id=ln.line_id, contract_id=ln.contract_id, kind=ln.kind,
+            reference_series=ln.reference_series, reference_price=ln.reference_price,
+            eligible_kwh=ln.eligible_kwh, excluded_kwh=ln.excluded_kwh, rate=ln.rate,
+            amount=from_minor_units(ln.amount_minor, ln.currency), currency=ln.currency,
+            direction=ln.direction, corrects_line_id=ln.corrects_line_id,
+            explanation=ln.explanation) for ln in sorted(row.lines, key=lambda x: x.line_id)]
+    return StatementPublic(
+        id=row.id, run_id=row.run_id, producer=row.producer, month=row.month, currency=cur,
+        paid_to_producer=from_minor_units(row.paid_to_producer_minor, cur),
+        paid_by_producer=from_minor_units(row.paid_by_producer_minor, cur),
+        net=from_minor_units(row.net_minor, cur), lines=lines)
+
+
+@router.post("/settlements", status_code=201, response_model=RunPublic)
+def run_settlement(request: SettlementRequest, uow: UowDep, actor: Operator,
+                   idempotency_key: IdempotencyKey = None) -> Any:
+    outcome = settlements.run_settlement(uow, actor, request.month, idempotency_key)
+    return RunPublic.model_validate(outcome.run).model_copy(update={"replayed": outcome.replayed})
+
+
+@router.get("/settlements", response_model=RunList)
+def list_runs(uow: UowDep, actor: Finance,
+              month: Annotated[str | None, Query(pattern=MONTH_PATTERN)] = None) -> Any:
+    items = uow.settlements.runs(month)
+    return {"count": len(items), "items": items}
+
+
+@router.get("/settlements/{run_id}", response_model=RunPublic)
+def get_run(run_id: int, uow: UowDep, actor: Finance) -> Any:
+    return settlements.get_run(uow, actor, run_id)
+
+
+@router.get("/statements", response_model=StatementList)
+def list_statements(uow: UowDep, actor: AnyRole,
+                    month: Annotated[str | None, Query(pattern=MONTH_PATTERN)] = None,
+                    producer: Annotated[str | None, Query(max_length=200)] = None,
+                    run_id: int | None = None) -> Any:
+    rows = settlements.list_statements(uow, actor, month, producer, run_id)
+    return {"count": len(rows), "items": [statement_public(r, False) for r in rows]}
+
+
+@router.get("/statements/{statement_id}", response_model=StatementPublic)
+def get_statement(statement_id: int, uow: UowDep, actor: AnyRole) -> Any:
+    return statement_public(settlements.get_statement(uow, actor, statement_id), True)
+
+
+@router.get("/statements/{statement_id}/csv", response_class=PlainTextResponse,
+            responses={200: {"content": {"text/csv": {}}}})
+def get_statement_csv(statement_id: int, uow: UowDep, actor: AnyRole) -> PlainTextResponse:
+    statement = settlements.get_statement(uow, actor, statement_id)
+    name = f"statement-{statement.producer}-{statement.month}-{statement.id}.csv"
+    return PlainTextResponse(settlements.statement_csv(statement), media_type="text/csv",
+                             headers={"Content-Disposition": f'attachment; filename="{name}"'})

@@ -1,0 +1,302 @@
+"""Pydantic schemas, one family per resource, kept apart from the ORM classes."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+MONTH_PATTERN = r"^[0-9]{4}-(0[1-9]|1[0-2])$"
+
+
+class _Out(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+
+class Problem(BaseModel):
+    source: str
+    row: int | None
+    field: str | None
+    message: str
+
+
+class ErrorBody(BaseModel):
+    type: str
+    detail: str
+    problems: list[Problem] = []
+
+
+class Me(_Out):
+    key_id: str
+    role: str
+    producer: str | None
+
+
+# --- keys --------------------------------------------------------------------------------------
+class KeyCreate(BaseModel):
+    role: Literal["operator", "producer", "treasury", "admin"]
+    producer: str | None = Field(default=None, max_length=200)
+    name: str = Field(default="", max_length=200)
+
+
+class KeyPublic(_Out):
+    key_id: str
+    name: str
+    role: str
+    producer: str | None
+    created_at: datetime
+    revoked_at: datetime | None
+
+
+class KeyIssued(BaseModel):
+    key_id: str
+    role: str
+    producer: str | None
+    name: str
+    secret_key: str = Field(description="Shown once; only its hash is stored.")
+
+
+class KeyList(BaseModel):
+    count: int
+    items: list[KeyPublic]
+
+
+# --- rounds and bids ---------------------------------------------------------------------------
+class RoundPublic(_Out):
+    round_id: str
+    name: str
+    currency: str
+    status: str
+    spec: dict[str, Any]
+    clearing: dict[str, Any] | None
+    created_at: datetime
+    opened_at: datetime | None
+    closed_at: datetime | None
+    cleared_at: datetime | None
+    awarded_at: datetime | None
+
+
+class RoundList(BaseModel):
+    count: int
+    items: list[RoundPublic]
+
+
+class BidCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    bid_id: str = Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.:-]+$")
+    technology: str = Field(min_length=1, max_length=50)
+    capacity_mw: Decimal
+    annual_mwh: Decimal
+    price: Decimal = Field(description="Currency of the round per MWh, two decimals at most.")
+    innovative: bool = False
+    grid_node: str | None = Field(default=None, max_length=100)
+    alternative_group: str | None = Field(default=None, max_length=100)
+    min_capacity_mw: Decimal | None = None
+
+
+class BidReceipt(BaseModel):
+    round_id: str
+    bid_id: str
+    bidder: str
+    receipt: str = Field(description="SHA-256 of canonical_bid; listed in the published results.")
+    canonical_bid: str
+    submitted_at: datetime
+
+
+class BidPublic(_Out):
+    bid_id: str
+    bidder: str
+    receipt: str
+    submitted_at: datetime
+    payload: dict[str, Any]
+
+
+class BidList(BaseModel):
+    count: int
+    items: list[BidPublic]
+
+
+class AwardPublic(_Out):
+    bid_id: str
+    bidder: str
+    technology: str
+    receipt: str
+    accepted: bool
+    awarded_capacity_mw: Decimal
+    awarded_annual_mwh: Decimal
+    price_paid: Decimal | None
+    budget_used: Decimal
+    reason: str
+    explanation: str
+
+
+class RoundResults(BaseModel):
+    round_id: str
+    status: str
+    clearing: dict[str, Any] | None
+    count: int
+    awards: list[AwardPublic]
+
+
+class ClearRequest(BaseModel):
+    rule: str | None = Field(default=None, max_length=50,
+                             description="A merit-order rule; default: the exact optimiser.")
+
+
+class AwardRequest(BaseModel):
+    start: date
+    years: int = Field(default=15, ge=1, le=40)
+    payment_currency: str = Field(default="GEL", pattern=r"^[A-Z]{3}$")
+    reference_series: str = Field(default="balancing", min_length=1, max_length=50)
+    reference_basis: Literal["interval", "monthly_baseload", "monthly_weighted",
+                             "annual_weighted"] = "monthly_baseload"
+    fallback_series: str | None = Field(default=None, max_length=50)
+    fx_rule: Literal["last_business_day", "monthly_average"] = "monthly_average"
+
+
+# --- contracts ---------------------------------------------------------------------------------
+class ContractPublic(_Out):
+    contract_id: str
+    round_id: str | None
+    bid_id: str | None
+    producer: str
+    scheme: str
+    strike_price: Decimal
+    currency: str
+    start_date: date
+    end_date: date
+    capacity_mw: Decimal
+    terms: dict[str, Any]
+
+
+class ContractList(BaseModel):
+    count: int
+    items: list[ContractPublic]
+
+
+# --- uploads -----------------------------------------------------------------------------------
+class UploadPublic(_Out):
+    id: int
+    kind: str
+    target: str
+    row_count: int
+    content_sha256: str
+    first_ts: datetime | None
+    last_ts: datetime | None
+    created_at: datetime
+    replayed: bool = False
+
+
+class UploadList(BaseModel):
+    count: int
+    items: list[UploadPublic]
+
+
+class PriceSeriesPublic(_Out):
+    name: str
+    currency: str
+    resolution_s: int
+
+
+class PriceSeriesList(BaseModel):
+    count: int
+    items: list[PriceSeriesPublic]
+
+
+# --- settlement --------------------------------------------------------------------------------
+class SettlementRequest(BaseModel):
+    month: str = Field(pattern=MONTH_PATTERN, examples=["2023-06"])
+
+
+class RunPublic(_Out):
+    id: int
+    month: str
+    input_sha256: str
+    line_count: int
+    created_at: datetime
+    replayed: bool = False
+
+
+class RunList(BaseModel):
+    count: int
+    items: list[RunPublic]
+
+
+class LinePublic(BaseModel):
+    line_id: str
+    contract_id: str
+    kind: str
+    reference_series: str | None
+    reference_price: Decimal | None
+    eligible_kwh: int
+    excluded_kwh: int
+    rate: Decimal | None
+    amount: Decimal
+    currency: str
+    direction: str
+    corrects_line_id: str | None
+    explanation: str
+
+
+class StatementPublic(BaseModel):
+    id: int
+    run_id: int
+    producer: str
+    month: str
+    currency: str
+    paid_to_producer: Decimal
+    paid_by_producer: Decimal
+    net: Decimal
+    lines: list[LinePublic] | None = None
+
+
+class StatementList(BaseModel):
+    count: int
+    items: list[StatementPublic]
+
+
+# --- audit -------------------------------------------------------------------------------------
+class AuditEntryPublic(_Out):
+    id: int
+    at: datetime
+    actor_key_id: str
+    actor_role: str
+    action: str
+    entity: str
+    details: str
+    prev_hash: str
+    hash: str
+
+
+class AuditList(BaseModel):
+    count: int
+    items: list[AuditEntryPublic]
+
+
+class AuditVerification(BaseModel):
+    valid: bool
+    entries: int
+    first_bad_id: int | None
+    message: str
+
+
+# --- forecasts ---------------------------------------------------------------------------------
+class ForecastCreate(BaseModel):
+    config: dict[str, Any] = Field(default_factory=dict,
+                                   description="treasury.ForecastConfig fields")
+
+
+class ForecastJobPublic(_Out):
+    id: str
+    status: str
+    progress_done: int
+    progress_total: int
+    config: dict[str, Any]
+    summary: dict[str, Any] | None
+    error: str | None
+    created_at: datetime
+    finished_at: datetime | None
+    files: list[str] = []

@@ -1,0 +1,287 @@
+"""Monthly settlement runs: load the month's inputs from the database, call
+`settlement.settle_month`, store lines and statements in one transaction.
+
+Re-running a month whose inputs (contracts, prices, meter data, exchange rates) hash the
+same as its latest run, or with the same Idempotency-Key, returns that run and posts nothing.
+Changed inputs make a new run whose lines are the engine's adjustments to what was posted.
+(month, inputs, posted lines) is unique and so is `line_id`, so two concurrent runs cannot
+both post: the loser rolls back and reports the winner's run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import insert, select
+from sqlalchemy.exc import IntegrityError
+
+from api.actor import Actor, Conflict, NotFound
+from api.canonical import canonical_json
+from api.db import models as m
+from api.services import audit
+from api.uow import UnitOfWork
+from mzekari.errors import InputError, Problem
+from mzekari.money import to_minor_units
+
+MARKET_TZ = "Asia/Tbilisi"
+CONTRACT_FIELDS = ("contract_id", "producer", "scheme", "price", "currency", "start", "end",
+                   "capacity_mw")
+MARGIN = pd.Timedelta(days=1)  # a negative-price run crossing the month boundary counts whole
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    run: m.SettlementRun
+    replayed: bool
+
+
+def month_bounds(month: str) -> tuple[pd.Timestamp, pd.Timestamp]:
+    try:
+        start = pd.Timestamp(f"{month}-01", tz=MARKET_TZ)
+        if len(month) != 7:
+            raise ValueError
+    except ValueError as exc:
+        raise InputError(Problem("settlement", None, "month", f"expected YYYY-MM, got {month!r}")
+                         ) from exc
+    return start, start + pd.offsets.MonthBegin(1)
+
+
+def contract_record(row: m.Contract) -> dict[str, Any]:
+    rules = {k: v for k, v in row.terms.items() if k not in ("technology", "annual_mwh")}
+    return {"contract_id": row.contract_id, "producer": row.producer, "scheme": row.scheme,
+            "price": format(row.strike_price, "f"), "currency": row.currency,
+            "start": row.start_date.isoformat(), "end": row.end_date.isoformat(),
+            "capacity_mw": format(row.capacity_mw, "f"), **rules}
+
+
+def _active_contracts(uow: UnitOfWork, start: date, end: date) -> list[m.Contract]:
+    query = select(m.Contract).where(m.Contract.start_date < end, m.Contract.end_date >= start)
+    return list(uow.session.scalars(query.order_by(m.Contract.contract_id)))
+
+
+def _prices(uow: UnitOfWork, names: set[str], start: pd.Timestamp, end: pd.Timestamp,
+            digest: Any) -> dict[str, Any]:
+    from settlement import PriceSeries
+
+    out: dict[str, Any] = {}
+    for name in sorted(names):
+        series = uow.uploads.series(name)
+        if series is None:
+            continue
+        query = select(m.PricePoint.ts, m.PricePoint.price).where(m.PricePoint.series == name)
+        if series.resolution_s:
+            year_start = pd.Timestamp(f"{start.year}-01-01", tz=MARKET_TZ)
+            lo = min(year_start, start - MARGIN).tz_convert(UTC).to_pydatetime()
+            hi = max(pd.Timestamp(f"{start.year + 1}-01-01", tz=MARKET_TZ), end + MARGIN)
+            query = query.where(m.PricePoint.ts >= lo,
+                                m.PricePoint.ts < hi.tz_convert(UTC).to_pydatetime())
+        rows = uow.session.execute(query.order_by(m.PricePoint.ts)).all()
+        digest.update(canonical_json([name, series.currency, series.resolution_s,
+                                      [[t, p] for t, p in rows]]).encode())
+        if not rows:
+            continue
+        if series.resolution_s == 0:
+            monthly: dict[str, Decimal | str | int] = {
+                pd.Timestamp(t).tz_convert(MARKET_TZ).strftime("%Y-%m"): p for t, p in rows}
+            out[name] = PriceSeries.from_monthly(monthly, name, source=f"db:{name}")
+        else:
+            frame = pd.DataFrame({"timestamp": pd.to_datetime([t for t, _ in rows], utc=True),
+                                  "price": [p for _, p in rows]})
+            out[name] = PriceSeries.from_frame(frame, name, f"db:{name}")
+    return out
+
+
+def _meters(uow: UnitOfWork, contracts: list[m.Contract], start: pd.Timestamp,
+            end: pd.Timestamp, digest: Any) -> pd.DataFrame:
+    lo = start.tz_convert(UTC).to_pydatetime()
+    hi = end.tz_convert(UTC).to_pydatetime()
+    if uow.dialect == "postgresql":
+        raw = uow.session.connection().connection.driver_connection
+        assert raw is not None
+        buffer = io.BytesIO()
+        sql = ("COPY (SELECT contract_pk, (extract(epoch from ts))::bigint, energy_kwh "
+               "FROM meter_readings WHERE ts >= %s AND ts < %s "
+               "ORDER BY contract_pk, ts) TO STDOUT")
+        with raw.cursor() as cursor, cursor.copy(sql, (lo, hi)) as copy:
+            for block in copy:
+                buffer.write(block)
+        buffer.seek(0)
+        frame = pd.read_csv(buffer, sep="\t", header=None, names=["pk", "epoch_s", "energy_kwh"],
+                            dtype=np.int64) if buffer.getbuffer().nbytes else pd.DataFrame(
+            {"pk": [], "epoch_s": [], "energy_kwh": []}, dtype=np.int64)
+    else:
+        rows = uow.session.execute(
+            select(m.MeterReading.contract_pk, m.MeterReading.ts, m.MeterReading.energy_kwh)
+            .where(m.MeterReading.ts >= lo, m.MeterReading.ts < hi)
+            .order_by(m.MeterReading.contract_pk, m.MeterReading.ts)).all()
+        frame = pd.DataFrame({
+            "pk": np.array([r[0] for r in rows], dtype=np.int64),
+            "epoch_s": np.array([int(r[1].timestamp()) for r in rows], dtype=np.int64),
+            "energy_kwh": np.array([r[2] for r in rows], dtype=np.int64)})
+    ids = {c.id: c.contract_id for c in contracts}
+    frame = frame[frame["pk"].isin(list(ids))]
+    for column in ("pk", "epoch_s", "energy_kwh"):
+        digest.update(frame[column].to_numpy(dtype=np.int64).tobytes())
+    return pd.DataFrame({
+        "timestamp": pd.to_datetime(frame["epoch_s"].to_numpy(), unit="s", utc=True),
+        "contract_id": frame["pk"].map(ids).to_numpy(),
+        "energy_kwh": frame["energy_kwh"].to_numpy(),
+    })
+
+
+def domain_line(row: m.SettlementLine) -> Any:
+    from mzekari.money import from_minor_units
+    from settlement import Line
+
+    return Line(line_id=row.line_id, contract_id=row.contract_id, producer=row.producer,
+                month=row.month, kind=row.kind, reference_price=row.reference_price,
+                reference_series=row.reference_series, eligible_kwh=row.eligible_kwh,
+                excluded_kwh=row.excluded_kwh, rate=row.rate,
+                amount=from_minor_units(row.amount_minor, row.currency), currency=row.currency,
+                direction=row.direction, corrects_line_id=row.corrects_line_id,
+                explanation=row.explanation, adjusted_kind=row.adjusted_kind)
+
+
+def _fx_rates(uow: UnitOfWork, month: str, digest: Any) -> dict[str, dict[str, Decimal]]:
+    """Every stored rate dated in `month`, as the engine wants: {"USD/GEL": {day: rate}}."""
+    start = date.fromisoformat(f"{month}-01")
+    end = (pd.Timestamp(start) + pd.offsets.MonthBegin(1)).date()
+    rows = uow.session.execute(
+        select(m.FxRate.pair, m.FxRate.day, m.FxRate.rate)
+        .where(m.FxRate.day >= start, m.FxRate.day < end)
+        .order_by(m.FxRate.pair, m.FxRate.day)).all()
+    out: dict[str, dict[str, Decimal]] = {}
+    for pair, day, rate in rows:
+        out.setdefault(pair, {})[day.isoformat()] = rate
+    digest.update(canonical_json(out).encode())
+    return out
+
+
+def run_settlement(uow: UnitOfWork, actor: Actor, month: str,
+                   idempotency_key: str | None = None) -> RunOutcome:
+    from settlement import MeterData, contracts_from_records, settle_month
+
+    actor.require("operator", "admin")
+    start, end = month_bounds(month)
+    uow.lock(f"settlement:{month}")
+    if idempotency_key is not None:
+        previous = uow.settlements.run_by_idempotency_key(idempotency_key)
+        if previous is not None:
+            if previous.month != month:
+                raise Conflict("this Idempotency-Key was used for another month")
+            return RunOutcome(previous, replayed=True)
+    rows = _active_contracts(uow, start.date(), end.date())
+    if not rows:
+        raise InputError(Problem("settlement", None, "month", f"no contract is active in {month}"))
+    records = [contract_record(r) for r in rows]
+    contracts = contracts_from_records(records, source="db:contracts")
+    digest = hashlib.sha256(canonical_json([month, records]).encode())
+    names = {c.reference_series for c in contracts} | {
+        c.fallback_series for c in contracts if c.fallback_series}
+    prices = _prices(uow, names, start, end, digest)
+    meter_frame = _meters(uow, rows, start, end, digest)
+    fx_rates = _fx_rates(uow, month, digest)
+    # Lines posted earlier in the year count against annual volume caps.
+    posted = uow.settlements.lines_for_year_until(month)
+    input_sha256 = digest.hexdigest()
+    basis_sha256 = hashlib.sha256(
+        canonical_json(sorted(line.line_id for line in posted)).encode()).hexdigest()
+    latest = uow.settlements.latest_run(month)
+    if latest is not None and latest.input_sha256 == input_sha256:
+        return RunOutcome(latest, replayed=True)  # nothing changed since the last run
+    meters = MeterData.from_frame(meter_frame, source=f"db:meter_readings:{month}")
+    result = settle_month(contracts, prices, meters, month, tz=MARKET_TZ,
+                          posted_lines=[domain_line(p) for p in posted], fx_rates=fx_rates)
+    run = m.SettlementRun(month=month, input_sha256=input_sha256, basis_sha256=basis_sha256,
+                          idempotency_key=idempotency_key, line_count=len(result.lines),
+                          created_at=datetime.now(UTC), created_by=actor.key_id)
+    uow.settlements.add(run)
+    _store(uow, run, result.statements)
+    audit.record(uow, actor, "settlement.run", f"settlement/{run.id}",
+                 {"month": month, "inputs_sha256": input_sha256, "lines": len(result.lines),
+                  "statements": len(result.statements)})
+    try:
+        uow.commit()
+    except IntegrityError:
+        # A concurrent run with the same inputs committed first: report that one.
+        uow.rollback()
+        winner = uow.settlements.latest_run(month)
+        if winner is None or winner.input_sha256 != input_sha256:
+            raise
+        return RunOutcome(winner, replayed=True)
+    return RunOutcome(run, replayed=False)
+
+
+def _store(uow: UnitOfWork, run: m.SettlementRun, statements: Sequence[Any]) -> None:
+    line_rows: list[dict[str, Any]] = []
+    for statement in statements:
+        cur = statement.currency
+        row = m.Statement(
+            run_id=run.id, producer=statement.producer, month=statement.month, currency=cur,
+            paid_to_producer_minor=to_minor_units(statement.paid_to_producer, cur),
+            paid_by_producer_minor=to_minor_units(statement.paid_by_producer, cur),
+            net_minor=to_minor_units(statement.net, cur))
+        uow.settlements.add(row)
+        for line in statement.lines:
+            line_rows.append({
+                "line_id": line.line_id, "statement_id": row.id,
+                "contract_id": line.contract_id, "producer": line.producer,
+                "month": line.month, "kind": line.kind,
+                "reference_price": line.reference_price,
+                "reference_series": line.reference_series,
+                "eligible_kwh": int(line.eligible_kwh), "excluded_kwh": int(line.excluded_kwh),
+                "rate": line.rate, "amount_minor": to_minor_units(line.amount, line.currency),
+                "currency": line.currency, "direction": line.direction,
+                "corrects_line_id": line.corrects_line_id, "explanation": line.explanation or "",
+                "adjusted_kind": line.adjusted_kind,
+            })
+    if line_rows:
+        uow.session.execute(insert(m.SettlementLine), line_rows)
+
+
+def get_run(uow: UnitOfWork, actor: Actor, run_id: int) -> m.SettlementRun:
+    actor.require("operator", "admin", "treasury")
+    run = uow.settlements.run(run_id)
+    if run is None:
+        raise NotFound(f"no settlement run {run_id}")
+    return run
+
+
+def get_statement(uow: UnitOfWork, actor: Actor, statement_id: int) -> m.Statement:
+    statement = uow.settlements.statement(statement_id)
+    if statement is None or not actor.may_see_producer(statement.producer):
+        raise NotFound(f"no statement {statement_id}")
+    return statement
+
+
+def list_statements(uow: UnitOfWork, actor: Actor, month: str | None = None,
+                    producer: str | None = None, run_id: int | None = None
+                    ) -> Sequence[m.Statement]:
+    if actor.role == "producer":
+        if producer is not None and producer != actor.producer:
+            return []
+        producer = actor.producer
+    return uow.settlements.statements(producer=producer, month=month, run_id=run_id)
+
+
+def statement_csv(statement: m.Statement) -> str:
+    from mzekari.money import from_minor_units
+
+    columns = ["line_id", "contract_id", "producer", "month", "kind", "reference_series",
+               "reference_price", "eligible_kwh", "excluded_kwh", "rate", "amount", "currency",
+               "direction", "corrects_line_id", "explanation"]
+    frame = pd.DataFrame([{
+        **{c: getattr(line, c) for c in columns if c != "amount"},
+        "amount": format(from_minor_units(line.amount_minor, line.currency), "f"),
+    } for line in sorted(statement.lines, key=lambda ln: ln.line_id)], columns=columns)
+    for column in ("reference_price", "rate"):
+        frame[column] = frame[column].map(lambda v: "" if v is None else format(Decimal(v), "f"))
+    return str(frame.to_csv(index=False, lineterminator="\n"))

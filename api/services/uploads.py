@@ -1,0 +1,361 @@
+"""Bulk uploads of prices and meter data: all-or-nothing, idempotent, streamed.
+
+The body arrives as a file (spooled to disk by the HTTP layer while its SHA-256 is computed).
+Pass 1 reads it in chunks with pandas and validates every row; nothing is written unless all
+rows are valid. Pass 2 loads it: on PostgreSQL the raw CSV goes through `COPY … FROM STDIN`
+into a temporary staging table and one INSERT … SELECT … ON CONFLICT moves it; on SQLite an
+executemany per chunk. A repeated upload (same Idempotency-Key, or the same content) returns
+the first upload and writes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
+from typing import IO, Any
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import Table, text
+
+from api.actor import Actor, Conflict
+from api.db import models as m
+from api.services import audit
+from api.services.csvcheck import Problems, check_header, timestamps_ns, whole_numbers
+from api.uow import UnitOfWork
+from mzekari.errors import InputError
+from mzekari.money import MINOR_UNITS
+
+METER_COLUMNS = ("timestamp", "contract_id", "energy_kwh")
+MARKET_TZ = "Asia/Tbilisi"
+ALIGN_S = 900  # every interval starts on a quarter-hour
+SQLITE_TS = "%Y-%m-%d %H:%M:%S.%f"
+
+
+@dataclass(frozen=True)
+class UploadOutcome:
+    upload: m.Upload
+    replayed: bool
+
+
+def _replay(uow: UnitOfWork, kind: str, target: str, sha256: str, key: str | None
+            ) -> m.Upload | None:
+    if key is not None:
+        previous = uow.uploads.by_idempotency_key(key)
+        if previous is not None:
+            if (previous.kind, previous.target, previous.content_sha256) != (kind, target, sha256):
+                raise Conflict("this Idempotency-Key was used for a different upload")
+            return previous
+    return uow.uploads.by_content(kind, target, sha256)
+
+
+def _chunks(body: IO[bytes], chunk_rows: int, problems: Problems) -> Iterator[pd.DataFrame]:
+    body.seek(0)
+    try:
+        reader = pd.read_csv(body, dtype=str, chunksize=chunk_rows, keep_default_na=False,
+                             na_filter=False, skipinitialspace=True, encoding="utf-8-sig")
+        for chunk in reader:
+            chunk.columns = [str(c).strip() for c in chunk.columns]
+            yield chunk
+    except pd.errors.EmptyDataError:
+        problems.add(None, None, "the file is empty")
+    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+        problems.add(None, None, f"not readable as CSV: {exc}")
+
+
+def _raise(problems: Problems) -> None:
+    if problems:
+        raise InputError(problems.all())
+
+
+def _finish(uow: UnitOfWork, actor: Actor, upload: m.Upload, details: dict[str, Any]
+            ) -> UploadOutcome:
+    uow.uploads.add(upload)
+    audit.record(uow, actor, f"upload.{upload.kind}", f"upload/{upload.id}",
+                 {"target": upload.target, "rows": upload.row_count,
+                  "sha256": upload.content_sha256, **details})
+    uow.commit()
+    return UploadOutcome(upload, replayed=False)
+
+
+def _ts(ns: int | None) -> datetime | None:
+    return None if ns is None else pd.Timestamp(ns, tz=UTC).to_pydatetime()
+
+
+# --- meter data -------------------------------------------------------------------------------
+
+
+def upload_meters(uow: UnitOfWork, actor: Actor, body: IO[bytes], sha256: str,
+                  idempotency_key: str | None = None, chunk_rows: int = 500_000
+                  ) -> UploadOutcome:
+    actor.require("operator", "admin")
+    uow.lock("upload:meters")
+    previous = _replay(uow, "meters", "meters", sha256, idempotency_key)
+    if previous is not None:
+        return UploadOutcome(previous, replayed=True)
+    problems = Problems("meters.csv")
+    contract_pks = uow.contracts.ids_by_contract_id()
+    known = pd.Index(list(contract_pks))
+    pk_of = np.array(list(contract_pks.values()), dtype=np.int64)
+    keys: list[np.ndarray] = []
+    key_rows: list[np.ndarray] = []
+    first_ns, last_ns, total = None, None, 0
+    header: list[str] = []
+    for chunk in _chunks(body, chunk_rows, problems):
+        if not header:
+            header = list(chunk.columns)
+            if not check_header(header, METER_COLUMNS, problems):
+                break
+        rows = np.arange(total + 1, total + len(chunk) + 1)
+        total += len(chunk)
+        ns, ts_ok = timestamps_ns(chunk["timestamp"], rows, "timestamp", problems)
+        misaligned = ts_ok & (ns % (ALIGN_S * 10**9) != 0)
+        if misaligned.any():
+            problems.add_rows(rows[misaligned], "timestamp", chunk["timestamp"][misaligned],
+                              "not on a quarter-hour boundary")
+        whole_numbers(chunk["energy_kwh"], rows, "energy_kwh", problems)
+        position = known.get_indexer(pd.Index(chunk["contract_id"].str.strip()))
+        unknown = position < 0
+        if unknown.any():
+            problems.add_rows(rows[unknown], "contract_id", chunk["contract_id"][unknown],
+                              "unknown contract")
+        good = ts_ok & ~unknown
+        # (contract, interval) as one int64: contract pk in the high bits, seconds below.
+        keys.append(pk_of[position[good]] * (1 << 34) + ns[good] // 10**9)
+        key_rows.append(rows[good])
+        if good.any():
+            lo, hi = int(ns[good].min()), int(ns[good].max())
+            first_ns = lo if first_ns is None else min(first_ns, lo)
+            last_ns = hi if last_ns is None else max(last_ns, hi)
+    if not problems and total == 0:
+        problems.add(None, None, "no data rows")
+    _duplicates(keys, key_rows, problems)
+    _raise(problems)
+    if uow.dialect == "postgresql":
+        _copy_meters_postgres(uow, body, header)
+    else:
+        _insert_meters_sqlite(uow, body, chunk_rows, contract_pks)
+    upload = m.Upload(kind="meters", target="meters", idempotency_key=idempotency_key,
+                      content_sha256=sha256, row_count=total, first_ts=_ts(first_ns),
+                      last_ts=_ts(last_ns), created_at=datetime.now(UTC),
+                      created_by=actor.key_id)
+    return _finish(uow, actor, upload, {})
+
+
+def _duplicates(keys: list[np.ndarray], rows: list[np.ndarray], problems: Problems) -> None:
+    if not keys:
+        return
+    all_keys, all_rows = np.concatenate(keys), np.concatenate(rows)
+    order = np.argsort(all_keys, kind="stable")
+    sorted_keys = all_keys[order]
+    repeat = np.flatnonzero(sorted_keys[1:] == sorted_keys[:-1]) + 1
+    for i in repeat[:100].tolist():
+        problems.add(int(all_rows[order[i]]), "timestamp",
+                     f"a second reading for the same contract and interval "
+                     f"(first at row {int(all_rows[order[i - 1]])})")
+
+
+def _copy_meters_postgres(uow: UnitOfWork, body: IO[bytes], header: list[str]) -> None:
+    session = uow.session
+    session.execute(text(
+        "CREATE TEMP TABLE meter_stage (\"timestamp\" timestamptz, contract_id text, "
+        "energy_kwh bigint) "
+        "ON COMMIT DROP"))
+    raw = session.connection().connection.driver_connection
+    assert raw is not None
+    columns = ", ".join(f'"{name}"' for name in header)  # names checked against METER_COLUMNS
+    body.seek(0)
+    with raw.cursor() as cursor, cursor.copy(
+            f"COPY meter_stage ({columns}) FROM STDIN WITH (FORMAT csv, HEADER true)") as copy:
+        first = body.read(1 << 20)
+        copy.write(first.removeprefix(b"\xef\xbb\xbf"))
+        while block := body.read(1 << 20):
+            copy.write(block)
+    session.execute(text(
+        "INSERT INTO meter_readings (contract_pk, ts, energy_kwh) "
+        "SELECT c.id, s.\"timestamp\", s.energy_kwh FROM meter_stage s "
+        "JOIN contracts c ON c.contract_id = btrim(s.contract_id) "
+        "ON CONFLICT (contract_pk, ts) DO UPDATE SET energy_kwh = EXCLUDED.energy_kwh "
+        "WHERE meter_readings.energy_kwh <> EXCLUDED.energy_kwh"))
+
+
+def _insert_meters_sqlite(uow: UnitOfWork, body: IO[bytes], chunk_rows: int,
+                          contract_pks: dict[str, int]) -> None:
+    connection = uow.session.connection()
+    sink = Problems("meters.csv")
+    for chunk in _chunks(body, chunk_rows, sink):
+        ts = pd.to_datetime(chunk["timestamp"], format="ISO8601", utc=True)
+        rows = zip(chunk["contract_id"].str.strip().map(contract_pks).tolist(),
+                   ts.dt.strftime(SQLITE_TS).tolist(),
+                   chunk["energy_kwh"].astype(np.int64).tolist(), strict=True)
+        connection.exec_driver_sql(
+            "INSERT INTO meter_readings (contract_pk, ts, energy_kwh) VALUES (?, ?, ?) "
+            "ON CONFLICT (contract_pk, ts) DO UPDATE SET energy_kwh = excluded.energy_kwh",
+            list(rows))
+
+
+# --- prices -----------------------------------------------------------------------------------
+
+
+def upload_prices(uow: UnitOfWork, actor: Actor, series: str, currency: str, body: IO[bytes],
+                  sha256: str, idempotency_key: str | None = None) -> UploadOutcome:
+    """`timestamp,price` (an interval series, hourly or quarter-hourly) or `month,price`
+    (a monthly series such as ESCO's balancing price); prices per MWh to 0.01."""
+    actor.require("operator", "admin")
+    currency = currency.upper()
+    uow.lock(f"upload:prices:{series}")
+    previous = _replay(uow, "prices", series, sha256, idempotency_key)
+    if previous is not None:
+        return UploadOutcome(previous, replayed=True)
+    problems = Problems(f"prices/{series}.csv")
+    if currency not in MINOR_UNITS:
+        problems.add(None, "currency", f"unknown currency {currency!r}")
+    frames = list(_chunks(body, 1_000_000, problems))
+    _raise(problems)
+    frame = pd.concat(frames) if frames else pd.DataFrame()
+    monthly = "month" in frame.columns
+    columns = ("month", "price") if monthly else ("timestamp", "price")
+    if not check_header(list(frame.columns), columns, problems) or frame.empty:
+        if not problems:
+            problems.add(None, None, "no data rows")
+        _raise(problems)
+    rows = np.arange(1, len(frame) + 1)
+    if monthly:
+        months = pd.to_datetime(frame["month"], format="%Y-%m", errors="coerce")
+        bad = months.isna().to_numpy()
+        if bad.any():
+            problems.add_rows(rows[bad], "month", frame["month"][bad], "expected YYYY-MM")
+        starts = months.dt.tz_localize(MARKET_TZ).dt.tz_convert(UTC)
+        ns = starts.to_numpy(dtype="datetime64[ns]").astype(np.int64)
+        ok, resolution_s = ~bad, 0
+    else:
+        ns, ok = timestamps_ns(frame["timestamp"], rows, "timestamp", problems)
+        resolution_s = _resolution(ns[ok], problems)
+    prices = _prices(frame["price"].tolist(), problems)
+    dup = pd.Series(ns).duplicated().to_numpy() & ok
+    if dup.any():
+        problems.add_rows(rows[dup], columns[0], frame[columns[0]][dup], "repeated interval")
+    existing = uow.uploads.series(series)
+    if existing is not None and (existing.currency, existing.resolution_s) != (
+            currency, resolution_s):
+        problems.add(None, None, f"series {series!r} is {existing.currency} at "
+                                 f"{existing.resolution_s} s; this file is {currency} at "
+                                 f"{resolution_s} s")
+    _raise(problems)
+    if existing is None:
+        uow.uploads.add(m.PriceSeries(name=series, currency=currency,
+                                      resolution_s=resolution_s))
+    _store_prices(uow, series, ns, prices)
+    upload = m.Upload(kind="prices", target=series, idempotency_key=idempotency_key,
+                      content_sha256=sha256, row_count=len(frame), first_ts=_ts(int(ns.min())),
+                      last_ts=_ts(int(ns.max())), created_at=datetime.now(UTC),
+                      created_by=actor.key_id)
+    return _finish(uow, actor, upload, {"currency": currency, "resolution_s": resolution_s})
+
+
+def _resolution(ns: np.ndarray, problems: Problems) -> int:
+    steps = np.unique(np.diff(np.sort(ns))) // 10**9 if len(ns) > 1 else np.array([3600])
+    step = int(steps.min()) if len(steps) else 3600
+    if step not in (900, 3600):
+        problems.add(None, "timestamp", f"intervals are {step} s apart; expected 900 or 3600")
+        return 3600
+    if (ns // 10**9 % step != 0).any():
+        problems.add(None, "timestamp", f"timestamps are not on {step // 60}-minute boundaries")
+    return step
+
+
+def _prices(values: list[str], problems: Problems) -> list[Decimal | None]:
+    out: list[Decimal | None] = []
+    for row, value in enumerate(values, start=1):
+        text_value = str(value).strip()
+        if text_value in ("", "-"):
+            out.append(None)  # an interval without a price: the fallback series applies
+            continue
+        try:
+            price = Decimal(text_value)
+            if not price.is_finite() or price != price.quantize(Decimal("0.01")):
+                raise InvalidOperation
+        except InvalidOperation:
+            problems.add(row, "price", f"expected a price per MWh to 0.01: {value!r}")
+            price = None
+        out.append(price)
+    return out
+
+
+def _store_prices(uow: UnitOfWork, series: str, ns: np.ndarray,
+                  prices: list[Decimal | None]) -> None:
+    table = m.PricePoint.__table__
+    assert isinstance(table, Table)
+    rows = [{"series": series, "ts": pd.Timestamp(int(t), tz=UTC).to_pydatetime(), "price": p}
+            for t, p in zip(ns.tolist(), prices, strict=True) if p is not None]
+    if uow.dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert  # type: ignore[assignment]
+    statement = insert(table)
+    statement = statement.on_conflict_do_update(
+        index_elements=["series", "ts"], set_={"price": statement.excluded.price})
+    if rows:
+        uow.session.execute(statement, rows)
+
+
+# --- exchange rates ---------------------------------------------------------------------------
+
+FX_COLUMNS = ("date", "pair", "rate")
+
+
+def upload_fx_rates(uow: UnitOfWork, actor: Actor, body: IO[bytes], sha256: str,
+                    idempotency_key: str | None = None) -> UploadOutcome:
+    """`date,pair,rate`: official rates such as `2021-06-30,USD/GEL,3.1000` (GEL per USD)."""
+    actor.require("operator", "admin")
+    uow.lock("upload:fx")
+    previous = _replay(uow, "fx", "fx", sha256, idempotency_key)
+    if previous is not None:
+        return UploadOutcome(previous, replayed=True)
+    problems = Problems("fx_rates.csv")
+    frames = list(_chunks(body, 1_000_000, problems))
+    _raise(problems)
+    frame = pd.concat(frames) if frames else pd.DataFrame()
+    if not check_header(list(frame.columns), FX_COLUMNS, problems) or frame.empty:
+        if not problems:
+            problems.add(None, None, "no data rows")
+        _raise(problems)
+    rows: dict[tuple[str, Any], dict[str, Any]] = {}
+    for row, (day_text, pair, rate_text) in enumerate(
+            frame[list(FX_COLUMNS)].itertuples(index=False), start=1):
+        try:
+            day = datetime.strptime(day_text.strip(), "%Y-%m-%d").date()
+        except ValueError:
+            problems.add(row, "date", f"expected YYYY-MM-DD: {day_text!r}")
+            continue
+        base, _, quote = pair.strip().partition("/")
+        if base not in MINOR_UNITS or quote not in MINOR_UNITS or base == quote:
+            problems.add(row, "pair", f"expected two known currencies like USD/GEL: {pair!r}")
+            continue
+        try:
+            rate = Decimal(rate_text.strip())
+            if not rate.is_finite() or rate <= 0:
+                raise InvalidOperation
+        except InvalidOperation:
+            problems.add(row, "rate", f"expected a positive number: {rate_text!r}")
+            continue
+        if (pair, day) in rows:
+            problems.add(row, "date", f"a second {pair} rate for {day}")
+        rows[(pair.strip(), day)] = {"pair": pair.strip(), "day": day, "rate": rate}
+    _raise(problems)
+    table = m.FxRate.__table__
+    assert isinstance(table, Table)
+    if uow.dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert  # type: ignore[assignment]
+    statement = insert(table)
+    statement = statement.on_conflict_do_update(index_elements=["pair", "day"],
+                                                set_={"rate": statement.excluded.rate})
+    uow.session.execute(statement, list(rows.values()))
+    upload = m.Upload(kind="fx", target="fx", idempotency_key=idempotency_key,
+                      content_sha256=sha256, row_count=len(frame), first_ts=None, last_ts=None,
+                      created_at=datetime.now(UTC), created_by=actor.key_id)
+    return _finish(uow, actor, upload, {})

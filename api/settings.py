@@ -1,0 +1,64 @@
+"""One `Settings` object, read from `MZEKARI_*` environment variables and built once."""
+
+from __future__ import annotations
+
+import ipaddress
+from functools import lru_cache
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from mzekari.errors import MzekariError
+
+DEFAULT_DATABASE_URL = "sqlite:///mzekari.sqlite"
+
+
+class UnsafeSettingsError(MzekariError):
+    kind = "unsafe_settings"
+
+
+def normalise_database_url(url: str) -> str:
+    """`postgresql://` and `postgres://` URLs go through psycopg 3, the driver we ship."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="MZEKARI_", extra="ignore")
+
+    database_url: str = DEFAULT_DATABASE_URL
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    # Rows validated and loaded per step of a bulk upload; bounds memory, not correctness.
+    upload_chunk_rows: int = Field(default=500_000, ge=1)
+    # Threads running treasury forecasts in the background.
+    forecast_workers: int = Field(default=1, ge=1, le=8)
+
+    @field_validator("database_url")
+    @classmethod
+    def _driver(cls, url: str) -> str:
+        return normalise_database_url(url)
+
+    def check_serving(self, active_key_count: int) -> None:
+        """Refuse to expose the API beyond loopback when nobody could authenticate to it."""
+        if not is_loopback(self.host) and active_key_count == 0:
+            raise UnsafeSettingsError(
+                f"refusing to listen on {self.host} with no API keys: create one with "
+                "`mzekari admin create-key --role admin` first, or bind 127.0.0.1"
+            )
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()
