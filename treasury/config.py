@@ -43,6 +43,11 @@ class ForecastConfig(BaseModel):
     # User-supplied monthly price paths (CSV or DataFrame: scenario, month, price) replace the
     # stochastic prices; generation still follows the weather model.
     price_paths: Path | Any | None = None
+    # Realised prices (settlement price file) and meter data: the exact single-path mode,
+    # settled with settlement's money rules (see treasury.exact).
+    realised_prices: Path | Any | None = None
+    realised_meters: Path | Any | None = None
+    market_tz: str = "Asia/Tbilisi"
     price_volatility: float | None = Field(
         default=None, description="override of the monthly log-price volatility"
     )

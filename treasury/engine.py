@@ -115,6 +115,8 @@ def run_forecast(
     `progress(done, total)` is called with scenarios done after each block; `dask_client`
     (a dask.distributed Client) computes the blocks on its workers with identical results.
     """
+    if config.realised_prices is not None or config.realised_meters is not None:
+        return _run_realised(contracts, config, progress)
     started = time.perf_counter()
     plan = prepare(contracts, config)
     scenarios = len(plan.given_prices) if plan.given_prices is not None else config.scenarios
@@ -172,3 +174,32 @@ def _run_on_dask(
         if progress:
             progress(done, scenarios)
     return [r for r in results if r is not None]
+
+
+def _run_realised(
+    contracts: Sequence[Any], config: ForecastConfig, progress: ProgressCallback | None
+) -> ForecastResult:
+    """The exact single-path mode (realised prices and meter data)."""
+    from settlement import PriceSeries, read_meters, read_prices
+    from treasury.exact import forecast_realised
+
+    collector = ProblemCollector("forecast config")
+    if config.realised_prices is None or config.realised_meters is None:
+        collector.add(
+            None, "realised_prices", "the exact mode needs realised_prices and realised_meters"
+        )
+    collector.raise_if_any()
+    prices: Any = config.realised_prices
+    if isinstance(prices, (str, Path)):
+        prices = read_prices(prices)
+    if isinstance(prices, PriceSeries):
+        prices = {prices.series: prices}
+    meters: Any = config.realised_meters
+    if isinstance(meters, (str, Path)):
+        meters = read_meters(meters, contracts)
+    if progress:
+        progress(0, 1)
+    result = forecast_realised(contracts, prices, meters, config, tz=config.market_tz)
+    if progress:
+        progress(1, 1)
+    return result

@@ -67,7 +67,7 @@ def hourly_profile(technology: str, stamps: pd.DatetimeIndex) -> np.ndarray:
     """
     if technology != "solar":
         return np.ones(len(stamps))
-    day = stamps.dayofyear.to_numpy()
+    day = stamps.day_of_year.to_numpy()
     hour = stamps.hour.to_numpy() + 0.5
     declination = np.radians(23.44) * np.sin(2 * np.pi * (284 + day) / 365)
     hour_angle = np.radians(15.0 * (hour - 12.5))
