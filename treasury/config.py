@@ -36,7 +36,9 @@ class ForecastConfig(BaseModel):
     )
     # Price model inputs. `price_history` calibrates the monthly model (ESCO monthly CSV, or an
     # hourly day-ahead file, or a pandas Series indexed by month/timestamp); `hourly_history`
-    # gives the within-month hourly shape (negative hours, capture prices).
+    # gives the within-month hourly shape (negative hours, capture prices). Without either
+    # history or paths the shipped ESCO history is used; without an hourly history, no hour
+    # of a month differs from its mean (no negative hours, capture price = baseload).
     price_history: Path | Any | None = None
     hourly_history: Path | Any | None = None
     hourly_history_column: str = "Deutschland/Luxemburg"

@@ -22,6 +22,10 @@ from treasury.reduce import annual_table, monthly_table
 from treasury.result import ForecastResult
 from treasury.simulate import Horizon
 
+# ESCO's monthly balancing price 2013-2021 (GEL/MWh): Georgia's realistic reference price
+# (shared data README), used when a request names neither a history nor price paths.
+DEFAULT_PRICE_HISTORY = Path(__file__).with_name("esco_balancing_monthly.csv")
+
 ProgressCallback = Callable[[int, int], None]
 
 
@@ -53,16 +57,13 @@ def prepare(contracts: Sequence[Any], config: ForecastConfig) -> Plan:
     """Validate inputs and calibrate the models; raises InputError listing every problem."""
     groups = build_groups(contracts, config)
     labels = config.month_labels
-    model = None
-    if config.price_history is not None:
-        model = calibrate_prices(load_monthly_history(config.price_history)).with_sigma(
-            config.price_volatility
-        )
     given = None if config.price_paths is None else load_price_paths(config.price_paths, labels)
-    if model is None and given is None:
-        collector = ProblemCollector("forecast config")
-        collector.add(None, "price_history", "give a price history to calibrate on, or price paths")
-        collector.raise_if_any()
+    history = config.price_history
+    if history is None and given is None:
+        history = DEFAULT_PRICE_HISTORY
+    model = None
+    if history is not None:
+        model = calibrate_prices(load_monthly_history(history)).with_sigma(config.price_volatility)
     technologies = tuple(sorted({g.key.technology for g in groups}))
     rules = tuple(sorted({g.key.rule for g in groups}))
     hourly = None

@@ -71,8 +71,9 @@ def draw_normals(
 
 def simulate_prices(
     model: PriceModel, horizon: Horizon, normals: dict[str, np.ndarray]
-) -> np.ndarray:
-    """(S, M) monthly prices from the AR(1)-with-jumps log residual."""
+) -> tuple[np.ndarray, np.ndarray]:
+    """(S, M) monthly prices from the AR(1)-with-jumps log residual, and the standardised
+    innovations (noise and jumps together: a flood crash is a wet month)."""
     phi, sigma = model.phi, model.sigma
     g = horizon.gap_months
     # The residual evolves from the history's last month to the month before the start.
@@ -87,7 +88,11 @@ def simulate_prices(
     for m in range(len(horizon.moy)):
         x = phi * x + sigma * normals["price"][:, m] + jumps[:, m]
         log_price[:, m] = model.level + season[m] + x
-    return np.exp(log_price)
+    p, mu, sd = model.jump_probability, model.jump_mean, model.jump_sd
+    variance = sigma**2 + p * (sd**2 + mu**2) - (p * mu) ** 2
+    innovation = sigma * normals["price"] + jumps - p * mu
+    shock = innovation / np.sqrt(variance) if variance > 0 else np.zeros_like(innovation)
+    return np.exp(log_price), shock
 
 
 def price_shocks(model: PriceModel | None, horizon: Horizon, price: np.ndarray) -> np.ndarray:
@@ -96,7 +101,9 @@ def price_shocks(model: PriceModel | None, horizon: Horizon, price: np.ndarray) 
         return np.zeros_like(price)
     x = np.log(np.maximum(price, 1e-9)) - model.level - np.asarray(model.season)[horizon.moy - 1]
     previous = np.concatenate([np.zeros((len(x), 1)), x[:, :-1]], axis=1)
-    return np.clip((x - model.phi * previous) / model.sigma, -6, 6)
+    p, mu, sd = model.jump_probability, model.jump_mean, model.jump_sd
+    scale = np.sqrt(model.sigma**2 + p * (sd**2 + mu**2) - (p * mu) ** 2)
+    return np.clip((x - model.phi * previous - p * mu) / scale, -6, 6)
 
 
 def simulate_block(
@@ -116,7 +123,6 @@ def simulate_block(
         shock = price_shocks(model, horizon, price)
     else:
         assert model is not None
-        price = simulate_prices(model, horizon, normals)
-        shock = normals["price"]
+        price, shock = simulate_prices(model, horizon, normals)
     cf = generation.capacity_factor(horizon.moy, shock, normals["weather"])
     return Drivers(price=price, capacity_factor=cf)
