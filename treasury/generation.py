@@ -2,9 +2,10 @@
 
 CF[s, m] = clip(mean_cf[moy] * exp(sigma * zeta - sigma**2 / 2), 0, 1),
 zeta = rho * e_price + sqrt(1 - rho**2) * eta, with e_price the month's standardised price
-innovation (noise plus jumps, so a flood crash is a wet month). A negative rho (hydro) makes wet months cheap months: Georgia's spring flood
-(April-July) is when the ESCO price crashes, which lowers the value of the energy a hydro CfD
-produces and raises its support (the capture-price effect).
+innovation (noise plus jumps, so a flood crash is a wet month). A negative rho (hydro)
+makes wet months cheap months: Georgia's spring flood (April-July) is when the ESCO price
+crashes, which lowers the value of the energy a hydro CfD produces and raises its support
+(the capture-price effect).
 
 The default monthly means are stylised for Georgia (hydro flood peaking in May-June, solar
 summer peak at ~42°N, winter-peaking wind) and can be replaced per technology in the config.
