@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from settlement.schemes import bound_rate, raw_rate_by_code
+from settlement.schemes import bound_rate
 
 AMOUNT_SCALE = 100_000  # (hundredths per MWh) × kWh per currency unit
 NO_BOUND = 1 << 60
@@ -48,6 +48,9 @@ class ContractParams:
     annual_remaining_kwh: np.ndarray  # -1: no annual cap
     curtailment_compensated: np.ndarray  # bool
 
+    def subset(self, a: int, b: int) -> ContractParams:
+        return ContractParams(**{k: v[a:b] for k, v in vars(self).items()})
+
 
 def group_sum(values: np.ndarray, starts: np.ndarray) -> np.ndarray:
     if len(values) == 0:
@@ -59,68 +62,113 @@ def exact_products_sum(rate: np.ndarray, energy: np.ndarray, starts: np.ndarray)
     """Σ rate·energy per group, exactly (int64 when provably safe, Python ints otherwise)."""
     if len(rate) == 0:
         return [0] * len(starts)
-    max_rate = int(np.abs(rate).max())
-    max_energy = int(np.abs(energy).max())
+    max_rate = max(int(rate.max()), -int(rate.min()))
+    max_energy = max(int(energy.max()), -int(energy.min()))
     longest = int(np.diff(np.append(starts, len(rate))).max())
     if max_rate * max_energy * longest <= INT64_SAFE:
-        return [int(v) for v in group_sum(rate * energy, starts)]
+        return group_sum(rate * energy, starts).tolist()
     products = rate.astype(object) * energy.astype(object)
     return [int(v) for v in np.add.reduceat(products, starts)]
 
 
 def expand(per_contract: np.ndarray, starts: np.ndarray, n_rows: int) -> np.ndarray:
-    counts = np.diff(np.append(starts, n_rows))
-    return np.repeat(per_contract, counts)
+    return np.repeat(per_contract, np.diff(np.append(starts, n_rows)))
+
+
+def row_rates(params: ContractParams, counts: np.ndarray, reference: np.ndarray) -> np.ndarray:
+    """raw_rate_by_code per row, skipping the branches no contract here uses."""
+    code = params.scheme_code
+    k = np.repeat(params.price, counts)
+    r = reference
+    if params.zero_floor.any():
+        r = np.where(np.repeat(params.zero_floor, counts), np.maximum(r, 0), r)
+    rate = k - r
+    if (code == 1).any():
+        premium = np.repeat(code == 1, counts)
+        np.maximum(rate, 0, out=rate, where=premium)
+    collar = (code == 0) & (params.upper_price != params.price)
+    if collar.any():
+        rows = np.repeat(collar, counts)
+        upper = np.repeat(params.upper_price, counts)
+        collared = np.maximum(k - r, 0) - np.maximum(r - upper, 0)
+        rate = np.where(rows, collared, rate)
+    if (code >= 2).any():
+        flat = np.repeat(code >= 2, counts)
+        rate = np.where(flat, k, rate)
+    return rate
 
 
 def settle_rows(rows: RowInputs, params: ContractParams) -> dict[str, list[int]]:
-    """Per contract: energies (kWh) and exact amounts (units of 1/AMOUNT_SCALE)."""
+    """Per contract: energies (kWh) and exact amounts (units of 1/AMOUNT_SCALE).
+
+    Rules apply in order: interval volume cap, seasonal exclusion, negative prices, annual cap.
+    """
     starts, n = rows.group_starts, len(rows.energy_kwh)
-    take = {name: expand(getattr(params, name), starts, n) for name in (
-        "scheme_code", "price", "upper_price", "zero_floor", "cap", "floor", "interval_cap_kwh",
-        "season_excluded", "curtailment_compensated")}
+    counts = np.diff(np.append(starts, n))
+    zero = [0] * len(starts)
+    out: dict[str, list[int]] = {}
     q = rows.energy_kwh
-    cap_kwh = take["interval_cap_kwh"]
-    over_cap = np.where(cap_kwh >= 0, np.maximum(q - cap_kwh, 0), 0)
-    q1 = q - over_cap
-    seasonal = np.where(take["season_excluded"], q1, 0)
-    q2 = q1 - seasonal
-    negative = np.where(rows.negative, q2, 0)
-    q3 = q2 - negative
-    eligible = q3
-    annual = np.zeros_like(q3)
+    out["metered_kwh"] = group_sum(q, starts).tolist()
+    eligible = q
+    out["over_cap_kwh"] = zero
+    if (params.interval_cap_kwh >= 0).any():
+        cap_kwh = np.repeat(params.interval_cap_kwh, counts)
+        over = np.where(cap_kwh >= 0, np.maximum(eligible - cap_kwh, 0), 0)
+        out["over_cap_kwh"] = group_sum(over, starts).tolist()
+        eligible = eligible - over
+    season = np.zeros(n, dtype=bool)
+    out["seasonal_kwh"] = zero
+    if params.season_excluded.any():
+        season = np.repeat(params.season_excluded, counts)
+        seasonal = np.where(season, eligible, 0)
+        out["seasonal_kwh"] = group_sum(seasonal, starts).tolist()
+        eligible = eligible - seasonal
+    out["negative_kwh"] = zero
+    if rows.negative.any():
+        negative = np.where(rows.negative, eligible, 0)
+        out["negative_kwh"] = group_sum(negative, starts).tolist()
+        eligible = eligible - negative
+    out["annual_cap_kwh"] = zero
     if (params.annual_remaining_kwh >= 0).any():
         # Chronological: the year's cap is reached part-way through the month.
-        before = np.cumsum(q3) - q3
-        before -= expand(before[starts], starts, n)
-        remaining = expand(params.annual_remaining_kwh, starts, n)
-        allowed = np.where(remaining >= 0, np.clip(remaining - before, 0, q3), q3)
-        annual = q3 - allowed
+        before = np.cumsum(eligible) - eligible
+        before -= np.repeat(before[starts], counts)
+        remaining = np.repeat(params.annual_remaining_kwh, counts)
+        allowed = np.where(remaining >= 0, np.clip(remaining - before, 0, eligible), eligible)
+        out["annual_cap_kwh"] = group_sum(eligible - allowed, starts).tolist()
         eligible = allowed
-    raw = raw_rate_by_code(take["scheme_code"], take["price"], rows.reference,
-                           take["zero_floor"], take["upper_price"])
-    bounded = bound_rate(raw, take["cap"], take["floor"])
-    cut = bounded - raw
-    paid_curtailment = np.where(
-        take["curtailment_compensated"] & ~take["season_excluded"] & ~rows.negative,
-        rows.curtailed_kwh, 0)
-    go = np.minimum(rows.go_kwh, eligible)
+    raw = row_rates(params, counts, rows.reference)
     fb = rows.fallback_used
-    out = {
-        "metered_kwh": group_sum(q, starts), "over_cap_kwh": group_sum(over_cap, starts),
-        "seasonal_kwh": group_sum(seasonal, starts), "negative_kwh": group_sum(negative, starts),
-        "annual_cap_kwh": group_sum(annual, starts),
-        "eligible_kwh": group_sum(np.where(fb, 0, eligible), starts),
-        "eligible_fb_kwh": group_sum(np.where(fb, eligible, 0), starts),
-        "curtailed_kwh": group_sum(paid_curtailment, starts),
-        "go_kwh": group_sum(np.where(bounded > 0, go, 0), starts),
-        "support": exact_products_sum(np.where(fb, 0, raw), eligible, starts),
-        "support_fb": exact_products_sum(np.where(fb, raw, 0), eligible, starts),
-        "cap_cut": exact_products_sum(np.minimum(cut, 0), eligible, starts),
-        "floor_lift": exact_products_sum(np.maximum(cut, 0), eligible, starts),
-        "curtailment": exact_products_sum(bounded, paid_curtailment, starts),
-        "double_benefit": exact_products_sum(np.maximum(bounded, 0), go, starts),
-        "r_weighted": exact_products_sum(np.where(fb, 0, rows.reference), eligible, starts),
-        "r_weighted_fb": exact_products_sum(np.where(fb, rows.reference, 0), eligible, starts),
-    }
-    return {k: [int(x) for x in v] for k, v in out.items()}
+    if fb.any():
+        primary_eligible = np.where(fb, 0, eligible)
+        fb_eligible = eligible - primary_eligible
+        out["eligible_kwh"] = group_sum(primary_eligible, starts).tolist()
+        out["eligible_fb_kwh"] = group_sum(fb_eligible, starts).tolist()
+        out["support"] = exact_products_sum(raw, primary_eligible, starts)
+        out["support_fb"] = exact_products_sum(raw, fb_eligible, starts)
+        out["r_weighted"] = exact_products_sum(rows.reference, primary_eligible, starts)
+        out["r_weighted_fb"] = exact_products_sum(rows.reference, fb_eligible, starts)
+    else:
+        out["eligible_kwh"] = group_sum(eligible, starts).tolist()
+        out["support"] = exact_products_sum(raw, eligible, starts)
+        out["r_weighted"] = exact_products_sum(rows.reference, eligible, starts)
+        out["eligible_fb_kwh"] = out["support_fb"] = out["r_weighted_fb"] = zero
+    bounded = raw
+    out["cap_cut"] = out["floor_lift"] = zero
+    if (params.cap != NO_BOUND).any() or (params.floor != -NO_BOUND).any():
+        bounded = bound_rate(raw, np.repeat(params.cap, counts), np.repeat(params.floor, counts))
+        cut = bounded - raw
+        out["cap_cut"] = exact_products_sum(np.minimum(cut, 0), eligible, starts)
+        out["floor_lift"] = exact_products_sum(np.maximum(cut, 0), eligible, starts)
+    out["curtailed_kwh"] = out["curtailment"] = zero
+    if params.curtailment_compensated.any() and rows.curtailed_kwh.any():
+        paid = np.where(np.repeat(params.curtailment_compensated, counts) & ~season &
+                        ~rows.negative, rows.curtailed_kwh, 0)
+        out["curtailed_kwh"] = group_sum(paid, starts).tolist()
+        out["curtailment"] = exact_products_sum(bounded, paid, starts)
+    out["go_kwh"] = out["double_benefit"] = zero
+    if rows.go_kwh.any():
+        go = np.where(bounded > 0, np.minimum(rows.go_kwh, eligible), 0)
+        out["go_kwh"] = group_sum(go, starts).tolist()
+        out["double_benefit"] = exact_products_sum(np.maximum(bounded, 0), go, starts)
+    return out

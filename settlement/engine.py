@@ -5,6 +5,8 @@ Nothing is computed before every input check has passed; all problems are raised
 
 from __future__ import annotations
 
+import functools
+import itertools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -15,13 +17,13 @@ from zoneinfo import ZoneInfo
 import numpy as np
 
 from mzekari.errors import InputError, Problem, ProblemCollector
-from settlement.compute import RowInputs, settle_rows
+from settlement.compute import ContractParams, RowInputs, settle_rows
 from settlement.ledger import reconcile, statements_of, write_files
 from settlement.lines import build_lines, contract_params
 from settlement.meters import MeterData, check_against_contracts
 from settlement.model import Contract, Line, Statement
 from settlement.prices import PriceSeries
-from settlement.resolve import resolve_references
+from settlement.resolve import References, resolve_references
 from settlement.strike import MonthPrice, PriceRuleError, month_price
 from settlement.timegrid import NS_PER_S, month_bounds_ns, next_month, parse_month
 
@@ -39,6 +41,7 @@ class Settlement:
         return write_files(out_dir, self.lines, self.statements)
 
 
+@functools.lru_cache(maxsize=4096)
 def local_midnight_ns(day: date, tz: str) -> int:
     moment = datetime(day.year, day.month, day.day, tzinfo=ZoneInfo(tz))
     return int(moment.timestamp()) * NS_PER_S
@@ -56,26 +59,34 @@ def _check_meters(contracts: Sequence[Contract], meters: MeterData, month: str, 
     offsets = meters.offsets
     res_ns = meters.resolution_s * NS_PER_S
     starts = meters.starts_utc_ns
+    n_codes = len(meters.contract_ids)
+    term_lo = np.full(n_codes, np.iinfo(np.int64).min, dtype=np.int64)
+    term_hi = np.full(n_codes, np.iinfo(np.int64).max, dtype=np.int64)
     for code, cid in enumerate(meters.contract_ids):
         contract = by_id.get(cid)
-        if contract is None:
-            continue
-        a, b = int(offsets[code]), int(offsets[code + 1])
-        term_lo = local_midnight_ns(contract.start, tz)
-        term_hi = local_midnight_ns(contract.end + timedelta(days=1), tz)
-        outside = np.nonzero((starts[a:b] < term_lo) | (starts[a:b] >= term_hi))[0]
-        for i in outside[:5]:
-            problems.add(int(meters.rows[a + i]), "timestamp",
-                         f"meter data outside the term of {cid} ({contract.start} to "
-                         f"{contract.end}, {tz})")
+        if contract is not None:
+            term_lo[code] = local_midnight_ns(contract.start, tz)
+            term_hi[code] = local_midnight_ns(contract.end + timedelta(days=1), tz)
+    counts = np.diff(offsets)
+    outside = np.flatnonzero((starts < np.repeat(term_lo, counts)) |
+                             (starts >= np.repeat(term_hi, counts)))
+    for i in outside[:20]:
+        contract = by_id[meters.contract_ids[meters.contract_index[i]]]
+        problems.add(int(meters.rows[i]), "timestamp",
+                     f"meter data outside the term of {contract.contract_id} ({contract.start} "
+                     f"to {contract.end}, {tz})")
     active = [c for c in contracts if c.start <= last_day and c.end >= first_day]
+    win_lo = np.maximum(term_lo, lo)
+    win_hi = np.minimum(term_hi, hi)
+    in_window = (starts >= np.repeat(win_lo, counts)) & (starts < np.repeat(win_hi, counts))
+    have_by_code = np.add.reduceat(in_window, offsets[:-1]) if len(starts) else in_window
+    have_by_code = np.where(counts > 0, have_by_code, 0)
     for contract in active:
+        code = meters.code_of.get(contract.contract_id)
         window_lo = max(lo, local_midnight_ns(contract.start, tz))
         window_hi = min(hi, local_midnight_ns(contract.end + timedelta(days=1), tz))
         expected = (window_hi - window_lo) // res_ns
-        rows = meters.rows_of(contract.contract_id)
-        ts = starts[rows]
-        have = int(np.searchsorted(ts, window_hi) - np.searchsorted(ts, window_lo))
+        have = 0 if code is None else int(have_by_code[code])
         if have == 0:
             problems.add(None, "contract_id",
                          f"no meter data for {contract.contract_id} in {month} ({tz})")
@@ -124,6 +135,52 @@ def _prior_eligible(posted: Sequence[Line], month: str) -> dict[str, int]:
     return totals
 
 
+CHUNK_ROWS = 1 << 21  # rows per batch of contracts: bounds memory, keeps arrays in cache
+
+
+def _compute_in_chunks(present: Sequence[Contract], prices: Mapping[str, PriceSeries],
+                       profiles: Mapping[str, Any], meters: MeterData, idx: np.ndarray,
+                       group_starts: np.ndarray, month: str, tz: str,
+                       params: ContractParams) -> tuple[References, dict[str, list[int]]]:
+    n = len(idx)
+    bounds = [0]
+    for j, start in enumerate(group_starts.tolist()):
+        if start - group_starts[bounds[-1]] >= CHUNK_ROWS and j > bounds[-1]:
+            bounds.append(j)
+    bounds.append(len(group_starts))
+    parts: list[References] = []
+    sums: dict[str, list[int]] = {}
+    problems: list[Problem] = []
+    for a, b in itertools.pairwise(bounds):
+        lo_row = int(group_starts[a])
+        hi_row = int(group_starts[b]) if b < len(group_starts) else n
+        chunk_idx = idx[lo_row:hi_row]
+        chunk_starts = group_starts[a:b] - lo_row
+        try:
+            refs = resolve_references(present[a:b], prices, profiles, meters, chunk_idx,
+                                      chunk_starts, month, tz)
+        except InputError as exc:
+            problems.extend(exc.problems)
+            continue
+        parts.append(refs)
+        zeros = np.zeros(len(chunk_idx), dtype=np.int64)
+        rows = RowInputs(
+            group_starts=chunk_starts,
+            energy_kwh=meters.energy_kwh[chunk_idx],
+            curtailed_kwh=meters.curtailed_kwh[chunk_idx]
+            if meters.curtailed_kwh is not None else zeros,
+            go_kwh=meters.go_kwh[chunk_idx] if meters.go_kwh is not None else zeros,
+            reference=refs.reference, fallback_used=refs.fallback_used, negative=refs.negative)
+        for key, values in settle_rows(rows, params.subset(a, b)).items():
+            sums.setdefault(key, []).extend(values)
+    if problems:
+        raise InputError(problems)
+    merged = References(np.zeros(0, np.int64), np.zeros(0, bool), np.zeros(0, bool),
+                        [r for p in parts for r in p.monthly_r],
+                        [r for p in parts for r in p.fallback_rows])
+    return merged, sums
+
+
 def settle_month(
     contracts: Sequence[Contract],
     prices: Mapping[str, PriceSeries],
@@ -167,19 +224,11 @@ def settle_month(
     group_starts = np.flatnonzero(np.concatenate(([True], codes[1:] != codes[:-1])))
     present = [by_id[meters.contract_ids[int(c)]] for c in codes[group_starts]]
 
-    refs = resolve_references(present, prices, profiles or {}, meters, idx, group_starts,
-                              month, tz)
-    zeros = np.zeros(len(idx), dtype=np.int64)
-    rows = RowInputs(
-        group_starts=group_starts,
-        energy_kwh=meters.energy_kwh[idx],
-        curtailed_kwh=meters.curtailed_kwh[idx] if meters.curtailed_kwh is not None else zeros,
-        go_kwh=meters.go_kwh[idx] if meters.go_kwh is not None else zeros,
-        reference=refs.reference, fallback_used=refs.fallback_used, negative=refs.negative)
     prior = dict(prior_eligible_kwh) if prior_eligible_kwh is not None else \
         _prior_eligible(posted_lines, month)
     params = contract_params(present, month_prices, month, meters.resolution_s, prior)
-    sums = settle_rows(rows, params)
+    refs, sums = _compute_in_chunks(present, prices, profiles or {}, meters, idx, group_starts,
+                                    month, tz, params)
     computed = build_lines(present, month, month_prices, refs, sums)
     posted = reconcile(computed, posted_lines, month)
     return Settlement(month, posted, statements_of(posted), computed)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -37,14 +38,17 @@ class MeterData:
     curtailed_kwh: np.ndarray | None = None
     go_kwh: np.ndarray | None = None
 
-    @property
+    @cached_property
     def offsets(self) -> np.ndarray:
         return np.searchsorted(self.contract_index, np.arange(len(self.contract_ids) + 1))
 
+    @cached_property
+    def code_of(self) -> dict[str, int]:
+        return {cid: code for code, cid in enumerate(self.contract_ids)}
+
     def rows_of(self, contract_id: str) -> slice:
-        try:
-            code = self.contract_ids.index(contract_id)
-        except ValueError:
+        code = self.code_of.get(contract_id)
+        if code is None:
             return slice(0, 0)
         off = self.offsets
         return slice(int(off[code]), int(off[code + 1]))
@@ -126,22 +130,21 @@ def check_against_contracts(data: MeterData, contracts: Sequence[Contract],
     """Unknown contracts; energy above capacity × interval unless the contract caps it."""
     by_id = {c.contract_id: c for c in contracts}
     off = data.offsets
-    hours_per_interval = data.resolution_s / 3600
+    # capacity_mw × interval, compared exactly in kW·s: energy_kwh × 3600 ≤ capacity_kw × s.
+    limit = np.full(len(data.contract_ids), -1, dtype=np.int64)
     for code, cid in enumerate(data.contract_ids):
-        lo, hi = int(off[code]), int(off[code + 1])
         contract = by_id.get(cid)
         if contract is None:
-            problems.add(int(data.rows[lo]), "contract_id", f"unknown contract {cid!r}")
-            continue
-        if contract.interval_cap and capped:
-            continue
-        # capacity_mw × h × 1000 kWh; exact via integers in kW·s.
-        limit_kw_s = int(contract.capacity_mw * 1000 * data.resolution_s)
-        energy_kw_s = data.energy_kwh[lo:hi] * 3600
-        for i in np.nonzero(energy_kw_s > limit_kw_s)[0][:20]:
-            problems.add(int(data.rows[lo + i]), "energy_kwh",
-                         f"{data.energy_kwh[lo + i]} kWh exceeds capacity {contract.capacity_mw} MW"
-                         f" × {hours_per_interval:g} h for {cid}")
+            problems.add(int(data.rows[off[code]]), "contract_id", f"unknown contract {cid!r}")
+        elif not (contract.interval_cap and capped):
+            limit[code] = int(contract.capacity_mw * 1000 * data.resolution_s)
+    row_limit = np.repeat(limit, np.diff(off))
+    over = np.flatnonzero((row_limit >= 0) & (data.energy_kwh * 3600 > row_limit))
+    for i in over[:20]:
+        cid = data.contract_ids[data.contract_index[i]]
+        problems.add(int(data.rows[i]), "energy_kwh",
+                     f"{data.energy_kwh[i]} kWh exceeds capacity {by_id[cid].capacity_mw} MW × "
+                     f"{data.resolution_s / 3600:g} h for {cid}")
 
 
 def read_meters_text(text: str, source: str = "meters.csv",
@@ -158,3 +161,28 @@ def read_meters(path: str | Path, contracts: Sequence[Contract] | None = None) -
     except OSError as exc:
         raise InputError(f"{path}: cannot read: {exc}") from exc
     return read_meters_text(text, str(path), contracts)
+
+
+def meters_from_arrays(source: str, contract_ids: Sequence[str], contract_index: np.ndarray,
+                       starts_utc_ns: np.ndarray, energy_kwh: np.ndarray,
+                       contracts: Sequence[Contract] | None = None,
+                       curtailed_kwh: np.ndarray | None = None,
+                       go_kwh: np.ndarray | None = None) -> MeterData:
+    """MeterData from arrays already in memory (same checks as the file readers).
+
+    `contract_ids` must be sorted; `contract_index` codes into it.
+    """
+    ids = tuple(contract_ids)
+    if list(ids) != sorted(ids):
+        raise ValueError("contract_ids must be sorted")
+    problems = ProblemCollector(source)
+    columns = {"energy_kwh": np.asarray(energy_kwh, dtype=np.int64)}
+    for name, arr in (("curtailed_kwh", curtailed_kwh), ("go_kwh", go_kwh)):
+        if arr is not None:
+            columns[name] = np.asarray(arr, dtype=np.int64)
+    for name, arr in columns.items():
+        for i in np.nonzero(arr < 0)[0][:20]:
+            problems.add(int(i) + 1, name, f"negative energy {arr[i]} kWh")
+    problems.raise_if_any()
+    return _build(source, np.asarray(contract_index, dtype=np.int64), ids,
+                  np.asarray(starts_utc_ns, dtype=np.int64), columns, contracts)

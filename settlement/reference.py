@@ -35,9 +35,13 @@ def lookup(series: PriceSeries, starts_ns: np.ndarray, resolution_s: int,
         ok = np.full(n, value is not None)
         return np.full(n, value or 0, dtype=np.int64), ok, np.full(n, -1, dtype=np.int64)
     s_starts, s_values, s_ok = series.at_resolution(resolution_s)
-    if len(s_starts) == 0:
+    if len(s_starts) == 0 or n == 0:
         return np.zeros(n, np.int64), np.zeros(n, bool), np.full(n, -1, np.int64)
     pos = (starts_ns - s_starts[0]) // (resolution_s * NS_PER_S)
+    if pos.min() >= 0 and pos.max() < len(s_starts):  # the usual case: all inside the series
+        ok = s_ok[pos]
+        values = s_values[pos]
+        return (values if ok.all() else np.where(ok, values, 0)), ok, pos
     valid = (pos >= 0) & (pos < len(s_starts))
     safe = np.where(valid, pos, 0)
     ok = valid & s_ok[safe]

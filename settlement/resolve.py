@@ -17,12 +17,18 @@ import numpy as np
 import pandas as pd
 
 from mzekari.errors import InputError, ProblemCollector
-from settlement.compute import expand
+from settlement.compute import exact_products_sum, expand
 from settlement.meters import MeterData
 from settlement.model import Contract
 from settlement.prices import PriceSeries
-from settlement.reference import UNKNOWN, baseload, div_half_up, lookup, negative_flags, \
-    profile_weighted
+from settlement.reference import (
+    UNKNOWN,
+    baseload,
+    div_half_up,
+    lookup,
+    negative_flags,
+    profile_weighted,
+)
 
 
 @dataclass
@@ -39,7 +45,7 @@ def _ts(ns: int, tz: str) -> str:
 
 
 def _own_weighted(values: np.ndarray, energy: np.ndarray, starts: np.ndarray) -> list[int | None]:
-    num = np.add.reduceat(values.astype(object) * energy.astype(object), starts)
+    num = exact_products_sum(values, energy, starts)
     den = np.add.reduceat(energy, starts)
     return [div_half_up(int(n), int(d)) if d > 0 else None for n, d in zip(num, den, strict=True)]
 
@@ -49,6 +55,8 @@ def _flags(series: PriceSeries, run_hours: int, pos: np.ndarray, values: np.ndar
     if series.is_monthly:
         return (values < 0).astype(np.int8)
     flags = negative_flags(series, resolution_s, run_hours)
+    if len(pos) and pos.min() >= 0:
+        return flags[pos]
     return np.where(pos >= 0, flags[np.maximum(pos, 0)], 0).astype(np.int8)
 
 
@@ -67,17 +75,17 @@ def resolve_references(contracts: Sequence[Contract], prices: Mapping[str, Price
     problems = ProblemCollector("prices")
     groups: dict[tuple[Any, ...], list[int]] = defaultdict(list)
     for j, c in enumerate(contracts):
-        groups[(c.reference_basis, c.weighting, c.reference_series, c.fallback_series,
-                c.negative_run_hours())].append(j)
+        groups[(c.reference_basis, c.weighting, c.reference_series, c.fallback_series)
+               ].append(j)
     gid = np.zeros(len(contracts), dtype=np.int64)
     keys = list(groups)
     for g, key in enumerate(keys):
         gid[groups[key]] = g
     gid_row = expand(gid, group_starts, n)
     counts = np.diff(np.append(group_starts, n))
-    for g, (basis, weighting, primary_name, fallback_name, run_hours) in enumerate(keys):
+    for g, (basis, weighting, primary_name, fallback_name) in enumerate(keys):
         members = groups[keys[g]]
-        rows = np.flatnonzero(gid_row == g)
+        rows = np.flatnonzero(gid_row == g) if len(keys) > 1 else np.arange(n)
         local_starts = np.concatenate(([0], np.cumsum(counts[members])[:-1]))
         t = starts_all[rows]
         primary = prices[primary_name]
@@ -86,7 +94,7 @@ def resolve_references(contracts: Sequence[Contract], prices: Mapping[str, Price
         if fallback is not None:
             v_f, ok_f, pos_f = lookup(fallback, t, res, month)
         else:
-            v_f, ok_f, pos_f = np.zeros_like(v_p), np.zeros_like(ok_p), np.full_like(pos_p, -1)
+            v_f, ok_f, pos_f = v_p, np.zeros(1, dtype=bool), pos_p  # never selected
         if basis == "interval":
             use_fb = ~ok_p
             missing = ~ok_p & ~ok_f
@@ -97,7 +105,7 @@ def resolve_references(contracts: Sequence[Contract], prices: Mapping[str, Price
                              f"series {primary_name!r}" +
                              (f" or fallback {fallback_name!r}" if fallback_name else
                               " and the contract names no fallback series"))
-            r = np.where(ok_p, v_p, v_f)
+            r = np.where(ok_p, v_p, v_f) if fallback is not None else v_p
         else:
             complete_p = np.minimum.reduceat(ok_p, local_starts)
             complete_f = np.minimum.reduceat(ok_f, local_starts) if fallback else complete_p & False
@@ -108,7 +116,8 @@ def resolve_references(contracts: Sequence[Contract], prices: Mapping[str, Price
                 value_f = [base_f[0] if base_f else None] * len(members)
             elif weighting == "own":
                 value_p = _own_weighted(v_p, energy_all[rows], local_starts)
-                value_f = _own_weighted(v_f, energy_all[rows], local_starts)
+                value_f = _own_weighted(v_f, energy_all[rows], local_starts) if fallback \
+                    else [None] * len(members)
                 bp = baseload(primary, month, tz)
                 bf = baseload(fallback, month, tz) if fallback else None
                 # A month without output has no weighted price: the baseload mean stands in.
@@ -137,9 +146,14 @@ def resolve_references(contracts: Sequence[Contract], prices: Mapping[str, Price
             use_fb = expand(np.array(use_fb_c, dtype=bool), local_starts, len(rows))
         reference[rows] = r
         fallback_used[rows] = use_fb
-        if run_hours is not None:
-            flags = np.where(use_fb, _flags(fallback, run_hours, pos_f, v_f, res)
-                             if fallback else 0, _flags(primary, run_hours, pos_p, v_p, res))
+        rules = [contracts[j].negative_run_hours() for j in members]
+        for run_hours in sorted({h for h in rules if h is not None}):
+            flags = _flags(primary, run_hours, pos_p, v_p, res)
+            if fallback is not None and use_fb.any():
+                flags = np.where(use_fb, _flags(fallback, run_hours, pos_f, v_f, res), flags)
+            applies = np.array([h == run_hours for h in rules])
+            if not applies.all():
+                flags = np.where(expand(applies, local_starts, len(rows)), flags, 0)
             unsure = np.flatnonzero((flags == UNKNOWN) & (energy_all[rows] > 0))
             for i in unsure[:5]:
                 j = members[int(np.searchsorted(local_starts, i, side="right") - 1)]
@@ -148,11 +162,11 @@ def resolve_references(contracts: Sequence[Contract], prices: Mapping[str, Price
                              f"{_ts(int(t[i]), tz)}: the negative run reaches the end of the "
                              f"supplied prices; supply prices at least {run_hours} h before and "
                              "after the month (a run crossing the month boundary counts whole)")
-            negative[rows] = flags == 1
-        for k, j in enumerate(members):
-            a = local_starts[k]
-            b = local_starts[k + 1] if k + 1 < len(members) else len(rows)
-            fallback_rows[j] = int(use_fb[a:b].sum())
+            negative[rows] |= flags == 1
+        if use_fb.any():
+            per_contract = np.add.reduceat(use_fb.astype(np.int64), local_starts)
+            for j, count in zip(members, per_contract.tolist(), strict=True):
+                fallback_rows[j] = count
     if problems:
         raise InputError(problems.problems)
     return References(reference, fallback_used, negative, monthly_r, fallback_rows)
