@@ -50,6 +50,9 @@ class UnitOfWork:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        # Detach first so objects a service returned stay readable (rollback would expire
+        # them); then anything not committed is rolled back.
+        self.session.expunge_all()
         self.session.rollback()
         self.session.close()
 

@@ -203,15 +203,15 @@ def run_settlement(uow: UnitOfWork, actor: Actor, month: str,
     run = m.SettlementRun(month=month, input_sha256=input_sha256, basis_sha256=basis_sha256,
                           idempotency_key=idempotency_key, line_count=len(result.lines),
                           created_at=datetime.now(UTC), created_by=actor.key_id)
-    uow.settlements.add(run)
-    _store(uow, run, result.statements)
-    audit.record(uow, actor, "settlement.run", f"settlement/{run.id}",
-                 {"month": month, "inputs_sha256": input_sha256, "lines": len(result.lines),
-                  "statements": len(result.statements)})
     try:
+        uow.settlements.add(run)
+        _store(uow, run, result.statements)
+        audit.record(uow, actor, "settlement.run", f"settlement/{run.id}",
+                     {"month": month, "inputs_sha256": input_sha256, "lines": len(result.lines),
+                      "statements": len(result.statements)})
         uow.commit()
     except IntegrityError:
-        # A concurrent run with the same inputs committed first: report that one.
+        # A concurrent run on the same inputs posted first: report that one.
         uow.rollback()
         winner = uow.settlements.latest_run(month)
         if winner is None or winner.input_sha256 != input_sha256:
