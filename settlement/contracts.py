@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from mzekari.errors import InputError, ProblemCollector
+from mzekari.errors import InputError, Problem, ProblemCollector
 from mzekari.money import MINOR_UNITS, ROUNDING_MODES, D
 from settlement.model import REFERENCE_BASES, SCHEMES, Contract
 
@@ -137,8 +137,8 @@ def contracts_from_records(records: list[dict[str, Any]], source: str = "contrac
         for key, raw in record.items():
             name = str(key).strip()
             if name not in KNOWN:
-                problems.add(row, name, "unknown field")
-                ok = False
+                # Reported, and the row's other fields are still checked.
+                problems.add(row, name, f"unknown field; known: {', '.join(sorted(KNOWN))}")
                 continue
             if _blank(raw) and name not in REQUIRED:
                 continue
@@ -185,4 +185,17 @@ def load_contracts(path: str | Path) -> list[Contract]:
             raise InputError(f"{source}: expected a list of contract objects")
         return contracts_from_records(data, source)
     reader = csv.DictReader(text.splitlines())
-    return contracts_from_records([dict(r) for r in reader], source)
+    header = [h.strip() for h in reader.fieldnames or []]
+    unknown = [h for h in header if h not in KNOWN]
+    records = [{k.strip(): v for k, v in r.items() if k is not None and k.strip() in KNOWN}
+               for r in reader]
+    try:
+        contracts = contracts_from_records(records, source)
+    except InputError as exc:
+        problems = exc.problems
+    else:
+        problems = []
+    problems = [Problem(source, None, h, "unknown column") for h in unknown] + problems
+    if problems:
+        raise InputError(problems)
+    return contracts
