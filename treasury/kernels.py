@@ -33,41 +33,52 @@ def rate_terms(key: GroupKey, reference: np.ndarray) -> tuple[np.ndarray, np.nda
     return np.zeros_like(reference), lo, hi
 
 
-def _sum_max(
-    strike: np.ndarray, p0: np.ndarray, p1: np.ndarray, shift: np.ndarray, a: np.ndarray
-) -> np.ndarray:
-    """Σ_i w_im · max(K_i − shift, a), per scenario-month (a may be −inf)."""
-    months = np.arange(p0.shape[0])[None, :]
-    total_w, total_kw = p0[:, -1][None, :], p1[:, -1][None, :]
-    j = np.searchsorted(strike, shift + a, side="right")
-    below_w, below_kw = p0[months, j], p1[months, j]
-    with np.errstate(invalid="ignore"):
-        floor_part = np.where(below_w == 0, 0.0, a * below_w)
-    return floor_part + (total_kw - below_kw) - shift * (total_w - below_w)
+class _Positions:
+    """searchsorted of thresholds into the sorted strikes, reusing an equal earlier search
+    (out and back share the threshold R in the common unbounded case)."""
 
+    def __init__(self, strike: np.ndarray):
+        self.strike = strike
+        self.seen: list[tuple[np.ndarray, np.ndarray]] = []
 
-def _sum_excess(
-    strike: np.ndarray, p0: np.ndarray, p1: np.ndarray, threshold: np.ndarray
-) -> np.ndarray:
-    """Σ_i w_im · max(K_i − threshold, 0) (threshold may be +inf)."""
-    months = np.arange(p0.shape[0])[None, :]
-    j = np.searchsorted(strike, threshold, side="right")
-    above_w = p0[:, -1][None, :] - p0[months, j]
-    above_kw = p1[:, -1][None, :] - p1[months, j]
-    with np.errstate(invalid="ignore"):
-        return np.where(above_w == 0, 0.0, above_kw - threshold * above_w)
+    def __call__(self, threshold: np.ndarray) -> np.ndarray:
+        for earlier, positions in self.seen:
+            if np.array_equal(earlier, threshold):
+                return positions
+        positions = np.searchsorted(self.strike, threshold, side="right")
+        self.seen.append((threshold, positions))
+        return positions
 
 
 def clip_sum(
-    group: ContractGroup,
     prefix: tuple[np.ndarray, np.ndarray],
+    positions: _Positions,
     shift: np.ndarray,
     lo: np.ndarray,
     hi: np.ndarray,
 ) -> np.ndarray:
-    """Σ_i w_im · clip(K_i − shift, lo, hi): clip(x, a, b) = max(x, a) − max(x − b, 0)."""
+    """Σ_i w_im · clip(K_i − shift, lo, hi) = Σ w·max(K − shift, lo) − Σ w·max(K − shift − hi, 0).
+
+    With j = #strikes ≤ shift + lo: Σ w·max(K − shift, lo) = lo·W_≤j + Σ_{i≥j} w(K_i − shift);
+    an infinite bound drops its term without a search.
+    """
     p0, p1 = prefix
-    return _sum_max(group.strike, p0, p1, shift, lo) - _sum_excess(group.strike, p0, p1, shift + hi)
+    months = np.arange(p0.shape[0])[None, :]
+    total_w, total_kw = p0[:, -1][None, :], p1[:, -1][None, :]
+    if np.isneginf(lo).all():
+        result = total_kw - shift * total_w
+    else:
+        j = positions(shift + lo)
+        below_w, below_kw = p0[months, j], p1[months, j]
+        result = lo * below_w + (total_kw - below_kw) - shift * (total_w - below_w)
+    if not np.isposinf(hi).all():
+        threshold = shift + hi
+        j = positions(threshold)
+        above_w = total_w - p0[months, j]
+        above_kw = total_kw - p1[months, j]
+        with np.errstate(invalid="ignore"):
+            result = result - np.where(above_w == 0, 0.0, above_kw - threshold * above_w)
+    return result
 
 
 def aggregated_rates(
@@ -75,8 +86,9 @@ def aggregated_rates(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Σ w·max(rate, 0) and Σ w·max(−rate, 0) over the group: paid out, paid back (per MWh/MW)."""
     shift, lo, hi = rate_terms(group.key, reference)
-    out = clip_sum(group, prefix, shift, np.maximum(lo, 0.0), np.maximum(hi, 0.0))
-    back = -clip_sum(group, prefix, shift, np.minimum(lo, 0.0), np.minimum(hi, 0.0))
+    positions = _Positions(group.strike)
+    out = clip_sum(prefix, positions, shift, np.maximum(lo, 0.0), np.maximum(hi, 0.0))
+    back = -clip_sum(prefix, positions, shift, np.minimum(lo, 0.0), np.minimum(hi, 0.0))
     return out, back
 
 

@@ -1,0 +1,170 @@
+"""`mzekari forecast` on the shipped Georgian scenario, and contracts from a round's bids."""
+
+from __future__ import annotations
+
+import csv
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+from auction import Bid, parse_round
+from mzekari.cli import main
+from tests.treasury.conftest import SCENARIO
+from treasury import ForecastConfig, contracts_from_bids, run_forecast
+from treasury.bids import forecast_technology
+
+
+def test_forecast_command_writes_tables_and_charts(tmp_path, capsys) -> None:
+    code = main(
+        [
+            "forecast",
+            str(SCENARIO / "contracts.csv"),
+            "--config",
+            str(SCENARIO / "forecast.toml"),
+            "--out",
+            str(tmp_path),
+            "--scenarios",
+            "200",
+            "--months",
+            "14",
+            "--no-progress",
+        ]
+    )
+    assert code == 0
+    names = sorted(p.name for p in tmp_path.iterdir())
+    assert names == [
+        "forecast.html",
+        "forecast_annual.csv",
+        "forecast_annual.png",
+        "forecast_fan.png",
+        "forecast_monthly.csv",
+    ]
+    with open(tmp_path / "forecast_monthly.csv") as f:
+        rows = list(csv.DictReader(f))
+    assert [r["month"] for r in rows][:2] == ["2026-01", "2026-02"] and len(rows) == 14
+    for row in rows:  # money as text to the tetri, P5 ≤ P50 ≤ P95
+        assert Decimal(row["p5"]) <= Decimal(row["p50"]) <= Decimal(row["p95"])
+        assert Decimal(row["expected"]).as_tuple().exponent == -2
+    page = (tmp_path / "forecast.html").read_text()
+    assert "<svg" in page and "data-tip" in page and "src=" not in page  # self-contained
+    assert (tmp_path / "forecast_fan.png").read_bytes()[:4] == b"\x89PNG"
+    out = capsys.readouterr().out
+    assert "200 scenarios × 10 contracts × 14 months" in out and "headroom" in out
+
+
+def test_forecast_command_reports_bad_config(tmp_path, capsys) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text('start_month = "2026-01"\nmonths = 12\nprice_volatility = -0.2\n')
+    code = main(
+        [
+            "forecast",
+            str(SCENARIO / "contracts.csv"),
+            "--config",
+            str(bad),
+            "--out",
+            str(tmp_path / "out"),
+            "--no-progress",
+        ]
+    )
+    assert code == 2
+    assert "price_volatility must not be negative" in capsys.readouterr().err
+
+
+ROUND = {
+    "round_id": "GE-2026-1",
+    "name": "Georgia 2026 round 1",
+    "currency": "USD",
+    "technologies": [{"name": "hydro"}, {"name": "solar_pv"}, {"name": "onshore_wind"}],
+}
+
+
+def _bids() -> list[Bid]:
+    rows = [
+        ("b1", "hydro", "20", "55.00"),
+        ("b2", "solar_pv", "30", "48.50"),
+        ("b3", "onshore_wind", "25", "61.20"),
+    ]
+    return [
+        Bid(
+            bid_id=i,
+            bidder=f"bidder {i}",
+            technology=t,
+            capacity_mw=Decimal(c),
+            annual_mwh=Decimal(c) * 3000,
+            price=Decimal(p),
+            innovative=False,
+        )
+        for i, t, c, p in rows
+    ]
+
+
+def test_bids_become_hypothetical_cfds_that_the_forecast_prices(esco_history) -> None:
+    spec = parse_round(ROUND)
+    contracts = contracts_from_bids(spec, _bids(), start=date(2026, 1, 1), currency="GEL")
+    assert [c.contract_id for c in contracts] == ["GE-2026-1:b1", "GE-2026-1:b2", "GE-2026-1:b3"]
+    first = contracts[0]
+    assert (first.scheme, first.price, first.strike_currency, first.currency) == (
+        "cfd",
+        Decimal("55.00"),
+        "USD",
+        "GEL",
+    )
+    assert (first.start, first.end) == (date(2026, 1, 1), date(2040, 12, 31))
+    assert [forecast_technology(b.technology) for b in _bids()] == ["hydro", "solar", "wind"]
+    config = ForecastConfig(
+        start_month="2026-01",
+        months=12,
+        scenarios=50,
+        seed=3,
+        price_history=esco_history,
+        fx_rates={"USD": Decimal("2.70")},
+    )
+    result = run_forecast(contracts, config)
+    assert result.contracts == 3 and result.monthly["energy_mwh"].gt(0).all()
+
+
+def test_only_accepted_awards_at_their_awarded_terms() -> None:
+    from auction import Award, ClearingResult
+
+    awards = [
+        Award(
+            "b1",
+            "bidder b1",
+            "hydro",
+            True,
+            Decimal("12"),
+            Decimal("36000"),
+            Decimal("52.00"),
+            Decimal(0),
+            "accepted",
+        ),
+        Award(
+            "b2", "bidder b2", "solar_pv", False, Decimal(0), Decimal(0), None, Decimal(0), "budget"
+        ),
+    ]
+    result = ClearingResult(
+        round_id="GE-2026-1",
+        rule="optimiser",
+        pricing_rule="pay_as_bid",
+        currency="USD",
+        status="OPTIMAL",
+        proven_optimal=True,
+        objective=None,
+        bound=None,
+        gap=None,
+        awards=awards,
+    )
+    contracts = contracts_from_bids(parse_round(ROUND), _bids(), result, start=date(2026, 1, 1))
+    assert len(contracts) == 1
+    assert (contracts[0].capacity_mw, contracts[0].price, contracts[0].currency) == (
+        Decimal("12"),
+        Decimal("52.00"),
+        "USD",
+    )
+
+
+def test_unknown_technology_name_is_other() -> None:
+    assert forecast_technology("geothermal") == "other"
+    with pytest.raises(ValueError):
+        ForecastConfig(start_month="2026-13", months=1)
