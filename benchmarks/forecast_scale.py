@@ -131,7 +131,8 @@ def main() -> None:
         return
     print(
         f"forecast scale: {args.scenarios} scenarios × {args.contracts} contracts × "
-        f"{args.months} months = {args.scenarios * args.contracts * args.months:.2e} contract-months"
+        f"{args.months} months = "
+        f"{args.scenarios * args.contracts * args.months:.2e} contract-months"
     )
     results = {}
     for mode in ("local", "dask", "dense"):
