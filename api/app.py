@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 from sqlalchemy import Engine
 
 from api.db.engine import make_engine, make_session_factory
@@ -48,11 +48,23 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
 
     for module in (rounds, contracts, uploads, settlements, forecasts, admin):
         app.include_router(module.router)
-    try:  # the web pages are a separate, optional package
-        web = importlib.import_module("api.web")
-    except ModuleNotFoundError as exc:
-        if exc.name not in ("api.web",):
-            raise
-    else:
-        app.include_router(web.router)
+    web_router = _web_router()
+    if web_router is not None:
+        app.include_router(web_router)
     return app
+
+
+def _web_router() -> APIRouter | None:
+    """The web pages (`api.web.router`, an APIRouter or a module holding `router`), when that
+    optional package is present."""
+    for name in ("api.web", "api.web.router"):
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name is not None and name.startswith(exc.name):
+                continue
+            raise
+        router = getattr(module, "router", None)
+        if isinstance(router, APIRouter):
+            return router
+    return None
