@@ -131,6 +131,8 @@ def _handle(args: argparse.Namespace) -> int:
         if "headroom_expected" in annual:
             line += f"  headroom {row.headroom_expected:,.0f}"
         print(line)
+    for note in result.notes:
+        print(f"  note: {note}")
     for path in written:
         print(f"wrote {path}")
     return 0

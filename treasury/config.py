@@ -62,6 +62,8 @@ class ForecastConfig(BaseModel):
     contract_technologies: dict[str, str] = Field(default_factory=dict)
     # Strike currency -> payment currency per unit, for strikes quoted in another currency.
     fx_rates: dict[str, Decimal] = Field(default_factory=dict)
+    # Planning CPI growth per year for indexed strikes (a deterministic path, not a scenario).
+    cpi_inflation: float = Field(default=0.03, gt=-1, lt=1)
     scenario_chunk: int = Field(
         default=1000, ge=1, description="scenarios per chunk (bounds memory)"
     )

@@ -16,7 +16,7 @@ from treasury.generation import GenerationModel
 from treasury.history import load_hourly_history, load_monthly_history
 from treasury.hourly_shape import build_tables
 from treasury.plan import Plan, block_totals
-from treasury.portfolio import build_groups
+from treasury.portfolio import approximation_notes, build_groups
 from treasury.price_model import calibrate_prices
 from treasury.reduce import annual_table, monthly_table
 from treasury.result import ForecastResult
@@ -97,6 +97,7 @@ def prepare(contracts: Sequence[Any], config: ForecastConfig) -> Plan:
         method=config.method,
         contract_chunk=config.contract_chunk,
         given_prices=given,
+        notes=tuple(approximation_notes(contracts, config)),
     )
 
 
@@ -149,6 +150,7 @@ def run_forecast(
         calibration=calibration,
         runtime_s=time.perf_counter() - started,
         scenario_totals=totals["net"],
+        notes=list(plan.notes),
     )
 
 

@@ -84,11 +84,19 @@ def clip_sum(
 def aggregated_rates(
     group: ContractGroup, prefix: tuple[np.ndarray, np.ndarray], reference: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Σ w·max(rate, 0) and Σ w·max(−rate, 0) over the group: paid out, paid back (per MWh/MW)."""
+    """Σ w·max(rate, 0) and Σ w·max(−rate, 0) over the group: paid out, paid back (per MWh/MW).
+
+    An indexed group's strikes are K·f_m: clip(K·f − A, lo, hi) = f·clip(K − A/f, lo/f, hi/f).
+    """
     shift, lo, hi = rate_terms(group.key, reference)
+    f = group.strike_factor
+    if f is not None:
+        shift, lo, hi = shift / f, lo / f, hi / f
     positions = _Positions(group.strike)
     out = clip_sum(prefix, positions, shift, np.maximum(lo, 0.0), np.maximum(hi, 0.0))
     back = -clip_sum(prefix, positions, shift, np.minimum(lo, 0.0), np.minimum(hi, 0.0))
+    if f is not None:
+        out, back = out * f, back * f
     return out, back
 
 
@@ -101,6 +109,8 @@ def dense_rates(
     back = np.zeros_like(reference)
     for first in range(0, len(group.strike), block):
         strike = group.strike[first : first + block][None, :, None]
+        if group.strike_factor is not None:
+            strike = strike * group.strike_factor[None, None, :]
         weight = group.weight_mw[:, first : first + block].T[None, :, :]
         rate = np.clip(strike - shift[:, None, :], lo[:, None, :], hi[:, None, :])
         out += (np.maximum(rate, 0.0) * weight).sum(axis=1)

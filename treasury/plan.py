@@ -44,6 +44,7 @@ class Plan:
     method: str
     contract_chunk: int
     given_prices: np.ndarray | None = None  # (S, M) user paths
+    notes: tuple[str, ...] = ()  # what the engine approximates for this portfolio
 
 
 def _per_month(table: np.ndarray, moy: np.ndarray, z: np.ndarray) -> np.ndarray:

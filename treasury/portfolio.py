@@ -8,6 +8,7 @@ strike and in capacity per month, so a group is (sorted strikes, capacity per mo
 from __future__ import annotations
 
 import calendar
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -33,6 +34,10 @@ class GroupKey:
     rate_floor: float  # -inf when none
     rate_cap: float  # +inf when none
     upper_price: float  # cap-and-floor upper strike, nan when none
+    # CPI indexation of the strike (settlement.md): base month, re-set month, indexed share.
+    index_base_month: str = ""
+    index_month: int = 0
+    indexed_share: float = 0.0
 
 
 @dataclass
@@ -41,6 +46,7 @@ class ContractGroup:
     contract_ids: tuple[str, ...]
     strike: np.ndarray  # (C,) ascending, payment currency per MWh
     weight_mw: np.ndarray  # (M, C) eligible capacity per month (term, season, double benefit)
+    strike_factor: np.ndarray | None = None  # (M,) CPI indexation common to the group
 
     def prefix_sums(self) -> tuple[np.ndarray, np.ndarray]:
         zeros = np.zeros((self.weight_mw.shape[0], 1))
@@ -142,6 +148,13 @@ def build_groups(contracts: Sequence[Any], config: ForecastConfig) -> list[Contr
             if contract.upper_price is not None
             else np.nan,
         )
+        if contract.indexation == "cpi":
+            key = dataclasses.replace(
+                key,
+                index_base_month=str(contract.index_base_month),
+                index_month=int(contract.index_month),
+                indexed_share=float(contract.indexed_share),
+            )
         weight = float(contract.capacity_mw) * _active_share(contract.start, contract.end, labels)
         weight *= ~np.isin(months, list(contract.excluded_months))
         weight *= 1.0 - float(contract.double_benefit_share)
@@ -156,6 +169,66 @@ def build_groups(contracts: Sequence[Any], config: ForecastConfig) -> list[Contr
                 contract_ids=tuple(r[0] for r in rows),
                 strike=np.array([r[1] for r in rows]),
                 weight_mw=np.stack([r[2] for r in rows], axis=1),
+                strike_factor=indexation_factor(key, labels, config.cpi_inflation),
             )
         )
     return groups
+
+
+def indexation_factor(key: GroupKey, labels: Sequence[str], inflation: float) -> np.ndarray | None:
+    """K_t / K_0 = 1 − s + s · CPI_t / CPI_base with CPI growing at a planning `inflation`
+    per year; CPI_t is the CPI of the latest re-set month (index_month) not after t."""
+    if not key.index_base_month:
+        return None
+    base_year, base_month = (int(x) for x in key.index_base_month.split("-"))
+    factor = np.empty(len(labels))
+    for k, label in enumerate(labels):
+        year, month = int(label[:4]), int(label[5:])
+        if month < key.index_month:
+            year -= 1
+        elapsed = (year - base_year) * 12 + key.index_month - base_month
+        ratio = (1.0 + inflation) ** (elapsed / 12)
+        factor[k] = 1.0 - key.indexed_share + key.indexed_share * ratio
+    return factor
+
+
+def approximation_notes(contracts: Sequence[Any], config: ForecastConfig) -> list[str]:
+    """What the monthly engine does not model exactly for this portfolio, said plainly."""
+    notes = []
+
+    def count(test: Any) -> int:
+        return sum(1 for c in contracts if test(c))
+
+    checks = (
+        (
+            lambda c: c.annual_cap_mwh is not None,
+            "annual volume cap not applied (the forecast is an upper bound for these)",
+        ),
+        (lambda c: c.interval_cap, "per-interval capacity cap not applied (monthly resolution)"),
+        (
+            lambda c: c.curtailment_compensated,
+            "curtailment compensation not modelled (no curtailment in the scenarios)",
+        ),
+        (
+            lambda c: c.reference_basis == "annual_weighted",
+            "annual weighted reference taken month by month (no annual true-up)",
+        ),
+        (
+            lambda c: c.reference_basis == "interval" and c.scheme != "cfd",
+            "interval reference of a one-sided scheme taken on the month's eligible capture "
+            "price (understates payments from hours above and below the strike)",
+        ),
+        (
+            lambda c: c.indexation == "cpi",
+            f"strike indexed on a planning CPI growth of {config.cpi_inflation:.1%} a year",
+        ),
+        (
+            lambda c: c.price_currency != c.currency,
+            "strike converted at the constant planning rate in fx_rates",
+        ),
+    )
+    for test, text in checks:
+        n = count(test)
+        if n:
+            notes.append(f"{n} contract(s): {text}")
+    return notes

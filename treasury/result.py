@@ -51,6 +51,7 @@ class ForecastResult:
     runtime_s: float = 0.0
     # Scenario totals per month (scenarios × months), kept for the fan chart.
     scenario_totals: Any = None
+    notes: list[str] = field(default_factory=list)
 
     def summary(self) -> dict[str, Any]:
         """JSON-serialisable: money as text with two decimals, everything else plain."""
@@ -65,6 +66,7 @@ class ForecastResult:
             "reserve_probability": self.config.reserve_probability,
             "runtime_s": round(self.runtime_s, 3),
             "calibration": self.calibration,
+            "notes": self.notes,
             "monthly": _records(self.monthly, self.config.currency),
             "annual": _records(self.annual, self.config.currency),
         }

@@ -86,6 +86,33 @@ def test_term_season_and_double_benefit_shape_the_weights() -> None:
     assert got == pytest.approx([per_hour * 15 * 24, 0.0, per_hour * 30 * 24])
 
 
+def test_cpi_indexed_strike_steps_up_each_april() -> None:
+    months = ["2026-01", "2026-02", "2026-03", "2026-04", "2026-05", "2026-06"]
+    config = ForecastConfig(
+        start_month="2026-01",
+        months=6,
+        price_paths=_paths([[100.0] * 6], months),
+        contract_technologies={"H": "hydro"},
+        capacity_factors={"hydro": [0.5] * 12},
+        generation_volatility=FLAT,
+        cpi_inflation=0.03,
+    )
+    c = contract(
+        "H",
+        "cfd",
+        "150.00",
+        "10",
+        indexation="cpi",
+        index_base_month="2025-04",
+        index_month=4,
+        indexed_share=Decimal("0.3"),
+    )
+    got = run_forecast([c], config).monthly["expected"].to_numpy()
+    hours = np.array([31, 28, 31, 30, 31, 30]) * 24
+    strike = np.array([150.0] * 3 + [150.0 * (0.7 + 0.3 * 1.03)] * 3)  # re-set in April 2026
+    assert got == pytest.approx((strike - 100.0) * 10 * 0.5 * hours)
+
+
 STOCHASTIC = dict(
     start_month="2026-01",
     months=18,
@@ -272,3 +299,19 @@ def test_strike_in_another_currency_needs_a_rate(esco_history) -> None:
         [usd], config.model_copy(update={"fx_rates": {"USD": Decimal("2.70")}})
     )
     assert np.allclose(converted.scenario_totals, gel.scenario_totals)
+
+
+def test_what_is_approximated_is_said(esco_history) -> None:
+    capped = contract("H", annual_cap_mwh=Decimal("1000"))
+    config = ForecastConfig(
+        start_month="2026-01",
+        months=2,
+        scenarios=5,
+        price_history=esco_history,
+        contract_technologies={"H": "hydro"},
+    )
+    result = run_forecast([capped], config)
+    assert result.notes == [
+        "1 contract(s): annual volume cap not applied (the forecast is an upper bound for these)"
+    ]
+    assert result.summary()["notes"] == result.notes

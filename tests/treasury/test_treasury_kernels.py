@@ -34,10 +34,11 @@ def brute_force(group: ContractGroup, reference: np.ndarray) -> tuple[np.ndarray
     back = np.zeros_like(reference)
     for s in range(reference.shape[0]):
         for m in range(reference.shape[1]):
-            for c, strike in enumerate(group.strike):
+            for c, base_strike in enumerate(group.strike):
+                factor = 1.0 if group.strike_factor is None else group.strike_factor[m]
                 rate = scheme_rate(
                     key.scheme,
-                    strike,
+                    base_strike * factor,
                     reference[s, m],
                     key.rate_floor,
                     key.rate_cap,
@@ -61,8 +62,11 @@ bounds = st.sampled_from(
     upper=st.sampled_from([math.nan, 120.0, 60.0]),
     strikes=st.lists(st.integers(0, 30000), min_size=1, max_size=12),
     seed=st.integers(0, 2**31),
+    indexed=st.booleans(),
 )
-def test_aggregated_sums_equal_contract_by_contract(scheme, bound, upper, strikes, seed) -> None:
+def test_aggregated_sums_equal_contract_by_contract(
+    scheme, bound, upper, strikes, seed, indexed
+) -> None:
     rng = np.random.default_rng(seed)
     strike = np.sort(np.array(strikes) / 100.0)  # to 0.01 per MWh; ties happen
     months, scenarios = 5, 6
@@ -81,6 +85,7 @@ def test_aggregated_sums_equal_contract_by_contract(scheme, bound, upper, strike
         tuple(str(i) for i in range(len(strike))),
         strike,
         weight,
+        rng.uniform(0.8, 1.3, size=months) if indexed else None,
     )
     reference = np.round(rng.uniform(-80, 320, size=(scenarios, months)), 2)
     reference[0, 0] = strike[0]  # a reference exactly at a strike
