@@ -19,7 +19,8 @@ def register(subparsers: Any) -> None:
     settle.add_argument("--prices", required=True, nargs="+", metavar="[NAME=]FILE",
                         help="price files (CSV, SMARD, OPSD, monthly); NAME names a one-series "
                              "file (default: dam); several-series files give all their columns")
-    settle.add_argument("--meters", required=True, help="meter CSV: contract_id,timestamp,energy_kwh")
+    settle.add_argument("--meters", required=True,
+                        help="meter CSV: contract_id,timestamp,energy_kwh")
     settle.add_argument("--month", required=True, help="YYYY-MM")
     settle.add_argument("--out", required=True, help="output directory")
     settle.add_argument("--tz", default=None,

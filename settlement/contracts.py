@@ -100,7 +100,8 @@ def _check(c: Contract, row: int, add: Any) -> None:
     if c.cap is not None and c.floor is not None and c.floor > c.cap:
         add(row, "floor", f"floor {c.floor} is above cap {c.cap}")
     if c.reference_basis not in REFERENCE_BASES:
-        add(row, "reference_basis", f"unknown basis {c.reference_basis!r}; known: {REFERENCE_BASES}")
+        add(row, "reference_basis",
+            f"unknown basis {c.reference_basis!r}; known: {REFERENCE_BASES}")
     rule = c.negative_price_rule
     if rule not in ("none", "any") and not _RUN_RULE.match(rule):
         add(row, "negative_price_rule", f"expected none, any or run:N (hours), got {rule!r}")
@@ -126,7 +127,8 @@ def _check(c: Contract, row: int, add: Any) -> None:
         add(row, "rounding", f"unknown rounding {c.rounding!r}; known: {sorted(ROUNDING_MODES)}")
 
 
-def contracts_from_records(records: list[dict[str, Any]], source: str = "contracts") -> list[Contract]:
+def contracts_from_records(records: list[dict[str, Any]],
+                           source: str = "contracts") -> list[Contract]:
     """Validate records (one dict per contract) into contracts; all problems raised together."""
     problems = ProblemCollector(source)
     contracts: list[Contract] = []

@@ -22,10 +22,11 @@ from settlement.ledger import reconcile, statements_of, write_files
 from settlement.lines import build_lines, contract_params
 from settlement.meters import MeterData, check_against_contracts
 from settlement.model import Contract, Line, Statement
-from settlement.prices import PriceSeries
+from settlement.prices import PriceSeries, to_hundredths
 from settlement.resolve import References, resolve_references
 from settlement.strike import MonthPrice, PriceRuleError, month_price
 from settlement.timegrid import NS_PER_S, month_bounds_ns, next_month, parse_month
+from settlement.trueup import closes_year, true_up_lines
 
 
 @dataclass(frozen=True)
@@ -82,11 +83,11 @@ def _check_meters(contracts: Sequence[Contract], meters: MeterData, month: str, 
     have_by_code = np.add.reduceat(in_window, offsets[:-1]) if len(starts) else in_window
     have_by_code = np.where(counts > 0, have_by_code, 0)
     for contract in active:
-        code = meters.code_of.get(contract.contract_id)
+        meter_code = meters.code_of.get(contract.contract_id)
         window_lo = max(lo, local_midnight_ns(contract.start, tz))
         window_hi = min(hi, local_midnight_ns(contract.end + timedelta(days=1), tz))
         expected = (window_hi - window_lo) // res_ns
-        have = 0 if code is None else int(have_by_code[code])
+        have = 0 if meter_code is None else int(have_by_code[meter_code])
         if have == 0:
             problems.add(None, "contract_id",
                          f"no meter data for {contract.contract_id} in {month} ({tz})")
@@ -193,6 +194,7 @@ def settle_month(
     cpi: Mapping[str, Any] | None = None,
     profiles: Mapping[str, Any] | None = None,
     prior_eligible_kwh: Mapping[str, int] | None = None,
+    _skip_true_up: bool = False,
 ) -> Settlement:
     """Settle `month` ("YYYY-MM", a calendar month in `tz`) for every contract active in it.
 
@@ -230,5 +232,16 @@ def settle_month(
     refs, sums = _compute_in_chunks(present, prices, profiles or {}, meters, idx, group_starts,
                                     month, tz, params)
     computed = build_lines(present, month, month_prices, refs, sums)
+    if any(closes_year(c, month) for c in present) and not _skip_true_up:
+        def settle_other(cs: Sequence[Contract], m: str, data: MeterData) -> list[Line]:
+            return settle_month(cs, prices, data, m, tz=tz, fx_rates=fx_rates, cpi=cpi,
+                                profiles=profiles, prior_eligible_kwh={},
+                                _skip_true_up=True).computed_lines
+
+        def price_of(c: Contract, m: str) -> int:
+            return to_hundredths(month_price(c, m, fx_rates=fx_rates, cpi=cpi).price)
+
+        computed += true_up_lines(present, month, tz, prices, meters, profiles or {},
+                                  settle_other, price_of)
     posted = reconcile(computed, posted_lines, month)
     return Settlement(month, posted, statements_of(posted), computed)

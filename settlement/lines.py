@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
 import numpy as np
 
@@ -28,7 +29,7 @@ def contract_params(contracts: Sequence[Contract], month_prices: Mapping[str, Mo
                     month: str, resolution_s: int, prior_kwh: Mapping[str, int]) -> ContractParams:
     _, mon = parse_month(month)
 
-    def arr(values: list[object], dtype: type) -> np.ndarray:
+    def arr(values: Sequence[object], dtype: type) -> np.ndarray:
         return np.array(values, dtype=dtype)
 
     k = [to_hundredths(month_prices[c.contract_id].price) for c in contracts]
@@ -70,7 +71,8 @@ def build_lines(contracts: Sequence[Contract], month: str, month_prices: Mapping
 
         mp = month_prices[c.contract_id]
         uses_r = c.scheme in USES_REFERENCE
-        base = dict(contract_id=c.contract_id, producer=c.producer, month=month, currency=cur)
+        base: dict[str, Any] = dict(contract_id=c.contract_id, producer=c.producer, month=month,
+                                    currency=cur)
         notes = [f"{c.scheme}: {FORMULA[c.scheme]}",
                  f"{'K' if uses_r else 'price'} = {mp.price} {cur}/MWh"]
         if mp.note:
@@ -82,7 +84,7 @@ def build_lines(contracts: Sequence[Contract], month: str, month_prices: Mapping
                          + (f", upper price {c.upper_price}" if c.upper_price is not None else ""))
         if c.reference_basis == "annual_weighted":
             notes.append("provisional monthly value; trued up on the year's annual value")
-        parts = [(c.reference_series, "", False)]
+        parts: list[tuple[str | None, str, bool]] = [(c.reference_series, "", False)]
         if refs.fallback_rows[j] or (c.fallback_series and sums["eligible_fb_kwh"][j]):
             parts.append((c.fallback_series, "_fb", True))
             if refs.monthly_r[j] is not None:
@@ -90,10 +92,13 @@ def build_lines(contracts: Sequence[Contract], month: str, month_prices: Mapping
         for series, sfx, is_fb in parts:
             eligible = sums["eligible" + sfx + "_kwh"][j]
             amount = money(sums["support" + sfx][j])
-            if refs.monthly_r[j] is not None:
-                r = from_hundredths(refs.monthly_r[j])
+            monthly_r = refs.monthly_r[j]
+            r: Decimal | None
+            rate: Decimal | None
+            if monthly_r is not None:
+                r = from_hundredths(monthly_r)
                 rate = from_hundredths(int(unit_rate(c.scheme, to_hundredths(mp.price),
-                                                     refs.monthly_r[j], zero_floor=c.zero_floor,
+                                                     monthly_r, zero_floor=c.zero_floor,
                                                      upper_price=to_hundredths(c.upper_price)
                                                      if c.upper_price is not None else None)))
             else:
@@ -127,8 +132,9 @@ def build_lines(contracts: Sequence[Contract], month: str, month_prices: Mapping
                 lines.append(make_line(**base, kind=kind, amount=money(0),
                                        reference_series=series, excluded_kwh=sums[key][j],
                                        explanation=text))
-        for kind, key, text in (("rate_cap", "cap_cut", f"rate capped at {c.cap} {cur}/MWh"),
-                                ("rate_floor", "floor_lift", f"rate floored at {c.floor} {cur}/MWh")):
+        bound_effects = (("rate_cap", "cap_cut", f"rate capped at {c.cap} {cur}/MWh"),
+                         ("rate_floor", "floor_lift", f"rate floored at {c.floor} {cur}/MWh"))
+        for kind, key, text in bound_effects:
             if sums[key][j]:
                 lines.append(make_line(**base, kind=kind, amount=money(sums[key][j]),
                                        reference_series=series,

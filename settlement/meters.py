@@ -53,6 +53,20 @@ class MeterData:
         off = self.offsets
         return slice(int(off[code]), int(off[code + 1]))
 
+    def subset(self, contract_ids: Sequence[str]) -> MeterData:
+        """The rows of some contracts only (file rows kept for messages)."""
+        ids = tuple(sorted(cid for cid in set(contract_ids) if cid in self.code_of))
+        parts = [np.arange(self.rows_of(cid).start, self.rows_of(cid).stop) for cid in ids]
+        pick = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
+        codes = np.repeat(np.arange(len(ids)), [len(p) for p in parts])
+
+        def cut(arr: np.ndarray | None) -> np.ndarray | None:
+            return None if arr is None else arr[pick]
+
+        return MeterData(self.source, ids, codes, self.starts_utc_ns[pick], self.energy_kwh[pick],
+                         self.resolution_s, self.rows[pick], cut(self.curtailed_kwh),
+                         cut(self.go_kwh))
+
     @classmethod
     def from_frame(cls, df: pd.DataFrame, source: str,
                    contracts: Sequence[Contract] | None = None) -> MeterData:

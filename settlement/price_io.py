@@ -75,7 +75,8 @@ def _series_from_text_frame(frame: pd.DataFrame, source: str) -> dict[str, Price
     if "month" in frame.columns:
         return _monthly_from_frame(frame, source)
     if "timestamp" not in frame.columns:
-        raise InputError(f"{source}: needs a 'timestamp' (or 'month') column; got {list(frame.columns)}")
+        raise InputError(f"{source}: needs a 'timestamp' (or 'month') column; "
+                         f"got {list(frame.columns)}")
     value_cols = [c for c in frame.columns if c != "timestamp"]
     if not value_cols:
         raise InputError(f"{source}: no price column")

@@ -128,7 +128,8 @@ def read_prices_text(text: str, series: str = "dam", source: str = "prices.csv")
     raise InputError(f"{source}: no price column named {series!r}; columns: {sorted(result)}")
 
 
-def read_prices(path: Any, series: str = "dam", fmt: str = "auto") -> PriceSeries | dict[str, PriceSeries]:
+def read_prices(path: Any, series: str = "dam",
+                fmt: str = "auto") -> PriceSeries | dict[str, PriceSeries]:
     """Prices from a file. fmt: "csv", "smard", "opsd", "esco" or "auto" (by the header).
 
     A file with one price column gives a `PriceSeries` named `series`; a file with several

@@ -135,8 +135,9 @@ def resolve_references(contracts: Sequence[Contract], prices: Mapping[str, Price
             for j, vp, vf in zip(members, value_p, value_f, strict=True):
                 if vp is None and vf is None:
                     problems.add(None, "price",
-                                 f"no complete month {month} of prices for {contracts[j].contract_id}"
-                                 f" ({basis}) in series {primary_name!r}" +
+                                 f"no complete month {month} of prices for "
+                                 f"{contracts[j].contract_id} ({basis}) in series "
+                                 f"{primary_name!r}" +
                                  (f" or fallback {fallback_name!r}" if fallback_name else ""))
                 value = vp if vp is not None else (vf or 0)
                 monthly_r[j] = value

@@ -6,6 +6,7 @@ import json
 from decimal import Decimal
 
 import pytest
+from settlement_builders import contract, grid, meters, prices
 
 from mzekari.errors import InputError
 from settlement import (
@@ -15,7 +16,6 @@ from settlement import (
     read_prices_text,
     settle_month,
 )
-from settlement_builders import contract, grid, meters, prices
 
 HEADER = "contract_id,producer,scheme,price,currency,start,end,capacity_mw"
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from settlement_builders import contract, grid, meters, prices
+
 from settlement import settle_month
 from settlement.ledger import read_lines
-from settlement_builders import contract, grid, meters, prices
 
 PRICES = prices(grid("2025-05-29", 24 * 35), [str(40 + i % 9) for i in range(24 * 35)])
 DAY = grid("2025-06-30", 24)

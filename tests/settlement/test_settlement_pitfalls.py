@@ -6,10 +6,10 @@ from decimal import Decimal
 
 import pandas as pd
 import pytest
+from settlement_builders import contract, grid, meters, month_grid, prices
 
 from mzekari.errors import InputError
 from settlement import contracts_from_records, settle_month
-from settlement_builders import contract, grid, meters, month_grid, prices
 
 
 def test_assume_542_cfd_sign_producer_pays_back_when_reference_above_strike():

@@ -7,11 +7,11 @@ from decimal import Decimal
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from settlement_builders import contract, grid, meters, prices
 
 from settlement import settle_month
 from settlement.compute import AMOUNT_SCALE, ContractParams, RowInputs, settle_rows
 from settlement.schemes import unit_rate
-from settlement_builders import contract, grid, meters, prices
 
 FAST = settings(max_examples=40, deadline=None)
 cents = st.integers(min_value=-50_000, max_value=50_000)

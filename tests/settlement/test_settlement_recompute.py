@@ -13,9 +13,9 @@ from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
 import pandas as pd
+from settlement_builders import meters, prices
 
 from settlement import contracts_from_records, settle_month
-from settlement_builders import meters, prices
 
 TZ = ZoneInfo("Asia/Tbilisi")
 HOUR = timedelta(hours=1)
@@ -75,8 +75,8 @@ def recompute(c: dict, price: dict[datetime, Decimal], energy: dict[datetime, in
            "negative_kwh": 0, "eligible_kwh": 0}
     for t in hours:
         q = energy[t]
-        if rule == "any" and price[t] < 0 or rule.startswith("run:") and \
-                run_hours(price, t) >= int(rule[4:]):
+        if (rule == "any" and price[t] < 0) or (rule.startswith("run:") and \
+                run_hours(price, t) >= int(rule[4:])):
             out["negative_kwh"] += q
             continue
         r = monthly if monthly is not None else price[t]

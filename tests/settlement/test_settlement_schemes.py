@@ -11,10 +11,10 @@ from decimal import Decimal
 
 import pandas as pd
 import pytest
+from settlement_builders import contract, grid, lines_by_kind, meters, prices
 
 from mzekari.errors import InputError
 from settlement import settle_month
-from settlement_builders import contract, grid, lines_by_kind, meters, prices
 
 HALF = [Decimal("50.00")] * 12 + [Decimal("70.25")] * 12  # June 30: 12 h at 50, 12 h at 70.25
 DAY30 = grid("2025-06-30", 24)
@@ -314,3 +314,28 @@ def test_rounding_once_per_line_half_up_unless_the_contract_says_otherwise():
     # 24 h × 0.005 would be 24 × 0.01 = 0.24 if each hour were rounded: one rounding gives 0.12
     assert settle(contract(scheme="fixed_premium", price="0.05"),
                   [100] * 24).lines[0].amount == Decimal("0.12")
+
+
+def test_annual_weighted_is_trued_up_in_december():
+    c = contract(scheme="variable_premium", price="70", reference_basis="annual_weighted",
+                 start="2025-11-30")
+    index = grid("2025-11-30", 24 + 744)
+    ps = prices(grid("2025-11-29", 24 * 34), ["50"] * 48 + ["60"] * (24 * 32))
+    data = meters({"C1": (index, [1000] * len(index))})
+    november = settle_month([c], {"dam": ps}, data, "2025-11")
+    assert november.lines[0].amount == Decimal("480.00")  # (70 − 50) × 24 MWh
+    december = settle_month([c], {"dam": ps}, data, "2025-12", posted_lines=november.lines)
+    kinds = lines_by_kind(december)
+    assert kinds["support"][0].amount == Decimal("7440.00")  # (70 − 60) × 744 MWh
+    (true_up,) = kinds["true_up"]
+    # R_year = (24·50 + 744·60) / 768 = 59.6875 → 59.69
+    # Nov: (70 − 59.69 − 20) × 24 = −232.56; Dec: (70 − 59.69 − 10) × 744 = +230.64
+    assert true_up.reference_price == Decimal("59.69")
+    assert true_up.amount == Decimal("-1.92")
+    assert true_up.eligible_kwh == 768_000
+    # The year's meter data is needed: without November's the true-up is refused.
+    december_only = meters({"C1": (grid("2025-12-01", 744), [1000] * 744)})
+    c_nov = contract(scheme="variable_premium", price="70", reference_basis="annual_weighted",
+                     start="2025-11-30")
+    with pytest.raises(InputError, match="no meter data for C1 in 2025-11"):
+        settle_month([c_nov], {"dam": ps}, december_only, "2025-12")
