@@ -15,7 +15,7 @@ from treasury.config import ForecastConfig
 from treasury.generation import GenerationModel
 from treasury.history import load_hourly_history, load_monthly_history
 from treasury.hourly_shape import build_tables
-from treasury.plan import Plan, block_totals
+from treasury.plan import PER_SCENARIO, Plan, block_summary
 from treasury.portfolio import approximation_notes, build_groups
 from treasury.price_model import calibrate_prices
 from treasury.reduce import annual_table, monthly_table
@@ -128,12 +128,18 @@ def run_forecast(
     results: list[dict[str, np.ndarray]] = []
     if dask_client is None:
         for first, last in parts:
-            results.append(block_totals(plan, first, last))
+            results.append(block_summary(plan, first, last))
             if progress:
                 progress(last, scenarios)
     else:
         results = _run_on_dask(dask_client, plan, parts, scenarios, progress)
-    totals = {name: np.concatenate([r[name] for r in results]) for name in results[0]}
+    # Per-scenario arrays in scenario order; sums added in block order (same on Dask).
+    per_scenario = {name: np.concatenate([r[name] for r in results]) for name in PER_SCENARIO}
+    means = {
+        name[4:]: np.sum([r[name] for r in results], axis=0) / scenarios
+        for name in results[0]
+        if name.startswith("sum_")
+    }
     labels = config.month_labels
     calibration = plan.model.describe() if plan.model else {}
     calibration["reference_level"] = plan.reference_level
@@ -142,14 +148,16 @@ def run_forecast(
     ]
     return ForecastResult(
         config=config,
-        monthly=monthly_table(labels, totals, config.reserve_probability),
-        annual=annual_table(labels, totals, config.reserve_probability, config.auction_budget),
+        monthly=monthly_table(labels, per_scenario, means, config.reserve_probability),
+        annual=annual_table(
+            labels, per_scenario["net"], means, config.reserve_probability, config.auction_budget
+        ),
         contracts=sum(len(g.contract_ids) for g in plan.groups),
         scenarios=scenarios,
         mode="paths" if plan.given_prices is not None else "stochastic",
         calibration=calibration,
         runtime_s=time.perf_counter() - started,
-        scenario_totals=totals["net"],
+        scenario_totals=per_scenario["net"],
         notes=list(plan.notes),
     )
 
@@ -165,7 +173,7 @@ def _run_on_dask(
 
     shared = client.scatter(plan, broadcast=True)
     futures = [
-        client.submit(block_totals, shared, first, last, pure=False) for first, last in parts
+        client.submit(block_summary, shared, first, last, pure=False) for first, last in parts
     ]
     index = {f.key: k for k, f in enumerate(futures)}
     results: list[dict[str, np.ndarray] | None] = [None] * len(futures)

@@ -109,3 +109,17 @@ def block_totals(plan: Plan, first: int, last: int) -> dict[str, np.ndarray]:
                 totals["payments_out"] += out * eligible_per_mw
                 totals["paybacks_in"] += back * eligible_per_mw
     return totals
+
+
+# Kept per scenario (exact percentiles need every scenario); the rest only as sums.
+PER_SCENARIO = ("net", "price")
+
+
+def block_summary(plan: Plan, first: int, last: int) -> dict[str, np.ndarray]:
+    """What the reduction needs from a block: per-scenario net and price, sums of the rest."""
+    totals = block_totals(plan, first, last)
+    summary = {name: totals[name] for name in PER_SCENARIO}
+    for name in TOTALS:
+        if name not in PER_SCENARIO:
+            summary["sum_" + name] = totals[name].sum(axis=0)
+    return summary

@@ -15,42 +15,49 @@ def _stats(net: np.ndarray, probability: float) -> dict[str, np.ndarray]:
 
 
 def monthly_table(
-    labels: list[str], totals: dict[str, np.ndarray], probability: float
+    labels: list[str],
+    per_scenario: dict[str, np.ndarray],
+    means: dict[str, np.ndarray],
+    probability: float,
 ) -> pd.DataFrame:
+    """Per month: net-cost statistics over scenarios; means of the other totals."""
     frame = pd.DataFrame({"month": labels})
-    for name, values in _stats(totals["net"], probability).items():
+    for name, values in _stats(per_scenario["net"], probability).items():
         frame[name] = values
-    frame["payments_out"] = totals["payments_out"].mean(axis=0)
-    frame["paybacks_in"] = totals["paybacks_in"].mean(axis=0)
-    frame["expected_prices_minus"] = totals["net_minus"].mean(axis=0)
-    frame["expected_prices_plus"] = totals["net_plus"].mean(axis=0)
-    frame["energy_mwh"] = totals["energy_mwh"].mean(axis=0).round(1)
-    frame["excluded_mwh"] = totals["excluded_mwh"].mean(axis=0).round(1)
-    frame["price_mean"] = totals["price"].mean(axis=0).round(2)
-    frame["price_p5"] = np.quantile(totals["price"], 0.05, axis=0).round(2)
-    frame["price_p95"] = np.quantile(totals["price"], 0.95, axis=0).round(2)
+    frame["payments_out"] = means["payments_out"]
+    frame["paybacks_in"] = means["paybacks_in"]
+    frame["expected_prices_minus"] = means["net_minus"]
+    frame["expected_prices_plus"] = means["net_plus"]
+    frame["energy_mwh"] = means["energy_mwh"].round(1)
+    frame["excluded_mwh"] = means["excluded_mwh"].round(1)
+    price = per_scenario["price"]
+    frame["price_mean"] = price.mean(axis=0).round(2)
+    frame["price_p5"] = np.quantile(price, 0.05, axis=0).round(2)
+    frame["price_p95"] = np.quantile(price, 0.95, axis=0).round(2)
     return frame
 
 
 def annual_table(
-    labels: list[str], totals: dict[str, np.ndarray], probability: float, budget: Decimal | None
+    labels: list[str],
+    net: np.ndarray,
+    means: dict[str, np.ndarray],
+    probability: float,
+    budget: Decimal | None,
 ) -> pd.DataFrame:
-    """Calendar years; a scenario's year is the sum of its months, so quantiles are of sums."""
+    """Calendar years; a scenario's year is the sum of its months, so quantiles are of sums
+    (and a mean of sums is the sum of the monthly means)."""
     years = np.array([label[:4] for label in labels])
     rows = []
     for year in sorted(set(years)):
         cols = years == year
-        yearly = {
-            name: values[:, cols].sum(axis=1) for name, values in totals.items() if name != "price"
-        }
-        stats = _stats(yearly["net"][:, None], probability)
+        stats = _stats(net[:, cols].sum(axis=1)[:, None], probability)
         row: dict[str, object] = {"year": int(year), "months": int(cols.sum())}
         row.update({name: float(value[0]) for name, value in stats.items()})
-        row["payments_out"] = float(yearly["payments_out"].mean())
-        row["paybacks_in"] = float(yearly["paybacks_in"].mean())
-        row["expected_prices_minus"] = float(yearly["net_minus"].mean())
-        row["expected_prices_plus"] = float(yearly["net_plus"].mean())
-        row["energy_mwh"] = round(float(yearly["energy_mwh"].mean()), 1)
+        row["payments_out"] = float(means["payments_out"][cols].sum())
+        row["paybacks_in"] = float(means["paybacks_in"][cols].sum())
+        row["expected_prices_minus"] = float(means["net_minus"][cols].sum())
+        row["expected_prices_plus"] = float(means["net_plus"][cols].sum())
+        row["energy_mwh"] = round(float(means["energy_mwh"][cols].sum()), 1)
         if budget is not None:
             # A budget is per year; a part year at either end of the horizon gets its share.
             share = float(budget) * cols.sum() / 12
