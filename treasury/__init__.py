@@ -1,6 +1,17 @@
 """Treasury forecast: what the support contracts will cost, month by month, and the reserve needed.
 
-The public names load lazily so `mzekari --help` does not import pandas or numpy.
+    from settlement import load_contracts
+    from treasury import ForecastConfig, run_forecast
+    config = ForecastConfig(start_month="2026-01", months=60, scenarios=2000, seed=1,
+                            price_history="scenarios/treasury_georgia/esco_balancing_monthly.csv",
+                            contract_technologies={"GE-H-01": "hydro"}, auction_budget="25000000")
+    result = run_forecast(load_contracts("contracts.csv"), config, progress=print)
+    result.monthly, result.annual, result.summary(), result.write(out_dir)
+
+Modes: stochastic (a price model calibrated on a monthly or hourly history), given monthly
+price paths (`price_paths`), and exact (`realised_prices` + `realised_meters`: one path
+settled with settlement's own money rules). The public names load lazily so `mzekari --help`
+does not import pandas or numpy.
 """
 
 from __future__ import annotations
