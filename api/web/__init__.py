@@ -1,0 +1,15 @@
+"""Server-rendered pages for producers, operators and treasury, under /web.
+
+Jinja2 templates, one hand-written style sheet and inline SVG charts: no scripts, no build
+step. Sign-in uses the API keys and roles of the JSON API; a producer sees only its own data.
+"""
+
+from fastapi import APIRouter
+
+from api.web import pages_auth, pages_operator, pages_producer, pages_treasury
+
+router = APIRouter()
+for _module in (pages_auth, pages_producer, pages_operator, pages_treasury):
+    router.include_router(_module.router)
+
+__all__ = ["router"]

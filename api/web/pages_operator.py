@@ -1,0 +1,77 @@
+"""Operator pages: rounds and their state, a cleared round's awards, rejections, budget curve
+and merit-order comparison, and the settlement runs."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from api.services import rounds
+from api.uow import UnitOfWork
+from api.web import charts, queries, session
+from api.web.render import PageRoute, render
+
+router = APIRouter(prefix="/web", route_class=PageRoute, include_in_schema=False)
+
+STATE_STEPS = ("draft", "open", "closed", "cleared", "awarded")
+
+
+def _uow(request: Request) -> UnitOfWork:
+    return UnitOfWork(request.app.state.session_factory)
+
+
+@router.get("/rounds")
+def rounds_page(request: Request) -> Response:
+    actor = session.actor_from_cookie(request)
+    session.require(actor, "operator", "admin")
+    with _uow(request) as uow:
+        rows = list(uow.rounds.list())
+        bid_counts = {r.round_id: len(uow.bids.for_round(r.round_id)) for r in rows}
+    return render(request, "rounds.html", {"rounds": rows, "bid_counts": bid_counts},
+                  actor=actor)
+
+
+@router.get("/rounds/{round_id}")
+def round_page(round_id: str, request: Request) -> Response:
+    actor = session.actor_from_cookie(request)
+    session.require(actor, "operator", "admin")
+    context: dict[str, object] = {"steps": STATE_STEPS}
+    with _uow(request) as uow:
+        row = rounds.get_round(uow, round_id)
+        context["round"] = row
+        context["bid_count"] = len(uow.bids.for_round(round_id))
+        if row.status in ("cleared", "awarded"):
+            _, awards = rounds.results(uow, round_id)
+            bids = queries.domain_bids(uow, actor, round_id)
+            context["accepted"] = [a for a in awards if a.accepted]
+            context["rejected"] = [a for a in awards if not a.accepted]
+            context["contracts"] = list(uow.contracts.list(round_id=round_id))
+    if row.status in ("cleared", "awarded"):
+        from auction import REJECTION_REASONS
+
+        analysis = queries.round_analysis(row, bids)
+        context["analysis"] = analysis
+        context["reasons"] = REJECTION_REASONS
+        if analysis.curve:
+            series: dict[str, list[tuple[Decimal, Decimal]]] = {}
+            for point in analysis.curve:
+                series.setdefault(point["method"], []).append(
+                    (point["budget"], point["energy_mwh"]))
+            context["curve_chart"] = charts.lines(
+                series, f"budget ({row.currency})", "annual energy (MWh)",
+                "Budget curve: annual energy bought for each budget",
+                f"Annual energy the exact optimiser and the {analysis.curve_rule} merit-order "
+                f"rule buy at budgets from 25 % to 150 % of the round's budget. The table below "
+                f"lists the same values.", "curve-chart")
+    return render(request, "round.html", context, actor=actor)
+
+
+@router.get("/settlements")
+def settlements_page(request: Request) -> Response:
+    actor = session.actor_from_cookie(request)
+    session.require(actor, "operator", "treasury", "admin")
+    with _uow(request) as uow:
+        runs = queries.runs_overview(uow)
+    return render(request, "settlements.html", {"runs": runs}, actor=actor)
