@@ -6,6 +6,7 @@ import importlib
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import APIRouter, FastAPI
 from sqlalchemy import Engine
@@ -13,8 +14,20 @@ from sqlalchemy import Engine
 from api.db.engine import make_engine, make_session_factory
 from api.http import errors
 from api.http.routes import admin, contracts, forecasts, rounds, settlements, uploads
+from api.http.schemas import ErrorBody
 from api.settings import Settings, get_settings
 from mzekari import __version__
+
+# Every error has one body shape (api.http.errors), documented for every route.
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorBody, "description": description} for status, description in (
+        (401, "Missing, unknown or revoked API key"),
+        (403, "The key's role may not do this"),
+        (404, "No such resource, or not one this key may see"),
+        (409, "Conflicts with the current state"),
+        (422, "Invalid input; `problems` names each row and field at fault"),
+    )
+}
 
 
 def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
@@ -47,7 +60,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         return {"status": "ok"}
 
     for module in (rounds, contracts, uploads, settlements, forecasts, admin):
-        app.include_router(module.router)
+        app.include_router(module.router, responses=ERROR_RESPONSES)
     web_router = _web_router()
     if web_router is not None:
         app.include_router(web_router)

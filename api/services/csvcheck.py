@@ -30,10 +30,10 @@ class Problems:
             self.more += 1
 
     def add_rows(self, rows: np.ndarray, column: str, values: Any, message: str) -> None:
-        for row, value in zip(rows.tolist(), list(values), strict=True):
+        for index, (row, value) in enumerate(zip(rows.tolist(), list(values), strict=True)):
             self.add(int(row), column, f"{message}: {value!r}")
-            if self.more:
-                self.more += len(rows) - 1
+            if self.more:  # the list is full: count the rest without formatting them
+                self.more += len(rows) - index - 1
                 break
 
     def all(self) -> list[Problem]:

@@ -45,6 +45,7 @@ def _validate(role: str, producer: str | None) -> None:
 
 def create_key(uow: UnitOfWork, role: str, producer: str | None = None, name: str = "",
                actor: Actor = SYSTEM) -> IssuedKey:
+    producer = (producer or "").strip() or None  # an empty name is no producer
     _validate(role, producer)
     key_id = secrets.token_hex(6)
     secret = secrets.token_urlsafe(32)
