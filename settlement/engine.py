@@ -8,6 +8,7 @@ from __future__ import annotations
 import functools
 import itertools
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -17,7 +18,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 
 from mzekari.errors import InputError, Problem, ProblemCollector
-from settlement.compute import ContractParams, RowInputs, settle_rows
+from settlement.compute import ContractParams, RowInputs, settle_rows, take
 from settlement.ledger import reconcile, statements_of, write_files
 from settlement.lines import build_lines, contract_params
 from settlement.meters import MeterData, check_against_contracts
@@ -69,19 +70,31 @@ def _check_meters(contracts: Sequence[Contract], meters: MeterData, month: str, 
             term_lo[code] = local_midnight_ns(contract.start, tz)
             term_hi[code] = local_midnight_ns(contract.end + timedelta(days=1), tz)
     counts = np.diff(offsets)
-    outside = np.flatnonzero((starts < np.repeat(term_lo, counts)) |
-                             (starts >= np.repeat(term_hi, counts)))
-    for i in outside[:20]:
-        contract = by_id[meters.contract_ids[meters.contract_index[i]]]
-        problems.add(int(meters.rows[i]), "timestamp",
-                     f"meter data outside the term of {contract.contract_id} ({contract.start} "
-                     f"to {contract.end}, {tz})")
+    nonempty = counts > 0
+    first = starts[np.minimum(offsets[:-1], len(starts) - 1)]
+    last = starts[np.maximum(offsets[1:] - 1, 0)]
+    # Rows are sorted in time per contract: only contracts whose first or last row leaves the
+    # term need a row-by-row look.
+    leaving = np.flatnonzero(nonempty & ((first < term_lo) | (last >= term_hi)))
+    reported = 0
+    for code in leaving.tolist():
+        a, b = int(offsets[code]), int(offsets[code + 1])
+        contract = by_id[meters.contract_ids[code]]
+        bad = np.flatnonzero((starts[a:b] < term_lo[code]) | (starts[a:b] >= term_hi[code]))
+        for i in bad[:max(0, 20 - reported)]:
+            problems.add(int(meters.rows[a + i]), "timestamp",
+                         f"meter data outside the term of {contract.contract_id} "
+                         f"({contract.start} to {contract.end}, {tz})")
+        reported += len(bad)
     active = [c for c in contracts if c.start <= last_day and c.end >= first_day]
     win_lo = np.maximum(term_lo, lo)
-    win_hi = np.minimum(term_hi, hi)
-    in_window = (starts >= np.repeat(win_lo, counts)) & (starts < np.repeat(win_hi, counts))
-    have_by_code = np.add.reduceat(in_window, offsets[:-1]) if len(starts) else in_window
-    have_by_code = np.where(counts > 0, have_by_code, 0)
+    win_hi = np.maximum(np.minimum(term_hi, hi), win_lo)
+    # Each contract's rows are gap-free and on the grid (checked when read), so the rows inside
+    # its window follow from its first and last interval.
+    overlap_lo = np.maximum(win_lo, first)
+    overlap_hi = np.minimum(win_hi, last + res_ns)
+    have_by_code = np.where(nonempty & (overlap_hi > overlap_lo),
+                            (overlap_hi - overlap_lo + res_ns - 1) // res_ns, 0)
     for contract in active:
         meter_code = meters.code_of.get(contract.contract_id)
         window_lo = max(lo, local_midnight_ns(contract.start, tz))
@@ -96,6 +109,32 @@ def _check_meters(contracts: Sequence[Contract], meters: MeterData, month: str, 
                          f"meter data for {contract.contract_id} covers {have} of {expected} "
                          f"intervals of {month} ({tz}); missing intervals at the month's edges")
     return active
+
+
+def _month_rows(meters: MeterData, lo: int, hi: int,
+                active: list[bool]) -> tuple[np.ndarray, np.ndarray, list[int]]:
+    """Row indices of the month for active contracts, sorted by contract, and group starts.
+
+    Each contract's rows are gap-free and on the grid, so the month's rows of a contract are
+    one run found from its first interval: no pass over all rows is needed.
+    """
+    off = meters.offsets
+    res_ns = meters.resolution_s * NS_PER_S
+    counts = np.diff(off)
+    first = meters.starts_utc_ns[np.minimum(off[:-1], max(len(meters.starts_utc_ns) - 1, 0))]
+    a = off[:-1] + np.clip((lo - first + res_ns - 1) // res_ns, 0, counts)
+    b = off[:-1] + np.clip((hi - first + res_ns - 1) // res_ns, 0, counts)
+    codes = np.flatnonzero(np.asarray(active, dtype=bool) & (b > a))
+    a, b = a[codes], b[codes]
+    lengths = b - a
+    group_starts = np.concatenate(([0], np.cumsum(lengths)[:-1])).astype(np.int64)
+    if len(codes) and bool(np.all(a[1:] == b[:-1])):
+        idx = np.arange(a[0], b[-1], dtype=np.int64)
+    else:
+        idx = np.concatenate([np.arange(x, y) for x, y in zip(a.tolist(), b.tolist(),
+                                                               strict=True)] or
+                             [np.zeros(0, dtype=np.int64)]).astype(np.int64)
+    return idx, group_starts, codes.tolist()
 
 
 def _check_contract_inputs(active: Sequence[Contract], prices: Mapping[str, PriceSeries],
@@ -136,7 +175,8 @@ def _prior_eligible(posted: Sequence[Line], month: str) -> dict[str, int]:
     return totals
 
 
-CHUNK_ROWS = 1 << 21  # rows per batch of contracts: bounds memory, keeps arrays in cache
+CHUNK_ROWS = 1 << 20  # rows per batch of contracts: bounds memory, keeps arrays in cache
+THREADS = 2
 
 
 def _compute_in_chunks(present: Sequence[Contract], prices: Mapping[str, PriceSeries],
@@ -149,10 +189,7 @@ def _compute_in_chunks(present: Sequence[Contract], prices: Mapping[str, PriceSe
         if start - group_starts[bounds[-1]] >= CHUNK_ROWS and j > bounds[-1]:
             bounds.append(j)
     bounds.append(len(group_starts))
-    parts: list[References] = []
-    sums: dict[str, list[int]] = {}
-    problems: list[Problem] = []
-    for a, b in itertools.pairwise(bounds):
+    def work(a: int, b: int) -> tuple[References | InputError, dict[str, list[int]]]:
         lo_row = int(group_starts[a])
         hi_row = int(group_starts[b]) if b < len(group_starts) else n
         chunk_idx = idx[lo_row:hi_row]
@@ -161,18 +198,29 @@ def _compute_in_chunks(present: Sequence[Contract], prices: Mapping[str, PriceSe
             refs = resolve_references(present[a:b], prices, profiles, meters, chunk_idx,
                                       chunk_starts, month, tz)
         except InputError as exc:
-            problems.extend(exc.problems)
-            continue
-        parts.append(refs)
+            return exc, {}
         zeros = np.zeros(len(chunk_idx), dtype=np.int64)
         rows = RowInputs(
             group_starts=chunk_starts,
-            energy_kwh=meters.energy_kwh[chunk_idx],
-            curtailed_kwh=meters.curtailed_kwh[chunk_idx]
+            energy_kwh=take(meters.energy_kwh, chunk_idx),
+            curtailed_kwh=take(meters.curtailed_kwh, chunk_idx)
             if meters.curtailed_kwh is not None else zeros,
-            go_kwh=meters.go_kwh[chunk_idx] if meters.go_kwh is not None else zeros,
+            go_kwh=take(meters.go_kwh, chunk_idx) if meters.go_kwh is not None else zeros,
             reference=refs.reference, fallback_used=refs.fallback_used, negative=refs.negative)
-        for key, values in settle_rows(rows, params.subset(a, b)).items():
+        return refs, settle_rows(rows, params.subset(a, b))
+
+    # numpy releases the GIL in its array loops, so two threads use both cores.
+    with ThreadPoolExecutor(max_workers=THREADS) as pool:
+        results = list(pool.map(lambda ab: work(*ab), itertools.pairwise(bounds)))
+    parts: list[References] = []
+    sums: dict[str, list[int]] = {}
+    problems: list[Problem] = []
+    for refs_or_error, chunk_sums in results:
+        if isinstance(refs_or_error, InputError):
+            problems.extend(refs_or_error.problems)
+            continue
+        parts.append(refs_or_error)
+        for key, values in chunk_sums.items():
             sums.setdefault(key, []).extend(values)
     if problems:
         raise InputError(problems)
@@ -218,13 +266,9 @@ def settle_month(
 
     lo, hi = month_bounds_ns(month, tz)
     by_id = {c.contract_id: c for c in active}
-    active_code = np.array([cid in by_id for cid in meters.contract_ids], dtype=bool)
-    starts = meters.starts_utc_ns
-    in_month = (starts >= lo) & (starts < hi) & active_code[meters.contract_index]
-    idx = np.flatnonzero(in_month)
-    codes = meters.contract_index[idx]
-    group_starts = np.flatnonzero(np.concatenate(([True], codes[1:] != codes[:-1])))
-    present = [by_id[meters.contract_ids[int(c)]] for c in codes[group_starts]]
+    idx, group_starts, present_codes = _month_rows(meters, lo, hi,
+                                                   [cid in by_id for cid in meters.contract_ids])
+    present = [by_id[meters.contract_ids[c]] for c in present_codes]
 
     prior = dict(prior_eligible_kwh) if prior_eligible_kwh is not None else \
         _prior_eligible(posted_lines, month)

@@ -24,8 +24,8 @@ STATEMENT_COLUMNS = ["producer", "month", "currency", "lines", "paid_to_producer
 
 
 def line_id(*parts: object) -> str:
-    text = "|".join("" if p is None else str(p) for p in parts)
-    return hashlib.sha256(text.encode()).hexdigest()[:20]
+    text = "|".join(["" if p is None else str(p) for p in parts])
+    return hashlib.blake2b(text.encode(), digest_size=10).hexdigest()
 
 
 def make_line(*, contract_id: str, producer: str, month: str, kind: str, amount: Decimal,
@@ -33,6 +33,7 @@ def make_line(*, contract_id: str, producer: str, month: str, kind: str, amount:
               reference_series: str | None = None, eligible_kwh: int = 0,
               excluded_kwh: int = 0, rate: Decimal | None = None, explanation: str = "",
               corrects_line_id: str | None = None, adjusted_kind: str | None = None) -> Line:
+    # What the line says, in full: same inputs → same id; any changed figure → another id.
     ident = line_id(contract_id, month, kind, reference_series, adjusted_kind, corrects_line_id,
                     amount, eligible_kwh, excluded_kwh, reference_price, rate, currency)
     return Line(ident, contract_id, producer, month, kind, reference_price, reference_series,

@@ -6,21 +6,23 @@ Each line is rounded once, to the contract currency's minor unit with the contra
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any
 
 import numpy as np
 
-from mzekari.money import round_money
+from mzekari.money import MINOR_UNITS, round_money
 from settlement.compute import AMOUNT_SCALE, NO_BOUND, ContractParams
 from settlement.ledger import make_line
 from settlement.model import Contract, Line
 from settlement.prices import from_hundredths, to_hundredths
+from settlement.reference import div_half_up
 from settlement.resolve import References
 from settlement.schemes import SCHEME_CODES, USES_REFERENCE, unit_rate
 from settlement.strike import MonthPrice
 from settlement.timegrid import parse_month
 
+CENT_CURRENCIES = {cur for cur, places in MINOR_UNITS.items() if places == 2}
 FORMULA = {"cfd": "(K − R) · q, two-way", "variable_premium": "max(0, K − R) · q",
            "fixed_premium": "P · q", "feed_in": "T · q"}
 
@@ -55,9 +57,10 @@ def contract_params(contracts: Sequence[Contract], month_prices: Mapping[str, Mo
 
 
 def _mean_price(weighted_units: int, energy_kwh: int) -> Decimal | None:
+    """Σ price·kWh / Σ kWh per MWh, half-up to 0.01 (units are hundredths × kWh)."""
     if energy_kwh == 0:
         return None
-    return (Decimal(weighted_units) / energy_kwh / 100).quantize(Decimal("0.01"), ROUND_HALF_UP)
+    return from_hundredths(div_half_up(weighted_units, energy_kwh))
 
 
 def build_lines(contracts: Sequence[Contract], month: str, month_prices: Mapping[str, MonthPrice],
@@ -67,6 +70,8 @@ def build_lines(contracts: Sequence[Contract], month: str, month_prices: Mapping
         mode, cur = c.rounding, c.currency
 
         def money(units: int, cur: str = cur, mode: str = mode) -> Decimal:
+            if mode == "half_up" and cur in CENT_CURRENCIES:  # integer path, same result
+                return Decimal(div_half_up(units, AMOUNT_SCALE // 100)).scaleb(-2)
             return round_money(Decimal(units).scaleb(-5), cur, mode)
 
         mp = month_prices[c.contract_id]

@@ -152,13 +152,16 @@ def check_against_contracts(data: MeterData, contracts: Sequence[Contract],
             problems.add(int(data.rows[off[code]]), "contract_id", f"unknown contract {cid!r}")
         elif not (contract.interval_cap and capped):
             limit[code] = int(contract.capacity_mw * 1000 * data.resolution_s)
-    row_limit = np.repeat(limit, np.diff(off))
-    over = np.flatnonzero((row_limit >= 0) & (data.energy_kwh * 3600 > row_limit))
-    for i in over[:20]:
-        cid = data.contract_ids[data.contract_index[i]]
-        problems.add(int(data.rows[i]), "energy_kwh",
-                     f"{data.energy_kwh[i]} kWh exceeds capacity {by_id[cid].capacity_mw} MW × "
-                     f"{data.resolution_s / 3600:g} h for {cid}")
+    counts = np.diff(off)
+    peak = np.maximum.reduceat(data.energy_kwh, np.minimum(off[:-1], len(data.energy_kwh) - 1))
+    # Only contracts whose peak interval exceeds the limit are searched row by row.
+    for code in np.flatnonzero((limit >= 0) & (counts > 0) & (peak * 3600 > limit)).tolist():
+        a, b = int(off[code]), int(off[code + 1])
+        cid = data.contract_ids[code]
+        for i in np.flatnonzero(data.energy_kwh[a:b] * 3600 > limit[code])[:20]:
+            problems.add(int(data.rows[a + i]), "energy_kwh",
+                         f"{data.energy_kwh[a + i]} kWh exceeds capacity "
+                         f"{by_id[cid].capacity_mw} MW × {data.resolution_s / 3600:g} h for {cid}")
 
 
 def read_meters_text(text: str, source: str = "meters.csv",

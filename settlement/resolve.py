@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from mzekari.errors import InputError, ProblemCollector
-from settlement.compute import exact_products_sum, expand
+from settlement.compute import exact_products_sum, expand, take
 from settlement.meters import MeterData
 from settlement.model import Contract
 from settlement.prices import PriceSeries
@@ -65,8 +65,8 @@ def resolve_references(contracts: Sequence[Contract], prices: Mapping[str, Price
                        group_starts: np.ndarray, month: str, tz: str) -> References:
     n = len(idx)
     res = meters.resolution_s
-    starts_all = meters.starts_utc_ns[idx]
-    energy_all = meters.energy_kwh[idx]
+    starts_all = take(meters.starts_utc_ns, idx)
+    energy_all = take(meters.energy_kwh, idx)
     reference = np.zeros(n, dtype=np.int64)
     fallback_used = np.zeros(n, dtype=bool)
     negative = np.zeros(n, dtype=bool)
@@ -85,7 +85,8 @@ def resolve_references(contracts: Sequence[Contract], prices: Mapping[str, Price
     counts = np.diff(np.append(group_starts, n))
     for g, (basis, weighting, primary_name, fallback_name) in enumerate(keys):
         members = groups[keys[g]]
-        rows = np.flatnonzero(gid_row == g) if len(keys) > 1 else np.arange(n)
+        rows: np.ndarray | slice = np.flatnonzero(gid_row == g) if len(keys) > 1 \
+            else slice(0, n)
         local_starts = np.concatenate(([0], np.cumsum(counts[members])[:-1]))
         t = starts_all[rows]
         primary = prices[primary_name]
@@ -143,10 +144,13 @@ def resolve_references(contracts: Sequence[Contract], prices: Mapping[str, Price
                 monthly_r[j] = value
                 chosen.append(value)
                 use_fb_c.append(vp is None)
-            r = expand(np.array(chosen, dtype=np.int64), local_starts, len(rows))
-            use_fb = expand(np.array(use_fb_c, dtype=bool), local_starts, len(rows))
-        reference[rows] = r
-        fallback_used[rows] = use_fb
+            r = expand(np.array(chosen, dtype=np.int64), local_starts, len(t))
+            use_fb = expand(np.array(use_fb_c, dtype=bool), local_starts, len(t))
+        if isinstance(rows, slice):
+            reference, fallback_used = r, use_fb
+        else:
+            reference[rows] = r
+            fallback_used[rows] = use_fb
         rules = [contracts[j].negative_run_hours() for j in members]
         for run_hours in sorted({h for h in rules if h is not None}):
             flags = _flags(primary, run_hours, pos_p, v_p, res)
@@ -154,7 +158,7 @@ def resolve_references(contracts: Sequence[Contract], prices: Mapping[str, Price
                 flags = np.where(use_fb, _flags(fallback, run_hours, pos_f, v_f, res), flags)
             applies = np.array([h == run_hours for h in rules])
             if not applies.all():
-                flags = np.where(expand(applies, local_starts, len(rows)), flags, 0)
+                flags = np.where(expand(applies, local_starts, len(t)), flags, 0)
             unsure = np.flatnonzero((flags == UNKNOWN) & (energy_all[rows] > 0))
             for i in unsure[:5]:
                 j = members[int(np.searchsorted(local_starts, i, side="right") - 1)]
