@@ -18,7 +18,7 @@ from markupsafe import Markup
 from api.web.format import grouped
 
 WIDTH, HEIGHT = 720, 300
-LEFT, RIGHT, TOP, BOTTOM = 88, 16, 16, 48
+LEFT, RIGHT, TOP, BOTTOM = 88, 44, 24, 48
 
 
 @dataclass(frozen=True)
@@ -47,11 +47,8 @@ def nice_ticks(lo: float, hi: float, count: int = 5) -> list[float]:
     power = 10 ** math.floor(math.log10(raw))
     step = next(m * power for m in (1, 2, 5, 10) if m * power >= raw)
     first = math.floor(lo / step) * step
-    ticks = []
-    value = first
-    while value < hi + step * 0.999:
-        ticks.append(round(value, 10))
-        value += step
+    count_needed = math.ceil((hi - first) / step - 1e-9)
+    ticks = [round(first + index * step, 10) for index in range(count_needed + 1)]
     return ticks
 
 
@@ -111,8 +108,15 @@ def money_in_out(months: Sequence[str], money_in: Sequence[Decimal],
                      f'text-anchor="middle">{escape(month)}</text>')
     parts.append(f'<line class="zero" x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{zero:.1f}" '
                  f'y2="{zero:.1f}"/>')
+    parts += _legend((("legend-in", "paid to the producer"),
+                      ("legend-out", "paid by the producer")))
     parts.append("</svg>")
     return Markup("\n".join(parts))
+
+
+def _legend(entries: Sequence[tuple[str, str]]) -> list[str]:
+    return [f'<text class="legend {cls}" x="{LEFT + 10 + 200 * index}" y="{TOP - 8}">'
+            f'■ {escape(label)}</text>' for index, (cls, label) in enumerate(entries)]
 
 
 def lines(series: Mapping[str, Sequence[tuple[Decimal, Decimal]]], x_unit: str, y_unit: str,
@@ -141,8 +145,8 @@ def lines(series: Mapping[str, Sequence[tuple[Decimal, Decimal]]], x_unit: str, 
                          f'r="4"><title>{escape(name)}: {grouped(x)} {escape(x_unit)} → '
                          f'{grouped(y)} {escape(y_unit)}</title></circle>')
         parts.append("</g>")
-        parts.append(f'<text class="legend series-{index}" x="{LEFT + 10 + 160 * index}" '
-                     f'y="{TOP + 14}">■ {escape(name)}</text>')
+        parts.append(f'<text class="legend series-{index}" x="{LEFT + 10 + 200 * index}" '
+                     f'y="{TOP - 8}">■ {escape(name.replace("_", " "))}</text>')
     parts.append("</svg>")
     return Markup("\n".join(parts))
 
@@ -167,6 +171,7 @@ def fan(months: Sequence[str], p5: Sequence[Decimal], p50: Sequence[Decimal],
     zero = frame.y(0)
     parts.append(f'<line class="zero" x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{zero:.1f}" '
                  f'y2="{zero:.1f}"/>')
+    parts += _legend((("legend-band", "P5–P95 band"), ("legend-median", "P50 (median)")))
     step = max(1, math.ceil(len(months) / 12))
     for index in range(0, len(months), step):
         parts.append(f'<text class="tick" x="{frame.x(index):.1f}" y="{HEIGHT - BOTTOM + 18}" '

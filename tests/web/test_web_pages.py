@@ -1,0 +1,369 @@
+"""The pages through FastAPI's TestClient: sign-in, roles, ownership, CSV, and the numbers on
+the pages against the JSON API and against hand-worked amounts (see conftest)."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+from html.parser import HTMLParser
+from typing import Any
+
+import pytest
+
+PAGES = ("/web/contracts", "/web/statements", "/web/rounds", "/web/rounds/W-2022",
+         "/web/settlements", "/web/treasury")
+
+
+class Tables(HTMLParser):
+    """Cell texts of every table by id, plus counts of the structure the pages promise."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tables: dict[str, list[list[str]]] = {}
+        self.classes: dict[str, list[list[str]]] = {}
+        self.captions = 0
+        self.table_count = 0
+        self.th_without_scope = 0
+        self.mains = 0
+        self.first_link: str | None = None
+        self._table: str | None = None
+        self._cell: list[str] | None = None
+        self._cell_class = ""
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = dict(attrs)
+        if tag == "a" and self.first_link is None:
+            self.first_link = a.get("href")
+        if tag == "main":
+            self.mains += 1
+        if tag == "table":
+            self.table_count += 1
+            self._table = a.get("id") or f"table-{self.table_count}"
+            self.tables[self._table], self.classes[self._table] = [], []
+        if tag == "caption":
+            self.captions += 1
+        if tag == "tr" and self._table:
+            self.tables[self._table].append([])
+            self.classes[self._table].append([])
+        if tag in ("td", "th") and self._table:
+            if tag == "th" and "scope" not in a and "colspan" not in a:
+                self.th_without_scope += 1
+            self._cell, self._cell_class = [], a.get("class") or ""
+
+    def handle_data(self, data: str) -> None:
+        if self._cell is not None:
+            self._cell.append(data)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("td", "th") and self._cell is not None and self._table:
+            self.tables[self._table][-1].append(" ".join("".join(self._cell).split()))
+            self.classes[self._table][-1].append(self._cell_class)
+            self._cell = None
+        if tag == "table":
+            self._table = None
+
+
+def parse(html: str) -> Tables:
+    parser = Tables()
+    parser.feed(html)
+    return parser
+
+
+def number(text: str) -> Decimal:
+    """`−2,730.00 GEL` → Decimal('-2730.00')."""
+    match = re.search(r"[−-]?[\d,]+(\.\d+)?", text)
+    assert match, text
+    return Decimal(match.group(0).replace(",", "").replace("−", "-"))
+
+
+def sign_in(client: Any, key: str, next_path: str = "/web/") -> Any:
+    token = client.get("/web/sign-in").cookies.get("mzk_csrf") or client.cookies.get("mzk_csrf")
+    return client.post("/web/sign-in", data={"api_key": key, "csrf_token": token,
+                                             "next": next_path}, follow_redirects=False)
+
+
+def bearer(key: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {key}"}
+
+
+# --- sign-in ---------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("path", PAGES)
+def test_pages_redirect_to_sign_in_without_a_session(client, path):
+    response = client.get(path, follow_redirects=False)
+    assert response.status_code == 303
+    assert response.headers["location"] == f"/web/sign-in?next={path}"
+
+
+def test_sign_in_sets_an_httponly_strict_cookie_and_never_puts_the_key_in_a_url(client, web_db):
+    key = web_db.keys["alpha"]
+    response = sign_in(client, key, "/web/statements")
+    assert response.status_code == 303
+    assert response.headers["location"] == "/web/statements"
+    assert key not in response.headers["location"]
+    cookie = response.headers["set-cookie"]
+    assert cookie.startswith("mzk_session=")
+    for attribute in ("HttpOnly", "Path=/web", "SameSite=strict"):
+        assert attribute in cookie
+    assert client.get("/web/statements").status_code == 200
+
+
+def test_a_wrong_key_is_refused_without_echoing_it(client):
+    wrong = "mzk_000000000000_not-a-real-secret"
+    response = sign_in(client, wrong)
+    assert response.status_code == 401
+    assert "not accepted" in response.text and wrong not in response.text
+    assert "mzk_session" not in response.headers.get("set-cookie", "")
+
+
+def test_sign_in_without_the_form_token_or_from_another_origin_is_refused(client, web_db):
+    key = web_db.keys["alpha"]
+    client.get("/web/sign-in")
+    no_token = client.post("/web/sign-in", data={"api_key": key}, follow_redirects=False)
+    token = client.cookies.get("mzk_csrf")
+    foreign = client.post("/web/sign-in", data={"api_key": key, "csrf_token": token},
+                          headers={"Origin": "https://evil.example"}, follow_redirects=False)
+    for response in (no_token, foreign):
+        assert response.status_code == 403
+        assert "mzk_session" not in response.headers.get("set-cookie", "")
+
+
+def test_sign_in_redirects_only_to_these_pages(client, web_db):
+    for target in ("//evil.example/web/", "https://evil.example/", "/api/statements"):
+        assert sign_in(client, web_db.keys["alpha"], target).headers["location"] == "/web/"
+
+
+def test_sign_out_clears_the_session(client, web_db):
+    sign_in(client, web_db.keys["alpha"])
+    token = client.cookies.get("mzk_csrf")
+    response = client.post("/web/sign-out", data={"csrf_token": token}, follow_redirects=False)
+    assert response.status_code == 303 and response.headers["location"] == "/web/sign-in"
+    assert 'mzk_session=""' in response.headers["set-cookie"]
+    assert client.get("/web/statements", follow_redirects=False).status_code == 303
+
+
+def test_a_revoked_key_loses_its_session_at_once(client, web_db):
+    from api.actor import SYSTEM
+    from api.services.keys import create_key, revoke_key
+    from api.uow import UnitOfWork
+
+    with UnitOfWork.for_engine(web_db.engine) as uow:
+        issued = create_key(uow, "operator", name="to be revoked")
+    sign_in(client, issued.secret_key)
+    assert client.get("/web/rounds").status_code == 200
+    with UnitOfWork.for_engine(web_db.engine) as uow:
+        revoke_key(uow, issued.key_id, SYSTEM)
+    response = client.get("/web/rounds", follow_redirects=False)
+    assert response.status_code == 303
+    assert 'mzk_session=""' in response.headers["set-cookie"]
+
+
+# --- roles and ownership ---------------------------------------------------------------------
+
+ROLE_MATRIX = {
+    # page → (JSON route of the same data, roles allowed)
+    "/web/rounds": ("/api/settlements", ("operator", "admin")),
+    "/web/settlements": ("/api/settlements", ("operator", "treasury", "admin")),
+    "/web/treasury": (None, ("treasury", "admin")),
+    "/web/contracts": ("/api/contracts", ("alpha", "operator", "admin")),
+    "/web/statements": ("/api/statements", ("alpha", "beta", "operator", "treasury", "admin")),
+}
+
+
+@pytest.mark.parametrize("who", ["alpha", "operator", "treasury", "admin"])
+@pytest.mark.parametrize("path", sorted(ROLE_MATRIX))
+def test_pages_for_another_role_answer_403(client, web_db, who, path):
+    sign_in(client, web_db.keys[who])
+    allowed = who in ROLE_MATRIX[path][1]
+    response = client.get(path)
+    assert response.status_code == (200 if allowed else 403), response.text[:300]
+    if not allowed:
+        assert "Not allowed" in response.text
+
+
+def test_the_settlement_pages_refuse_exactly_whom_the_json_api_refuses(client, web_db):
+    for who in ("alpha", "operator", "treasury", "admin"):
+        api = client.get("/api/settlements", headers=bearer(web_db.keys[who])).status_code
+        sign_in(client, web_db.keys[who])
+        assert client.get("/web/settlements").status_code == api
+
+
+def test_producer_b_cannot_open_producer_a_statement_page_or_csv(client, web_db):
+    alpha_jan = web_db.statements[("Alpha", "2022-01", 1)]
+    sign_in(client, web_db.keys["beta"])
+    for path in (f"/web/statements/{alpha_jan}", f"/web/statements/{alpha_jan}/csv",
+                 "/web/contracts/W-2022-a1"):
+        response = client.get(path)
+        assert response.status_code == 404, path
+        assert "15,190" not in response.text
+    api = client.get(f"/api/statements/{alpha_jan}", headers=bearer(web_db.keys["beta"]))
+    assert api.status_code == 404
+    # The same 404 as a statement that does not exist at all.
+    assert client.get("/web/statements/999999").status_code == 404
+
+
+def test_a_producer_lists_only_its_own_statements_and_contracts(client, web_db):
+    sign_in(client, web_db.keys["alpha"])
+    statements = parse(client.get("/web/statements").text).tables["statements-table"][1:]
+    ids = {int(number(row[0])) for row in statements}
+    assert ids == {sid for (producer, _, _), sid in web_db.statements.items()
+                   if producer == "Alpha"}
+    contracts = parse(client.get("/web/contracts").text).tables["table-1"][1:]
+    assert [row[0] for row in contracts] == ["W-2022-a1"]
+
+
+# --- numbers ---------------------------------------------------------------------------------
+
+def test_statement_page_shows_the_api_numbers_and_the_hand_worked_amounts(client, web_db):
+    sid = web_db.statements[("Alpha", "2022-01", 1)]
+    api = client.get(f"/api/statements/{sid}", headers=bearer(web_db.keys["alpha"])).json()
+    sign_in(client, web_db.keys["alpha"])
+    html = client.get(f"/web/statements/{sid}").text
+    (line,) = api["lines"]
+    row = parse(html).tables["lines-table"][1]
+    assert row[0] == line["contract_id"] and row[2] == line["reference_series"] == "balancing"
+    assert number(row[3]) == Decimal(line["reference_price"]) == Decimal("101.50")
+    assert number(row[4]) == line["eligible_kwh"] == 310_000
+    assert number(row[5]) == line["excluded_kwh"] == 0
+    assert number(row[6]) == Decimal(line["rate"]) == Decimal("49.00")
+    assert number(row[7]) == Decimal(line["amount"]) == Decimal("15190.00")
+    assert row[8] == "paid to the producer" and line["direction"] == "to_producer"
+    net = re.search(r'id="net">([^<]+)<', html)
+    assert net and number(net.group(1)) == Decimal(api["net"])
+    assert "15,190.00 GEL" in html
+
+
+def test_a_payment_by_the_producer_shows_as_such(client, web_db):
+    sid = web_db.statements[("Alpha", "2022-02", 2)]
+    sign_in(client, web_db.keys["alpha"])
+    html = client.get(f"/web/statements/{sid}").text
+    row = parse(html).tables["lines-table"][1]
+    assert number(row[7]) == Decimal("-2730.00")  # 280 MWh × (150.50 − 160.25)
+    assert row[8] == "paid by the producer"
+    assert re.search(r'id="paid-by-producer">2,730.00 GEL<', html)
+
+
+def test_monthly_money_in_and_out_sums_every_statement_of_the_month(client, web_db):
+    sign_in(client, web_db.keys["alpha"])
+    html = client.get("/web/statements").text
+    rows = {r[0]: [number(c) for c in r[1:]] for r in parse(html).tables["money-table"][1:]}
+    # January: the first run (15 190.00) plus the adjustment (1 519.00) for corrected meters.
+    assert rows["2022-01"] == [Decimal("16709.00"), Decimal("0.00"), Decimal("16709.00")]
+    assert rows["2022-02"] == [Decimal("0.00"), Decimal("2730.00"), Decimal("-2730.00")]
+    assert '<svg class="chart" id="money-chart"' in html and "<title" in html
+
+
+def test_csv_download_is_the_api_csv(client, web_db):
+    sid = web_db.statements[("Alpha", "2022-01", 3)]
+    api = client.get(f"/api/statements/{sid}/csv", headers=bearer(web_db.keys["alpha"]))
+    sign_in(client, web_db.keys["alpha"])
+    page = client.get(f"/web/statements/{sid}/csv")
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/csv")
+    assert page.headers["content-disposition"].startswith("attachment;")
+    assert page.content == api.content
+    assert "adjustment" in page.text and "1519.00" in page.text
+
+
+def test_round_page_lists_every_award_and_the_reason_for_every_rejection(client, web_db):
+    results = client.get("/api/rounds/W-2022/results", headers=bearer(web_db.keys["operator"]))
+    awards = {a["bid_id"]: a for a in results.json()["awards"]}
+    sign_in(client, web_db.keys["operator"])
+    tables = parse(client.get("/web/rounds/W-2022").text).tables
+    accepted = {r[0]: r for r in tables["awarded-table"][1:]}
+    rejected = {r[0]: r for r in tables["rejected-table"][1:]}
+    assert set(accepted) == {b for b, a in awards.items() if a["accepted"]} == {"a1", "b1"}
+    assert set(rejected) == {b for b, a in awards.items() if not a["accepted"]} == {"g1", "d1"}
+    for bid_id, row in rejected.items():
+        assert row[3].startswith(awards[bid_id]["reason"].replace("_", " "))
+    assert rejected["g1"][3].startswith("above ceiling")
+    assert number(accepted["a1"][5]) == Decimal(awards["a1"]["price_paid"]) == Decimal("150.50")
+    assert number(accepted["b1"][6]) == Decimal("2000000.00")  # (140 − 100) × 50 000 MWh
+
+
+def test_round_page_compares_the_rules_and_draws_the_budget_curve(client, web_db):
+    sign_in(client, web_db.keys["operator"])
+    html = client.get("/web/rounds/W-2022").text
+    tables = parse(html).tables
+    methods = [r[0] for r in tables["comparison-table"][1:]]
+    assert methods == ["optimiser", "germany", "uk skip", "stop at breach"]
+    for row in tables["comparison-table"][1:]:  # every method buys a1 + b1 here
+        assert number(row[4]) == Decimal("65000.000")
+        assert number(row[5]) == Decimal("2757500.00")
+    curve = tables["curve-table"][1:]
+    assert sorted({number(r[0]) for r in curve}) == [
+        Decimal(v) for v in ("750000", "1500000", "2250000", "3000000", "3750000", "4500000")]
+    assert len(curve) == 12
+    # At 25 % of the budget (750 000) only d1 (720 000) fits: 8 000 MWh for both methods.
+    assert [number(r[2]) for r in curve if number(r[0]) == 750000] == [Decimal(8000)] * 2
+    assert 'id="curve-chart"' in html and 'aria-labelledby="curve-chart-title' in html
+
+
+def test_settlement_runs_page_shows_each_run_and_its_status(client, web_db):
+    sign_in(client, web_db.keys["operator"])
+    rows = parse(client.get("/web/settlements").text).tables["runs-table"][1:]
+    status = {int(r[0]): (r[1], r[2]) for r in rows}
+    first, second, third = web_db.runs
+    assert status[first] == ("2022-01", "posted (first settlement), superseded")
+    assert status[second] == ("2022-02", "posted (first settlement)")
+    assert status[third] == ("2022-01", "posted (adjustments)")
+
+
+def test_treasury_page_shows_the_forecast_reserve_and_headroom(client, web_db):
+    job = client.get(f"/api/forecasts/{web_db.forecast}",
+                     headers=bearer(web_db.keys["treasury"])).json()
+    sign_in(client, web_db.keys["treasury"])
+    html = client.get("/web/treasury").text
+    tables = parse(html).tables
+    annual = tables["annual-table"][1:]
+    assert [int(r[0]) for r in annual] == [2022, 2023]
+    for row, api in zip(annual, job["summary"]["annual"], strict=True):
+        expected, reserve, budget = number(row[2]), number(row[4]), number(row[5])
+        assert reserve == Decimal(api["reserve"])
+        assert budget == Decimal("600000.00")  # the annual budget, 12 months of each year
+        # Headroom recomputed from the page's own columns.
+        assert number(row[6]) == budget - expected
+        assert number(row[7]) == budget - number(row[3])
+    monthly = tables["monthly-table"][1:]
+    assert len(monthly) == 24
+    for row, api in zip(monthly, job["summary"]["monthly"], strict=True):
+        assert [number(c) for c in row[1:4]] == [Decimal(api[k]) for k in ("p5", "p50", "p95")]
+        assert number(row[1]) <= number(row[2]) <= number(row[3])
+    assert '<polygon class="band"' in html and '<polyline class="median"' in html
+
+
+def test_times_are_shown_in_tbilisi_time(client, web_db):
+    from datetime import datetime, timedelta
+
+    round_json = client.get("/api/rounds/W-2022", headers=bearer(web_db.keys["operator"])).json()
+    cleared_utc = datetime.fromisoformat(round_json["cleared_at"])
+    local = (cleared_utc + timedelta(hours=4)).strftime("%Y-%m-%d %H:%M +04")  # no DST
+    sign_in(client, web_db.keys["operator"])
+    assert local in client.get("/web/rounds/W-2022").text
+
+
+# --- structure -------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("path", PAGES)
+def test_pages_are_semantic_and_right_align_numbers(client, web_db, path):
+    sign_in(client, web_db.keys["admin"])
+    response = client.get(path)
+    assert response.status_code == 200
+    assert "script-src" not in response.headers["content-security-policy"]  # none at all
+    assert "<script" not in response.text
+    doc = parse(response.text)
+    assert doc.first_link == "#main" and doc.mains == 1
+    assert doc.captions == doc.table_count and doc.th_without_scope == 0
+    assert '<nav aria-label="Main">' in response.text
+    for table, rows in doc.tables.items():
+        header = rows[0]
+        for row, classes in zip(rows[1:], doc.classes[table][1:], strict=True):
+            for cell, cls, title in zip(row, classes, header, strict=False):
+                if re.fullmatch(r"[−-]?[\d,]+\.\d+( [A-Z]{3})?", cell):
+                    assert "num" in cls, (path, table, title, cell)
+
+
+def test_the_style_sheet_is_served_locally(client):
+    response = client.get("/web/static/style.css")
+    assert response.status_code == 200 and response.headers["content-type"].startswith("text/css")
+    assert "tabular-nums" in response.text and ":focus-visible" in response.text
+    assert client.get("/web/static/../conftest.py").status_code == 404
