@@ -1,11 +1,11 @@
 """Budget-limited renewable-energy auction clearing (Georgia, Law No. 5652-RS).
 
-    from auction import load_round, read_bids, clear, validate_result
-    spec = load_round("scenarios/georgia_2023/round.toml")
-    bids = read_bids("scenarios/georgia_2023/bids.csv", spec)
-    result = clear(spec, bids)              # exact optimiser (CP-SAT)
-    result = clear(spec, bids, "uk_skip")   # or a merit-order rule from RULES
-    assert validate_result(spec, bids, result) == []
+from auction import load_round, read_bids, clear, validate_result
+spec = load_round("scenarios/georgia_2023/round.toml")
+bids = read_bids("scenarios/georgia_2023/bids.csv", spec)
+result = clear(spec, bids)              # exact optimiser (CP-SAT)
+result = clear(spec, bids, "uk_skip")   # or a merit-order rule from RULES
+assert validate_result(spec, bids, result) == []
 """
 
 from typing import TYPE_CHECKING, Any

@@ -15,7 +15,13 @@ from mzekari.money import parse_decimal
 from .round import RoundSpec
 
 REQUIRED_COLUMNS = (
-    "bid_id", "bidder", "technology", "capacity_mw", "annual_mwh", "price", "innovative",
+    "bid_id",
+    "bidder",
+    "technology",
+    "capacity_mw",
+    "annual_mwh",
+    "price",
+    "innovative",
 )
 OPTIONAL_COLUMNS = ("grid_node", "alternative_group", "min_capacity_mw")
 TRUE_WORDS = {"true", "yes", "1", "y"}
@@ -48,7 +54,11 @@ def _decimal_places(value: Decimal) -> int:
 
 
 def _number(
-    raw: dict[str, str], name: str, row: int, problems: ProblemCollector, places: int,
+    raw: dict[str, str],
+    name: str,
+    row: int,
+    problems: ProblemCollector,
+    places: int,
     positive: bool = True,
 ) -> Decimal | None:
     text = (raw.get(name) or "").strip()
@@ -89,17 +99,24 @@ def _parse_row(raw: dict[str, str], row: int, problems: ProblemCollector) -> Bid
         return None
     extra = {k: v for k, v in raw.items() if k not in REQUIRED_COLUMNS + OPTIONAL_COLUMNS and k}
     return Bid(
-        bid_id=text["bid_id"], bidder=text["bidder"], technology=text["technology"],
-        capacity_mw=capacity, annual_mwh=energy, price=price,
+        bid_id=text["bid_id"],
+        bidder=text["bidder"],
+        technology=text["technology"],
+        capacity_mw=capacity,
+        annual_mwh=energy,
+        price=price,
         innovative=innovative in TRUE_WORDS,
         grid_node=text["grid_node"] or None,
         alternative_group=text["alternative_group"] or None,
-        min_capacity_mw=minimum, extra=extra,
+        min_capacity_mw=minimum,
+        extra=extra,
     )
 
 
 def check_bids(
-    bids: list[Bid], round_spec: RoundSpec | None, problems: ProblemCollector,
+    bids: list[Bid],
+    round_spec: RoundSpec | None,
+    problems: ProblemCollector,
     rows: list[int] | None = None,
 ) -> None:
     """Cross-row rules: unique ids, known technologies and nodes, alternatives of one bidder."""
@@ -108,23 +125,35 @@ def check_bids(
     group_bidder: dict[str, tuple[str, int]] = {}
     for bid, row in zip(bids, rows, strict=True):
         if bid.bid_id in first_row:
-            problems.add(row, "bid_id", f"duplicate bid id {bid.bid_id!r} (first at row {first_row[bid.bid_id]})")
+            problems.add(
+                row,
+                "bid_id",
+                f"duplicate bid id {bid.bid_id!r} (first at row {first_row[bid.bid_id]})",
+            )
         else:
             first_row[bid.bid_id] = row
         if round_spec is not None:
             if bid.technology not in round_spec.technology_names:
                 problems.add(
-                    row, "technology",
-                    f"unknown technology {bid.technology!r}; the round has {round_spec.technology_names}",
+                    row,
+                    "technology",
+                    f"unknown technology {bid.technology!r}; "
+                    f"the round has {round_spec.technology_names}",
                 )
-            if round_spec.grid_nodes and bid.grid_node and bid.grid_node not in round_spec.grid_nodes:
+            if (
+                round_spec.grid_nodes
+                and bid.grid_node
+                and bid.grid_node not in round_spec.grid_nodes
+            ):
                 problems.add(row, "grid_node", f"unknown grid node {bid.grid_node!r}")
         if bid.alternative_group:
             owner = group_bidder.setdefault(bid.alternative_group, (bid.bidder, row))
             if owner[0] != bid.bidder:
                 problems.add(
-                    row, "alternative_group",
-                    f"group {bid.alternative_group!r} spans bidders {owner[0]!r} (row {owner[1]}) and {bid.bidder!r}",
+                    row,
+                    "alternative_group",
+                    f"group {bid.alternative_group!r} spans bidders {owner[0]!r} "
+                    f"(row {owner[1]}) and {bid.bidder!r}",
                 )
 
 

@@ -44,7 +44,7 @@ def _explain(ledger: Ledger, inst: Instance, bid_id: str) -> str:
     reason = ""
     for limit_reason, limit_room in ledger.rooms(b):
         if limit_room < b.min_kw:
-            return "below_minimum" if 0 < limit_room and b.min_kw < b.capacity_kw else limit_reason
+            return "below_minimum" if limit_room > 0 and b.min_kw < b.capacity_kw else limit_reason
         room = min(room, limit_room)
     if ledger.largest_fit(b, room, inst.budget_mc) == 0:
         return "budget"
@@ -64,10 +64,17 @@ def _awards(
             use_mc = inst.valuation(paid) * energy
             awards.append(
                 Award(
-                    bid.bid_id, bid.bidder, bid.technology, True,
-                    Decimal(awarded_kw).scaleb(-3), _mwh(energy), Decimal(paid).scaleb(-2),
-                    _money_mc(use_mc), "accepted",
-                    f"awarded {Decimal(awarded_kw).scaleb(-3)} MW at {Decimal(paid).scaleb(-2)}/MWh",
+                    bid.bid_id,
+                    bid.bidder,
+                    bid.technology,
+                    True,
+                    Decimal(awarded_kw).scaleb(-3),
+                    _mwh(energy),
+                    Decimal(paid).scaleb(-2),
+                    _money_mc(use_mc),
+                    "accepted",
+                    f"awarded {Decimal(awarded_kw).scaleb(-3)} MW "
+                    f"at {Decimal(paid).scaleb(-2)}/MWh",
                     stages.get(b.bid_id, ""),
                 )
             )
@@ -75,8 +82,16 @@ def _awards(
             reason = b.excluded or reasons.get(b.bid_id, "not_selected")
             awards.append(
                 Award(
-                    bid.bid_id, bid.bidder, bid.technology, False, Decimal(0), Decimal(0), None,
-                    Decimal(0), reason, REJECTION_REASONS[reason],
+                    bid.bid_id,
+                    bid.bidder,
+                    bid.technology,
+                    False,
+                    Decimal(0),
+                    Decimal(0),
+                    None,
+                    Decimal(0),
+                    reason,
+                    REJECTION_REASONS[reason],
                 )
             )
     return awards
@@ -101,7 +116,9 @@ def _optimise(inst: Instance) -> tuple[SolveReport, dict[str, str], list[str]]:
     levels = []
     if inst.fence_mc > 0:
         fenced = [b for b in inst.admissible if b.bid.innovative]
-        first = solve_lexicographic(AuctionModel(inst, fenced, {}, inst.fence_mc, minimums=False), time_limit, hint)
+        first = solve_lexicographic(
+            AuctionModel(inst, fenced, {}, inst.fence_mc, minimums=False), time_limit, hint
+        )
         levels += [{"stage": "ring_fence", **lv} for lv in first.levels]
         if first.status in ("OPTIMAL", "FEASIBLE"):
             fixed = first.awarded_kw
@@ -115,7 +132,9 @@ def _optimise(inst: Instance) -> tuple[SolveReport, dict[str, str], list[str]]:
         AuctionModel(inst, inst.admissible, fixed, inst.budget_mc), remaining, {**hint, **fixed}
     )
     report.levels = levels + [{"stage": "round", **lv} for lv in report.levels]
-    if inst.fence_mc > 0 and any("ring_fence" == lv["stage"] and lv["status"] != "OPTIMAL" for lv in levels):
+    if inst.fence_mc > 0 and any(
+        lv["stage"] == "ring_fence" and lv["status"] != "OPTIMAL" for lv in levels
+    ):
         report.proven_optimal = False
     return report, stages, notes
 
@@ -144,14 +163,19 @@ def clear(round_spec: RoundSpec, bids: Sequence[Bid], rule: str | None = None) -
             bound = None
         else:
             ledger = _ledger(inst, report.awarded_kw)
-            reasons = {b.bid_id: _explain(ledger, inst, b.bid_id)
-                       for b in inst.admissible if b.bid_id not in ledger.awarded}
+            reasons = {
+                b.bid_id: _explain(ledger, inst, b.bid_id)
+                for b in inst.admissible
+                if b.bid_id not in ledger.awarded
+            }
             bound = report.bound
         if not proven:
             notes.append("NOT PROVEN OPTIMAL: the time limit ended the search before a proof")
     solver["runtime_s"] = round(time.monotonic() - started, 3)
     weighted: int | None = sum(
-        b.weight * b.energy(ledger.awarded[b.bid_id]) for b in inst.bids if b.bid_id in ledger.awarded
+        b.weight * b.energy(ledger.awarded[b.bid_id])
+        for b in inst.bids
+        if b.bid_id in ledger.awarded
     )
     if status not in ("OPTIMAL", "FEASIBLE", "RULE"):
         weighted = None
@@ -161,11 +185,19 @@ def clear(round_spec: RoundSpec, bids: Sequence[Bid], rule: str | None = None) -
     if bound_value is not None and objective is not None:
         gap = (bound_value - objective) / max(bound_value, Decimal(1))
     return ClearingResult(
-        round_id=round_spec.round_id, rule=rule or "optimiser", pricing_rule=round_spec.pricing.rule,
-        currency=round_spec.currency, status=status, proven_optimal=proven,
-        objective=objective, bound=bound_value, gap=gap,
+        round_id=round_spec.round_id,
+        rule=rule or "optimiser",
+        pricing_rule=round_spec.pricing.rule,
+        currency=round_spec.currency,
+        status=status,
+        proven_optimal=proven,
+        objective=objective,
+        bound=bound_value,
+        gap=gap,
         awards=_awards(inst, ledger, reasons, stages),
         budget=None if round_spec.budget is None else round_spec.budget.amount,
         clearing_prices={u: Decimal(p).scaleb(-2) for u, p in ledger.clearing_prices().items()},
-        solver=solver, tie_break=TIE_BREAK, notes=notes,
+        solver=solver,
+        tie_break=TIE_BREAK,
+        notes=notes,
     )

@@ -14,27 +14,40 @@ def register(subparsers: Any) -> None:
     parser = subparsers.add_parser("auction", help="clear renewable-energy support auctions")
     commands = parser.add_subparsers(dest="auction_command", metavar="COMMAND", required=True)
 
-    clear_parser = commands.add_parser("clear", help="clear a round and write awards.csv, summary.json")
+    clear_parser = commands.add_parser(
+        "clear", help="clear a round and write awards.csv, summary.json"
+    )
     clear_parser.add_argument("round", help="round definition (.toml or .json)")
     clear_parser.add_argument("bids", help="bids (.csv)")
     clear_parser.add_argument("--out", required=True, help="output directory")
-    clear_parser.add_argument("--rule", choices=RULE_NAMES, default=None,
-                              help="a merit-order rule instead of the optimiser")
+    clear_parser.add_argument(
+        "--rule",
+        choices=RULE_NAMES,
+        default=None,
+        help="a merit-order rule instead of the optimiser",
+    )
     clear_parser.set_defaults(handler=run_clear)
 
     curve_parser = commands.add_parser("curve", help="energy, cost and price for a list of budgets")
     curve_parser.add_argument("round")
     curve_parser.add_argument("bids")
-    curve_parser.add_argument("--budgets", required=True, nargs="+",
-                              help="budgets, space- or comma-separated")
-    curve_parser.add_argument("--rule", choices=RULE_NAMES, default="uk_skip",
-                              help="merit-order rule to compare with (default uk_skip)")
+    curve_parser.add_argument(
+        "--budgets", required=True, nargs="+", help="budgets, space- or comma-separated"
+    )
+    curve_parser.add_argument(
+        "--rule",
+        choices=RULE_NAMES,
+        default="uk_skip",
+        help="merit-order rule to compare with (default uk_skip)",
+    )
     curve_parser.add_argument("--out", required=True, help="output directory")
     curve_parser.set_defaults(handler=run_curve)
 
 
 def _table(headers: list[str], rows: list[list[str]]) -> str:
-    widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(headers)]
+    widths = [
+        max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(headers)
+    ]
     lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True))]
     lines.append("  ".join("-" * w for w in widths))
     lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) for r in rows]
@@ -51,22 +64,54 @@ def run_clear(args: argparse.Namespace) -> int:
     result.write(Path(args.out))
     s = result.summary()
     print(f"{spec.name} ({spec.round_id}) — {s['rule']}, {s['pricing_rule']} pricing")
-    print(f"status {s['status']}  proven optimal: {'yes' if s['proven_optimal'] else 'NO'}  "
-          f"objective {s['objective']} MWh  bound {s['bound']}  gap {s['gap']}")
-    print(f"budget used {s['budget_used']} of {s['budget']} {s['currency']}; "
-          f"{s['energy_mwh']} MWh/yr; {s['capacity_mw']} MW; "
-          f"{s['accepted_bids']} accepted, {s['rejected_bids']} rejected")
+    print(
+        f"status {s['status']}  proven optimal: {'yes' if s['proven_optimal'] else 'NO'}  "
+        f"objective {s['objective']} MWh  bound {s['bound']}  gap {s['gap']}"
+    )
+    print(
+        f"budget used {s['budget_used']} of {s['budget']} {s['currency']}; "
+        f"{s['energy_mwh']} MWh/yr; {s['capacity_mw']} MW; "
+        f"{s['accepted_bids']} accepted, {s['rejected_bids']} rejected"
+    )
     print()
-    tech_rows = [[t, v["capacity_mw"], v["energy_mwh"], v["budget_used"],
-                  s["clearing_prices"].get(t, "")] for t, v in s["by_technology"].items()]
-    print(_table(["technology", "capacity_mw", "energy_mwh", "budget_used", "clearing_price"], tech_rows))
+    tech_rows = [
+        [t, v["capacity_mw"], v["energy_mwh"], v["budget_used"], s["clearing_prices"].get(t, "")]
+        for t, v in s["by_technology"].items()
+    ]
+    print(
+        _table(
+            ["technology", "capacity_mw", "energy_mwh", "budget_used", "clearing_price"], tech_rows
+        )
+    )
     print()
-    award_rows = [[a.bid_id, a.bidder, a.technology, "yes" if a.accepted else "no",
-                   str(a.awarded_capacity_mw), "" if a.price_paid is None else str(a.price_paid),
-                   str(a.budget_used), a.reason]
-                  for a in sorted(result.awards, key=lambda a: (not a.accepted, a.technology, a.bid_id))]
-    print(_table(["bid_id", "bidder", "technology", "accepted", "capacity_mw", "price_paid",
-                  "budget_used", "reason"], award_rows))
+    award_rows = [
+        [
+            a.bid_id,
+            a.bidder,
+            a.technology,
+            "yes" if a.accepted else "no",
+            str(a.awarded_capacity_mw),
+            "" if a.price_paid is None else str(a.price_paid),
+            str(a.budget_used),
+            a.reason,
+        ]
+        for a in sorted(result.awards, key=lambda a: (not a.accepted, a.technology, a.bid_id))
+    ]
+    print(
+        _table(
+            [
+                "bid_id",
+                "bidder",
+                "technology",
+                "accepted",
+                "capacity_mw",
+                "price_paid",
+                "budget_used",
+                "reason",
+            ],
+            award_rows,
+        )
+    )
     for note in result.notes:
         print(f"note: {note}")
     print(f"\nwrote {Path(args.out) / 'awards.csv'} and {Path(args.out) / 'summary.json'}")
@@ -85,7 +130,9 @@ def _budgets(values: list[str]) -> list[Decimal]:
         try:
             out.append(parse_decimal(text))
         except (ValueError, InvalidOperation):
-            raise InputError(Problem("--budgets", None, "budgets", f"not a number: {text!r}")) from None
+            raise InputError(
+                Problem("--budgets", None, "budgets", f"not a number: {text!r}")
+            ) from None
     return out
 
 
@@ -98,10 +145,30 @@ def run_curve(args: argparse.Namespace) -> int:
     bids = read_bids(args.bids, spec)
     rows = budget_curve(spec, bids, budgets, args.rule)
     paths = write_curve(rows, Path(args.out), spec.currency)
-    print(_table(
-        ["budget", "method", "status", "energy_mwh", "capacity_mw", "budget_used", "average_price"],
-        [[str(r["budget"]), r["method"], r["status"], str(r["energy_mwh"]), str(r["capacity_mw"]),
-          str(r["budget_used"]), str(r["average_price"] or "")] for r in rows],
-    ))
+    print(
+        _table(
+            [
+                "budget",
+                "method",
+                "status",
+                "energy_mwh",
+                "capacity_mw",
+                "budget_used",
+                "average_price",
+            ],
+            [
+                [
+                    str(r["budget"]),
+                    r["method"],
+                    r["status"],
+                    str(r["energy_mwh"]),
+                    str(r["capacity_mw"]),
+                    str(r["budget_used"]),
+                    str(r["average_price"] or ""),
+                ]
+                for r in rows
+            ],
+        )
+    )
     print("\nwrote " + " and ".join(str(p) for p in paths))
     return 0

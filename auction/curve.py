@@ -14,8 +14,15 @@ from .bids import Bid
 from .round import BudgetSpec, RoundSpec
 
 CURVE_COLUMNS = (
-    "budget", "method", "status", "proven_optimal", "energy_mwh", "capacity_mw", "budget_used",
-    "average_price", "accepted_bids",
+    "budget",
+    "method",
+    "status",
+    "proven_optimal",
+    "energy_mwh",
+    "capacity_mw",
+    "budget_used",
+    "average_price",
+    "accepted_bids",
 )
 
 
@@ -42,15 +49,24 @@ def budget_curve(
         for method in (None, rule):
             result = clear(spec, bids, method)
             energy = result.energy_mwh
-            paid = sum((a.price_paid * a.awarded_annual_mwh for a in result.accepted if a.price_paid),
-                       Decimal(0))
+            paid = sum(
+                (a.price_paid * a.awarded_annual_mwh for a in result.accepted if a.price_paid),
+                Decimal(0),
+            )
             average = (paid / energy).quantize(Decimal("0.01")) if energy else None
-            rows.append({
-                "budget": amount, "method": method or "optimiser", "status": result.status,
-                "proven_optimal": result.proven_optimal, "energy_mwh": energy,
-                "capacity_mw": result.capacity_mw, "budget_used": result.budget_used,
-                "average_price": average, "accepted_bids": len(result.accepted),
-            })
+            rows.append(
+                {
+                    "budget": amount,
+                    "method": method or "optimiser",
+                    "status": result.status,
+                    "proven_optimal": result.proven_optimal,
+                    "energy_mwh": energy,
+                    "capacity_mw": result.capacity_mw,
+                    "budget_used": result.budget_used,
+                    "average_price": average,
+                    "accepted_bids": len(result.accepted),
+                }
+            )
     return rows
 
 
@@ -71,8 +87,12 @@ def write_curve(rows: list[dict[str, Any]], out_dir: Path, currency: str) -> lis
     fig, ax = plt.subplots(figsize=(7, 4.5))
     for method in dict.fromkeys(r["method"] for r in rows):
         points = [r for r in rows if r["method"] == method]
-        ax.plot([float(r["budget"]) for r in points], [float(r["energy_mwh"]) / 1000 for r in points],
-                marker="o", label=method)
+        ax.plot(
+            [float(r["budget"]) for r in points],
+            [float(r["energy_mwh"]) / 1000 for r in points],
+            marker="o",
+            label=method,
+        )
     ax.set_xlabel(f"budget ({currency})")
     ax.set_ylabel("annual energy bought (GWh)")
     ax.set_title("What each budget buys")

@@ -158,9 +158,13 @@ def build_instance(spec: RoundSpec, bids: list[Bid]) -> Instance:
         minimum = b.min_capacity_mw if b.min_capacity_mw is not None else b.capacity_mw
         scaled.append(
             ScaledBid(
-                bid=b, capacity_kw=kw(b.capacity_mw), min_kw=kw(minimum),
-                annual_kwh=kw(b.annual_mwh), price_cents=int(b.price * 100),
-                weight=max(weight, 1), lot=lot(spec.round_id, b.bid_id),
+                bid=b,
+                capacity_kw=kw(b.capacity_mw),
+                min_kw=kw(minimum),
+                annual_kwh=kw(b.annual_mwh),
+                price_cents=int(b.price * 100),
+                weight=max(weight, 1),
+                lot=lot(spec.round_id, b.bid_id),
                 excluded=excluded[b.bid_id],
             )
         )
@@ -170,7 +174,10 @@ def build_instance(spec: RoundSpec, bids: list[Bid]) -> Instance:
         fence_mc = int(Decimal(budget_mc) * inn.ring_fence_share)
     group_of = {t: g for g, members in spec.price_groups().items() for t in members}
     return Instance(
-        spec=spec, bids=scaled, budget_mc=budget_mc, fence_mc=fence_mc,
+        spec=spec,
+        bids=scaled,
+        budget_mc=budget_mc,
+        fence_mc=fence_mc,
         tech_min_kw={t.name: kw(t.min_mw) for t in spec.technologies},
         tech_max_kw={t.name: None if t.max_mw is None else kw(t.max_mw) for t in spec.technologies},
         ceiling_cents={

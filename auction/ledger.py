@@ -63,7 +63,9 @@ class Ledger:
         clearing = self._unit_price(self.unit_prices[self.unit(b.technology)])
         return self.inst.paid_cents(b.technology, clearing)
 
-    def _unit_use(self, unit: str, prices: list[int], extra_tech: str = "", extra_kwh: int = 0) -> int:
+    def _unit_use(
+        self, unit: str, prices: list[int], extra_tech: str = "", extra_kwh: int = 0
+    ) -> int:
         if not prices:
             return 0
         clearing = self._unit_price(prices)
@@ -102,7 +104,9 @@ class Ledger:
         if inst.bidder_cap_kw is not None:
             out.append(("bidder_cap", inst.bidder_cap_kw - self.by_bidder[bid.bidder]))
         if bid.grid_node and bid.grid_node in inst.grid_kw:
-            out.append(("grid_node_full", inst.grid_kw[bid.grid_node] - self.by_node[bid.grid_node]))
+            out.append(
+                ("grid_node_full", inst.grid_kw[bid.grid_node] - self.by_node[bid.grid_node])
+            )
         limit = inst.tech_max_kw[bid.technology]
         if limit is not None:
             out.append(("target_met", limit - self.by_tech[bid.technology]))

@@ -36,8 +36,13 @@ class MeritOutcome:
 
 
 def _pass(
-    inst: Instance, rule: str, out: MeritOutcome, ranked: list[ScaledBid],
-    budget_mc: int | None, stage: str, goal_kw: dict[str, int] | None = None,
+    inst: Instance,
+    rule: str,
+    out: MeritOutcome,
+    ranked: list[ScaledBid],
+    budget_mc: int | None,
+    stage: str,
+    goal_kw: dict[str, int] | None = None,
 ) -> None:
     ledger = out.ledger
     for b in ranked:
@@ -58,7 +63,7 @@ def _pass(
         if goal_kw is not None:
             room = min(room, max(goal_kw[b.technology] - ledger.by_tech[b.technology], b.min_kw))
         if room < b.min_kw:
-            partial_room = 0 < room and b.min_kw < b.capacity_kw
+            partial_room = room > 0 and b.min_kw < b.capacity_kw
             out.reasons[b.bid_id] = "below_minimum" if partial_room else reason or "target_met"
             continue
         awarded = ledger.largest_fit(b, room, budget_mc)
@@ -84,8 +89,15 @@ def merit_clear(inst: Instance, rule: str) -> MeritOutcome:
     minimums = {t: v for t, v in inst.tech_min_kw.items() if v > 0}
     if minimums:
         goal = {t: minimums.get(t, 0) for t in inst.tech_min_kw}
-        _pass(inst, rule, out, [b for b in ranked if b.technology in minimums], inst.budget_mc,
-              "minimum", goal)
+        _pass(
+            inst,
+            rule,
+            out,
+            [b for b in ranked if b.technology in minimums],
+            inst.budget_mc,
+            "minimum",
+            goal,
+        )
     _pass(inst, rule, out, ranked, inst.budget_mc, "")
     for b in ranked:
         if b.bid_id not in out.ledger.awarded and b.bid_id not in out.reasons:

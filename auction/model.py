@@ -1,13 +1,7 @@
 """CP-SAT model of a round: variables, constraints, objectives (all integer, built in bid_id order).
 
-Pricing is modelled exactly. Pay-as-bid: budget use Σ V(p_i)·e_i. Pay-as-clear and median: for
-each pricing unit (a technology group, or a technology) one Boolean per candidate clearing
-price c_k (the distinct bid prices in the unit) plus "nothing accepted"; exactly one holds.
-With cnt_k = number of accepted bids priced ≤ c_k and n the number accepted:
-  pay-as-clear: c_k is the price ⇒ cnt_k = n and some accepted bid is priced c_k;
-  median (lower median): c_k is the price ⇒ 2·cnt_{k−1} ≤ n − 1 and 2·cnt_k ≥ n.
-The unit's budget use U ≥ Σ_t V(min(c_k, ceiling_t))·E_t under that Boolean (E_t the unit's
-energy of technology t); minimising cost makes it equal.
+Pricing is modelled exactly. Pay-as-bid: budget use Σ V(p_i)·e_i. Pay-as-clear (per group)
+and median (per technology): see `_uniform_unit`.
 """
 
 from __future__ import annotations
@@ -24,8 +18,12 @@ LinearExpr = cp_model.LinearExprT
 
 class AuctionModel:
     def __init__(
-        self, inst: Instance, pool: list[ScaledBid], fixed_kw: Mapping[str, int],
-        budget_mc: int | None, minimums: bool = True,
+        self,
+        inst: Instance,
+        pool: list[ScaledBid],
+        fixed_kw: Mapping[str, int],
+        budget_mc: int | None,
+        minimums: bool = True,
     ):
         self.inst = inst
         self.model = cp_model.CpModel()
@@ -111,52 +109,65 @@ class AuctionModel:
         else:
             units: dict[str, list[ScaledBid]] = defaultdict(list)
             for b in self.pool:
-                unit = inst.group_of[b.technology] if inst.spec.pricing.rule == "pay_as_clear" else b.technology
+                unit = (
+                    inst.group_of[b.technology]
+                    if inst.spec.pricing.rule == "pay_as_clear"
+                    else b.technology
+                )
                 units[unit].append(b)
             self.cost_terms = [self._uniform_unit(u, units[u]) for u in sorted(units)]
         if self.budget_mc is not None:
             self.model.add(sum(self.cost_terms) <= self.budget_mc)
 
-    def _uniform_unit(self, unit: str, members: list[ScaledBid]) -> cp_model.IntVar:
+    def _uniform_unit(self, unit: str, members: list[ScaledBid]) -> LinearExpr:
+        """Budget use of one pricing unit, with its energy split by candidate clearing price.
+
+        One Boolean per candidate price c_k (the unit's distinct bid prices) or "nothing";
+        E[t,k], the energy of technology t counted at c_k, is zero unless c_k is chosen, so
+        the use Σ V(min(c_k, ceiling_t))·E[t,k] is linear and exact. The chosen price need only
+        be at least the true one (pay-as-clear: every accepted bid's price; median: half the
+        accepted bids priced at or below it): V never decreases with the price, so any award
+        is feasible at its true price and minimising the cost selects exactly that price.
+        """
         inst, m = self.inst, self.model
+        median = inst.spec.pricing.rule == "median"
         prices = sorted({b.price_cents for b in members})
-        at_price: dict[int, list[ScaledBid]] = defaultdict(list)
-        for b in members:
-            at_price[b.price_cents].append(b)
-        n = sum(self.accept[b.bid_id] for b in members)
-        cnt: list[LinearExpr] = [0]
-        for k, price in enumerate(prices):
-            c = m.new_int_var(0, len(members), f"count_le[{unit},{k}]")
-            m.add(c == cnt[-1] + sum(self.accept[b.bid_id] for b in at_price[price]))
-            cnt.append(c)
         none = m.new_bool_var(f"nothing_accepted[{unit}]")
         chosen = [m.new_bool_var(f"clearing[{unit},{p}]") for p in prices]
         m.add_exactly_one([none, *chosen])
+        n = sum(self.accept[b.bid_id] for b in members)
         m.add(n == 0).only_enforce_if(none)
-        max_energy: dict[str, int] = defaultdict(int)
-        for b in members:
-            max_energy[b.technology] += b.annual_kwh
-        energy: dict[str, cp_model.IntVar] = {}
-        for tech in sorted(max_energy):
-            energy[tech] = m.new_int_var(0, max_energy[tech], f"energy[{unit},{tech}]")
-            m.add(energy[tech] == sum(self.kwh[b.bid_id] for b in members if b.technology == tech))
-        values = [inst.valuation(inst.paid_cents(t, p)) for t in energy for p in prices]
-        top = max(0, *values) * sum(max_energy.values())
-        low = min(0, *values) * sum(max_energy.values())
-        use = m.new_int_var(low, top, f"budget_use[{unit}]")
-        m.add(use >= 0).only_enforce_if(none)
-        for k, price in enumerate(prices):
-            z = chosen[k]
-            if inst.spec.pricing.rule == "pay_as_clear":
-                m.add(cnt[k + 1] == n).only_enforce_if(z)
-                m.add(cnt[k + 1] - cnt[k] >= 1).only_enforce_if(z)
-            else:
-                m.add(2 * cnt[k] <= n - 1).only_enforce_if(z)
-                m.add(2 * cnt[k + 1] >= n).only_enforce_if(z)
-            m.add(
-                use >= sum(inst.valuation(inst.paid_cents(t, price)) * energy[t] for t in sorted(energy))
-            ).only_enforce_if(z)
-        return use
+        rank = {p: k for k, p in enumerate(prices)}
+        if median:
+            at_price: dict[int, list[ScaledBid]] = defaultdict(list)
+            for b in members:
+                at_price[b.price_cents].append(b)
+            counts: list[cp_model.IntVar] = []  # accepted bids priced at or below c_k
+            for k, price in enumerate(prices):
+                c = m.new_int_var(0, len(members), f"count_le[{unit},{k}]")
+                here = sum(self.accept[b.bid_id] for b in at_price[price])
+                m.add(c == (counts[-1] + here if counts else here))
+                m.add(2 * c >= n).only_enforce_if(chosen[k])
+                counts.append(c)
+        else:
+            for b in members:
+                m.add(self.accept[b.bid_id] <= sum(chosen[rank[b.price_cents] :]))
+        use: list[LinearExpr] = []
+        for tech in sorted({b.technology for b in members}):
+            of_tech = [b for b in members if b.technology == tech]
+            parts = []
+            for k, price in enumerate(prices):
+                reach = [b for b in of_tech if median or b.price_cents <= price]
+                if not reach:
+                    continue
+                part = m.new_int_var(
+                    0, sum(b.annual_kwh for b in reach), f"energy[{unit},{tech},{k}]"
+                )
+                m.add(part <= sum(b.annual_kwh for b in reach) * chosen[k])
+                parts.append(part)
+                use.append(inst.valuation(inst.paid_cents(tech, price)) * part)
+            m.add(sum(parts) == sum(self.kwh[b.bid_id] for b in of_tech))
+        return sum(use)
 
     # -- objectives ---------------------------------------------------------------------------
     def weighted_energy(self) -> LinearExpr:

@@ -100,7 +100,9 @@ class ClearingResult:
             t = totals[a.technology]
             if a.accepted:
                 totals[a.technology] = [
-                    t[0] + a.awarded_capacity_mw, t[1] + a.awarded_annual_mwh, t[2] + a.budget_used
+                    t[0] + a.awarded_capacity_mw,
+                    t[1] + a.awarded_annual_mwh,
+                    t[2] + a.budget_used,
                 ]
         return {
             tech: {"capacity_mw": str(c), "energy_mwh": str(e), "budget_used": str(b)}

@@ -156,12 +156,14 @@ def _contradictions(spec: RoundSpec, problems: ProblemCollector) -> None:
         problems.add(None, "innovation.score_weight", f"must be in [0, {MAX_SCORE_WEIGHT}]")
     placed: dict[str, str] = {}
     for group, members in spec.pricing.groups.items():
-        for tech in members:
-            if tech not in seen:
-                problems.add(None, f"pricing.groups.{group}", f"unknown technology {tech!r}")
-            elif tech in placed:
-                problems.add(None, f"pricing.groups.{group}", f"{tech!r} is also in {placed[tech]!r}")
-            placed[tech] = group
+        for member in members:
+            if member not in seen:
+                problems.add(None, f"pricing.groups.{group}", f"unknown technology {member!r}")
+            elif member in placed:
+                problems.add(
+                    None, f"pricing.groups.{group}", f"{member!r} is also in {placed[member]!r}"
+                )
+            placed[member] = group
 
 
 def _budget_problems(budget: BudgetSpec, problems: ProblemCollector) -> None:

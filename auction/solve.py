@@ -9,9 +9,9 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from importlib.metadata import version
 from typing import Any
 
-import ortools
 from ortools.sat.python import cp_model
 
 from .model import AuctionModel
@@ -38,7 +38,7 @@ def solver_parameters(time_limit_s: float) -> dict[str, Any]:
         "random_seed": RANDOM_SEED,
         "linearization_level": LINEARIZATION_LEVEL,
         "max_time_in_seconds": round(time_limit_s, 3),
-        "ortools_version": ortools.__version__,
+        "ortools_version": version("ortools"),
     }
 
 
@@ -58,7 +58,11 @@ def solve_lexicographic(
     model = am.model
     energy = am.weighted_energy()
     cost = am.cost()
-    levels = (("weighted_energy", energy, True), ("cost", cost, False), ("lot", am.lot_order(), False))
+    levels = (
+        ("weighted_energy", energy, True),
+        ("cost", cost, False),
+        ("lot", am.lot_order(), False),
+    )
     report = SolveReport(status="UNKNOWN", proven_optimal=True)
     for i, (name, expression, maximise) in enumerate(levels):
         if maximise:
@@ -72,9 +76,14 @@ def solve_lexicographic(
         status_name = solver.status_name(status)
         report.levels.append(
             {
-                "level": name, "status": status_name,
-                "objective": solver.objective_value if status_name in ("OPTIMAL", "FEASIBLE") else None,
-                "bound": solver.best_objective_bound if status_name in ("OPTIMAL", "FEASIBLE") else None,
+                "level": name,
+                "status": status_name,
+                "objective": solver.objective_value
+                if status_name in ("OPTIMAL", "FEASIBLE")
+                else None,
+                "bound": solver.best_objective_bound
+                if status_name in ("OPTIMAL", "FEASIBLE")
+                else None,
                 "wall_time_s": round(time.monotonic() - started, 3),
             }
         )

@@ -38,9 +38,9 @@ def support_value(spec: RoundSpec, paid: Decimal) -> Decimal:
 
 def expected_exclusion(spec: RoundSpec, bid: Bid) -> str | None:
     tech = spec.technology(bid.technology)
-    if tech.max_capacity_factor is not None:
-        if bid.annual_mwh / (bid.capacity_mw * 8760) > tech.max_capacity_factor:
-            return "inadmissible"
+    limit = tech.max_capacity_factor
+    if limit is not None and bid.annual_mwh / (bid.capacity_mw * 8760) > limit:
+        return "inadmissible"
     small = spec.small_plant_threshold_mw
     if small is not None and not bid.capacity_mw < small:
         return "not_small_plant"
@@ -69,7 +69,9 @@ def unit_prices(spec: RoundSpec, accepted: Sequence[tuple[Bid, Award]]) -> dict[
     group = {t: g for g, ts in spec.price_groups().items() for t in ts}
     prices: dict[str, list[Decimal]] = defaultdict(list)
     for bid, _ in accepted:
-        prices[group[bid.technology] if rule == "pay_as_clear" else bid.technology].append(bid.price)
+        prices[group[bid.technology] if rule == "pay_as_clear" else bid.technology].append(
+            bid.price
+        )
     if rule == "pay_as_clear":
         return {u: max(p) for u, p in prices.items()}
     return {u: sorted(p)[(len(p) + 1) // 2 - 1] for u, p in prices.items()}  # lower median
@@ -88,13 +90,21 @@ def price_paid(spec: RoundSpec, bid: Bid, prices: dict[str, Decimal]) -> Decimal
 def budget_of(spec: RoundSpec, accepted: Sequence[tuple[Bid, Award]]) -> Decimal:
     prices = unit_prices(spec, accepted)
     return sum(
-        (support_value(spec, price_paid(spec, b, prices)) * a.awarded_annual_mwh for b, a in accepted),
+        (
+            support_value(spec, price_paid(spec, b, prices)) * a.awarded_annual_mwh
+            for b, a in accepted
+        ),
         Decimal(0),
     )
 
 
-def _limit(problems: list[str], label: str, used: dict[str, Decimal], limits: dict[str, Decimal],
-           largest: dict[str, Decimal] | None = None) -> None:
+def _limit(
+    problems: list[str],
+    label: str,
+    used: dict[str, Decimal],
+    limits: dict[str, Decimal],
+    largest: dict[str, Decimal] | None = None,
+) -> None:
     for key, total in sorted(used.items()):
         limit = limits.get(key)
         if limit is None:
@@ -104,7 +114,9 @@ def _limit(problems: list[str], label: str, used: dict[str, Decimal], limits: di
             problems.append(f"{label} {key!r}: {total} MW awarded, limit {limit} MW")
 
 
-def validate_result(round_spec: RoundSpec, bids: Sequence[Bid], result: ClearingResult) -> list[str]:
+def validate_result(
+    round_spec: RoundSpec, bids: Sequence[Bid], result: ClearingResult
+) -> list[str]:
     spec, problems = round_spec, []
     by_id = {b.bid_id: b for b in bids}
     awards = {a.bid_id: a for a in result.awards}
@@ -131,12 +143,18 @@ def validate_result(round_spec: RoundSpec, bids: Sequence[Bid], result: Clearing
             problems.append(f"{bid_id}: accepted although {excluded}")
         cap, lowest = bid.capacity_mw, bid.min_capacity_mw or bid.capacity_mw
         if not lowest <= a.awarded_capacity_mw <= cap or a.awarded_capacity_mw % KWH:
-            problems.append(f"{bid_id}: awarded {a.awarded_capacity_mw} MW outside [{lowest}, {cap}]")
+            problems.append(
+                f"{bid_id}: awarded {a.awarded_capacity_mw} MW outside [{lowest}, {cap}]"
+            )
         energy = (bid.annual_mwh * a.awarded_capacity_mw / cap).quantize(KWH, rounding=ROUND_DOWN)
         if a.awarded_annual_mwh != energy:
             problems.append(f"{bid_id}: energy {a.awarded_annual_mwh} MWh, expected {energy}")
-        for label, key in (("bidder", bid.bidder), ("grid node", bid.grid_node or ""),
-                           ("technology", bid.technology), ("round", "total")):
+        for label, key in (
+            ("bidder", bid.bidder),
+            ("grid node", bid.grid_node or ""),
+            ("technology", bid.technology),
+            ("round", "total"),
+        ):
             used[label][key] += a.awarded_capacity_mw
         largest[bid.technology] = max(largest[bid.technology], a.awarded_capacity_mw)
         largest["total"] = max(largest["total"], a.awarded_capacity_mw)
@@ -144,12 +162,20 @@ def validate_result(round_spec: RoundSpec, bids: Sequence[Bid], result: Clearing
             groups[bid.alternative_group] += 1
     problems += [f"alternative group {g!r}: {n} bids accepted" for g, n in groups.items() if n > 1]
     if spec.bidder_cap_mw is not None:
-        _limit(problems, "bidder", used["bidder"], dict.fromkeys(used["bidder"], spec.bidder_cap_mw))
+        _limit(
+            problems, "bidder", used["bidder"], dict.fromkeys(used["bidder"], spec.bidder_cap_mw)
+        )
     _limit(problems, "grid node", used["grid node"], dict(spec.grid_nodes))
     maxima = {t.name: t.max_mw for t in spec.technologies if t.max_mw is not None}
     _limit(problems, "technology", used["technology"], maxima, largest if germany else None)
     if spec.max_total_mw is not None:
-        _limit(problems, "round", used["round"], {"total": spec.max_total_mw}, largest if germany else None)
+        _limit(
+            problems,
+            "round",
+            used["round"],
+            {"total": spec.max_total_mw},
+            largest if germany else None,
+        )
     if result.rule == "optimiser" and result.status in ("OPTIMAL", "FEASIBLE"):
         for tech in spec.technologies:
             if used["technology"].get(tech.name, Decimal(0)) < tech.min_mw:
@@ -158,7 +184,9 @@ def validate_result(round_spec: RoundSpec, bids: Sequence[Bid], result: Clearing
     for bid, a in accepted:
         paid = price_paid(spec, bid, prices)
         if a.price_paid != paid:
-            problems.append(f"{bid.bid_id}: paid {a.price_paid}, the {spec.pricing.rule} price is {paid}")
+            problems.append(
+                f"{bid.bid_id}: paid {a.price_paid}, the {spec.pricing.rule} price is {paid}"
+            )
         use = support_value(spec, paid) * a.awarded_annual_mwh
         if a.budget_used != use:
             problems.append(f"{bid.bid_id}: budget use {a.budget_used}, expected {use}")
@@ -174,8 +202,9 @@ def validate_result(round_spec: RoundSpec, bids: Sequence[Bid], result: Clearing
         fence = spec.budget.amount * spec.innovation.ring_fence_share
         if budget_of(spec, fenced) > fence:
             problems.append(f"ring-fence: {budget_of(spec, fenced)} used, fence {fence}")
-    objective = sum((preference_weight(spec, bids, b) * a.awarded_annual_mwh for b, a in accepted),
-                    Decimal(0))
+    objective = sum(
+        (preference_weight(spec, bids, b) * a.awarded_annual_mwh for b, a in accepted), Decimal(0)
+    )
     if result.objective is not None and result.objective != objective:
         problems.append(f"objective reported {result.objective}, recomputed {objective}")
     return problems

@@ -26,8 +26,16 @@ TECHNOLOGIES = {
     "other": ((1, 5), (0.55, 0.80), (58.0, 85.0), "85.00", 0.05),
 }
 COLUMNS = [
-    "bid_id", "bidder", "technology", "capacity_mw", "annual_mwh", "price", "innovative",
-    "grid_node", "alternative_group", "min_capacity_mw",
+    "bid_id",
+    "bidder",
+    "technology",
+    "capacity_mw",
+    "annual_mwh",
+    "price",
+    "innovative",
+    "grid_node",
+    "alternative_group",
+    "min_capacity_mw",
 ]
 REFERENCE_PRICE = Decimal("48.00")
 YEARS = 15
@@ -51,44 +59,67 @@ def generate_bids(n: int, seed: int) -> list[dict[str, str]]:
         (cap_lo, cap_hi), (cf_lo, cf_hi), (p_lo, p_hi), _, _ = TECHNOLOGIES[tech]
         bidder, node = rng.choice(bidders), rng.choice(nodes)
         capacity = Decimal(rng.randint(cap_lo * 10, cap_hi * 10)).scaleb(-1)
-        energy = (capacity * 8760 * Decimal(str(round(rng.uniform(cf_lo, cf_hi), 3)))).quantize(Decimal(1))
+        energy = (capacity * 8760 * Decimal(str(round(rng.uniform(cf_lo, cf_hi), 3)))).quantize(
+            Decimal(1)
+        )
         price = Decimal(str(round(rng.uniform(p_lo, p_hi), 2))).quantize(Decimal("0.01"))
         innovative = rng.random() < 0.12
-        # One in ten projects offers a second, smaller alternative; one in five accepts a partial award.
+        # One project in ten offers a smaller alternative; one in five accepts a partial award.
         variants = [(capacity, energy, price)]
         if rng.random() < 0.1 and len(rows) + 2 <= n:
-            variants.append(((capacity * Decimal("0.6")).quantize(Decimal("0.1")),
-                             (energy * Decimal("0.6")).quantize(Decimal(1)), price - Decimal("0.50")))
+            variants.append(
+                (
+                    (capacity * Decimal("0.6")).quantize(Decimal("0.1")),
+                    (energy * Decimal("0.6")).quantize(Decimal(1)),
+                    price - Decimal("0.50"),
+                )
+            )
         group = f"project{i:05d}" if len(variants) > 1 else ""
         for cap, mwh, p in variants:
             partial = not group and rng.random() < 0.2
-            rows.append({
-                "bid_id": f"S{len(rows):05d}", "bidder": bidder, "technology": tech,
-                "capacity_mw": str(cap), "annual_mwh": str(mwh), "price": str(p),
-                "innovative": "true" if innovative else "false", "grid_node": node,
-                "alternative_group": group,
-                "min_capacity_mw": str((cap / 2).quantize(Decimal("0.1"))) if partial else "",
-            })
+            rows.append(
+                {
+                    "bid_id": f"S{len(rows):05d}",
+                    "bidder": bidder,
+                    "technology": tech,
+                    "capacity_mw": str(cap),
+                    "annual_mwh": str(mwh),
+                    "price": str(p),
+                    "innovative": "true" if innovative else "false",
+                    "grid_node": node,
+                    "alternative_group": group,
+                    "min_capacity_mw": str((cap / 2).quantize(Decimal("0.1"))) if partial else "",
+                }
+            )
         i += 1
     return rows[:n]
 
 
-def round_toml(rows: list[dict[str, str]], seed: int, pricing: str, ring_fence: bool,
-               budget_share: Decimal = Decimal("0.35"), time_limit_s: int = 60) -> str:
+def round_toml(
+    rows: list[dict[str, str]],
+    seed: int,
+    pricing: str,
+    ring_fence: bool,
+    budget_share: Decimal = Decimal("0.35"),
+    time_limit_s: int = 60,
+) -> str:
     capacity: dict[str, Decimal] = {t: Decimal(0) for t in TECHNOLOGIES}
     node_capacity: dict[str, Decimal] = {}
     support = Decimal(0)
     for r in rows:
         capacity[r["technology"]] += Decimal(r["capacity_mw"])
-        node_capacity[r["grid_node"]] = node_capacity.get(r["grid_node"], Decimal(0)) + Decimal(r["capacity_mw"])
+        node_capacity[r["grid_node"]] = node_capacity.get(r["grid_node"], Decimal(0)) + Decimal(
+            r["capacity_mw"]
+        )
         support += max(Decimal(r["price"]) - REFERENCE_PRICE, Decimal(0)) * Decimal(r["annual_mwh"])
     budget = (support * _annuity() * budget_share).quantize(Decimal(1))
+    bidder_cap = max(Decimal(60), sum(capacity.values(), Decimal(0)) / 50)
     lines = [
         f'round_id = "SYN-{len(rows)}-{seed}"',
         f'name = "Synthetic round, {len(rows)} bids (seed {seed})"',
         'currency = "USD"',
         f"time_limit_s = {time_limit_s}",
-        f"bidder_cap_mw = {max(Decimal(60), sum(capacity.values()) / 50).quantize(Decimal(1))}",
+        f"bidder_cap_mw = {bidder_cap.quantize(Decimal(1))}",
         "",
         "[budget]",
         f'amount = "{budget}"',
@@ -106,11 +137,16 @@ def round_toml(rows: list[dict[str, str]], seed: int, pricing: str, ring_fence: 
         "",
         "[grid_nodes]",
     ]
-    lines += [f'{node} = "{(cap * Decimal("0.5")).quantize(Decimal(1))}"'
-              for node, cap in sorted(node_capacity.items())]
+    lines += [
+        f'{node} = "{(cap * Decimal("0.5")).quantize(Decimal(1))}"'
+        for node, cap in sorted(node_capacity.items())
+    ]
     for tech, (_, _, _, ceiling, _) in TECHNOLOGIES.items():
         lines += [
-            "", "[[technologies]]", f'name = "{tech}"', f'ceiling_price = "{ceiling}"',
+            "",
+            "[[technologies]]",
+            f'name = "{tech}"',
+            f'ceiling_price = "{ceiling}"',
             f'min_mw = "{(capacity[tech] * Decimal("0.02")).quantize(Decimal(1))}"',
             f'max_mw = "{(capacity[tech] * Decimal("0.3")).quantize(Decimal(1))}"',
         ]
@@ -125,13 +161,20 @@ def bids_csv(rows: list[dict[str, str]]) -> str:
     return out.getvalue()
 
 
-def write_round(out_dir: Path, n: int, seed: int, pricing: str = "pay_as_bid",
-                ring_fence: bool = False, time_limit_s: int = 60) -> tuple[Path, Path]:
+def write_round(
+    out_dir: Path,
+    n: int,
+    seed: int,
+    pricing: str = "pay_as_bid",
+    ring_fence: bool = False,
+    time_limit_s: int = 60,
+) -> tuple[Path, Path]:
     rows = generate_bids(n, seed)
     out_dir.mkdir(parents=True, exist_ok=True)
     round_path, bids_path = out_dir / "round.toml", out_dir / "bids.csv"
-    round_path.write_text(round_toml(rows, seed, pricing, ring_fence, time_limit_s=time_limit_s),
-                          encoding="utf-8")
+    round_path.write_text(
+        round_toml(rows, seed, pricing, ring_fence, time_limit_s=time_limit_s), encoding="utf-8"
+    )
     bids_path.write_text(bids_csv(rows), encoding="utf-8")
     return round_path, bids_path
 
@@ -140,12 +183,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--bids", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--pricing", choices=("pay_as_bid", "pay_as_clear", "median"), default="pay_as_bid")
+    parser.add_argument(
+        "--pricing", choices=("pay_as_bid", "pay_as_clear", "median"), default="pay_as_bid"
+    )
     parser.add_argument("--ring-fence", action="store_true")
     parser.add_argument("--time-limit", type=int, default=60)
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args()
-    paths = write_round(args.out, args.bids, args.seed, args.pricing, args.ring_fence, args.time_limit)
+    paths = write_round(
+        args.out, args.bids, args.seed, args.pricing, args.ring_fence, args.time_limit
+    )
     print("wrote " + " and ".join(str(p) for p in paths))
 
 

@@ -1,7 +1,7 @@
 """Derive the Georgian 2023 scenario's numbers: the reference price (from ESCO data) and the bids.
 
     python scenarios/georgia_2023/make_scenario.py            # print the derived figures
-    python scenarios/georgia_2023/make_scenario.py --write    # also rewrite bids.csv and esco_2021.csv
+    python scenarios/georgia_2023/make_scenario.py --write    # also rewrite bids.csv, esco_2021.csv
 
 The reference price is the mean of ESCO's monthly balancing-electricity price over 2021 (the
 last full year in shared/data), converted to USD at the National Bank of Georgia's 2021
@@ -36,14 +36,28 @@ NODES = {
     "solar": ["Gardabani", "Marneuli", "Ksani"],
     "other": ["Gardabani", "Zestaponi"],
 }
-COLUMNS = ["bid_id", "bidder", "technology", "capacity_mw", "annual_mwh", "price", "innovative",
-           "grid_node", "alternative_group", "min_capacity_mw"]
+COLUMNS = [
+    "bid_id",
+    "bidder",
+    "technology",
+    "capacity_mw",
+    "annual_mwh",
+    "price",
+    "innovative",
+    "grid_node",
+    "alternative_group",
+    "min_capacity_mw",
+]
 
 
 def esco_2021_gel_per_mwh() -> list[Decimal]:
     source = ESCO if ESCO.exists() else EXTRACT
     with source.open(encoding="utf-8") as fh:
-        return [Decimal(r["price_gel_per_mwh"]) for r in csv.DictReader(fh) if r["month"].startswith("2021-")]
+        return [
+            Decimal(r["price_gel_per_mwh"])
+            for r in csv.DictReader(fh)
+            if r["month"].startswith("2021-")
+        ]
 
 
 def reference_price_usd() -> Decimal:
@@ -62,23 +76,34 @@ def bids() -> list[dict[str, str]]:
             price = Decimal(str(round(rng.uniform(p_lo, p_hi), 2))).quantize(Decimal("0.01"))
             innovative = tech in ("solar", "wind", "other") and rng.random() < 0.2
             partial = rng.random() < 0.25
-            rows.append({
-                "bid_id": f"GE23-{tech[0].upper()}{i + 1:02d}",
-                "bidder": f"{tech}-developer-{rng.randint(1, count // 2 + 2):02d}",
-                "technology": tech, "capacity_mw": str(capacity),
-                "annual_mwh": str((capacity * 8760 * cf).quantize(Decimal(1))),
-                "price": str(price), "innovative": "true" if innovative else "false",
-                "grid_node": rng.choice(NODES[tech]), "alternative_group": "",
-                "min_capacity_mw": str((capacity * Decimal("0.6")).quantize(Decimal("0.1"))) if partial else "",
-            })
+            rows.append(
+                {
+                    "bid_id": f"GE23-{tech[0].upper()}{i + 1:02d}",
+                    "bidder": f"{tech}-developer-{rng.randint(1, count // 2 + 2):02d}",
+                    "technology": tech,
+                    "capacity_mw": str(capacity),
+                    "annual_mwh": str((capacity * 8760 * cf).quantize(Decimal(1))),
+                    "price": str(price),
+                    "innovative": "true" if innovative else "false",
+                    "grid_node": rng.choice(NODES[tech]),
+                    "alternative_group": "",
+                    "min_capacity_mw": str((capacity * Decimal("0.6")).quantize(Decimal("0.1")))
+                    if partial
+                    else "",
+                }
+            )
     # Three projects offer a smaller alternative at a slightly lower price; one of each may win.
     for original in (rows[2], rows[33], rows[50]):
         group = f"{original['bid_id']}-alt"
         original["alternative_group"] = group
         smaller = dict(original)
         smaller["bid_id"] = original["bid_id"] + "b"
-        smaller["capacity_mw"] = str((Decimal(original["capacity_mw"]) * Decimal("0.7")).quantize(Decimal("0.1")))
-        smaller["annual_mwh"] = str((Decimal(original["annual_mwh"]) * Decimal("0.7")).quantize(Decimal(1)))
+        smaller["capacity_mw"] = str(
+            (Decimal(original["capacity_mw"]) * Decimal("0.7")).quantize(Decimal("0.1"))
+        )
+        smaller["annual_mwh"] = str(
+            (Decimal(original["annual_mwh"]) * Decimal("0.7")).quantize(Decimal(1))
+        )
         smaller["price"] = str(Decimal(original["price"]) - Decimal("0.80"))
         smaller["min_capacity_mw"] = ""
         rows.append(smaller)
@@ -98,7 +123,10 @@ def main() -> None:
             writer = csv.DictWriter(fh, fieldnames=COLUMNS, lineterminator="\n")
             writer.writeheader()
             writer.writerows(rows)
-        with EXTRACT.open("w", newline="", encoding="utf-8") as fh, ESCO.open(encoding="utf-8") as src:
+        with (
+            EXTRACT.open("w", newline="", encoding="utf-8") as fh,
+            ESCO.open(encoding="utf-8") as src,
+        ):
             reader = csv.DictReader(src)
             writer = csv.DictWriter(fh, fieldnames=reader.fieldnames or [], lineterminator="\n")
             writer.writeheader()

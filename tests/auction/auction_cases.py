@@ -22,7 +22,9 @@ def mw(kw: int) -> str:
     return str(Decimal(kw).scaleb(-3))
 
 
-def random_case(rng: random.Random, n: int, pricing: str | None = None) -> tuple[RoundSpec, list[Bid]]:
+def random_case(
+    rng: random.Random, n: int, pricing: str | None = None
+) -> tuple[RoundSpec, list[Bid]]:
     techs = TECHS[: rng.randint(1, 3)]
     bidders = [f"B{i}" for i in range(rng.randint(2, 5))]
     bids: list[Bid] = []
@@ -34,16 +36,24 @@ def random_case(rng: random.Random, n: int, pricing: str | None = None) -> tuple
         group = f"g-{bidder}-{rng.randint(0, 1)}" if rng.random() < 0.2 else None
         bids.append(
             Bid(
-                bid_id=f"b{i:02d}", bidder=bidder, technology=rng.choice(techs),
-                capacity_mw=Decimal(mw(cap)), annual_mwh=Decimal(annual_kwh).scaleb(-3),
-                price=Decimal(rng.randint(3000, 8000)).scaleb(-2), innovative=rng.random() < 0.3,
-                grid_node=rng.choice([None, "N1", "N2"]), alternative_group=group,
+                bid_id=f"b{i:02d}",
+                bidder=bidder,
+                technology=rng.choice(techs),
+                capacity_mw=Decimal(mw(cap)),
+                annual_mwh=Decimal(annual_kwh).scaleb(-3),
+                price=Decimal(rng.randint(3000, 8000)).scaleb(-2),
+                innovative=rng.random() < 0.3,
+                grid_node=rng.choice([None, "N1", "N2"]),
+                alternative_group=group,
                 min_capacity_mw=None if minimum is None else Decimal(mw(minimum)),
             )
         )
     data: dict[str, Any] = {
-        "round_id": f"R{rng.randint(0, 999)}", "name": "random", "currency": "USD",
-        "time_limit_s": "20", "technologies": [],
+        "round_id": f"R{rng.randint(0, 999)}",
+        "name": "random",
+        "currency": "USD",
+        "time_limit_s": "20",
+        "technologies": [],
         "pricing": {"rule": pricing or rng.choice(["pay_as_bid", "pay_as_clear", "median"])},
     }
     for tech in techs:
@@ -70,7 +80,9 @@ def random_case(rng: random.Random, n: int, pricing: str | None = None) -> tuple
     data["budget"] = budget
     probe = parse_round(data)
     full = sum((support_value(probe, b.price) * b.annual_mwh for b in bids), Decimal(0))
-    budget["amount"] = str(max(abs(full) * Decimal(rng.uniform(0.15, 0.8)), Decimal(1)).quantize(Decimal("0.01")))
+    budget["amount"] = str(
+        max(abs(full) * Decimal(rng.uniform(0.15, 0.8)), Decimal(1)).quantize(Decimal("0.01"))
+    )
     inn: dict[str, str] = {}
     if rng.random() < 0.3:
         inn["bonus"] = str(rng.choice(["0.1", "0.25", "0.5"]))
@@ -126,7 +138,9 @@ def evaluate(
         limit = spec.bidder_cap_mw if key[0] == "bidder" else limits.get(key)
         if limit is not None and value > limit * 1000:
             return None
-    energy = {b.bid_id: int(b.annual_mwh * 1000 * kw // int(b.capacity_mw * 1000)) for b, kw in accepted}
+    energy = {
+        b.bid_id: int(b.annual_mwh * 1000 * kw // int(b.capacity_mw * 1000)) for b, kw in accepted
+    }
     # Prices: an independent recomputation of the three rules.
     rule = spec.pricing.rule
     group = {t: g for g, ts in spec.price_groups().items() for t in ts}
@@ -138,7 +152,9 @@ def evaluate(
         if rule == "pay_as_bid":
             paid = b.price
         else:
-            prices = sorted(unit_prices[group[b.technology] if rule == "pay_as_clear" else b.technology])
+            prices = sorted(
+                unit_prices[group[b.technology] if rule == "pay_as_clear" else b.technology]
+            )
             paid = prices[-1] if rule == "pay_as_clear" else prices[(len(prices) - 1) // 2]
             ceiling = spec.technology(b.technology).ceiling_price
             paid = paid if ceiling is None else min(paid, ceiling)
@@ -150,8 +166,12 @@ def evaluate(
 
 
 def brute_force(
-    spec: RoundSpec, bids: list[Bid], budget: Decimal | None, pool: set[str] | None = None,
-    fixed: dict[str, int] | None = None, minimums: bool = True,
+    spec: RoundSpec,
+    bids: list[Bid],
+    budget: Decimal | None,
+    pool: set[str] | None = None,
+    fixed: dict[str, int] | None = None,
+    minimums: bool = True,
 ) -> tuple[int, Decimal]:
     """Best (weighted energy, then least budget use) over every award of `pool` given `fixed`."""
     fixed = fixed or {}

@@ -6,10 +6,9 @@ import random
 from decimal import Decimal
 
 import pytest
+from auction_cases import brute_force, random_case
 
 from auction import clear, validate_result
-
-from auction_cases import brute_force, random_case
 
 SCALE = Decimal(10_000_000)  # objective MWh × weight scale → kWh × 10,000
 

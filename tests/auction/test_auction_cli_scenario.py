@@ -27,16 +27,32 @@ def mzekari(*argv: str) -> int:
     return int(args.handler(args))
 
 
-def test_readme_command_writes_awards_and_summary(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_readme_command_writes_awards_and_summary(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     out = tmp_path / "georgia_2023"
-    code = mzekari("auction", "clear", str(GEORGIA / "round.toml"), str(GEORGIA / "bids.csv"), "--out", str(out))
+    code = mzekari(
+        "auction",
+        "clear",
+        str(GEORGIA / "round.toml"),
+        str(GEORGIA / "bids.csv"),
+        "--out",
+        str(out),
+    )
     assert code == 0
     printed = capsys.readouterr().out
     assert "status OPTIMAL" in printed and "GE23-H01" in printed and "reason" in printed
     with (out / "awards.csv").open(encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh))
     assert len(rows) == 83
-    assert {"bid_id", "accepted", "awarded_capacity_mw", "price_paid", "budget_used", "reason"} <= set(rows[0])
+    assert {
+        "bid_id",
+        "accepted",
+        "awarded_capacity_mw",
+        "price_paid",
+        "budget_used",
+        "reason",
+    } <= set(rows[0])
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     assert {"status", "objective", "bound", "budget_used", "energy_mwh"} <= set(summary)
     assert summary["solver"]["num_workers"] == 1 and summary["solver"]["ortools_version"]
@@ -45,7 +61,9 @@ def test_readme_command_writes_awards_and_summary(tmp_path: Path, capsys: pytest
     assert Decimal(summary["budget_used"]) <= Decimal("45000000")
     by_tech: dict[str, Decimal] = {}
     for r in accepted:
-        by_tech[r["technology"]] = by_tech.get(r["technology"], Decimal(0)) + Decimal(r["awarded_capacity_mw"])
+        by_tech[r["technology"]] = by_tech.get(r["technology"], Decimal(0)) + Decimal(
+            r["awarded_capacity_mw"]
+        )
     limits = {"hydro": 150, "wind": 70, "solar": 70, "other": 10}
     assert all(by_tech[t] <= limits[t] for t in by_tech)
 
@@ -65,15 +83,34 @@ def test_optimiser_buys_at_least_as_much_as_each_rule_on_the_georgian_round() ->
 
 def test_rule_and_curve_commands(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     args = [str(GEORGIA / "round.toml"), str(GEORGIA / "bids.csv")]
-    assert mzekari("auction", "clear", *args, "--out", str(tmp_path / "uk"), "--rule", "uk_skip") == 0
+    assert (
+        mzekari("auction", "clear", *args, "--out", str(tmp_path / "uk"), "--rule", "uk_skip") == 0
+    )
     summary = json.loads((tmp_path / "uk" / "summary.json").read_text(encoding="utf-8"))
     assert summary["rule"] == "uk_skip" and summary["status"] == "RULE"
-    assert mzekari("auction", "curve", *args, "--budgets", "20000000,45000000", "--out", str(tmp_path / "c")) == 0
+    assert (
+        mzekari(
+            "auction",
+            "curve",
+            *args,
+            "--budgets",
+            "20000000,45000000",
+            "--out",
+            str(tmp_path / "c"),
+        )
+        == 0
+    )
     with (tmp_path / "c" / "curve.csv").open(encoding="utf-8") as fh:
         curve = list(csv.DictReader(fh))
     assert [(r["budget"], r["method"]) for r in curve] == [
-        ("20000000", "optimiser"), ("20000000", "uk_skip"), ("45000000", "optimiser"), ("45000000", "uk_skip")]
-    assert Decimal(curve[0]["energy_mwh"]) < Decimal(curve[2]["energy_mwh"])  # more budget buys more
+        ("20000000", "optimiser"),
+        ("20000000", "uk_skip"),
+        ("45000000", "optimiser"),
+        ("45000000", "uk_skip"),
+    ]
+    assert Decimal(curve[0]["energy_mwh"]) < Decimal(
+        curve[2]["energy_mwh"]
+    )  # more budget buys more
     assert all(Decimal(r["budget_used"]) <= Decimal(r["budget"]) for r in curve)
     assert (tmp_path / "c" / "curve.png").read_bytes()[:4] == b"\x89PNG"
     capsys.readouterr()
@@ -81,10 +118,15 @@ def test_rule_and_curve_commands(tmp_path: Path, capsys: pytest.CaptureFixture[s
 
 def test_bad_bids_file_clears_nothing(tmp_path: Path) -> None:
     bad = tmp_path / "bids.csv"
-    bad.write_text("bid_id,bidder,technology,capacity_mw,annual_mwh,price,innovative\n"
-                   "x,X,solar,0,100,50.00,false\n", encoding="utf-8")
+    bad.write_text(
+        "bid_id,bidder,technology,capacity_mw,annual_mwh,price,innovative\n"
+        "x,X,solar,0,100,50.00,false\n",
+        encoding="utf-8",
+    )
     with pytest.raises(InputError, match="row 1, field 'capacity_mw'"):
-        mzekari("auction", "clear", str(GEORGIA / "round.toml"), str(bad), "--out", str(tmp_path / "o"))
+        mzekari(
+            "auction", "clear", str(GEORGIA / "round.toml"), str(bad), "--out", str(tmp_path / "o")
+        )
     assert not (tmp_path / "o").exists()
 
 

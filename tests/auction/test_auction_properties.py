@@ -5,20 +5,22 @@ from __future__ import annotations
 
 import random
 
+from auction_cases import random_case
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from auction import RULES, ClearingResult, clear, validate_result
 
-from auction_cases import random_case
-
 METHODS = [None, *RULES]
-SETTINGS = settings(max_examples=40, deadline=None, derandomize=True,
-                    suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(
+    max_examples=40, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow]
+)
 
 
 def _key(result: ClearingResult) -> list[tuple[str, str, str, str]]:
-    return [(a.bid_id, str(a.awarded_capacity_mw), str(a.price_paid), a.reason) for a in result.awards]
+    return [
+        (a.bid_id, str(a.awarded_capacity_mw), str(a.price_paid), a.reason) for a in result.awards
+    ]
 
 
 @SETTINGS

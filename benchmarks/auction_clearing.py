@@ -1,0 +1,83 @@
+"""Time to a proven optimum, and energy bought against the merit-order rules, on synthetic rounds.
+
+    .venv/bin/python benchmarks/auction_clearing.py --sizes 1000 10000 --time-limit 60
+
+Every round has every limit active (budget, technology minimum and maximum, ceilings, grid
+nodes, bidder cap, alternatives, partial bids, innovation bonus); see scenarios/generate_round.py.
+Prints one line per (size, pricing rule) for the optimiser and each merit-order rule.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "scenarios"))
+
+from generate_round import write_round  # noqa: E402
+
+from auction import RULES, clear, load_round, read_bids, validate_result  # noqa: E402
+
+
+def run(size: int, seed: int, pricing: str, ring_fence: bool, time_limit: int) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        round_path, bids_path = write_round(Path(tmp), size, seed, pricing, ring_fence, time_limit)
+        started = time.monotonic()
+        spec = load_round(round_path)
+        bids = read_bids(bids_path, spec)
+        loaded = time.monotonic() - started
+    label = f"{size:>6} bids  {pricing:<12} fence={'yes' if ring_fence else 'no '}"
+    started = time.monotonic()
+    best = clear(spec, bids)
+    elapsed = time.monotonic() - started
+    problems = validate_result(spec, bids, best)
+    levels = ", ".join(
+        f"{lv['level']} {lv['status']} {lv['wall_time_s']}s" for lv in best.solver["levels"]
+    )
+    print(
+        f"{label}  read {loaded:.2f}s  optimiser {elapsed:6.2f}s  {best.status:<8} "
+        f"proven={best.proven_optimal}  gap={float(best.gap or 0):.2e}  "
+        f"energy {best.energy_mwh:>14} MWh  weighted {best.objective}  valid={not problems}"
+    )
+    print(f"{'':>44}levels: {levels}")
+    for rule in RULES:
+        started = time.monotonic()
+        merit = clear(spec, bids, rule)
+        elapsed = time.monotonic() - started
+        assert best.objective is not None and merit.objective is not None
+        more = (
+            (best.energy_mwh - merit.energy_mwh) / merit.energy_mwh * 100 if merit.energy_mwh else 0
+        )
+        print(
+            f"{'':>44}{rule:<15} {elapsed:6.2f}s  energy {merit.energy_mwh:>14} MWh  "
+            f"weighted {merit.objective}  optimiser buys {more:+.2f} % energy  "
+            f"valid={not validate_result(spec, bids, merit)}"
+        )
+    sys.stdout.flush()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000])
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--time-limit", type=int, default=60)
+    parser.add_argument(
+        "--pricing",
+        nargs="+",
+        default=["pay_as_bid"],
+        choices=["pay_as_bid", "pay_as_clear", "median"],
+    )
+    parser.add_argument("--ring-fence", action="store_true")
+    args = parser.parse_args()
+    for size in args.sizes:
+        for pricing in args.pricing:
+            run(size, args.seed, pricing, args.ring_fence, args.time_limit)
+
+
+if __name__ == "__main__":
+    main()
