@@ -53,7 +53,7 @@ def build(resolution_s: int, seed: int = 7) -> tuple[list, dict, object, pd.Data
     starts = np.tile(steps, N_CONTRACTS)
     limit = 10_000 * resolution_s // 3600
     energy = rng.integers(0, limit, size=len(codes), dtype=np.int64)
-    frame = pd.DataFrame({"code": codes, "ts": starts, "energy_kwh": energy})
+    frame = pd.DataFrame({"code": codes, "ts": starts, "energy_kwh": energy}, copy=False)
     t0 = time.perf_counter()
     meters = meters_from_arrays("benchmark", ids, codes, starts, energy, contracts)
     print(f"  meter arrays validated ({len(codes):,} intervals): {time.perf_counter() - t0:.2f} s")
@@ -61,7 +61,7 @@ def build(resolution_s: int, seed: int = 7) -> tuple[list, dict, object, pd.Data
 
 
 def duckdb_totals(contracts: list, series: object, frame: pd.DataFrame,
-                  resolution_s: int) -> tuple[dict[str, int], float]:
+                  resolution_s: int, repeat: int) -> tuple[dict[str, int], list[float]]:
     import duckdb
 
     starts, values = series.at_resolution(resolution_s)[:2]
@@ -88,29 +88,38 @@ def duckdb_totals(contracts: list, series: object, frame: pd.DataFrame,
         -- units are 1/100 000 of a euro; cents rounded half away from zero, as round_money
         SELECT code, sign(units) * ((abs(units) + 500) // 1000) AS cents FROM sums
     """
-    t0 = time.perf_counter()
-    rows = con.execute(query).fetchall()
-    elapsed = time.perf_counter() - t0
-    return {contracts[int(code)].contract_id: int(cents) for code, cents in rows}, elapsed
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        rows = con.execute(query).fetchall()
+        times.append(time.perf_counter() - t0)
+    return {contracts[int(code)].contract_id: int(cents) for code, cents in rows}, times
 
 
-def run(resolution_s: int, compare: bool) -> None:
-    print(f"resolution {resolution_s // 60} min, {N_CONTRACTS:,} contracts, {MONTH} ({TZ})")
+def run(resolution_s: int, compare: bool, repeat: int) -> None:
+    print(f"resolution {resolution_s // 60} min, {N_CONTRACTS:,} contracts, {MONTH} ({TZ}), "
+          f"best of {repeat}")
     contracts, prices, meters, frame = build(resolution_s)
-    t0 = time.perf_counter()
-    result = settle_month(contracts, prices, meters, MONTH, tz=TZ)
-    engine_s = time.perf_counter() - t0
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        result = settle_month(contracts, prices, meters, MONTH, tz=TZ)
+        times.append(time.perf_counter() - t0)
+    engine_s = min(times)
     ours = {}
     for line in result.lines:
         if line.kind == "support":
             ours[line.contract_id] = ours.get(line.contract_id, 0) + int(line.amount * 100)
     total = sum((line.amount for line in result.lines), Decimal(0))
-    print(f"  settle_month: {engine_s:.2f} s  ({len(result.lines):,} lines, "
+    print(f"  settle_month: {engine_s:.2f} s (runs: {', '.join(f'{t:.2f}' for t in times)})  "
+          f"({len(result.lines):,} lines, "
           f"{len(result.statements):,} statements, net {total} EUR)")
     if compare:
-        theirs, duck_s = duckdb_totals(contracts, prices["dam"], frame, resolution_s)
+        theirs, duck_times = duckdb_totals(contracts, prices["dam"], frame, resolution_s, repeat)
+        duck_s = min(duck_times)
         agree = theirs == ours
-        print(f"  duckdb query: {duck_s:.2f} s   ratio settle/duckdb = {engine_s / duck_s:.2f}")
+        print(f"  duckdb query: {duck_s:.2f} s (runs: {', '.join(f'{t:.2f}' for t in duck_times)})"
+              f"   ratio settle/duckdb = {engine_s / duck_s:.2f}")
         print(f"  totals agree exactly per contract: {agree}  "
               f"(duckdb total {Decimal(sum(theirs.values())) / 100} EUR)")
         if not agree:
@@ -123,13 +132,15 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--only", type=int, choices=(15, 60))
     parser.add_argument("--no-duckdb", action="store_true")
+    parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
     if args.only:
-        run(args.only * 60, compare=not args.no_duckdb)
+        run(args.only * 60, compare=not args.no_duckdb, repeat=args.repeat)
         return
-    run(3600, compare=True)
-    # Quarter-hours in a fresh process so its peak memory is its own.
-    subprocess.run([sys.executable, __file__, "--only", "15"], check=True)
+    run(3600, compare=True, repeat=args.repeat)
+    # Quarter-hours in a fresh process so its peak memory is its own (engine only).
+    subprocess.run([sys.executable, __file__, "--only", "15", "--no-duckdb", "--repeat", "1"],
+                   check=True)
 
 
 if __name__ == "__main__":

@@ -16,16 +16,11 @@ from dataclasses import fields
 from decimal import Decimal
 from pathlib import Path
 
-from settlement.model import Line, Statement, direction_of
+from settlement.model import Line, Statement
 
 LINE_COLUMNS = [f.name for f in fields(Line)]
 STATEMENT_COLUMNS = ["producer", "month", "currency", "lines", "paid_to_producer",
                      "paid_by_producer", "net"]
-
-
-def line_id(*parts: object) -> str:
-    text = "|".join(["" if p is None else str(p) for p in parts])
-    return hashlib.blake2b(text.encode(), digest_size=10).hexdigest()
 
 
 def make_line(*, contract_id: str, producer: str, month: str, kind: str, amount: Decimal,
@@ -34,11 +29,15 @@ def make_line(*, contract_id: str, producer: str, month: str, kind: str, amount:
               excluded_kwh: int = 0, rate: Decimal | None = None, explanation: str = "",
               corrects_line_id: str | None = None, adjusted_kind: str | None = None) -> Line:
     # What the line says, in full: same inputs → same id; any changed figure → another id.
-    ident = line_id(contract_id, month, kind, reference_series, adjusted_kind, corrects_line_id,
-                    amount, eligible_kwh, excluded_kwh, reference_price, rate, currency)
+    text = (f"{contract_id}|{month}|{kind}|{reference_series or ''}|{adjusted_kind or ''}|"
+            f"{corrects_line_id or ''}|{amount}|{eligible_kwh}|{excluded_kwh}|"
+            f"{'' if reference_price is None else reference_price}|"
+            f"{'' if rate is None else rate}|{currency}")
+    ident = hashlib.blake2b(text.encode(), digest_size=10).hexdigest()
+    direction = "to_producer" if amount > 0 else "to_counterparty" if amount < 0 else "none"
     return Line(ident, contract_id, producer, month, kind, reference_price, reference_series,
                 int(eligible_kwh), int(excluded_kwh), rate, amount, currency,
-                direction_of(amount), corrects_line_id, explanation, adjusted_kind)
+                direction, corrects_line_id, explanation, adjusted_kind)
 
 
 def _key(line: Line) -> tuple[str, str, str, str | None]:

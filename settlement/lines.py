@@ -63,6 +63,22 @@ def _mean_price(weighted_units: int, energy_kwh: int) -> Decimal | None:
     return from_hundredths(div_half_up(weighted_units, energy_kwh))
 
 
+def _effect_text(kind: str, c: Contract) -> str:
+    """Built only for lines that exist: most contracts have none of these effects."""
+    if kind == "negative_price_exclusion":
+        return (f"rule {c.negative_price_rule}: energy in intervals with negative prices is "
+                "not paid")
+    if kind == "seasonal_exclusion":
+        return f"months {','.join(map(str, c.excluded_months))} carry no support"
+    if kind == "volume_cap":
+        return f"energy above capacity {c.capacity_mw} MW × interval length is not paid"
+    if kind == "annual_cap":
+        return f"annual eligible volume {c.annual_cap_mwh} MWh reached"
+    if kind == "rate_cap":
+        return f"rate capped at {c.cap} {c.currency}/MWh"
+    return f"rate floored at {c.floor} {c.currency}/MWh"
+
+
 def build_lines(contracts: Sequence[Contract], month: str, month_prices: Mapping[str, MonthPrice],
                 refs: References, sums: Mapping[str, list[int]]) -> list[Line]:
     lines: list[Line] = []
@@ -122,29 +138,20 @@ def build_lines(contracts: Sequence[Contract], month: str, month_prices: Mapping
                                    explanation="; ".join(notes + extra)))
         series = c.fallback_series if refs.monthly_r[j] is not None and refs.fallback_rows[j] \
             else c.reference_series
-        info = [
-            ("negative_price_exclusion", "negative_kwh",
-             f"rule {c.negative_price_rule}: energy in intervals with negative prices is not paid"),
-            ("seasonal_exclusion", "seasonal_kwh",
-             f"months {','.join(map(str, c.excluded_months))} carry no support"),
-            ("volume_cap", "over_cap_kwh",
-             f"energy above capacity {c.capacity_mw} MW × interval length is not paid"),
-            ("annual_cap", "annual_cap_kwh",
-             f"annual eligible volume {c.annual_cap_mwh} MWh reached"),
-        ]
-        for kind, key, text in info:
+        for kind, key in (("negative_price_exclusion", "negative_kwh"),
+                          ("seasonal_exclusion", "seasonal_kwh"),
+                          ("volume_cap", "over_cap_kwh"), ("annual_cap", "annual_cap_kwh")):
             if sums[key][j]:
                 lines.append(make_line(**base, kind=kind, amount=money(0),
                                        reference_series=series, excluded_kwh=sums[key][j],
-                                       explanation=text))
-        bound_effects = (("rate_cap", "cap_cut", f"rate capped at {c.cap} {cur}/MWh"),
-                         ("rate_floor", "floor_lift", f"rate floored at {c.floor} {cur}/MWh"))
-        for kind, key, text in bound_effects:
+                                       explanation=_effect_text(kind, c)))
+        for kind, key in (("rate_cap", "cap_cut"), ("rate_floor", "floor_lift")):
             if sums[key][j]:
                 lines.append(make_line(**base, kind=kind, amount=money(sums[key][j]),
                                        reference_series=series,
                                        eligible_kwh=sums["eligible_kwh"][j] +
-                                       sums["eligible_fb_kwh"][j], explanation=text))
+                                       sums["eligible_fb_kwh"][j],
+                                       explanation=_effect_text(kind, c)))
         if sums["curtailed_kwh"][j]:
             lines.append(make_line(**base, kind="curtailment", amount=money(sums["curtailment"][j]),
                                    reference_series=series, eligible_kwh=sums["curtailed_kwh"][j],
