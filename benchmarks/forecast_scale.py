@@ -84,12 +84,9 @@ def run(mode: str, scenarios: int, contracts_n: int, months: int) -> dict:
     )
     client = cluster = None
     if mode == "dask":
-        from distributed import Client, LocalCluster
+        from treasury.cluster import local_cluster
 
-        cluster = LocalCluster(
-            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
-        )
-        client = Client(cluster)
+        cluster, client = local_cluster(2)
     started = time.perf_counter()
     result = run_forecast(contracts, config, dask_client=client)
     seconds = time.perf_counter() - started

@@ -105,10 +105,9 @@ def _handle(args: argparse.Namespace) -> int:
 
     client = cluster = None
     if args.dask_workers > 0:
-        from distributed import Client, LocalCluster
+        from treasury.cluster import local_cluster
 
-        cluster = LocalCluster(n_workers=args.dask_workers, threads_per_worker=1, processes=True)
-        client = Client(cluster)
+        cluster, client = local_cluster(args.dask_workers)
     try:
         result = run_forecast(contracts, config, progress=progress, dask_client=client)
     finally:
