@@ -110,27 +110,35 @@ def _build(source: str, codes: np.ndarray, ids: tuple[str, ...], starts: np.ndar
     rows = np.arange(1, len(codes) + 1, dtype=np.int64)
     if len(codes) == 0:
         raise InputError(f"{source}: no meter rows")
-    in_order = bool(np.all((np.diff(codes) > 0) | ((np.diff(codes) == 0) & (np.diff(starts) > 0))))
-    if not in_order:
+    dcode, step = np.diff(codes), np.diff(starts)
+    if not (bool((dcode >= 0).all()) and bool(((dcode > 0) | (step > 0)).all())):
         order = np.lexsort((starts, codes))
         codes, starts, rows = codes[order], starts[order], rows[order]
         columns = {k: v[order] for k, v in columns.items()}
-    same = np.diff(codes) == 0
-    step = np.diff(starts)
-    positive = step[same & (step > 0)]
-    resolution_s = int(positive.min()) // NS_PER_S if len(positive) else 3600
+        dcode, step = np.diff(codes), np.diff(starts)
+    same = dcode == 0
+    smallest = np.where(same & (step > 0), step, np.iinfo(np.int64).max).min() if len(step) \
+        else 3600 * NS_PER_S
+    resolution_s = int(min(smallest, 3600 * NS_PER_S)) // NS_PER_S
     if resolution_s not in (900, 3600):
         raise InputError(f"{source}: meter resolution {resolution_s} s is not 15 or 60 minutes")
     res_ns = resolution_s * NS_PER_S
-    for i in np.nonzero(starts % res_ns)[0][:20]:
+    # One pass finds every irregular step; only those few are classified.
+    firsts = np.concatenate(([0], np.flatnonzero(~same) + 1))
+    for i in firsts[starts[firsts] % res_ns != 0][:20]:
         problems.add(int(rows[i]), "timestamp", f"off the {resolution_s // 60}-minute grid")
-    for i in np.nonzero(same & (step == 0))[0][:20]:
-        problems.add(int(rows[i + 1]), "timestamp",
-                     f"duplicate interval for {ids[codes[i]]} (same as row {rows[i]})")
-    for i in np.nonzero(same & (step > res_ns))[0][:20]:
-        problems.add(int(rows[i + 1]), "timestamp",
-                     f"gap for {ids[codes[i]]}: {int(step[i] // res_ns) - 1} interval(s) missing "
-                     "before this row")
+    for i in np.flatnonzero(same & (step != res_ns))[:60].tolist():
+        cid = ids[codes[i]]
+        if step[i] == 0:
+            problems.add(int(rows[i + 1]), "timestamp",
+                         f"duplicate interval for {cid} (same as row {rows[i]})")
+        elif step[i] % res_ns:
+            problems.add(int(rows[i + 1]), "timestamp",
+                         f"off the {resolution_s // 60}-minute grid")
+        else:
+            problems.add(int(rows[i + 1]), "timestamp",
+                         f"gap for {cid}: {int(step[i] // res_ns) - 1} interval(s) missing "
+                         "before this row")
     data = MeterData(source, ids, codes, starts, columns["energy_kwh"], resolution_s, rows,
                      columns.get("curtailed_kwh"), columns.get("go_kwh"))
     if contracts is not None:
