@@ -15,7 +15,7 @@ def register(subparsers: Any) -> None:
         help="forecast support cost, its spread and the reserve it needs",
         description="Forecast monthly and annual support cost (expected, P5/P50/P95), payments "
         "out and paybacks in, the reserve at a stated probability, headroom against the "
-        "auction budget and sensitivity to prices ±10 %%. Writes CSV, PNG and HTML.",
+        "auction budget and sensitivity to prices ±10 %. Writes CSV, PNG and HTML.",
     )
     parser.add_argument(
         "contracts", type=Path, help="contract file (CSV/JSON, as settlement reads)"
