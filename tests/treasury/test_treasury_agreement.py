@@ -163,3 +163,22 @@ def test_stochastic_engine_with_realised_inputs_matches_settlement(realised: dic
         assert abs(got - amount) <= 0.01 * energy_mwh[cid] + 0.01, (cid, got, amount)
     total = float(sum(line.amount for line in settled.lines))
     assert abs(float(engine["expected"]) - total) <= 0.01 * sum(energy_mwh.values()) + 0.05
+
+
+def test_exact_result_writes_its_files(realised: dict, tmp_path) -> None:
+    result = forecast_realised(
+        _portfolio(), realised["prices"], realised["meters"], _config(auction_budget="12000000")
+    )
+    names = sorted(p.name for p in result.write(tmp_path))
+    assert names == [
+        "forecast.html",
+        "forecast_annual.csv",
+        "forecast_annual.png",
+        "forecast_fan.png",
+        "forecast_monthly.csv",
+    ]
+    annual = (tmp_path / "forecast_annual.csv").read_text().splitlines()
+    row = dict(zip(annual[0].split(","), annual[1].split(","), strict=True))
+    expected = result.monthly.iloc[0]["expected"]
+    assert row["expected"] == str(expected)
+    assert row["headroom_expected"] == str(Decimal("1000000.00") - expected)  # 1 of 12 months
