@@ -122,6 +122,17 @@ def seed(engine: Engine) -> dict[str, Any]:
             uploads.upload_meters(u, OPERATOR, body, sha)
         with uow() as u:
             runs.append(settlements.run_settlement(u, OPERATOR, f"2022-{month:02d}").run.id)
+    # A second round still open, with one sealed bid, and a forecast job still queued.
+    with uow() as u:
+        rounds.create_round(u, OPERATOR, {**ROUND_SPEC, "round_id": "W-2023",
+                                          "name": "Web test round 2023"})
+    with uow() as u:
+        rounds.open_round(u, OPERATOR, "W-2023")
+    with uow() as u:
+        rounds.submit_bid(u, Actor("seed-Alpha", "producer", "Alpha"), "W-2023",
+                          {**BIDS["Alpha"], "price": "173.21"})
+    with uow() as u:
+        queued = forecasts.create_job(u, TREASURY, {"start_month": "2023-01", "months": 12})
     with uow() as u:
         job = forecasts.create_job(u, TREASURY, {
             "start_month": "2022-01", "months": 24, "scenarios": 200, "seed": 7,
@@ -132,7 +143,8 @@ def seed(engine: Engine) -> dict[str, Any]:
                       for s in u.settlements.statements()}
         state = u.jobs.get(job.id)
         assert state is not None and state.status == "done", state and state.error
-    return {"keys": keys, "runs": runs, "statements": statements, "forecast": job.id}
+    return {"keys": keys, "runs": runs, "statements": statements, "forecast": job.id,
+            "queued_forecast": queued.id}
 
 
 @pytest.fixture(scope="session")

@@ -367,3 +367,25 @@ def test_the_style_sheet_is_served_locally(client):
     assert response.status_code == 200 and response.headers["content-type"].startswith("text/css")
     assert "tabular-nums" in response.text and ":focus-visible" in response.text
     assert client.get("/web/static/../conftest.py").status_code == 404
+
+
+def test_an_open_round_shows_its_state_but_keeps_bids_sealed(client, web_db):
+    sign_in(client, web_db.keys["operator"])
+    rows = {r[0]: r for r in parse(client.get("/web/rounds").text).tables["rounds-table"][1:]}
+    assert rows["W-2023"][2] == "open" and number(rows["W-2023"][3]) == 1
+    assert rows["W-2022"][2] == "awarded" and number(rows["W-2022"][3]) == 4
+    html = client.get("/web/rounds/W-2023").text
+    assert "bids stay sealed" in html and 'aria-current="step"' in html
+    assert "173.21" not in html and "Alpha" not in html
+
+
+def test_a_forecast_still_queued_says_so(client, web_db):
+    sign_in(client, web_db.keys["treasury"])
+    response = client.get(f"/web/treasury/forecasts/{web_db.queued_forecast}")
+    assert response.status_code == 200
+    assert f"Forecast {web_db.queued_forecast} is queued" in response.text
+    sign_in(client, web_db.keys["alpha"])
+    assert client.get(f"/web/treasury/forecasts/{web_db.forecast}").status_code == 403
+    assert client.get("/web/treasury/forecasts/no-such-job").status_code == 403
+    sign_in(client, web_db.keys["treasury"])
+    assert client.get("/web/treasury/forecasts/no-such-job").status_code == 404

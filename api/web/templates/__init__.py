@@ -1,0 +1,1 @@
+"""Page templates (a package only so that installs ship them as package data)."""
