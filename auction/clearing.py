@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from decimal import Decimal
 
 from .bids import Bid
-from .instance import TIE_BREAK, WEIGHT_SCALE, Instance, build_instance
+from .instance import TIE_BREAK, WEIGHT_SCALE, Instance, ScaledBid, build_instance
 from .ledger import Ledger
 from .merit import RULES, merit_clear
 from .model import AuctionModel
@@ -35,9 +35,8 @@ def _objective(value: int | None) -> Decimal | None:
     return None if value is None else Decimal(value) / (THOUSAND * WEIGHT_SCALE)
 
 
-def _explain(ledger: Ledger, inst: Instance, bid_id: str) -> str:
+def _explain(ledger: Ledger, inst: Instance, b: ScaledBid) -> str:
     """Why the optimiser left a bid out: the first limit it would break if added."""
-    b = next(x for x in inst.bids if x.bid_id == bid_id)
     if b.bid.alternative_group in ledger.groups:
         return "alternative_chosen"
     room = b.capacity_kw
@@ -152,6 +151,9 @@ def clear(round_spec: RoundSpec, bids: Sequence[Bid], rule: str | None = None) -
         status, proven, bound = "RULE", False, None
         solver: dict[str, object] = {"rule": rule}
         notes.append(f"merit-order rule {rule!r}: not an optimisation, no bound")
+        for tech, minimum in sorted(inst.tech_min_kw.items()):
+            if ledger.by_tech[tech] < minimum:
+                notes.append(f"{tech}: minimum volume {Decimal(minimum).scaleb(-3)} MW not met")
     else:
         report, stages, notes = _optimise(inst)
         status, proven = report.status, report.proven_optimal
@@ -164,7 +166,7 @@ def clear(round_spec: RoundSpec, bids: Sequence[Bid], rule: str | None = None) -
         else:
             ledger = _ledger(inst, report.awarded_kw)
             reasons = {
-                b.bid_id: _explain(ledger, inst, b.bid_id)
+                b.bid_id: _explain(ledger, inst, b)
                 for b in inst.admissible
                 if b.bid_id not in ledger.awarded
             }

@@ -148,6 +148,8 @@ class AuctionModel:
                 here = sum(self.accept[b.bid_id] for b in at_price[price])
                 m.add(c == (counts[-1] + here if counts else here))
                 m.add(2 * c >= n).only_enforce_if(chosen[k])
+                if counts:  # and fewer than half below it: the exact lower median (tighter LP)
+                    m.add(2 * counts[-1] <= n - 1).only_enforce_if(chosen[k])
                 counts.append(c)
         else:
             for b in members:

@@ -111,8 +111,35 @@ class RoundSpec(_Strict):
         return dict(sorted(groups.items()))
 
 
+def _places(value: Decimal) -> int:
+    exponent = value.normalize().as_tuple().exponent
+    return -exponent if isinstance(exponent, int) and exponent < 0 else 0
+
+
+def _precision(spec: RoundSpec, problems: ProblemCollector) -> None:
+    """MW to the kW (3 decimals) and money to the cent (2), as the integer model counts them."""
+    checks: list[tuple[str, Decimal | None, int]] = [
+        ("bidder_cap_mw", spec.bidder_cap_mw, 3),
+        ("max_total_mw", spec.max_total_mw, 3),
+        ("small_plant_threshold_mw", spec.small_plant_threshold_mw, 3),
+    ]
+    for i, t in enumerate(spec.technologies):
+        checks += [
+            (f"technologies[{i}].min_mw", t.min_mw, 3),
+            (f"technologies[{i}].max_mw", t.max_mw, 3),
+            (f"technologies[{i}].ceiling_price", t.ceiling_price, 2),
+        ]
+    checks += [(f"grid_nodes.{node}", mw, 3) for node, mw in spec.grid_nodes.items()]
+    if spec.budget is not None:
+        checks.append(("budget.amount", spec.budget.amount, 2))
+    for field, value, places in checks:
+        if value is not None and _places(value) > places:
+            problems.add(None, field, f"at most {places} decimals, got {value}")
+
+
 def _contradictions(spec: RoundSpec, problems: ProblemCollector) -> None:
     """Limits that cannot all hold, or options outside their meaning."""
+    _precision(spec, problems)
     seen: set[str] = set()
     for i, tech in enumerate(spec.technologies):
         where = f"technologies[{i}]"

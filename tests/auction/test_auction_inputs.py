@@ -74,6 +74,7 @@ def test_missing_column_and_alternative_group_across_bidders() -> None:
         ),
         ({"pricing": {"rule": "pay_as_clear", "groups": {"g": ["wind"]}}}, "pricing.groups.g"),
         ({"currency": "XYZ"}, "currency"),
+        ({"technologies": [{"name": "solar", "max_mw": "10.0001"}]}, "technologies[0].max_mw"),
         ({"technologies": [{"name": "solar", "colour": "red"}]}, "technologies.0.colour"),
     ],
 )
