@@ -24,7 +24,7 @@ from settlement.lines import build_lines, contract_params
 from settlement.meters import MeterData, check_against_contracts
 from settlement.model import Contract, Line, Statement
 from settlement.prices import PriceSeries, to_hundredths
-from settlement.resolve import References, resolve_references
+from settlement.resolve import References, needs_prices, resolve_references
 from settlement.strike import MonthPrice, PriceRuleError, month_price
 from settlement.timegrid import NS_PER_S, month_bounds_ns, next_month, parse_month
 from settlement.trueup import closes_year, true_up_lines
@@ -147,6 +147,9 @@ def _check_contract_inputs(active: Sequence[Contract], prices: Mapping[str, Pric
                                             f" this run is for {tz} months")
         for name in ("reference_series", "fallback_series"):
             series = getattr(c, name)
+            if series is not None and series not in prices and not needs_prices(c):
+                # a fixed premium or tariff without a negative-price rule needs no prices
+                continue
             if series is not None and series not in prices:
                 problems.add(None, name, f"{c.contract_id}: no price series {series!r} supplied "
                                          f"(have: {', '.join(sorted(prices)) or 'none'})")

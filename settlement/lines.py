@@ -17,7 +17,7 @@ from settlement.ledger import make_line
 from settlement.model import Contract, Line
 from settlement.prices import from_hundredths, to_hundredths
 from settlement.reference import div_half_up
-from settlement.resolve import References
+from settlement.resolve import References, needs_prices
 from settlement.schemes import SCHEME_CODES, USES_REFERENCE, unit_rate
 from settlement.strike import MonthPrice
 from settlement.timegrid import parse_month
@@ -133,7 +133,8 @@ def build_lines(contracts: Sequence[Contract], month: str, month_prices: Mapping
                 extra.append("R shown is the eligible-energy-weighted mean of interval prices; "
                              "rate shown is amount per MWh")
             lines.append(make_line(**base, kind="support", amount=amount,
-                                   reference_price=r if uses_r else None, reference_series=series,
+                                   reference_price=r if uses_r else None,
+                                   reference_series=series if needs_prices(c) else None,
                                    eligible_kwh=eligible, rate=rate if uses_r else mp.price,
                                    explanation="; ".join(notes + extra)))
         series = c.fallback_series if refs.monthly_r[j] is not None and refs.fallback_rows[j] \

@@ -21,6 +21,7 @@ from settlement.compute import exact_products_sum, expand, take
 from settlement.meters import MeterData
 from settlement.model import Contract
 from settlement.prices import PriceSeries
+from settlement.schemes import USES_REFERENCE
 from settlement.reference import (
     UNKNOWN,
     baseload,
@@ -38,6 +39,10 @@ class References:
     negative: np.ndarray  # per row
     monthly_r: list[int | None]  # per contract: the month's R when the basis is monthly
     fallback_rows: list[int]  # per contract: intervals priced by the fallback
+
+
+def needs_prices(contract: Contract) -> bool:
+    return contract.scheme in USES_REFERENCE or contract.negative_price_rule != "none"
 
 
 def _ts(ns: int, tz: str) -> str:
@@ -85,20 +90,26 @@ def resolve_references(contracts: Sequence[Contract], prices: Mapping[str, Price
     counts = np.diff(np.append(group_starts, n))
     for g, (basis, weighting, primary_name, fallback_name) in enumerate(keys):
         members = groups[keys[g]]
+        # A premium or tariff without a negative-price rule does not depend on any price.
+        needs = [needs_prices(contracts[j]) for j in members]
         rows: np.ndarray | slice = np.flatnonzero(gid_row == g) if len(keys) > 1 \
             else slice(0, n)
         local_starts = np.concatenate(([0], np.cumsum(counts[members])[:-1]))
         t = starts_all[rows]
-        primary = prices[primary_name]
-        fallback = prices[fallback_name] if fallback_name else None
+        primary = prices.get(primary_name) or PriceSeries.from_monthly({}, primary_name)
+        fallback = prices.get(fallback_name) if fallback_name else None
         v_p, ok_p, pos_p = lookup(primary, t, res, month)
         if fallback is not None:
             v_f, ok_f, pos_f = lookup(fallback, t, res, month)
         else:
             v_f, ok_f, pos_f = v_p, np.zeros(1, dtype=bool), pos_p  # never selected
         if basis == "interval":
-            use_fb = ~ok_p
+            use_fb = ~ok_p if fallback is not None else np.zeros(len(t), dtype=bool)
             missing = ~ok_p & ~ok_f
+            if not all(needs):
+                need_rows = expand(np.array(needs, dtype=bool), local_starts, len(t))
+                missing &= need_rows
+                use_fb &= need_rows
             for i in np.flatnonzero(missing)[:10]:
                 j = members[int(np.searchsorted(local_starts, i, side="right") - 1)]
                 problems.add(None, "price",
@@ -133,8 +144,8 @@ def resolve_references(contracts: Sequence[Contract], prices: Mapping[str, Price
                 value_p = [wp[0] if wp else None] * len(members)
                 value_f = [wf[0] if wf else None] * len(members)
             chosen, use_fb_c = [], []
-            for j, vp, vf in zip(members, value_p, value_f, strict=True):
-                if vp is None and vf is None:
+            for j, vp, vf, need in zip(members, value_p, value_f, needs, strict=True):
+                if vp is None and vf is None and need:
                     problems.add(None, "price",
                                  f"no complete month {month} of prices for "
                                  f"{contracts[j].contract_id} ({basis}) in series "
@@ -143,7 +154,7 @@ def resolve_references(contracts: Sequence[Contract], prices: Mapping[str, Price
                 value = vp if vp is not None else (vf or 0)
                 monthly_r[j] = value
                 chosen.append(value)
-                use_fb_c.append(vp is None)
+                use_fb_c.append(vp is None and vf is not None)
             r = expand(np.array(chosen, dtype=np.int64), local_starts, len(t))
             use_fb = expand(np.array(use_fb_c, dtype=bool), local_starts, len(t))
         if isinstance(rows, slice):

@@ -74,3 +74,48 @@ def test_prices_monthly_prints_and_writes(tmp_path, capsys):
     june = next(r for r in rows if r["month"] == "2025-06")
     assert june["intervals"] == "720" and june["basis"] == "baseload"
     assert "2025-06" in capsys.readouterr().out
+
+
+def test_settle_with_exchange_rates_cpi_profiles_and_a_monthly_fallback(tmp_path, capsys):
+    import pandas as pd
+
+    tz = "Asia/Tbilisi"
+    (tmp_path / "c.csv").write_text(
+        "contract_id,producer,scheme,price,currency,start,end,capacity_mw,strike_currency,"
+        "fallback_series,indexation,index_base_month,reference_basis,weighting\n"
+        "G1,Rioni Hydro,cfd,50,GEL,2021-06-30,2040-12-31,2,USD,esco,,,,\n"
+        "G2,Rioni Hydro,fixed_premium,10,GEL,2021-06-30,2040-12-31,2,,,cpi,2020-04,,\n"
+        "G3,Kakheti Solar,variable_premium,150,GEL,2021-06-30,2040-12-31,2,,esco,,,"
+        "monthly_weighted,solar\n")
+    hours = pd.date_range(pd.Timestamp("2021-06-29", tz=tz), periods=72, freq="h")
+    dam = ["" if 24 <= i < 30 else "100.00" for i in range(72)]  # no prices 30 June 00–05
+    (tmp_path / "dam.csv").write_text("timestamp,price\n" + "".join(
+        f"{t.isoformat()},{p}\n" for t, p in zip(hours, dam, strict=True)))
+    june = pd.date_range(pd.Timestamp("2021-06-01", tz=tz), periods=720, freq="h")
+    (tmp_path / "solar.csv").write_text("timestamp,solar\n" + "".join(
+        f"{t.isoformat()},{1 if i >= 696 else 0}\n" for i, t in enumerate(june)))
+    (tmp_path / "fx.csv").write_text("date,pair,rate\n2021-06-29,USD/GEL,3.2000\n"
+                                     "2021-06-30,USD/GEL,3.1200\n")
+    (tmp_path / "cpi.csv").write_text("month,cpi\n2020-04,100\n2021-04,105\n")
+    day = june[696:]
+    (tmp_path / "m.csv").write_text("contract_id,timestamp,energy_kwh\n" + "".join(
+        f"{cid},{t.isoformat()},1000\n" for cid in ("G1", "G2", "G3") for t in day))
+    code = main(["settle", "--contracts", str(tmp_path / "c.csv"),
+                 "--prices", f"dam={tmp_path / 'dam.csv'}",
+                 f"esco={ROOT / 'scenarios/prices/ge_esco_balancing_monthly.csv'}",
+                 "--meters", str(tmp_path / "m.csv"), "--month", "2021-06",
+                 "--out", str(tmp_path / "out"), "--fx", str(tmp_path / "fx.csv"),
+                 "--cpi", str(tmp_path / "cpi.csv"), "--profile", f"solar={tmp_path / 'solar.csv'}"])
+    assert code == 0, capsys.readouterr().err
+    lines = read(tmp_path / "out" / "lines.csv")
+    got = {(r["contract_id"], r["reference_series"]): Decimal(r["amount"]) for r in lines}
+    # G1: K = 50 USD × 3.1200 = 156.00 GEL; 18 h at dam 100: 18 × 56 = 1008;
+    #     6 h on ESCO's June 2021 balancing price 139.10: 6 × 16.90 = 101.40
+    assert got[("G1", "dam")] == Decimal("1008.00")
+    assert got[("G1", "esco")] == Decimal("101.40")
+    # G2: a fixed premium needs no prices: 10 × 105 / 100 = 10.50 per MWh × 24 MWh
+    assert got[("G2", "")] == Decimal("252.00")
+    # G3: the day-ahead series has no complete June, so the profile-weighted month falls back
+    #     to ESCO's monthly value: (150 − 139.10) × 24 = 261.60
+    assert got[("G3", "esco")] == Decimal("261.60")
+    assert "FALLBACK" in next(r["explanation"] for r in lines if r["contract_id"] == "G3")
