@@ -21,7 +21,6 @@ from settlement.compute import exact_products_sum, expand, take
 from settlement.meters import MeterData
 from settlement.model import Contract
 from settlement.prices import PriceSeries
-from settlement.schemes import USES_REFERENCE
 from settlement.reference import (
     UNKNOWN,
     baseload,
@@ -30,6 +29,7 @@ from settlement.reference import (
     negative_flags,
     profile_weighted,
 )
+from settlement.schemes import USES_REFERENCE
 
 
 @dataclass

@@ -105,7 +105,8 @@ def test_settle_with_exchange_rates_cpi_profiles_and_a_monthly_fallback(tmp_path
                  f"esco={ROOT / 'scenarios/prices/ge_esco_balancing_monthly.csv'}",
                  "--meters", str(tmp_path / "m.csv"), "--month", "2021-06",
                  "--out", str(tmp_path / "out"), "--fx", str(tmp_path / "fx.csv"),
-                 "--cpi", str(tmp_path / "cpi.csv"), "--profile", f"solar={tmp_path / 'solar.csv'}"])
+                 "--cpi", str(tmp_path / "cpi.csv"),
+                 "--profile", f"solar={tmp_path / 'solar.csv'}"])
     assert code == 0, capsys.readouterr().err
     lines = read(tmp_path / "out" / "lines.csv")
     got = {(r["contract_id"], r["reference_series"]): Decimal(r["amount"]) for r in lines}
