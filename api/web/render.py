@@ -38,7 +38,7 @@ SECURITY_HEADERS = {
 }
 
 NAV: tuple[tuple[str, str, tuple[str, ...]], ...] = (
-    ("/web/contracts", "Contracts", ("producer", "operator", "admin")),
+    ("/web/contracts", "Contracts", ("producer", "operator", "treasury", "admin")),
     ("/web/statements", "Statements", ("producer", "operator", "treasury", "admin")),
     ("/web/rounds", "Rounds", ("operator", "admin")),
     ("/web/settlements", "Settlement runs", ("operator", "treasury", "admin")),

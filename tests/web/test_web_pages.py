@@ -162,10 +162,11 @@ def test_a_revoked_key_loses_its_session_at_once(client, web_db):
 
 ROLE_MATRIX = {
     # page → (JSON route of the same data, roles allowed)
-    "/web/rounds": ("/api/settlements", ("operator", "admin")),
+    # Bids and the analysis of a round are for operators (the JSON API has no such view).
+    "/web/rounds": (None, ("operator", "admin")),
     "/web/settlements": ("/api/settlements", ("operator", "treasury", "admin")),
     "/web/treasury": (None, ("treasury", "admin")),
-    "/web/contracts": ("/api/contracts", ("alpha", "operator", "admin")),
+    "/web/contracts": ("/api/contracts", ("alpha", "operator", "treasury", "admin")),
     "/web/statements": ("/api/statements", ("alpha", "beta", "operator", "treasury", "admin")),
 }
 
@@ -181,11 +182,12 @@ def test_pages_for_another_role_answer_403(client, web_db, who, path):
         assert "Not allowed" in response.text
 
 
-def test_the_settlement_pages_refuse_exactly_whom_the_json_api_refuses(client, web_db):
+@pytest.mark.parametrize("path", [p for p, (api, _) in ROLE_MATRIX.items() if api])
+def test_pages_refuse_exactly_whom_the_json_api_refuses(client, web_db, path):
     for who in ("alpha", "operator", "treasury", "admin"):
-        api = client.get("/api/settlements", headers=bearer(web_db.keys[who])).status_code
+        api = client.get(ROLE_MATRIX[path][0], headers=bearer(web_db.keys[who])).status_code
         sign_in(client, web_db.keys[who])
-        assert client.get("/web/settlements").status_code == api
+        assert client.get(path).status_code == api, who
 
 
 def test_producer_b_cannot_open_producer_a_statement_page_or_csv(client, web_db):
