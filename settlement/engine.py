@@ -290,5 +290,5 @@ def settle_month(
 
         computed += true_up_lines(present, month, tz, prices, meters, profiles or {},
                                   settle_other, price_of)
-    posted = reconcile(computed, posted_lines, month)
+    posted = reconcile(computed, posted_lines, month, {c.contract_id for c in contracts})
     return Settlement(month, posted, statements_of(posted), computed)

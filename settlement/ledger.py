@@ -45,11 +45,16 @@ def _key(line: Line) -> tuple[str, str, str, str | None]:
     return (line.contract_id, line.month, kind, line.reference_series)
 
 
-def reconcile(target: Sequence[Line], posted: Iterable[Line], month: str) -> list[Line]:
-    """The lines to post now for `month`, given what was already posted for it."""
+def reconcile(target: Sequence[Line], posted: Iterable[Line], month: str,
+              contract_ids: set[str] | None = None) -> list[Line]:
+    """The lines to post now for `month`, given what was already posted for it.
+
+    Only posted lines of `contract_ids` (the contracts this run settles) are considered, so
+    settling a few contracts never reverses the lines of the others.
+    """
     posted_by_key: dict[tuple[str, str, str, str | None], list[Line]] = defaultdict(list)
     for line in posted:
-        if line.month == month:
+        if line.month == month and (contract_ids is None or line.contract_id in contract_ids):
             posted_by_key[_key(line)].append(line)
     if not posted_by_key:
         return list(target)

@@ -81,3 +81,13 @@ def test_statement_totals_are_sums_of_rounded_lines():
     assert st.net == st.paid_to_producer - st.paid_by_producer
     for line in st.lines:
         assert line.amount == line.amount.quantize(Decimal("0.01"))
+
+
+def test_settling_some_contracts_leaves_the_others_posted_lines_alone():
+    a, b = contract(contract_id="A"), contract(contract_id="B")
+    both = settle_month([a, b], {"dam": PRICES},
+                        meters({"A": (DAY, [1000] * 24), "B": (DAY, [2000] * 24)}), "2025-06")
+    only_a = settle_month([a], {"dam": PRICES}, meters({"A": (DAY, [1100] * 24)}), "2025-06",
+                          posted_lines=both.lines)
+    assert {ln.contract_id for ln in only_a.lines} == {"A"}
+    assert [ln.kind for ln in only_a.lines] == ["adjustment"]
