@@ -11,5 +11,6 @@ from api.web import pages_auth, pages_operator, pages_producer, pages_treasury
 router = APIRouter()
 for _module in (pages_auth, pages_producer, pages_operator, pages_treasury):
     router.include_router(_module.router)
+router.include_router(pages_auth.fallback)
 
 __all__ = ["router"]

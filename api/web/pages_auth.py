@@ -66,4 +66,13 @@ def static(name: str, request: Request) -> Response:
                                  "X-Content-Type-Options": "nosniff"})
 
 
-__all__ = ["error_page", "router"]
+# Registered last (see api/web/__init__.py): any other path under /web is an HTML 404.
+fallback = APIRouter(prefix="/web", route_class=PageRoute, include_in_schema=False)
+
+
+@fallback.get("/{path:path}")
+def not_found(path: str, request: Request) -> Response:
+    raise NotFound(f"no page /web/{path}")
+
+
+__all__ = ["error_page", "fallback", "router"]

@@ -391,3 +391,11 @@ def test_a_forecast_still_queued_says_so(client, web_db):
     assert client.get("/web/treasury/forecasts/no-such-job").status_code == 403
     sign_in(client, web_db.keys["treasury"])
     assert client.get("/web/treasury/forecasts/no-such-job").status_code == 404
+
+
+def test_an_unknown_page_is_an_html_404(client, web_db):
+    sign_in(client, web_db.keys["alpha"])
+    response = client.get("/web/no-such-page")
+    assert response.status_code == 404 and response.headers["content-type"].startswith("text/html")
+    assert "no page /web/no-such-page" in response.text
+    assert client.get("/api/no-such-route").headers["content-type"] == "application/json"
