@@ -5,6 +5,7 @@ Timestamps are held as int64 nanoseconds since the epoch, UTC, marking interval 
 
 from __future__ import annotations
 
+import functools
 import re
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -13,6 +14,7 @@ NS_PER_S = 1_000_000_000
 MONTH_RE = re.compile(r"^([0-9]{4})-(0[1-9]|1[0-2])$")
 
 
+@functools.lru_cache(maxsize=1024)
 def parse_month(month: str) -> tuple[int, int]:
     match = MONTH_RE.match(month)
     if not match:

@@ -29,9 +29,10 @@ from settlement.timegrid import month_bounds_ns, months_of_year, parse_month
 
 
 def closes_year(contract: Contract, month: str) -> bool:
+    if contract.reference_basis != "annual_weighted":
+        return False
     year, mon = parse_month(month)
-    return contract.reference_basis == "annual_weighted" and (
-        mon == 12 or (contract.end.year, contract.end.month) == (year, mon))
+    return mon == 12 or (contract.end.year, contract.end.month) == (year, mon)
 
 
 def _annual_reference(c: Contract, prices: Mapping[str, PriceSeries], meters: MeterData,
