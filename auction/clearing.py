@@ -9,7 +9,7 @@ from decimal import Decimal
 from .bids import Bid
 from .instance import TIE_BREAK, WEIGHT_SCALE, Instance, ScaledBid, build_instance
 from .ledger import Ledger
-from .merit import RULES, merit_clear
+from .merit import RULES, MeritOutcome, merit_clear
 from .model import AuctionModel
 from .result import REJECTION_REASONS, Award, ClearingResult
 from .round import RoundSpec
@@ -104,20 +104,48 @@ def _ledger(inst: Instance, awarded_kw: Mapping[str, int]) -> Ledger:
     return ledger
 
 
+def _weighted(inst: Instance, awarded_kw: Mapping[str, int]) -> int:
+    return sum(
+        b.weight * b.energy(awarded_kw[b.bid_id]) for b in inst.bids if b.bid_id in awarded_kw
+    )
+
+
+def _fallback(inst: Instance, report: SolveReport, skip: MeritOutcome) -> bool:
+    """Report the uk_skip award instead when the solver ran out of time with less (or nothing).
+
+    The skip rule's award satisfies every limit when it meets the technology minimums and
+    there is no ring-fence stage, so it is a feasible award the optimiser must not fall below.
+    """
+    if report.proven_optimal or inst.fence_mc > 0 or report.status == "INFEASIBLE":
+        return False
+    awarded = skip.ledger.awarded
+    if any(skip.ledger.by_tech[t] < v for t, v in inst.tech_min_kw.items()):
+        return False
+    if report.status == "FEASIBLE" and _weighted(inst, awarded) <= _weighted(
+        inst, report.awarded_kw
+    ):
+        return False
+    report.awarded_kw, report.status = dict(awarded), "FEASIBLE"
+    return True
+
+
 def _optimise(inst: Instance) -> tuple[SolveReport, dict[str, str], list[str]]:
     """Ring-fence stage (innovative bids within the fence) if any, then the whole round."""
     time_limit = float(inst.spec.time_limit_s)
     deadline = time.monotonic() + time_limit
-    hint = merit_clear(inst, "uk_skip").ledger.awarded
+    skip = merit_clear(inst, "uk_skip")
+    hint = skip.ledger.awarded
     stages: dict[str, str] = {}
     fixed: dict[str, int] = {}
     notes: list[str] = []
     levels = []
+    fence_proven = True
     if inst.fence_mc > 0:
         fenced = [b for b in inst.admissible if b.bid.innovative]
         first = solve_lexicographic(
-            AuctionModel(inst, fenced, {}, inst.fence_mc, minimums=False), time_limit, hint
+            AuctionModel(inst, fenced, {}, inst.fence_mc, minimums=False), time_limit / 2, hint
         )
+        fence_proven = first.objective_proven
         levels += [{"stage": "ring_fence", **lv} for lv in first.levels]
         if first.status in ("OPTIMAL", "FEASIBLE"):
             fixed = first.awarded_kw
@@ -135,6 +163,12 @@ def _optimise(inst: Instance) -> tuple[SolveReport, dict[str, str], list[str]]:
         lv["stage"] == "ring_fence" and lv["status"] != "OPTIMAL" for lv in levels
     ):
         report.proven_optimal = False
+    report.objective_proven &= fence_proven
+    if _fallback(inst, report, skip):
+        notes.append(
+            "the solver's best award within the time limit bought less preference-weighted "
+            "energy than the uk_skip rule; the uk_skip award (which meets every limit) is reported"
+        )
     return report, stages, notes
 
 
@@ -171,14 +205,16 @@ def clear(round_spec: RoundSpec, bids: Sequence[Bid], rule: str | None = None) -
                 if b.bid_id not in ledger.awarded
             }
             bound = report.bound
-        if not proven:
+        solver["objective_proven"] = report.objective_proven
+        if not proven and report.objective_proven:
+            notes.append(
+                "NOT PROVEN OPTIMAL as a whole: the weighted energy is proven optimal, but a "
+                "tie-break level (least cost, lot) was not proven within the time limit"
+            )
+        elif not proven:
             notes.append("NOT PROVEN OPTIMAL: the time limit ended the search before a proof")
     solver["runtime_s"] = round(time.monotonic() - started, 3)
-    weighted: int | None = sum(
-        b.weight * b.energy(ledger.awarded[b.bid_id])
-        for b in inst.bids
-        if b.bid_id in ledger.awarded
-    )
+    weighted: int | None = _weighted(inst, ledger.awarded)
     if status not in ("OPTIMAL", "FEASIBLE", "RULE"):
         weighted = None
     objective = _objective(weighted)

@@ -51,9 +51,12 @@ class AuctionModel:
                 e = m.new_int_var(0, b.annual_kwh, f"kwh[{b.bid_id}]")
                 m.add(x >= b.min_kw * a)
                 m.add(x <= b.capacity_kw * a)
-                # e = floor(annual_kwh · x / capacity_kw)
-                m.add(b.capacity_kw * e <= b.annual_kwh * x)
-                m.add(b.capacity_kw * e >= b.annual_kwh * x - b.capacity_kw + 1)
+                if b.annual_kwh % b.capacity_kw == 0:
+                    # Whole kWh per kW: the energy is exactly linear, no rounding to model.
+                    m.add(e == (b.annual_kwh // b.capacity_kw) * x)
+                else:  # e = floor(annual_kwh · x / capacity_kw)
+                    m.add(b.capacity_kw * e <= b.annual_kwh * x)
+                    m.add(b.capacity_kw * e >= b.annual_kwh * x - b.capacity_kw + 1)
                 self.kw[b.bid_id], self.kwh[b.bid_id] = x, e
                 self.partial[b.bid_id] = (x, e)
             else:

@@ -29,6 +29,7 @@ class SolveReport:
     awarded_kw: dict[str, int] = field(default_factory=dict)
     weighted_energy: int | None = None  # kWh × weight
     bound: int | None = None
+    objective_proven: bool = False  # level 1 (weighted energy) proven, whatever the tie-breaks
     levels: list[dict[str, Any]] = field(default_factory=list)
 
 
@@ -91,6 +92,7 @@ def solve_lexicographic(
             if i == 0:
                 report.status, report.proven_optimal = status_name, False
                 return report
+            report.proven_optimal = False
             break  # keep the previous level's solution
         value = round(solver.objective_value)
         hint = {b.bid_id: int(solver.value(am.kw[b.bid_id])) for b in am.pool}
@@ -99,6 +101,7 @@ def solve_lexicographic(
             report.status = status_name
             report.weighted_energy = value
             report.bound = round(solver.best_objective_bound)
+            report.objective_proven = status == cp_model.OPTIMAL
         report.proven_optimal &= status == cp_model.OPTIMAL
         if i == len(levels) - 1:
             break

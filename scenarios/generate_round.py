@@ -59,9 +59,9 @@ def generate_bids(n: int, seed: int) -> list[dict[str, str]]:
         (cap_lo, cap_hi), (cf_lo, cf_hi), (p_lo, p_hi), _, _ = TECHNOLOGIES[tech]
         bidder, node = rng.choice(bidders), rng.choice(nodes)
         capacity = Decimal(rng.randint(cap_lo * 10, cap_hi * 10)).scaleb(-1)
-        energy = (capacity * 8760 * Decimal(str(round(rng.uniform(cf_lo, cf_hi), 3)))).quantize(
-            Decimal(1)
-        )
+        # Expected energy as capacity × whole full-load hours, the way yield reports state it.
+        full_load_hours = round(8760 * rng.uniform(cf_lo, cf_hi))
+        energy = capacity * full_load_hours
         price = Decimal(str(round(rng.uniform(p_lo, p_hi), 2))).quantize(Decimal("0.01"))
         innovative = rng.random() < 0.12
         # One project in ten offers a smaller alternative; one in five accepts a partial award.
@@ -70,7 +70,7 @@ def generate_bids(n: int, seed: int) -> list[dict[str, str]]:
             variants.append(
                 (
                     (capacity * Decimal("0.6")).quantize(Decimal("0.1")),
-                    (energy * Decimal("0.6")).quantize(Decimal(1)),
+                    (capacity * Decimal("0.6")).quantize(Decimal("0.1")) * full_load_hours,
                     price - Decimal("0.50"),
                 )
             )

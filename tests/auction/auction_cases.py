@@ -31,7 +31,9 @@ def random_case(
     for i in range(n):
         bidder = rng.choice(bidders)
         cap = rng.randint(1, 6)
-        annual_kwh = int(cap * 8760 * rng.uniform(0.12, 0.6))
+        hours = 8760 * rng.uniform(0.12, 0.6)
+        # Half the bids state whole kWh per kW (exactly linear energy), half do not (rounded).
+        annual_kwh = cap * round(hours) if rng.random() < 0.5 else int(cap * hours)
         minimum = rng.randint(1, cap - 1) if cap >= 2 and rng.random() < 0.25 else None
         group = f"g-{bidder}-{rng.randint(0, 1)}" if rng.random() < 0.2 else None
         bids.append(

@@ -141,3 +141,23 @@ def test_scenario_files_match_their_derivation() -> None:
     assert Decimal(round_data["budget"]["reference_price"]) == module.reference_price_usd()
     solar = sorted(Decimal(r["price"]) for r in module.bids() if r["technology"] == "solar")
     assert Decimal("53") <= solar[len(solar) // 2] <= Decimal("59")  # the 2023 solar median range
+
+
+def test_a_result_not_proven_optimal_says_so(tmp_path: Path) -> None:
+    import sys
+
+    sys.path.insert(0, str(REPO / "scenarios"))
+    from generate_round import write_round
+
+    round_path, bids_path = write_round(tmp_path, 1000, seed=3, time_limit_s=1)
+    spec = load_round(round_path).model_copy(update={"time_limit_s": Decimal("0.05")})
+    bids = read_bids(bids_path, spec)
+    result = clear(spec, bids)
+    assert validate_result(spec, bids, result) == []
+    assert not result.proven_optimal and result.status != "OPTIMAL"
+    assert any(note.startswith("NOT PROVEN OPTIMAL") for note in result.notes)
+    assert result.summary()["proven_optimal"] is False
+    # Out of time, it still never buys less than the skip rule on the same round.
+    skip = clear(spec, bids, "uk_skip")
+    assert result.objective is not None and skip.objective is not None
+    assert result.objective >= skip.objective and result.accepted
