@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -87,9 +88,19 @@ def run(mode: str, scenarios: int, contracts_n: int, months: int) -> dict:
         from treasury.cluster import local_cluster
 
         cluster, client = local_cluster(2)
+
+    def cpu_seconds() -> float:
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        return usage.ru_utime + usage.ru_stime
+
+    worker_cpu_before = sum(client.run(cpu_seconds).values()) if client is not None else 0.0
+    cpu_before = cpu_seconds()
     started = time.perf_counter()
     result = run_forecast(contracts, config, dask_client=client)
     seconds = time.perf_counter() - started
+    cpu = cpu_seconds() - cpu_before
+    if client is not None:
+        cpu += sum(client.run(cpu_seconds).values()) - worker_cpu_before
     own_peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     worker_peaks = []
     if client is not None:
@@ -101,6 +112,7 @@ def run(mode: str, scenarios: int, contracts_n: int, months: int) -> dict:
     return {
         "mode": mode,
         "seconds": seconds,
+        "cpu_seconds": cpu,
         "peak_rss_mb": own_peak_mb,
         "worker_peak_rss_mb": worker_peaks,
         "expected_2026": float(first["expected"]),
@@ -131,6 +143,7 @@ def main() -> None:
         f"{args.months} months = "
         f"{args.scenarios * args.contracts * args.months:.2e} contract-months"
     )
+    print(f"load average before: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     results = {}
     for mode in ("local", "dask", "dense"):
         out = subprocess.run(
@@ -161,7 +174,8 @@ def main() -> None:
             "dense": f"dense per-contract kernel, {args.dense_scenarios} scenarios",
         }[mode]
         print(
-            f"{label}: {r['seconds']:.1f} s, peak RSS {r['peak_rss_mb']:.0f} MB{extra}; "
+            f"{label}: {r['seconds']:.1f} s wall, {r['cpu_seconds']:.1f} s CPU, "
+            f"peak RSS {r['peak_rss_mb']:.0f} MB{extra}; "
             f"2026 expected {r['expected_2026']:,.0f} GEL, P95 {r['p95_2026']:,.0f} GEL"
         )
     same = results["local"]["checksum"] == results["dask"]["checksum"]
