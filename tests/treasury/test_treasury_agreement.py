@@ -182,3 +182,13 @@ def test_exact_result_writes_its_files(realised: dict, tmp_path) -> None:
     expected = result.monthly.iloc[0]["expected"]
     assert row["expected"] == str(expected)
     assert row["headroom_expected"] == str(Decimal("1000000.00") - expected)  # 1 of 12 months
+
+
+def test_meter_data_of_an_unknown_contract_is_refused(realised: dict) -> None:
+    from mzekari.errors import InputError
+
+    lines = realised["meters_csv"].splitlines()
+    ghost = [ln.replace("O1,", "ZZ,", 1) for ln in lines[1:] if ln.startswith("O1,")]
+    meters = read_meters_text("\n".join([*lines, *ghost]))
+    with pytest.raises(InputError, match="ZZ"):
+        forecast_realised(_portfolio(), realised["prices"], meters, _config())

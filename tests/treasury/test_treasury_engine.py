@@ -317,3 +317,18 @@ def test_what_is_approximated_is_said(esco_history) -> None:
         "1 contract(s): annual volume cap not applied (the forecast is an upper bound for these)"
     ]
     assert result.summary()["notes"] == result.notes
+
+
+def test_hourly_history_with_a_hole_is_refused(esco_history, hourly_2025) -> None:
+    holed = hourly_2025.copy()
+    holed.iloc[500] = np.nan
+    config = ForecastConfig(
+        start_month="2026-01",
+        months=2,
+        scenarios=5,
+        price_history=esco_history,
+        hourly_history=holed,
+        contract_technologies={"S": "solar"},
+    )
+    with pytest.raises(InputError, match=r"row 501.*a gap"):
+        run_forecast([contract("S")], config)
