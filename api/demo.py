@@ -30,7 +30,7 @@ SEED = 2023
 
 
 class Demo:
-    def __init__(self, out: Path):
+    def __init__(self, out: Path, database_url: str | None = None):
         import warnings
 
         with warnings.catch_warnings():  # the in-process client's transport notice
@@ -45,7 +45,8 @@ class Demo:
             shutil.rmtree(out)
         out.mkdir(parents=True)
         self.out = out
-        url = f"sqlite:///{out / 'mzekari.sqlite'}"
+        url = database_url or f"sqlite:///{out / 'mzekari.sqlite'}"
+        self.database = url if database_url else str(out / "mzekari.sqlite")
         upgrade(url)
         self.engine = make_engine(url)
         self.client = TestClient(create_app(Settings(database_url=url), self.engine))
@@ -73,8 +74,10 @@ class Demo:
         return response.json() if "json" in response.headers.get("content-type", "") else response
 
 
-def run_demo(out_dir: str, months: int = 12) -> int:
-    demo = Demo(Path(out_dir))
+def run_demo(out_dir: str, months: int = 12, database_url: str | None = None) -> int:
+    """The demo into a fresh SQLite file under `out_dir`, or into the (empty, migrated here)
+    database at `database_url`."""
+    demo = Demo(Path(out_dir), database_url)
     operator = demo.key("operator")
     spec = tomllib.loads((SCENARIO / "round.toml").read_text())
     round_id = spec["round_id"]
@@ -174,4 +177,4 @@ def _report(demo: Demo, operator: dict[str, str]) -> None:
     verdict = demo.call("GET", "/api/audit/verify", operator)
     demo.step(f"{len(statements)} statements; audit log: {verdict['message']}")
     print(f"wrote {folder}/ (one CSV per statement), {demo.out / 'statements_summary.csv'}, "
-          f"database {demo.out / 'mzekari.sqlite'}")
+          f"database {demo.database}")

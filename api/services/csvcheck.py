@@ -59,19 +59,26 @@ def check_header(columns: list[str], required: tuple[str, ...], problems: Proble
 def timestamps_ns(values: pd.Series, rows: np.ndarray, column: str, problems: Problems
                   ) -> tuple[np.ndarray, np.ndarray]:
     """UTC nanoseconds and a validity mask. Naive timestamps are refused: a meter reading
-    without an offset cannot be placed in the settlement month."""
-    parsed = pd.to_datetime(values, format=TIMESTAMP_FORMATS[0], utc=True, errors="coerce")
-    bad = parsed.isna().to_numpy()
-    if bad.any():
-        retry = pd.to_datetime(values[bad], format=TIMESTAMP_FORMATS[1], utc=True,
+    without an offset cannot be placed in the settlement month. Each distinct text is parsed
+    once (a month of hourly data for thousands of units repeats the same 744 stamps)."""
+    codes, uniques = pd.factorize(values)
+    distinct = pd.Series(uniques, dtype=object)
+    parsed = pd.to_datetime(distinct, format=TIMESTAMP_FORMATS[0], utc=True, errors="coerce")
+    missing = parsed.isna().to_numpy()
+    if missing.any():
+        retry = pd.to_datetime(distinct[missing], format=TIMESTAMP_FORMATS[1], utc=True,
                                errors="coerce")
         parsed = parsed.copy()
-        parsed[bad] = retry
-        bad = parsed.isna().to_numpy()
+        parsed[missing] = retry
+    distinct_ns = parsed.to_numpy(dtype="datetime64[ns]").astype(np.int64)
+    distinct_bad = parsed.isna().to_numpy()
+    bad = np.ones(len(values), dtype=bool)  # codes of -1 (empty cells) stay bad
+    ns = np.zeros(len(values), dtype=np.int64)
+    present = codes >= 0
+    bad[present] = distinct_bad[codes[present]]
+    ns[present & ~bad] = distinct_ns[codes[present & ~bad]]
     if bad.any():
         problems.add_rows(rows[bad], column, values[bad], TIMESTAMP_HINT)
-    ns = parsed.to_numpy(dtype="datetime64[ns]").astype(np.int64)
-    ns[bad] = 0
     return ns, ~bad
 
 

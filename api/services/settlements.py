@@ -11,7 +11,6 @@ both post: the loser rolls back and reports the winner's run.
 from __future__ import annotations
 
 import hashlib
-import io
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -103,20 +102,9 @@ def _meters(uow: UnitOfWork, contracts: list[m.Contract], start: pd.Timestamp,
             end: pd.Timestamp, digest: Any) -> pd.DataFrame:
     lo = start.tz_convert(UTC).to_pydatetime()
     hi = end.tz_convert(UTC).to_pydatetime()
+    pks = [c.id for c in contracts]
     if uow.dialect == "postgresql":
-        raw = uow.session.connection().connection.driver_connection
-        assert raw is not None
-        buffer = io.BytesIO()
-        sql = ("COPY (SELECT contract_pk, (extract(epoch from ts))::bigint, energy_kwh "
-               "FROM meter_readings WHERE ts >= %s AND ts < %s "
-               "ORDER BY contract_pk, ts) TO STDOUT")
-        with raw.cursor() as cursor, cursor.copy(sql, (lo, hi)) as copy:
-            for block in copy:
-                buffer.write(block)
-        buffer.seek(0)
-        frame = pd.read_csv(buffer, sep="\t", header=None, names=["pk", "epoch_s", "energy_kwh"],
-                            dtype=np.int64) if buffer.getbuffer().nbytes else pd.DataFrame(
-            {"pk": [], "epoch_s": [], "energy_kwh": []}, dtype=np.int64)
+        frame = _meters_postgres(uow, pks, lo, hi)
     else:
         rows = uow.session.execute(
             select(m.MeterReading.contract_pk, m.MeterReading.ts, m.MeterReading.energy_kwh)
@@ -134,6 +122,29 @@ def _meters(uow: UnitOfWork, contracts: list[m.Contract], start: pd.Timestamp,
         "timestamp": pd.to_datetime(frame["epoch_s"].to_numpy(), unit="s", utc=True),
         "contract_id": frame["pk"].map(ids).to_numpy(),
         "energy_kwh": frame["energy_kwh"].to_numpy(),
+    })
+
+
+def _meters_postgres(uow: UnitOfWork, pks: list[int], lo: datetime, hi: datetime
+                     ) -> pd.DataFrame:
+    """Millions of readings without a Python object per row: PostgreSQL packs each contract's
+    interval starts and energies as big-endian int8 byte strings, numpy reads them in place.
+    Both aggregates see the same rows in the same order; MeterData sorts by time itself."""
+    raw = uow.session.connection().connection.driver_connection
+    assert raw is not None
+    with raw.cursor(binary=True) as cursor:
+        cursor.execute(
+            "SELECT contract_pk, "
+            "string_agg(int8send(date_part('epoch', ts)::bigint), ''::bytea), "
+            "string_agg(int8send(energy_kwh), ''::bytea) "
+            "FROM meter_readings WHERE contract_pk = ANY(%s) AND ts >= %s AND ts < %s "
+            "GROUP BY contract_pk ORDER BY contract_pk", (pks, lo, hi))
+        rows = cursor.fetchall()
+    counts = [len(r[2]) // 8 for r in rows]
+    return pd.DataFrame({
+        "pk": np.repeat(np.array([r[0] for r in rows], dtype=np.int64), counts),
+        "epoch_s": np.frombuffer(b"".join(r[1] for r in rows), dtype=">i8").astype(np.int64),
+        "energy_kwh": np.frombuffer(b"".join(r[2] for r in rows), dtype=">i8").astype(np.int64),
     })
 
 
@@ -221,18 +232,21 @@ def run_settlement(uow: UnitOfWork, actor: Actor, month: str,
 
 
 def _store(uow: UnitOfWork, run: m.SettlementRun, statements: Sequence[Any]) -> None:
+    """Statements in one INSERT … RETURNING, then their lines in one executemany."""
+    if not statements:
+        return
+    rows = [{"run_id": run.id, "producer": st.producer, "month": st.month,
+             "currency": st.currency,
+             "paid_to_producer_minor": to_minor_units(st.paid_to_producer, st.currency),
+             "paid_by_producer_minor": to_minor_units(st.paid_by_producer, st.currency),
+             "net_minor": to_minor_units(st.net, st.currency)} for st in statements]
+    ids = uow.session.scalars(
+        insert(m.Statement).returning(m.Statement.id, sort_by_parameter_order=True), rows).all()
     line_rows: list[dict[str, Any]] = []
-    for statement in statements:
-        cur = statement.currency
-        row = m.Statement(
-            run_id=run.id, producer=statement.producer, month=statement.month, currency=cur,
-            paid_to_producer_minor=to_minor_units(statement.paid_to_producer, cur),
-            paid_by_producer_minor=to_minor_units(statement.paid_by_producer, cur),
-            net_minor=to_minor_units(statement.net, cur))
-        uow.settlements.add(row)
+    for statement_id, statement in zip(ids, statements, strict=True):
         for line in statement.lines:
             line_rows.append({
-                "line_id": line.line_id, "statement_id": row.id,
+                "line_id": line.line_id, "statement_id": statement_id,
                 "contract_id": line.contract_id, "producer": line.producer,
                 "month": line.month, "kind": line.kind,
                 "reference_price": line.reference_price,

@@ -116,7 +116,9 @@ def upload_meters(uow: UnitOfWork, actor: Actor, body: IO[bytes], sha256: str,
             problems.add_rows(rows[misaligned], "timestamp", chunk["timestamp"][misaligned],
                               "not on a quarter-hour boundary")
         whole_numbers(chunk["energy_kwh"], rows, "energy_kwh", problems)
-        position = known.get_indexer(pd.Index(chunk["contract_id"].str.strip()))
+        codes, distinct = pd.factorize(chunk["contract_id"])
+        position = np.where(codes >= 0, known.get_indexer(
+            pd.Index(distinct).str.strip())[codes], -1)
         unknown = position < 0
         if unknown.any():
             problems.add_rows(rows[unknown], "contract_id", chunk["contract_id"][unknown],
