@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import dataclasses
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -16,9 +17,10 @@ def register(subparsers: Any) -> None:
         "settle", help="settle one month of support contracts",
         description="Settle a calendar month: writes statements.csv and lines.csv to --out.")
     settle.add_argument("--contracts", required=True, help="contracts CSV or JSON")
-    settle.add_argument("--prices", required=True, nargs="+", metavar="[NAME=]FILE",
+    settle.add_argument("--prices", required=True, nargs="+", metavar="[NAME=]FILE[@SERIES]",
                         help="price files (CSV, SMARD, OPSD, monthly); NAME names a one-series "
-                             "file (default: dam); several-series files give all their columns")
+                             "file (default: dam); several-series files give all their columns, "
+                             "or the one named by @SERIES (e.g. dam=smard.csv@DE_LU)")
     settle.add_argument("--meters", required=True,
                         help="meter CSV: contract_id,timestamp,energy_kwh")
     settle.add_argument("--month", required=True, help="YYYY-MM")
@@ -47,13 +49,21 @@ def register(subparsers: Any) -> None:
 
 
 def _load_prices(specs: list[str]) -> dict[str, Any]:
+    """`FILE`, `NAME=FILE`, or `NAME=FILE@SERIES` (one series of a several-series file, e.g.
+    `dam=smard.csv@DE_LU`)."""
     from settlement.prices import PriceSeries, read_prices
 
     out: dict[str, PriceSeries] = {}
     for spec in specs:
-        name, _, path = spec.rpartition("=") if "=" in spec else ("", "", spec)
+        name, _, path = spec.partition("=") if "=" in spec else ("", "", spec)
+        path, _, column = path.rpartition("@") if "@" in path else (path, "", "")
         loaded = read_prices(path, series=name or "dam")
-        if isinstance(loaded, dict):
+        if isinstance(loaded, dict) and column:
+            if column not in loaded:
+                raise InputError(f"{path}: no series {column!r}; have {sorted(loaded)}")
+            chosen = loaded[column]
+            out[name or column] = dataclasses.replace(chosen, series=name or column, _cache={})
+        elif isinstance(loaded, dict):
             out.update(loaded)
         else:
             out[name or "dam"] = loaded

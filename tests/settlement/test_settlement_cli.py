@@ -120,3 +120,12 @@ def test_settle_with_exchange_rates_cpi_profiles_and_a_monthly_fallback(tmp_path
     #     to ESCO's monthly value: (150 − 139.10) × 24 = 261.60
     assert got[("G3", "esco")] == Decimal("261.60")
     assert "FALLBACK" in next(r["explanation"] for r in lines if r["contract_id"] == "G3")
+
+
+def test_settling_on_the_smard_export_as_published_gives_the_same_lines(tmp_path):
+    smard = ROOT.parent / "shared" / "data" / "de_lu_day_ahead_2025_hourly_smard.csv"
+    settle(tmp_path / "derived")
+    assert main(["settle", "--contracts", str(SCENARIO / "contracts.csv"),
+                 "--prices", f"dam={smard}@DE_LU", "--meters", str(SCENARIO / "meters.csv"),
+                 "--month", "2025-06", "--out", str(tmp_path / "smard")]) == 0
+    assert read(tmp_path / "smard" / "lines.csv") == read(tmp_path / "derived" / "lines.csv")
