@@ -102,3 +102,18 @@ def test_shape_tables_against_a_direct_count(hourly_2025) -> None:
     # Solar produces at noon, when negative hours cluster: it loses more energy than flat output.
     assert tables.eligible_share[rule, 1, 4, k] < flat_share
     assert tables.capture_offset[1, 4] < 0 < 1e-9 + abs(tables.capture_offset[0, 4]) + 1e-9
+
+
+def test_an_hourly_history_calibrates_on_its_monthly_means() -> None:
+    from tests.treasury.conftest import SCENARIO
+
+    path = SCENARIO / "dam_de_lu_2025_hourly.csv"
+    monthly = load_monthly_history(path)
+    # 1 Jan – 15 Dec 2025: December has half its hours, enough for a mean.
+    assert [str(p) for p in monthly.index[[0, -1]]] == ["2025-01", "2025-12"]
+    frame = pd.read_csv(path)
+    january = frame[frame["hour_start_local"].str.startswith("2025-01")]["price_eur_per_mwh"]
+    assert monthly.iloc[0] == pytest.approx(january.mean())
+    model = calibrate_prices(monthly)
+    assert model.season == (0.0,) * 12  # one year cannot separate season from noise
+    assert 0 < model.sigma < 1
