@@ -178,14 +178,14 @@ def _prior_eligible(posted: Sequence[Line], month: str) -> dict[str, int]:
     return totals
 
 
-CHUNK_ROWS = 1 << 20  # rows per batch of contracts: bounds memory, keeps arrays in cache
+CHUNK_ROWS = 1 << 19  # rows per batch of contracts: bounds memory, keeps arrays in cache
 THREADS = 2
 
 
 def _compute_in_chunks(present: Sequence[Contract], prices: Mapping[str, PriceSeries],
                        profiles: Mapping[str, Any], meters: MeterData, idx: np.ndarray,
-                       group_starts: np.ndarray, month: str, tz: str,
-                       params: ContractParams) -> tuple[References, dict[str, list[int]]]:
+                       group_starts: np.ndarray, month: str, tz: str, params: ContractParams,
+                       month_prices: Mapping[str, MonthPrice]) -> list[Line]:
     n = len(idx)
     bounds = [0]
     for j, start in enumerate(group_starts.tolist()):
@@ -212,25 +212,21 @@ def _compute_in_chunks(present: Sequence[Contract], prices: Mapping[str, PriceSe
             reference=refs.reference, fallback_used=refs.fallback_used, negative=refs.negative)
         return refs, settle_rows(rows, params.subset(a, b))
 
-    # numpy releases the GIL in its array loops, so two threads use both cores.
-    with ThreadPoolExecutor(max_workers=THREADS) as pool:
-        results = list(pool.map(lambda ab: work(*ab), itertools.pairwise(bounds)))
-    parts: list[References] = []
-    sums: dict[str, list[int]] = {}
+    # numpy releases the GIL in its array loops: worker threads compute the next batches while
+    # this thread turns finished batches into lines.
+    lines: list[Line] = []
     problems: list[Problem] = []
-    for refs_or_error, chunk_sums in results:
-        if isinstance(refs_or_error, InputError):
-            problems.extend(refs_or_error.problems)
-            continue
-        parts.append(refs_or_error)
-        for key, values in chunk_sums.items():
-            sums.setdefault(key, []).extend(values)
+    with ThreadPoolExecutor(max_workers=THREADS) as pool:
+        for (a, b), (refs_or_error, sums) in zip(
+                itertools.pairwise(bounds), pool.map(lambda ab: work(*ab),
+                                                     itertools.pairwise(bounds)), strict=True):
+            if isinstance(refs_or_error, InputError):
+                problems.extend(refs_or_error.problems)
+            elif not problems:
+                lines.extend(build_lines(present[a:b], month, month_prices, refs_or_error, sums))
     if problems:
         raise InputError(problems)
-    merged = References(np.zeros(0, np.int64), np.zeros(0, bool), np.zeros(0, bool),
-                        [r for p in parts for r in p.monthly_r],
-                        [r for p in parts for r in p.fallback_rows])
-    return merged, sums
+    return lines
 
 
 def settle_month(
@@ -276,9 +272,8 @@ def settle_month(
     prior = dict(prior_eligible_kwh) if prior_eligible_kwh is not None else \
         _prior_eligible(posted_lines, month)
     params = contract_params(present, month_prices, month, meters.resolution_s, prior)
-    refs, sums = _compute_in_chunks(present, prices, profiles or {}, meters, idx, group_starts,
-                                    month, tz, params)
-    computed = build_lines(present, month, month_prices, refs, sums)
+    computed = _compute_in_chunks(present, prices, profiles or {}, meters, idx, group_starts,
+                                  month, tz, params, month_prices)
     if any(closes_year(c, month) for c in present) and not _skip_true_up:
         def settle_other(cs: Sequence[Contract], m: str, data: MeterData) -> list[Line]:
             return settle_month(cs, prices, data, m, tz=tz, fx_rates=fx_rates, cpi=cpi,
