@@ -137,3 +137,42 @@ def test_hourly_value_from_quarter_hours_is_their_mean_not_the_first():
     (line,) = result.lines
     assert line.reference_price == Decimal("25.25")
     assert line.amount == Decimal("4.75") * 745  # (30 − 25.25) per MWh, 1 MWh an hour
+
+
+def test_quarter_hour_meters_under_an_hourly_negative_run_rule():
+    # Hourly prices; 30 June 10:00–12:00 negative (2 h). Quarter-hour meters: 8 quarter-hours.
+    hourly = [str(-5 if 10 <= h % 24 < 12 and h // 24 == 32 else 40) for h in range(24 * 35)]
+    ps = prices(grid("2025-05-29", 24 * 35), hourly)
+    quarters = grid("2025-06-30", 96, "15min")
+    data = meters({"C1": (quarters, [250] * 96)})
+    two = contract(scheme="fixed_premium", price="10", negative_price_rule="run:2")
+    (support, excluded) = settle_month([two], {"dam": ps}, data, "2025-06").lines
+    assert excluded.excluded_kwh == 8 * 250
+    assert support.amount == Decimal("220.00")  # 22 MWh × 10
+    three = contract(scheme="fixed_premium", price="10", negative_price_rule="run:3")
+    (only,) = settle_month([three], {"dam": ps}, data, "2025-06").lines
+    assert only.amount == Decimal("240.00")
+
+
+def test_hourly_meters_judge_negativity_on_the_hourly_mean_of_quarter_hours():
+    quarter = grid("2025-05-29", 4 * 24 * 35, "15min")
+    values = ["40"] * len(quarter)
+    start = list(quarter).index(pd.Timestamp("2025-06-30", tz="Asia/Tbilisi"))
+    values[start:start + 4] = ["-10", "5", "5", "5"]  # hour 0: mean 1.25, not negative
+    values[start + 4:start + 8] = ["-10", "-10", "5", "5"]  # hour 1: mean −2.50, negative
+    c = contract(scheme="fixed_premium", price="10", negative_price_rule="any")
+    result = settle_month([c], {"dam": prices(quarter, values)},
+                          meters({"C1": (grid("2025-06-30", 24), [1000] * 24)}), "2025-06")
+    excluded = next(ln for ln in result.lines if ln.kind == "negative_price_exclusion")
+    assert excluded.excluded_kwh == 1000
+
+
+def test_contract_ending_mid_month_is_settled_for_its_days_only():
+    c = contract(scheme="feed_in", price="100", start="2025-01-01", end="2025-06-10")
+    data = meters({"C1": (grid("2025-06-01", 240), [1000] * 240)})
+    ps = prices(grid("2025-05-29", 24 * 35), ["40"] * (24 * 35))
+    (line,) = settle_month([c], {"dam": ps}, data, "2025-06").lines
+    assert line.amount == Decimal("24000.00")  # 10 days × 24 MWh × 100
+    late = meters({"C1": (grid("2025-06-01", 264), [1000] * 264)})  # one day past the end
+    with pytest.raises(InputError, match="outside the term of C1"):
+        settle_month([c], {"dam": ps}, late, "2025-06")

@@ -339,3 +339,15 @@ def test_annual_weighted_is_trued_up_in_december():
                      start="2025-11-30")
     with pytest.raises(InputError, match="no meter data for C1 in 2025-11"):
         settle_month([c_nov], {"dam": ps}, december_only, "2025-12")
+
+
+def test_weighted_month_falls_back_whole_when_the_primary_is_incomplete():
+    day = [""] * 6 + ["50"] * 18
+    balancing = prices(grid("2025-05-29", 24 * 35), ["80"] * (24 * 34) + ["90"] * 24, "bal")
+    c = contract(price="100", reference_basis="monthly_weighted", fallback_series="bal")
+    energy = [1000] * 12 + [3000] * 12
+    (line,) = settle(c, energy, price_series=series(day), more={"bal": balancing}).lines
+    # bal on 30 June is 80 for all 24 hours (its 90s fall on 1 July): R = 80
+    assert (line.reference_series, line.reference_price) == ("bal", Decimal("80.00"))
+    assert line.amount == Decimal("960.00")  # (100 − 80) × 48 MWh
+    assert "FALLBACK" in line.explanation
