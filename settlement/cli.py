@@ -36,6 +36,7 @@ def register(subparsers: Any) -> None:
     settle.set_defaults(handler=_settle)
 
     prices = subparsers.add_parser("prices", help="reference prices")
+    prices.set_defaults(handler=lambda _args: prices.print_help() or 2)
     sub = prices.add_subparsers(dest="prices_command", metavar="COMMAND")
     monthly = sub.add_parser("monthly", help="each month's reference price (baseload or weighted)")
     monthly.add_argument("prices", metavar="PRICES")
