@@ -1,6 +1,8 @@
 """Settling one month: validate everything, resolve reference prices, compute, post lines.
 
-Nothing is computed before every input check has passed; all problems are raised together.
+Meter, contract and rule inputs are checked before any computation; prices are checked while
+reference prices are resolved. All problems are raised together in one `InputError`, and no
+line is returned from input that failed a check.
 """
 
 from __future__ import annotations
