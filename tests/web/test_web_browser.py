@@ -8,14 +8,9 @@ from decimal import Decimal
 
 import httpx
 import pytest
+from pagetools import number
 
 pytestmark = pytest.mark.browser
-
-
-def number(text: str) -> Decimal:
-    match = re.search(r"[−-]?[\d,]+(\.\d+)?", text)
-    assert match, text
-    return Decimal(match.group(0).replace(",", "").replace("−", "-"))
 
 
 def api_get(live_server: str, key: str, path: str) -> httpx.Response:
