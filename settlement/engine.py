@@ -277,9 +277,10 @@ def settle_month(
     computed = _compute_in_chunks(present, prices, profiles or {}, meters, idx, group_starts,
                                   month, tz, params, month_prices)
     if any(closes_year(c, month) for c in present) and not _skip_true_up:
-        def settle_other(cs: Sequence[Contract], m: str, data: MeterData) -> list[Line]:
+        def settle_other(cs: Sequence[Contract], m: str, data: MeterData,
+                         prior_kwh: dict[str, int]) -> list[Line]:
             return settle_month(cs, prices, data, m, tz=tz, fx_rates=fx_rates, cpi=cpi,
-                                profiles=profiles, prior_eligible_kwh={},
+                                profiles=profiles, prior_eligible_kwh=prior_kwh,
                                 _skip_true_up=True).computed_lines
 
         def price_of(c: Contract, m: str) -> int:

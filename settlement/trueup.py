@@ -75,9 +75,10 @@ def _active_in(c: Contract, month: str) -> bool:
 def true_up_lines(contracts: Sequence[Contract], month: str, tz: str,
                   prices: Mapping[str, PriceSeries], meters: MeterData,
                   profiles: Mapping[str, Any],
-                  settle: Callable[[Sequence[Contract], str, MeterData], Sequence[Line]],
+                  settle: Callable[[Sequence[Contract], str, MeterData, dict[str, int]],
+                                   Sequence[Line]],
                   price_of: Callable[[Contract, str], int]) -> list[Line]:
-    """`settle(contracts, month, meters)` gives a month's lines; `price_of` its K in hundredths."""
+    """`settle(contracts, month, meters, prior_kwh)` gives a month's lines; `price_of` its K."""
     out: list[Line] = []
     for c in (c for c in contracts if closes_year(c, month)):
         months = [m for m in months_of_year(month) if m <= month and _active_in(c, m)]
@@ -89,9 +90,10 @@ def true_up_lines(contracts: Sequence[Contract], month: str, tz: str,
                       upper_price=to_hundredths(c.upper_price)
                       if c.upper_price is not None else None)
         total = eligible = 0
+        paid_kwh = 0  # eligible energy of the year so far, for an annual volume cap
         for m in months:
             k = price_of(c, m)
-            for line in settle([c], m, own):
+            for line in settle([c], m, own, {c.contract_id: paid_kwh}):
                 if line.kind != "support" or line.reference_price is None:
                     continue
                 r_m = to_hundredths(line.reference_price)
@@ -99,6 +101,7 @@ def true_up_lines(contracts: Sequence[Contract], month: str, tz: str,
                     int(unit_rate(c.scheme, k, np.int64(r_m), **bounds))
                 total += delta * line.eligible_kwh
                 eligible += line.eligible_kwh
+                paid_kwh += line.eligible_kwh
         amount = round_money(Decimal(total).scaleb(-5), c.currency, c.rounding)
         out.append(make_line(contract_id=c.contract_id, producer=c.producer, month=month,
                              kind="true_up", amount=amount, currency=c.currency,

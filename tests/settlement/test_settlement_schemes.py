@@ -351,3 +351,17 @@ def test_weighted_month_falls_back_whole_when_the_primary_is_incomplete():
     assert (line.reference_series, line.reference_price) == ("bal", Decimal("80.00"))
     assert line.amount == Decimal("960.00")  # (100 − 80) × 48 MWh
     assert "FALLBACK" in line.explanation
+
+
+def test_true_up_respects_the_annual_volume_cap():
+    c = contract(scheme="variable_premium", price="70", reference_basis="annual_weighted",
+                 start="2025-11-30", annual_cap_mwh="30")
+    index = grid("2025-11-30", 24 + 744)
+    ps = prices(grid("2025-11-29", 24 * 34), ["50"] * 48 + ["60"] * (24 * 32))
+    data = meters({"C1": (index, [1000] * len(index))})
+    november = settle_month([c], {"dam": ps}, data, "2025-11")
+    december = settle_month([c], {"dam": ps}, data, "2025-12", posted_lines=november.lines)
+    kinds = lines_by_kind(december)
+    assert kinds["support"][0].eligible_kwh == 6000  # 30 MWh − 24 MWh paid in November
+    # Nov: (59.69 − 50 → −9.69) × 24 = −232.56; Dec: +0.31 × 6 = +1.86
+    assert kinds["true_up"][0].amount == Decimal("-230.70")
