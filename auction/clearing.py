@@ -13,7 +13,7 @@ from .merit import RULES, MeritOutcome, merit_clear
 from .model import AuctionModel
 from .result import REJECTION_REASONS, Award, ClearingResult
 from .round import RoundSpec
-from .solve import SolveReport, solve_lexicographic, solver_parameters
+from .solve import SolveReport, maximise_energy, solve_lexicographic, solver_parameters
 
 __all__ = ["RULES", "clear"]
 
@@ -129,6 +129,22 @@ def _fallback(inst: Instance, report: SolveReport, skip: MeritOutcome) -> bool:
     return True
 
 
+def _pay_as_bid_relaxation(
+    inst: Instance, fixed: Mapping[str, int], hint: dict[str, int], seconds: float
+) -> tuple[int | None, dict[str, int]]:
+    """Under pay-as-clear every winner is paid at least its own bid (the clearing price is at
+    least its bid, and its bid is within its ceiling), so the same award uses at least its
+    pay-as-bid budget: the pay-as-bid optimum bounds the pay-as-clear one from above. Its
+    award is also the better hint when it fits the budget at clearing prices."""
+    relaxed = AuctionModel(inst, inst.admissible, fixed, inst.budget_mc, pricing="pay_as_bid")
+    bound, awarded = maximise_energy(relaxed, max(seconds, 0.05), hint)
+    if awarded and _weighted(inst, awarded) > _weighted(inst, hint):
+        ledger = _ledger(inst, awarded)
+        if inst.budget_mc is None or ledger.budget_use_mc() <= inst.budget_mc:
+            return bound, awarded
+    return bound, hint
+
+
 def _optimise(inst: Instance) -> tuple[SolveReport, dict[str, str], list[str]]:
     """Ring-fence stage (innovative bids within the fence) if any, then the whole round."""
     time_limit = float(inst.spec.time_limit_s)
@@ -154,9 +170,13 @@ def _optimise(inst: Instance) -> tuple[SolveReport, dict[str, str], list[str]]:
             notes.append(f"ring-fence stage: {first.status}; no fenced awards")
         if not first.proven_optimal:
             notes.append("ring-fence stage not proven optimal")
+    hint = {**hint, **fixed}
+    bound = None
+    if inst.spec.pricing.rule == "pay_as_clear":
+        bound, hint = _pay_as_bid_relaxation(inst, fixed, hint, (deadline - time.monotonic()) / 3)
     remaining = max(deadline - time.monotonic(), 0.05)
     report = solve_lexicographic(
-        AuctionModel(inst, inst.admissible, fixed, inst.budget_mc), remaining, {**hint, **fixed}
+        AuctionModel(inst, inst.admissible, fixed, inst.budget_mc), remaining, hint, bound
     )
     report.levels = levels + [{"stage": "round", **lv} for lv in report.levels]
     if inst.fence_mc > 0 and any(

@@ -24,6 +24,7 @@ class AuctionModel:
         fixed_kw: Mapping[str, int],
         budget_mc: int | None,
         minimums: bool = True,
+        pricing: str | None = None,
     ):
         self.inst = inst
         self.model = cp_model.CpModel()
@@ -31,6 +32,7 @@ class AuctionModel:
         self.fixed_kw = fixed_kw
         self.budget_mc = budget_mc
         self.minimums = minimums  # the ring-fence stage is not bound by technology minimums
+        self.pricing = pricing or inst.spec.pricing.rule  # override: a pay-as-bid relaxation
         self.accept: dict[str, cp_model.IntVar] = {}
         self.kw: dict[str, LinearExpr] = {}
         self.kwh: dict[str, LinearExpr] = {}
@@ -105,74 +107,90 @@ class AuctionModel:
     # -- budget -------------------------------------------------------------------------------
     def _budget(self) -> None:
         inst = self.inst
-        if inst.spec.pricing.rule == "pay_as_bid":
+        if self.pricing == "pay_as_bid":
             self.cost_terms = [
                 inst.valuation(b.price_cents) * self.kwh[b.bid_id] for b in self.pool
             ]
         else:
+            median = self.pricing == "median"
             units: dict[str, list[ScaledBid]] = defaultdict(list)
             for b in self.pool:
-                unit = (
-                    inst.group_of[b.technology]
-                    if inst.spec.pricing.rule == "pay_as_clear"
-                    else b.technology
-                )
-                units[unit].append(b)
-            self.cost_terms = [self._uniform_unit(u, units[u]) for u in sorted(units)]
+                units[b.technology if median else inst.group_of[b.technology]].append(b)
+            build = self._median_unit if median else self._uniform_unit
+            self.cost_terms = [build(u, units[u]) for u in sorted(units)]
         if self.budget_mc is not None:
             self.model.add(sum(self.cost_terms) <= self.budget_mc)
 
     def _uniform_unit(self, unit: str, members: list[ScaledBid]) -> LinearExpr:
-        """Budget use of one pricing unit, with its energy split by candidate clearing price.
+        """Pay-as-clear budget use of one group, its energy split by candidate clearing price.
 
-        One Boolean per candidate price c_k (the unit's distinct bid prices) or "nothing";
-        E[t,k], the energy of technology t counted at c_k, is zero unless c_k is chosen, so
-        the use Σ V(min(c_k, ceiling_t))·E[t,k] is linear and exact. The chosen price need only
-        be at least the true one (pay-as-clear: every accepted bid's price; median: half the
-        accepted bids priced at or below it): V never decreases with the price, so any award
-        is feasible at its true price and minimising the cost selects exactly that price.
+        One Boolean per candidate price c_k (the group's distinct bid prices) or "nothing"; a bid
+        may be accepted only if the chosen price is at least its own. E[t,k], the energy of
+        technology t counted at c_k, is zero unless c_k is chosen, so the use
+        Σ V(min(c_k, ceiling_t))·E[t,k] is linear and exact. The chosen price need only be at
+        least the true one: V never decreases with the price, so any award is feasible at its
+        true price and minimising the cost selects exactly that price.
         """
         inst, m = self.inst, self.model
-        median = inst.spec.pricing.rule == "median"
         prices = sorted({b.price_cents for b in members})
         none = m.new_bool_var(f"nothing_accepted[{unit}]")
         chosen = [m.new_bool_var(f"clearing[{unit},{p}]") for p in prices]
         m.add_exactly_one([none, *chosen])
-        n = sum(self.accept[b.bid_id] for b in members)
-        m.add(n == 0).only_enforce_if(none)
         rank = {p: k for k, p in enumerate(prices)}
-        if median:
-            at_price: dict[int, list[ScaledBid]] = defaultdict(list)
-            for b in members:
-                at_price[b.price_cents].append(b)
-            counts: list[cp_model.IntVar] = []  # accepted bids priced at or below c_k
-            for k, price in enumerate(prices):
-                c = m.new_int_var(0, len(members), f"count_le[{unit},{k}]")
-                here = sum(self.accept[b.bid_id] for b in at_price[price])
-                m.add(c == (counts[-1] + here if counts else here))
-                m.add(2 * c >= n).only_enforce_if(chosen[k])
-                if counts:  # and fewer than half below it: the exact lower median (tighter LP)
-                    m.add(2 * counts[-1] <= n - 1).only_enforce_if(chosen[k])
-                counts.append(c)
-        else:
-            for b in members:
-                m.add(self.accept[b.bid_id] <= sum(chosen[rank[b.price_cents] :]))
+        for b in members:
+            m.add(self.accept[b.bid_id] <= sum(chosen[rank[b.price_cents] :]))
         use: list[LinearExpr] = []
         for tech in sorted({b.technology for b in members}):
             of_tech = [b for b in members if b.technology == tech]
             parts = []
             for k, price in enumerate(prices):
-                reach = [b for b in of_tech if median or b.price_cents <= price]
+                reach = sum(b.annual_kwh for b in of_tech if b.price_cents <= price)
                 if not reach:
                     continue
-                part = m.new_int_var(
-                    0, sum(b.annual_kwh for b in reach), f"energy[{unit},{tech},{k}]"
-                )
-                m.add(part <= sum(b.annual_kwh for b in reach) * chosen[k])
+                part = m.new_int_var(0, reach, f"energy[{unit},{tech},{k}]")
+                m.add(part <= reach * chosen[k])
                 parts.append(part)
                 use.append(inst.valuation(inst.paid_cents(tech, price)) * part)
             m.add(sum(parts) == sum(self.kwh[b.bid_id] for b in of_tech))
         return sum(use)
+
+    def _median_unit(self, tech: str, members: list[ScaledBid]) -> cp_model.IntVar:
+        """Median-priced budget use of one technology.
+
+        One Boolean per candidate price c_k or "nothing". With cnt_k the number of accepted bids
+        priced at or below c_k and n the number accepted, c_k is the lower median exactly when
+        2·cnt_{k−1} ≤ n − 1 and 2·cnt_k ≥ n. The use U ≥ V(min(c_k, ceiling))·E under that
+        Boolean (E the technology's energy); minimising the cost makes it equal.
+        """
+        inst, m = self.inst, self.model
+        prices = sorted({b.price_cents for b in members})
+        at_price: dict[int, list[ScaledBid]] = defaultdict(list)
+        for b in members:
+            at_price[b.price_cents].append(b)
+        n = sum(self.accept[b.bid_id] for b in members)
+        none = m.new_bool_var(f"nothing_accepted[{tech}]")
+        chosen = [m.new_bool_var(f"clearing[{tech},{p}]") for p in prices]
+        m.add_exactly_one([none, *chosen])
+        m.add(n == 0).only_enforce_if(none)
+        top_energy = sum(b.annual_kwh for b in members)
+        energy = m.new_int_var(0, top_energy, f"energy[{tech}]")
+        m.add(energy == sum(self.kwh[b.bid_id] for b in members))
+        values = [inst.valuation(inst.paid_cents(tech, p)) for p in prices]
+        use = m.new_int_var(
+            min(0, *values) * top_energy, max(0, *values) * top_energy, f"budget_use[{tech}]"
+        )
+        m.add(use >= 0).only_enforce_if(none)
+        below: cp_model.IntVar | None = None  # accepted bids priced below c_k
+        for k, price in enumerate(prices):
+            c = m.new_int_var(0, len(members), f"count_le[{tech},{k}]")
+            here = sum(self.accept[b.bid_id] for b in at_price[price])
+            m.add(c == (below + here if below is not None else here))
+            m.add(2 * c >= n).only_enforce_if(chosen[k])
+            if below is not None:
+                m.add(2 * below <= n - 1).only_enforce_if(chosen[k])
+            m.add(use >= values[k] * energy).only_enforce_if(chosen[k])
+            below = c
+        return use
 
     # -- objectives ---------------------------------------------------------------------------
     def weighted_energy(self) -> LinearExpr:

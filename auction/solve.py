@@ -53,7 +53,10 @@ def _solve(model: cp_model.CpModel, seconds: float) -> tuple[cp_model.CpSolver, 
 
 
 def solve_lexicographic(
-    am: AuctionModel, time_limit_s: float, hint: Mapping[str, int] | None = None
+    am: AuctionModel,
+    time_limit_s: float,
+    hint: Mapping[str, int] | None = None,
+    upper_bound: int | None = None,
 ) -> SolveReport:
     deadline = time.monotonic() + time_limit_s
     model = am.model
@@ -65,6 +68,8 @@ def solve_lexicographic(
         ("lot", am.lot_order(), False),
     )
     report = SolveReport(status="UNKNOWN", proven_optimal=True)
+    if upper_bound is not None:
+        model.add(energy <= upper_bound)  # a proven bound from a relaxation
     for i, (name, expression, maximise) in enumerate(levels):
         if maximise:
             model.maximize(expression)
@@ -110,3 +115,16 @@ def solve_lexicographic(
     if not report.proven_optimal and report.status == "OPTIMAL":
         report.status = "FEASIBLE"
     return report
+
+
+def maximise_energy(
+    am: AuctionModel, seconds: float, hint: Mapping[str, int]
+) -> tuple[int | None, dict[str, int]]:
+    """One solve of the weighted energy: (proven upper bound or None, best award found)."""
+    am.model.maximize(am.weighted_energy())
+    am.hint(hint)
+    solver, status = _solve(am.model, seconds)
+    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return None, {}
+    awarded = {b.bid_id: int(solver.value(am.kw[b.bid_id])) for b in am.pool}
+    return int(solver.best_objective_bound), {k: v for k, v in awarded.items() if v > 0}
