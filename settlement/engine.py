@@ -180,8 +180,8 @@ def _prior_eligible(posted: Sequence[Line], month: str) -> dict[str, int]:
     return totals
 
 
-CHUNK_ROWS = 1 << 19  # rows per batch of contracts: bounds memory, keeps arrays in cache
-THREADS = 2
+CHUNK_ROWS = 1 << 18  # rows per batch of contracts: bounds memory, keeps arrays in cache
+THREADS = 1  # one worker on the arrays while this thread builds lines: two cores busy
 
 
 def _compute_in_chunks(present: Sequence[Contract], prices: Mapping[str, PriceSeries],
