@@ -129,14 +129,18 @@ def _fallback(inst: Instance, report: SolveReport, skip: MeritOutcome) -> bool:
     return True
 
 
-def _pay_as_bid_relaxation(
+def _relaxation(
     inst: Instance, fixed: Mapping[str, int], hint: dict[str, int], seconds: float
 ) -> tuple[int | None, dict[str, int]]:
-    """Under pay-as-clear every winner is paid at least its own bid (the clearing price is at
-    least its bid, and its bid is within its ceiling), so the same award uses at least its
-    pay-as-bid budget: the pay-as-bid optimum bounds the pay-as-clear one from above. Its
-    award is also the better hint when it fits the budget at clearing prices."""
-    relaxed = AuctionModel(inst, inst.admissible, fixed, inst.budget_mc, pricing="pay_as_bid")
+    """An upper bound on the weighted energy from a relaxation with linear pay-as-bid costs.
+
+    Pay-as-clear: every winner is paid at least its own bid (the clearing price is at least
+    its bid, which is within its ceiling), so an award uses at least its pay-as-bid budget and
+    the pay-as-bid optimum bounds the pay-as-clear one. Median: a winner may be paid less than
+    its bid, so only the round without its budget bounds it. The relaxation's award is also
+    the better hint when it fits the budget at the round's own prices."""
+    budget = inst.budget_mc if inst.spec.pricing.rule == "pay_as_clear" else None
+    relaxed = AuctionModel(inst, inst.admissible, fixed, budget, pricing="pay_as_bid")
     bound, awarded = maximise_energy(relaxed, max(seconds, 0.05), hint)
     if awarded and _weighted(inst, awarded) > _weighted(inst, hint):
         ledger = _ledger(inst, awarded)
@@ -172,8 +176,8 @@ def _optimise(inst: Instance) -> tuple[SolveReport, dict[str, str], list[str]]:
             notes.append("ring-fence stage not proven optimal")
     hint = {**hint, **fixed}
     bound = None
-    if inst.spec.pricing.rule == "pay_as_clear":
-        bound, hint = _pay_as_bid_relaxation(inst, fixed, hint, (deadline - time.monotonic()) / 3)
+    if inst.spec.pricing.rule != "pay_as_bid":
+        bound, hint = _relaxation(inst, fixed, hint, (deadline - time.monotonic()) / 3)
     remaining = max(deadline - time.monotonic(), 0.05)
     report = solve_lexicographic(
         AuctionModel(inst, inst.admissible, fixed, inst.budget_mc), remaining, hint, bound

@@ -127,4 +127,4 @@ def maximise_energy(
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return None, {}
     awarded = {b.bid_id: int(solver.value(am.kw[b.bid_id])) for b in am.pool}
-    return int(solver.best_objective_bound), {k: v for k, v in awarded.items() if v > 0}
+    return round(solver.best_objective_bound), {k: v for k, v in awarded.items() if v > 0}
