@@ -78,7 +78,7 @@ def run(mode: str, scenarios: int, contracts_n: int, months: int) -> dict:
         price_history=scenario / "esco_balancing_monthly.csv",
         hourly_history=scenario / "dam_de_lu_2025_hourly.csv",
         contract_technologies=techs,
-        auction_budget="500000000",
+        auction_budget=Decimal("500000000"),
         scenario_chunk=1000,
         method="dense" if mode == "dense" else "aggregated",
         contract_chunk=16,
@@ -103,7 +103,7 @@ def run(mode: str, scenarios: int, contracts_n: int, months: int) -> dict:
         cpu += sum(client.run(cpu_seconds).values()) - worker_cpu_before
     own_peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     worker_peaks = []
-    if client is not None:
+    if client is not None and cluster is not None:
         peaks = client.run(lambda: resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
         worker_peaks = sorted(peaks.values())
         client.close()
