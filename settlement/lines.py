@@ -5,6 +5,7 @@ Each line is rounded once, to the contract currency's minor unit with the contra
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any
@@ -15,7 +16,7 @@ from mzekari.money import MINOR_UNITS, round_money
 from settlement.compute import AMOUNT_SCALE, NO_BOUND, ContractParams
 from settlement.ledger import make_line
 from settlement.model import Contract, Line
-from settlement.prices import from_hundredths, to_hundredths
+from settlement.prices import to_hundredths
 from settlement.reference import div_half_up
 from settlement.resolve import References, needs_prices
 from settlement.schemes import SCHEME_CODES, USES_REFERENCE, unit_rate
@@ -56,13 +57,6 @@ def contract_params(contracts: Sequence[Contract], month_prices: Mapping[str, Mo
     )
 
 
-def _mean_price(weighted_units: int, energy_kwh: int) -> Decimal | None:
-    """Σ price·kWh / Σ kWh per MWh, half-up to 0.01 (units are hundredths × kWh)."""
-    if energy_kwh == 0:
-        return None
-    return from_hundredths(div_half_up(weighted_units, energy_kwh))
-
-
 def _effect_text(kind: str, c: Contract) -> str:
     """Built only for lines that exist: most contracts have none of these effects."""
     if kind == "negative_price_exclusion":
@@ -79,11 +73,52 @@ def _effect_text(kind: str, c: Contract) -> str:
     return f"rate floored at {c.floor} {c.currency}/MWh"
 
 
+@functools.lru_cache(maxsize=1024)
+def _terms_note(scheme: str, basis: str, weighting: str, zero_floor: bool,
+                upper_price: Decimal | None) -> str:
+    """The contract's formula and reference basis, shared by many contracts (cached)."""
+    note = f"{scheme}: {FORMULA[scheme]}"
+    if scheme in USES_REFERENCE:
+        note += (f"; R basis {basis}" + (f" weighted by {weighting}" if "weighted" in basis else "")
+                 + (", R floored at 0" if zero_floor else "")
+                 + (f", upper price {upper_price}" if upper_price is not None else ""))
+    if basis == "annual_weighted":
+        note += "; provisional monthly value; trued up on the year's annual value"
+    return note
+
+
+def _divided(numerators: list[int], denominators: list[int] | int) -> list[int | None]:
+    """numerator / denominator rounded half away from zero, vectorised; None where den is 0."""
+    den = np.asarray(denominators, dtype=np.int64) if not isinstance(denominators, int) \
+        else np.full(len(numerators), denominators, dtype=np.int64)
+    if numerators and max(numerators) < (1 << 61) and min(numerators) > -(1 << 61):
+        num = np.asarray(numerators, dtype=np.int64)
+        safe = np.maximum(den, 1)
+        q = (2 * np.abs(num) + safe) // (2 * safe)
+        out = np.where(num < 0, -q, q).tolist()
+    else:
+        out = [div_half_up(n, max(int(d), 1)) for n, d in zip(numerators, den.tolist(),
+                                                                strict=True)]
+    return [v if d > 0 else None for v, d in zip(out, den.tolist(), strict=True)]
+
+
+def _decimal(hundredths: int | None) -> Decimal | None:
+    return None if hundredths is None else Decimal(hundredths).scaleb(-2)
+
+
 def build_lines(contracts: Sequence[Contract], month: str, month_prices: Mapping[str, MonthPrice],
                 refs: References, sums: Mapping[str, list[int]]) -> list[Line]:
     lines: list[Line] = []
+    # Whole-batch integer work first: cents of support (half-up), interval-basis means.
+    per_cent = AMOUNT_SCALE // 100
+    cents = {sfx: _divided(sums["support" + sfx], per_cent) for sfx in ("", "_fb")}
+    mean_r = {sfx: _divided(sums["r_weighted" + sfx], sums["eligible" + sfx + "_kwh"])
+              for sfx in ("", "_fb")}
+    mean_rate = {sfx: _divided(sums["support" + sfx], sums["eligible" + sfx + "_kwh"])
+                 for sfx in ("", "_fb")}
     for j, c in enumerate(contracts):
         mode, cur = c.rounding, c.currency
+        fast_money = mode == "half_up" and cur in CENT_CURRENCIES
 
         def money(units: int, cur: str = cur, mode: str = mode) -> Decimal:
             if mode == "half_up" and cur in CENT_CURRENCIES:  # integer path, same result
@@ -94,49 +129,45 @@ def build_lines(contracts: Sequence[Contract], month: str, month_prices: Mapping
         uses_r = c.scheme in USES_REFERENCE
         base: dict[str, Any] = dict(contract_id=c.contract_id, producer=c.producer, month=month,
                                     currency=cur)
-        notes = [f"{c.scheme}: {FORMULA[c.scheme]}",
-                 f"{'K' if uses_r else 'price'} = {mp.price} {cur}/MWh"]
+        terms = _terms_note(c.scheme, c.reference_basis, c.weighting, c.zero_floor,
+                            c.upper_price)
+        notes = f"{terms}; {'K' if uses_r else 'price'} = {mp.price} {cur}/MWh"
         if mp.note:
-            notes.append(mp.note)
-        if uses_r:
-            notes.append(f"R basis {c.reference_basis}" +
-                         (f" weighted by {c.weighting}" if "weighted" in c.reference_basis else "")
-                         + (", R floored at 0" if c.zero_floor else "")
-                         + (f", upper price {c.upper_price}" if c.upper_price is not None else ""))
-        if c.reference_basis == "annual_weighted":
-            notes.append("provisional monthly value; trued up on the year's annual value")
+            notes += "; " + mp.note
         parts: list[tuple[str | None, str, bool]] = [(c.reference_series, "", False)]
         if refs.fallback_rows[j] or (c.fallback_series and sums["eligible_fb_kwh"][j]):
             parts.append((c.fallback_series, "_fb", True))
             if refs.monthly_r[j] is not None:
                 parts = parts[1:]
+        monthly_r = refs.monthly_r[j]
         for series, sfx, is_fb in parts:
             eligible = sums["eligible" + sfx + "_kwh"][j]
-            amount = money(sums["support" + sfx][j])
-            monthly_r = refs.monthly_r[j]
+            cents_j = cents[sfx][j]
+            amount = Decimal(cents_j).scaleb(-2) if fast_money and cents_j is not None \
+                else money(sums["support" + sfx][j])
             r: Decimal | None
             rate: Decimal | None
             if monthly_r is not None:
-                r = from_hundredths(monthly_r)
-                rate = from_hundredths(int(unit_rate(c.scheme, to_hundredths(mp.price),
-                                                     monthly_r, zero_floor=c.zero_floor,
-                                                     upper_price=to_hundredths(c.upper_price)
-                                                     if c.upper_price is not None else None)))
+                r = _decimal(monthly_r)
+                rate = _decimal(int(unit_rate(c.scheme, to_hundredths(mp.price), monthly_r,
+                                              zero_floor=c.zero_floor,
+                                              upper_price=to_hundredths(c.upper_price)
+                                              if c.upper_price is not None else None)))
             else:
-                r = _mean_price(sums["r_weighted" + sfx][j], eligible)
-                rate = _mean_price(sums["support" + sfx][j], eligible)
-            extra = []
+                r = _decimal(mean_r[sfx][j])
+                rate = _decimal(mean_rate[sfx][j])
+            explanation = notes
             if is_fb:
-                extra.append(f"FALLBACK: primary series {c.reference_series!r} lacked prices "
-                             f"({refs.fallback_rows[j]} interval(s)); R from {series!r}")
-            if refs.monthly_r[j] is None and uses_r:
-                extra.append("R shown is the eligible-energy-weighted mean of interval prices; "
-                             "rate shown is amount per MWh")
+                explanation += (f"; FALLBACK: primary series {c.reference_series!r} lacked "
+                                f"prices ({refs.fallback_rows[j]} interval(s)); R from {series!r}")
+            if monthly_r is None and uses_r:
+                explanation += ("; R shown is the eligible-energy-weighted mean of interval "
+                                "prices; rate shown is amount per MWh")
             lines.append(make_line(**base, kind="support", amount=amount,
                                    reference_price=r if uses_r else None,
                                    reference_series=series if needs_prices(c) else None,
                                    eligible_kwh=eligible, rate=rate if uses_r else mp.price,
-                                   explanation="; ".join(notes + extra)))
+                                   explanation=explanation))
         series = c.fallback_series if refs.monthly_r[j] is not None and refs.fallback_rows[j] \
             else c.reference_series
         for kind, key in (("negative_price_exclusion", "negative_kwh"),
