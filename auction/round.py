@@ -10,7 +10,7 @@ contradict each other. Every option is optional and all of them combine:
   accepted bid, capped per technology by its ceiling); `median` (per technology, the lower
   median of the accepted bid prices, capped by the ceiling).
 - `innovation`: (a) `bonus`: an innovative bid's energy counts (1 + bonus) in the objective and
-  its price is ranked as price × (1 − bonus) by the merit-order rules; (b) `ring_fence_share`:
+  its price is ranked as price ÷ (1 + bonus) by the merit-order rules; (b) `ring_fence_share`:
   that share of the budget is cleared first among innovative bids only, and what they leave
   unused rolls back to the general pot; (c) `score_weight` w ≤ `MAX_SCORE_WEIGHT`: a bid's
   score is (1 − w)·(lowest admissible price / price) + w·(1 if innovative else 0), and the
