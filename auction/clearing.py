@@ -6,8 +6,17 @@ import time
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
 
+from mzekari.errors import InputError, MzekariError, Problem
+
 from .bids import Bid
-from .instance import TIE_BREAK, WEIGHT_SCALE, Instance, ScaledBid, build_instance
+from .instance import (
+    TIE_BREAK,
+    WEIGHT_SCALE,
+    Instance,
+    ScaledBid,
+    build_instance,
+    scale_problem,
+)
 from .ledger import Ledger
 from .merit import RULES, MeritOutcome, merit_clear
 from .model import AuctionModel
@@ -213,13 +222,35 @@ def clear(round_spec: RoundSpec, bids: Sequence[Bid], rule: str | None = None) -
             if ledger.by_tech[tech] < minimum:
                 notes.append(f"{tech}: minimum volume {Decimal(minimum).scaleb(-3)} MW not met")
     else:
+        oversized = scale_problem(inst)
+        if oversized:
+            raise InputError(
+                Problem(
+                    round_spec.round_id,
+                    None,
+                    None,
+                    f"too large to clear exactly in 64-bit integers ({oversized}); "
+                    "split the round or state smaller amounts",
+                )
+            )
         report, stages, notes = _optimise(inst)
         status, proven = report.status, report.proven_optimal
         solver = {**solver_parameters(float(round_spec.time_limit_s)), "levels": report.levels}
+        if status == "MODEL_INVALID":
+            raise MzekariError(
+                "the round cannot be modelled exactly in 64-bit integers (budget, energy or "
+                "prices too large); split the round or use coarser units"
+            )
         if status not in ("OPTIMAL", "FEASIBLE"):
-            notes.append(f"no award: the solver reports {status}")
+            proven_infeasible = status == "INFEASIBLE"
+            notes.append(
+                "no award: no award satisfies every limit of the round"
+                if proven_infeasible
+                else f"no award: the solver found none within the time limit ({status})"
+            )
             ledger = Ledger(inst)
-            reasons = {b.bid_id: "infeasible" for b in inst.admissible}
+            reason = "infeasible" if proven_infeasible else "not_selected"
+            reasons = {b.bid_id: reason for b in inst.admissible}
             bound = None
         else:
             ledger = _ledger(inst, report.awarded_kw)

@@ -96,6 +96,27 @@ class Instance:
         return (primary, b.capacity_kw, b.lot)
 
 
+def scale_problem(inst: Instance) -> str | None:
+    """Why the instance cannot be solved exactly in 64-bit integers, if it cannot.
+
+    CP-SAT coefficients and every partial sum must stay within int64; a wrapped coefficient
+    would silently change the model, so oversized rounds are refused before modelling."""
+    bids = inst.admissible
+    if not bids:
+        return None
+    energy = sum(b.annual_kwh for b in bids)
+    top_price = max(max(b.price_cents, inst.ceiling_cents[b.technology] or 0) for b in bids)
+    valuation = max(abs(inst.valuation(top_price)), abs(inst.valuation(0)))
+    sizes = {
+        "budget use (valuation × energy)": valuation * energy,
+        "budget": abs(inst.budget_mc or 0),
+        "weighted energy": max(b.weight for b in bids) * energy,
+        "partial award rounding": max(b.capacity_kw * b.annual_kwh for b in bids),
+    }
+    too_big = [name for name, size in sizes.items() if size >= INT_LIMIT]
+    return ", ".join(too_big) or None
+
+
 def _valuation(spec: RoundSpec, price_cents: int) -> int:
     budget = spec.budget
     price = Decimal(price_cents)

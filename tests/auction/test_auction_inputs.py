@@ -105,3 +105,25 @@ def test_read_bids_names_the_file(tmp_path: Path) -> None:
     with pytest.raises(InputError) as caught:
         read_bids(path, parse_round(ROUND))
     assert str(caught.value.problems[0]) == f"{path}, row 1, field 'price': not a number: 'abc'"
+
+
+def test_a_round_too_large_for_exact_integers_is_refused() -> None:
+    """Coefficients beyond int64 would wrap silently in the solver; the round is refused."""
+    from auction import Bid, clear
+
+    spec = parse_round({**ROUND, "budget": {"amount": "1000000000000000", "years": 50}})
+    bids = [
+        Bid(
+            f"b{i}",
+            "A",
+            "solar",
+            Decimal("900000"),
+            Decimal("7000000000"),
+            Decimal("99999.99"),
+            False,
+        )
+        for i in range(30)
+    ]
+    with pytest.raises(InputError, match="64-bit"):
+        clear(spec, bids)
+    assert clear(spec, bids, "uk_skip").status == "RULE"  # exact Python integers: rules still run
