@@ -271,3 +271,15 @@ def test_tie_break_by_published_lot() -> None:
     assert winners(run(spec, bids)) == {expected}
     assert winners(run(spec, bids, "uk_skip")) == {expected}
     assert "sha256" in run(spec, bids).summary()["tie_break"]
+
+
+def test_round_total_and_below_minimum() -> None:
+    """Round total 15 MW: solar S 10 MW 20000 MWh, wind W 10 MW 25000 MWh → W alone (more
+    energy); S is `target_met`. Then P (partial, min 6 MW) finds 5 MW of room: `below_minimum`."""
+    spec = make_round(max_total_mw="15")
+    bids = [bid("S", "20000", "50.00"), bid("W", "25000", "50.00", tech="wind")]
+    result = run(spec, bids)
+    assert winners(result) == {"W"} and reason(result, "S") == "target_met"
+    with_partial = [*bids[1:], bid("P", "10", "50.00", min_capacity_mw=Decimal("6"))]
+    result = run(make_round(max_total_mw="15"), with_partial)
+    assert winners(result) == {"W"} and reason(result, "P") == "below_minimum"
