@@ -26,8 +26,8 @@ class RowInputs:
 
     group_starts: np.ndarray  # first row of each contract present
     energy_kwh: np.ndarray
-    curtailed_kwh: np.ndarray
-    go_kwh: np.ndarray
+    curtailed_kwh: np.ndarray | None  # None: the meter data has no such column
+    go_kwh: np.ndarray | None
     reference: np.ndarray  # R per row (hundredths/MWh)
     fallback_used: np.ndarray  # bool per row
     negative: np.ndarray  # bool per row: excluded by the contract's negative-price rule
@@ -67,14 +67,20 @@ def group_sum(values: np.ndarray, starts: np.ndarray) -> np.ndarray:
     return np.add.reduceat(values, starts)
 
 
-def exact_products_sum(rate: np.ndarray, energy: np.ndarray, starts: np.ndarray) -> list[int]:
-    """Σ rate·energy per group, exactly (int64 when provably safe, Python ints otherwise)."""
+def exact_products_sum(rate: np.ndarray, energy: np.ndarray, starts: np.ndarray,
+                       bound: int | None = None) -> list[int]:
+    """Σ rate·energy per group, exactly (int64 when provably safe, Python ints otherwise).
+
+    `bound`, when given, is a known upper bound of |rate|·|energy|·(rows of a group).
+    """
     if len(rate) == 0:
         return [0] * len(starts)
-    max_rate = max(int(rate.max()), -int(rate.min()))
-    max_energy = max(int(energy.max()), -int(energy.min()))
-    longest = int(np.diff(np.append(starts, len(rate))).max())
-    if max_rate * max_energy * longest <= INT64_SAFE:
+    if bound is None:
+        max_rate = max(int(rate.max()), -int(rate.min()))
+        max_energy = max(int(energy.max()), -int(energy.min()))
+        longest = int(np.diff(np.append(starts, len(rate))).max())
+        bound = max_rate * max_energy * longest
+    if bound <= INT64_SAFE:
         return group_sum(rate * energy, starts).tolist()
     products = rate.astype(object) * energy.astype(object)
     return [int(v) for v in np.add.reduceat(products, starts)]
@@ -147,20 +153,31 @@ def settle_rows(rows: RowInputs, params: ContractParams) -> dict[str, list[int]]
         out["annual_cap_kwh"] = group_sum(eligible - allowed, starts).tolist()
         eligible = allowed
     raw = row_rates(params, counts, rows.reference)
+    # One bound for every Σ rate·kWh below: energies never exceed the metered kWh.
+    longest = int(counts.max()) if len(counts) else 0
+    max_q = max(int(q.max()), int(rows.curtailed_kwh.max()) if rows.curtailed_kwh is not None
+                else 0) if n else 0
+    max_r = max(int(raw.max()), -int(raw.min()), int(np.abs(params.cap[params.cap != NO_BOUND])
+                                                      .max(initial=0)),
+                int(np.abs(params.floor[params.floor != -NO_BOUND]).max(initial=0))) if n else 0
+    max_ref = max(int(rows.reference.max()), -int(rows.reference.min())) if n else 0
+    rate_bound, ref_bound = max_r * max_q * longest, max_ref * max_q * longest
     fb = rows.fallback_used
     if fb.any():
         primary_eligible = np.where(fb, 0, eligible)
         fb_eligible = eligible - primary_eligible
         out["eligible_kwh"] = group_sum(primary_eligible, starts).tolist()
         out["eligible_fb_kwh"] = group_sum(fb_eligible, starts).tolist()
-        out["support"] = exact_products_sum(raw, primary_eligible, starts)
-        out["support_fb"] = exact_products_sum(raw, fb_eligible, starts)
-        out["r_weighted"] = exact_products_sum(rows.reference, primary_eligible, starts)
-        out["r_weighted_fb"] = exact_products_sum(rows.reference, fb_eligible, starts)
+        out["support"] = exact_products_sum(raw, primary_eligible, starts, rate_bound)
+        out["support_fb"] = exact_products_sum(raw, fb_eligible, starts, rate_bound)
+        out["r_weighted"] = exact_products_sum(rows.reference, primary_eligible, starts,
+                                               ref_bound)
+        out["r_weighted_fb"] = exact_products_sum(rows.reference, fb_eligible, starts,
+                                                  ref_bound)
     else:
         out["eligible_kwh"] = group_sum(eligible, starts).tolist()
-        out["support"] = exact_products_sum(raw, eligible, starts)
-        out["r_weighted"] = exact_products_sum(rows.reference, eligible, starts)
+        out["support"] = exact_products_sum(raw, eligible, starts, rate_bound)
+        out["r_weighted"] = exact_products_sum(rows.reference, eligible, starts, ref_bound)
         out["eligible_fb_kwh"] = out["support_fb"] = out["r_weighted_fb"] = zero
     bounded = raw
     out["cap_cut"] = out["floor_lift"] = zero
@@ -170,13 +187,14 @@ def settle_rows(rows: RowInputs, params: ContractParams) -> dict[str, list[int]]
         out["cap_cut"] = exact_products_sum(np.minimum(cut, 0), eligible, starts)
         out["floor_lift"] = exact_products_sum(np.maximum(cut, 0), eligible, starts)
     out["curtailed_kwh"] = out["curtailment"] = zero
-    if params.curtailment_compensated.any() and rows.curtailed_kwh.any():
+    if rows.curtailed_kwh is not None and params.curtailment_compensated.any() and \
+            rows.curtailed_kwh.any():
         paid = np.where(np.repeat(params.curtailment_compensated, counts) & ~season &
                         ~rows.negative, rows.curtailed_kwh, 0)
         out["curtailed_kwh"] = group_sum(paid, starts).tolist()
         out["curtailment"] = exact_products_sum(bounded, paid, starts)
     out["go_kwh"] = out["double_benefit"] = zero
-    if rows.go_kwh.any():
+    if rows.go_kwh is not None and rows.go_kwh.any():
         go = np.where(bounded > 0, np.minimum(rows.go_kwh, eligible), 0)
         out["go_kwh"] = group_sum(go, starts).tolist()
         out["double_benefit"] = exact_products_sum(np.maximum(bounded, 0), go, starts)

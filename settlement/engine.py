@@ -204,13 +204,12 @@ def _compute_in_chunks(present: Sequence[Contract], prices: Mapping[str, PriceSe
                                       chunk_starts, month, tz)
         except InputError as exc:
             return exc, {}
-        zeros = np.zeros(len(chunk_idx), dtype=np.int64)
         rows = RowInputs(
             group_starts=chunk_starts,
             energy_kwh=take(meters.energy_kwh, chunk_idx),
             curtailed_kwh=take(meters.curtailed_kwh, chunk_idx)
-            if meters.curtailed_kwh is not None else zeros,
-            go_kwh=take(meters.go_kwh, chunk_idx) if meters.go_kwh is not None else zeros,
+            if meters.curtailed_kwh is not None else None,
+            go_kwh=take(meters.go_kwh, chunk_idx) if meters.go_kwh is not None else None,
             reference=refs.reference, fallback_used=refs.fallback_used, negative=refs.negative)
         return refs, settle_rows(rows, params.subset(a, b))
 

@@ -30,6 +30,7 @@ from settlement.reference import (
     profile_weighted,
 )
 from settlement.schemes import USES_REFERENCE
+from settlement.timegrid import NS_PER_S
 
 
 @dataclass
@@ -65,6 +66,46 @@ def _flags(series: PriceSeries, run_hours: int, pos: np.ndarray, values: np.ndar
     return np.where(pos >= 0, flags[np.maximum(pos, 0)], 0).astype(np.int8)
 
 
+def _interval_fast(contracts: Sequence[Contract], members: list[int], series: PriceSeries,
+                   t: np.ndarray, local_starts: np.ndarray,
+                   resolution_s: int) -> tuple[np.ndarray, np.ndarray] | None:
+    """Interval basis, no fallback, every row priced: (R, negative) in a few array passes.
+
+    Each contract's rows are consecutive intervals (checked when read), so its positions in
+    the price series are a run from its first one; the negative-price flags of every rule and
+    a block of zeros (contracts without a rule) sit in one table indexed the same way. Returns
+    None when a row is unpriced or a run is undecided: the general path reports those.
+    """
+    s_starts, s_values, s_ok = series.at_resolution(resolution_s)
+    n = len(t)
+    if len(s_starts) == 0 or n == 0:
+        return None
+    counts = np.diff(np.append(local_starts, n))
+    p0 = (t[local_starts] - s_starts[0]) // (resolution_s * NS_PER_S)
+    if p0.min() < 0 or int((p0 + counts).max()) > len(s_starts):
+        return None
+    pos = np.repeat(p0 - local_starts, counts)
+    pos += np.arange(n, dtype=np.int64)
+    if not s_ok.all() and not s_ok[pos].all():
+        return None
+    reference = s_values[pos]
+    rules = [contracts[j].negative_run_hours() for j in members]
+    distinct = sorted({h for h in rules if h is not None})
+    if not distinct:
+        return reference, np.zeros(n, dtype=bool)
+    size = len(s_starts)
+    table = np.concatenate([negative_flags(series, resolution_s, h) for h in distinct] +
+                           [np.zeros(size, dtype=np.int8)])
+    block = {h: k * size for k, h in enumerate(distinct)}
+    offsets = np.array([block[h] if h is not None else len(distinct) * size for h in rules],
+                       dtype=np.int64)
+    pos += np.repeat(offsets, counts)
+    flags = table[pos]
+    if flags.min() < 0:
+        return None
+    return reference, flags.view(np.bool_)
+
+
 def resolve_references(contracts: Sequence[Contract], prices: Mapping[str, PriceSeries],
                        profiles: Mapping[str, Any], meters: MeterData, idx: np.ndarray,
                        group_starts: np.ndarray, month: str, tz: str) -> References:
@@ -98,6 +139,14 @@ def resolve_references(contracts: Sequence[Contract], prices: Mapping[str, Price
         t = starts_all[rows]
         primary = prices.get(primary_name) or PriceSeries.from_monthly({}, primary_name)
         fallback = prices.get(fallback_name) if fallback_name else None
+        if basis == "interval" and fallback is None and not primary.is_monthly:
+            fast = _interval_fast(contracts, members, primary, t, local_starts, res)
+            if fast is not None:
+                if isinstance(rows, slice):
+                    reference, negative = fast
+                else:
+                    reference[rows], negative[rows] = fast
+                continue
         v_p, ok_p, pos_p = lookup(primary, t, res, month)
         if fallback is not None:
             v_f, ok_f, pos_f = lookup(fallback, t, res, month)
