@@ -49,14 +49,13 @@ def _explain(ledger: Ledger, inst: Instance, b: ScaledBid) -> str:
     if b.bid.alternative_group in ledger.groups:
         return "alternative_chosen"
     room = b.capacity_kw
-    reason = ""
     for limit_reason, limit_room in ledger.rooms(b):
         if limit_room < b.min_kw:
             return "below_minimum" if limit_room > 0 and b.min_kw < b.capacity_kw else limit_reason
         room = min(room, limit_room)
     if ledger.largest_fit(b, room, inst.budget_mc) == 0:
         return "budget"
-    return reason or "not_selected"
+    return "not_selected"
 
 
 def _awards(
@@ -208,7 +207,9 @@ def _optimise(inst: Instance) -> tuple[SolveReport, dict[str, str], list[str]]:
 def clear(round_spec: RoundSpec, bids: Sequence[Bid], rule: str | None = None) -> ClearingResult:
     """Clear a round: `rule=None` runs the exact optimiser, otherwise a rule from RULES."""
     if rule is not None and rule not in RULES:
-        raise ValueError(f"unknown rule {rule!r}; known: {', '.join(RULES)}")
+        raise InputError(
+            Problem("rule", None, "rule", f"unknown rule {rule!r}; known: {', '.join(RULES)}")
+        )
     inst = build_instance(round_spec, list(bids))
     notes: list[str] = []
     started = time.monotonic()
