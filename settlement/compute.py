@@ -123,7 +123,6 @@ def settle_rows(rows: RowInputs, params: ContractParams) -> dict[str, list[int]]
     zero = [0] * len(starts)
     out: dict[str, list[int]] = {}
     q = rows.energy_kwh
-    out["metered_kwh"] = group_sum(q, starts).tolist()
     eligible = q
     out["over_cap_kwh"] = zero
     if (params.interval_cap_kwh >= 0).any():
@@ -131,7 +130,7 @@ def settle_rows(rows: RowInputs, params: ContractParams) -> dict[str, list[int]]
         over = np.where(cap_kwh >= 0, np.maximum(eligible - cap_kwh, 0), 0)
         out["over_cap_kwh"] = group_sum(over, starts).tolist()
         eligible = eligible - over
-    season = np.zeros(n, dtype=bool)
+    season: np.ndarray | bool = False
     out["seasonal_kwh"] = zero
     if params.season_excluded.any():
         season = np.repeat(params.season_excluded, counts)
@@ -157,10 +156,13 @@ def settle_rows(rows: RowInputs, params: ContractParams) -> dict[str, list[int]]
     longest = int(counts.max()) if len(counts) else 0
     max_q = max(int(q.max()), int(rows.curtailed_kwh.max()) if rows.curtailed_kwh is not None
                 else 0) if n else 0
-    max_r = max(int(raw.max()), -int(raw.min()), int(np.abs(params.cap[params.cap != NO_BOUND])
-                                                      .max(initial=0)),
-                int(np.abs(params.floor[params.floor != -NO_BOUND]).max(initial=0))) if n else 0
     max_ref = max(int(rows.reference.max()), -int(rows.reference.min())) if n else 0
+    # |rate| ≤ |K| + |U| + |R| for every scheme, and a cap or floor only moves it to |C| or |F|.
+    max_r = int(np.abs(params.price).max(initial=0)) + int(np.abs(params.upper_price)
+                                                           .max(initial=0)) + max_ref
+    for bound_values in (params.cap[params.cap != NO_BOUND],
+                         params.floor[params.floor != -NO_BOUND]):
+        max_r = max(max_r, int(np.abs(bound_values).max(initial=0)))
     rate_bound, ref_bound = max_r * max_q * longest, max_ref * max_q * longest
     fb = rows.fallback_used
     if fb.any():
@@ -189,8 +191,10 @@ def settle_rows(rows: RowInputs, params: ContractParams) -> dict[str, list[int]]
     out["curtailed_kwh"] = out["curtailment"] = zero
     if rows.curtailed_kwh is not None and params.curtailment_compensated.any() and \
             rows.curtailed_kwh.any():
-        paid = np.where(np.repeat(params.curtailment_compensated, counts) & ~season &
-                        ~rows.negative, rows.curtailed_kwh, 0)
+        paid_mask = np.repeat(params.curtailment_compensated, counts) & ~rows.negative
+        if isinstance(season, np.ndarray):
+            paid_mask &= ~season
+        paid = np.where(paid_mask, rows.curtailed_kwh, 0)
         out["curtailed_kwh"] = group_sum(paid, starts).tolist()
         out["curtailment"] = exact_products_sum(bounded, paid, starts)
     out["go_kwh"] = out["double_benefit"] = zero

@@ -365,3 +365,15 @@ def test_true_up_respects_the_annual_volume_cap():
     assert kinds["support"][0].eligible_kwh == 6000  # 30 MWh − 24 MWh paid in November
     # Nov: (59.69 − 50 → −9.69) × 24 = −232.56; Dec: +0.31 × 6 = +1.86
     assert kinds["true_up"][0].amount == Decimal("-230.70")
+
+
+def test_curtailed_energy_is_not_paid_in_excluded_months_or_negative_hours():
+    curtailed = [500] * 24
+    seasonal = contract(price="60", curtailment_compensated="true", excluded_months="6")
+    assert "curtailment" not in lines_by_kind(settle(seasonal, extra={"curtailed_kwh": curtailed}))
+    day = ["-1"] * 12 + ["50"] * 12
+    negative = contract(price="60", curtailment_compensated="true", negative_price_rule="any")
+    kinds = lines_by_kind(settle(negative, price_series=series(day),
+                                 extra={"curtailed_kwh": curtailed}))
+    assert kinds["curtailment"][0].eligible_kwh == 12 * 500
+    assert kinds["curtailment"][0].amount == Decimal("60.00")  # 6 MWh × (60 − 50)
