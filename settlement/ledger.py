@@ -29,7 +29,16 @@ def make_line(*, contract_id: str, producer: str, month: str, kind: str, amount:
               reference_series: str | None = None, eligible_kwh: int = 0,
               excluded_kwh: int = 0, rate: Decimal | None = None, explanation: str = "",
               corrects_line_id: str | None = None, adjusted_kind: str | None = None) -> Line:
-    # What the line says, in full: same inputs → same id; any changed figure → another id.
+    return new_line(contract_id, producer, month, kind, reference_price, reference_series,
+                    eligible_kwh, excluded_kwh, rate, amount, currency, corrects_line_id,
+                    explanation, adjusted_kind)
+
+
+def new_line(contract_id: str, producer: str, month: str, kind: str,
+             reference_price: Decimal | None, reference_series: str | None, eligible_kwh: int,
+             excluded_kwh: int, rate: Decimal | None, amount: Decimal, currency: str,
+             corrects_line_id: str | None, explanation: str, adjusted_kind: str | None) -> Line:
+    """A line with its id: a hash of what it says (same inputs → same id)."""
     text = (f"{contract_id}|{month}|{kind}|{reference_series or ''}|{adjusted_kind or ''}|"
             f"{corrects_line_id or ''}|{amount}|{eligible_kwh}|{excluded_kwh}|"
             f"{'' if reference_price is None else reference_price}|"

@@ -8,13 +8,12 @@ from __future__ import annotations
 import functools
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
-from typing import Any
 
 import numpy as np
 
 from mzekari.money import MINOR_UNITS, round_money
 from settlement.compute import AMOUNT_SCALE, NO_BOUND, ContractParams
-from settlement.ledger import make_line
+from settlement.ledger import new_line
 from settlement.model import Contract, Line
 from settlement.prices import to_hundredths
 from settlement.reference import div_half_up
@@ -106,98 +105,100 @@ def _decimal(hundredths: int | None) -> Decimal | None:
     return None if hundredths is None else Decimal(hundredths).scaleb(-2)
 
 
+def _money(units: int, currency: str, mode: str) -> Decimal:
+    """One rounding of an exact amount in 10⁻⁵ currency units."""
+    if mode == "half_up" and currency in CENT_CURRENCIES:  # integer path, same result
+        return Decimal(div_half_up(units, AMOUNT_SCALE // 100)).scaleb(-2)
+    return round_money(Decimal(units).scaleb(-5), currency, mode)
+
+
+EFFECTS = (("negative_price_exclusion", "negative_kwh"), ("seasonal_exclusion", "seasonal_kwh"),
+           ("volume_cap", "over_cap_kwh"), ("annual_cap", "annual_cap_kwh"))
+INTERVAL_NOTE = ("; R shown is the eligible-energy-weighted mean of interval prices; rate shown "
+                 "is amount per MWh")
+
+
 def build_lines(contracts: Sequence[Contract], month: str, month_prices: Mapping[str, MonthPrice],
                 refs: References, sums: Mapping[str, list[int]]) -> list[Line]:
+    """The statement lines of a batch of contracts (hot path: written for speed)."""
     lines: list[Line] = []
+    add = lines.append
     # Whole-batch integer work first: cents of support (half-up), interval-basis means.
     per_cent = AMOUNT_SCALE // 100
-    cents = {sfx: _divided(sums["support" + sfx], per_cent) for sfx in ("", "_fb")}
-    mean_r = {sfx: _divided(sums["r_weighted" + sfx], sums["eligible" + sfx + "_kwh"])
-              for sfx in ("", "_fb")}
-    mean_rate = {sfx: _divided(sums["support" + sfx], sums["eligible" + sfx + "_kwh"])
-                 for sfx in ("", "_fb")}
+    support = {"": sums["support"], "_fb": sums["support_fb"]}
+    eligible_of = {"": sums["eligible_kwh"], "_fb": sums["eligible_fb_kwh"]}
+    cents = {sfx: _divided(support[sfx], per_cent) for sfx in ("", "_fb")}
+    mean_r = {sfx: _divided(sums["r_weighted" + sfx], eligible_of[sfx]) for sfx in ("", "_fb")}
+    mean_rate = {sfx: _divided(support[sfx], eligible_of[sfx]) for sfx in ("", "_fb")}
+    effects = [(kind, sums[key]) for kind, key in EFFECTS]
+    bounds = [("rate_cap", sums["cap_cut"]), ("rate_floor", sums["floor_lift"])]
+    curtailed, curtailment = sums["curtailed_kwh"], sums["curtailment"]
+    go_kwh, double_benefit = sums["go_kwh"], sums["double_benefit"]
     for j, c in enumerate(contracts):
-        mode, cur = c.rounding, c.currency
+        mode, cur, cid, producer = c.rounding, c.currency, c.contract_id, c.producer
         fast_money = mode == "half_up" and cur in CENT_CURRENCIES
-
-        def money(units: int, cur: str = cur, mode: str = mode) -> Decimal:
-            if mode == "half_up" and cur in CENT_CURRENCIES:  # integer path, same result
-                return Decimal(div_half_up(units, AMOUNT_SCALE // 100)).scaleb(-2)
-            return round_money(Decimal(units).scaleb(-5), cur, mode)
-
-        mp = month_prices[c.contract_id]
+        mp = month_prices[cid]
         uses_r = c.scheme in USES_REFERENCE
-        base: dict[str, Any] = dict(contract_id=c.contract_id, producer=c.producer, month=month,
-                                    currency=cur)
         terms = _terms_note(c.scheme, c.reference_basis, c.weighting, c.zero_floor,
                             c.upper_price)
-        notes = f"{terms}; {'K' if uses_r else 'price'} = {mp.price} {cur}/MWh"
-        if mp.note:
-            notes += "; " + mp.note
-        parts: list[tuple[str | None, str, bool]] = [(c.reference_series, "", False)]
-        if refs.fallback_rows[j] or (c.fallback_series and sums["eligible_fb_kwh"][j]):
-            parts.append((c.fallback_series, "_fb", True))
-            if refs.monthly_r[j] is not None:
-                parts = parts[1:]
+        notes = terms + ("; K = " if uses_r else "; price = ") + str(mp.price) + " " + cur + \
+            "/MWh" + ("; " + mp.note if mp.note else "")
         monthly_r = refs.monthly_r[j]
+        fallback_rows = refs.fallback_rows[j]
+        if fallback_rows or (c.fallback_series and eligible_of["_fb"][j]):
+            parts = [(c.fallback_series, "_fb", True)] if monthly_r is not None else \
+                [(c.reference_series, "", False), (c.fallback_series, "_fb", True)]
+        else:
+            parts = [(c.reference_series, "", False)]
+        shown_series = needs_prices(c)
         for series, sfx, is_fb in parts:
-            eligible = sums["eligible" + sfx + "_kwh"][j]
             cents_j = cents[sfx][j]
             amount = Decimal(cents_j).scaleb(-2) if fast_money and cents_j is not None \
-                else money(sums["support" + sfx][j])
+                else _money(support[sfx][j], cur, mode)
             r: Decimal | None
             rate: Decimal | None
-            if monthly_r is not None:
+            explanation = notes
+            if not uses_r:
+                r, rate = None, mp.price
+            elif monthly_r is not None:
                 r = _decimal(monthly_r)
                 rate = _decimal(int(unit_rate(c.scheme, to_hundredths(mp.price), monthly_r,
                                               zero_floor=c.zero_floor,
                                               upper_price=to_hundredths(c.upper_price)
                                               if c.upper_price is not None else None)))
             else:
-                r = _decimal(mean_r[sfx][j])
-                rate = _decimal(mean_rate[sfx][j])
-            explanation = notes
+                r, rate = _decimal(mean_r[sfx][j]), _decimal(mean_rate[sfx][j])
+                explanation += INTERVAL_NOTE
             if is_fb:
                 explanation += (f"; FALLBACK: primary series {c.reference_series!r} lacked "
-                                f"prices ({refs.fallback_rows[j]} interval(s)); R from {series!r}")
-            if monthly_r is None and uses_r:
-                explanation += ("; R shown is the eligible-energy-weighted mean of interval "
-                                "prices; rate shown is amount per MWh")
-            lines.append(make_line(**base, kind="support", amount=amount,
-                                   reference_price=r if uses_r else None,
-                                   reference_series=series if needs_prices(c) else None,
-                                   eligible_kwh=eligible, rate=rate if uses_r else mp.price,
-                                   explanation=explanation))
-        series = c.fallback_series if refs.monthly_r[j] is not None and refs.fallback_rows[j] \
+                                f"prices ({fallback_rows} interval(s)); R from {series!r}")
+            add(new_line(cid, producer, month, "support", r,
+                         series if shown_series else None, eligible_of[sfx][j], 0, rate, amount,
+                         cur, None, explanation, None))
+        series = c.fallback_series if monthly_r is not None and fallback_rows \
             else c.reference_series
-        for kind, key in (("negative_price_exclusion", "negative_kwh"),
-                          ("seasonal_exclusion", "seasonal_kwh"),
-                          ("volume_cap", "over_cap_kwh"), ("annual_cap", "annual_cap_kwh")):
-            if sums[key][j]:
-                lines.append(make_line(**base, kind=kind, amount=money(0),
-                                       reference_series=series, excluded_kwh=sums[key][j],
-                                       explanation=_effect_text(kind, c)))
-        for kind, key in (("rate_cap", "cap_cut"), ("rate_floor", "floor_lift")):
-            if sums[key][j]:
-                lines.append(make_line(**base, kind=kind, amount=money(sums[key][j]),
-                                       reference_series=series,
-                                       eligible_kwh=sums["eligible_kwh"][j] +
-                                       sums["eligible_fb_kwh"][j],
-                                       explanation=_effect_text(kind, c)))
-        if sums["curtailed_kwh"][j]:
-            lines.append(make_line(**base, kind="curtailment", amount=money(sums["curtailment"][j]),
-                                   reference_series=series, eligible_kwh=sums["curtailed_kwh"][j],
-                                   explanation="curtailed energy paid as if produced (contract "
-                                               "rule), at each interval's rate"))
-        if sums["go_kwh"][j] and c.double_benefit_share:
-            units = -c.double_benefit_share * Decimal(sums["double_benefit"][j])
-            lines.append(make_line(**base, kind="double_benefit",
-                                   amount=round_money(units.scaleb(-5), cur, mode),
-                                   reference_series=series, eligible_kwh=sums["go_kwh"][j],
-                                   explanation=f"support reduced by {c.double_benefit_share} for "
-                                               "energy that also earned guarantees of origin "
-                                               "(law Art. 15(6))"))
+        for kind, values in effects:
+            if values[j]:
+                add(new_line(cid, producer, month, kind, None, series, 0, values[j], None,
+                             _money(0, cur, mode), cur, None, _effect_text(kind, c), None))
+        for kind, values in bounds:
+            if values[j]:
+                add(new_line(cid, producer, month, kind, None, series,
+                             eligible_of[""][j] + eligible_of["_fb"][j], 0, None,
+                             _money(values[j], cur, mode), cur, None, _effect_text(kind, c),
+                             None))
+        if curtailed[j]:
+            add(new_line(cid, producer, month, "curtailment", None, series, curtailed[j], 0,
+                         None, _money(curtailment[j], cur, mode), cur, None,
+                         "curtailed energy paid as if produced (contract rule), at each "
+                         "interval's rate", None))
+        if go_kwh[j] and c.double_benefit_share:
+            units = -c.double_benefit_share * Decimal(double_benefit[j])
+            add(new_line(cid, producer, month, "double_benefit", None, series, go_kwh[j], 0,
+                         None, round_money(units.scaleb(-5), cur, mode), cur, None,
+                         f"support reduced by {c.double_benefit_share} for energy that also "
+                         "earned guarantees of origin (law Art. 15(6))", None))
     return lines
 
 
-assert AMOUNT_SCALE == 100_000  # money() above scales by 10**-5
+assert AMOUNT_SCALE == 100_000  # _money() scales by 10**-5
