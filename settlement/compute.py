@@ -52,10 +52,12 @@ class ContractParams:
         return ContractParams(**{k: v[a:b] for k, v in vars(self).items()})
 
 
-def take(values: np.ndarray, index: np.ndarray | slice) -> np.ndarray:
+def take(values: np.ndarray, index: np.ndarray | range | slice) -> np.ndarray:
     """values[index], as a view when the index is a contiguous run (the usual case)."""
     if isinstance(index, slice):
         return values[index]
+    if isinstance(index, range):
+        return values[index.start:index.stop:index.step]
     if len(index) and int(index[-1]) - int(index[0]) + 1 == len(index):
         return values[int(index[0]):int(index[-1]) + 1]
     return values[index]

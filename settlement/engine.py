@@ -114,7 +114,7 @@ def _check_meters(contracts: Sequence[Contract], meters: MeterData, month: str, 
 
 
 def _month_rows(meters: MeterData, lo: int, hi: int,
-                active: list[bool]) -> tuple[np.ndarray, np.ndarray, list[int]]:
+                active: list[bool]) -> tuple[np.ndarray | range, np.ndarray, list[int]]:
     """Row indices of the month for active contracts, sorted by contract, and group starts.
 
     Each contract's rows are gap-free and on the grid, so the month's rows of a contract are
@@ -131,7 +131,7 @@ def _month_rows(meters: MeterData, lo: int, hi: int,
     lengths = b - a
     group_starts = np.concatenate(([0], np.cumsum(lengths)[:-1])).astype(np.int64)
     if len(codes) and bool(np.all(a[1:] == b[:-1])):
-        idx = np.arange(a[0], b[-1], dtype=np.int64)
+        idx: np.ndarray | range = range(int(a[0]), int(b[-1]))  # contiguous: no index array
     else:
         idx = np.concatenate([np.arange(x, y) for x, y in zip(a.tolist(), b.tolist(),
                                                                strict=True)] or
@@ -185,7 +185,7 @@ THREADS = 1  # one worker on the arrays while this thread builds lines: two core
 
 
 def _compute_in_chunks(present: Sequence[Contract], prices: Mapping[str, PriceSeries],
-                       profiles: Mapping[str, Any], meters: MeterData, idx: np.ndarray,
+                       profiles: Mapping[str, Any], meters: MeterData, idx: np.ndarray | range,
                        group_starts: np.ndarray, month: str, tz: str, params: ContractParams,
                        month_prices: Mapping[str, MonthPrice]) -> list[Line]:
     n = len(idx)

@@ -107,7 +107,8 @@ def _interval_fast(contracts: Sequence[Contract], members: list[int], series: Pr
 
 
 def resolve_references(contracts: Sequence[Contract], prices: Mapping[str, PriceSeries],
-                       profiles: Mapping[str, Any], meters: MeterData, idx: np.ndarray,
+                       profiles: Mapping[str, Any], meters: MeterData,
+                       idx: np.ndarray | range,
                        group_starts: np.ndarray, month: str, tz: str) -> References:
     n = len(idx)
     res = meters.resolution_s
