@@ -97,18 +97,20 @@ def _check_meters(contracts: Sequence[Contract], meters: MeterData, month: str, 
     overlap_hi = np.minimum(win_hi, last + res_ns)
     have_by_code = np.where(nonempty & (overlap_hi > overlap_lo),
                             (overlap_hi - overlap_lo + res_ns - 1) // res_ns, 0)
+    expected_by_code = (win_hi - win_lo) // res_ns
     for contract in active:
-        meter_code = meters.code_of.get(contract.contract_id)
-        window_lo = max(lo, local_midnight_ns(contract.start, tz))
-        window_hi = min(hi, local_midnight_ns(contract.end + timedelta(days=1), tz))
-        expected = (window_hi - window_lo) // res_ns
-        have = 0 if meter_code is None else int(have_by_code[meter_code])
-        if have == 0:
+        if contract.contract_id not in meters.code_of:
             problems.add(None, "contract_id",
                          f"no meter data for {contract.contract_id} in {month} ({tz})")
-        elif have != expected:
+    known = term_lo != np.iinfo(np.int64).min
+    active_code = known & (term_lo < hi) & (term_hi > lo)
+    for code in np.flatnonzero(active_code & (have_by_code != expected_by_code)).tolist():
+        cid, have = meters.contract_ids[code], int(have_by_code[code])
+        if have == 0:
+            problems.add(None, "contract_id", f"no meter data for {cid} in {month} ({tz})")
+        else:
             problems.add(None, "timestamp",
-                         f"meter data for {contract.contract_id} covers {have} of {expected} "
+                         f"meter data for {cid} covers {have} of {int(expected_by_code[code])} "
                          f"intervals of {month} ({tz}); missing intervals at the month's edges")
     return active
 

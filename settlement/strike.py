@@ -12,10 +12,9 @@ table is the month's last business day). cpi: {"2025-04": Decimal("112.3"), …}
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from settlement.model import Contract
 from settlement.timegrid import parse_month
@@ -24,8 +23,7 @@ CENT = Decimal("0.01")
 FX_PLACES = Decimal("0.0001")
 
 
-@dataclass(frozen=True)
-class MonthPrice:
+class MonthPrice(NamedTuple):
     price: Decimal  # per MWh in the payment currency, a whole number of hundredths
     note: str
 
@@ -66,6 +64,8 @@ def fx_rate(rates: Mapping[str, Mapping[Any, Any]] | None, pair: str, month: str
 def month_price(contract: Contract, month: str, *, fx_rates: Any = None,
                 cpi: Mapping[str, Any] | None = None) -> MonthPrice:
     """The contract's price (K, P or T) in force for `month`, in the payment currency."""
+    if contract.indexation == "none" and contract.strike_currency in (None, contract.currency):
+        return MonthPrice(contract.price, "")
     price = contract.price
     notes = []
     if contract.indexation == "cpi":
