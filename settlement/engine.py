@@ -51,6 +51,12 @@ def local_midnight_ns(day: date, tz: str) -> int:
     return int(moment.timestamp()) * NS_PER_S
 
 
+@functools.lru_cache(maxsize=4096)
+def term_ns(start: date, end: date, tz: str) -> tuple[int, int]:
+    """[first, last) UTC nanoseconds of a term of inclusive local dates."""
+    return local_midnight_ns(start, tz), local_midnight_ns(end + timedelta(days=1), tz)
+
+
 def _check_meters(contracts: Sequence[Contract], meters: MeterData, month: str, tz: str,
                   problems: ProblemCollector) -> list[Contract]:
     """Unknown contracts, energy above capacity, data outside the term, incomplete months."""
@@ -69,8 +75,7 @@ def _check_meters(contracts: Sequence[Contract], meters: MeterData, month: str, 
     for code, cid in enumerate(meters.contract_ids):
         contract = by_id.get(cid)
         if contract is not None:
-            term_lo[code] = local_midnight_ns(contract.start, tz)
-            term_hi[code] = local_midnight_ns(contract.end + timedelta(days=1), tz)
+            term_lo[code], term_hi[code] = term_ns(contract.start, contract.end, tz)
     counts = np.diff(offsets)
     nonempty = counts > 0
     first = starts[np.minimum(offsets[:-1], len(starts) - 1)]
@@ -141,30 +146,43 @@ def _month_rows(meters: MeterData, lo: int, hi: int,
     return idx, group_starts, codes.tolist()
 
 
+def _input_problems(c: Contract, prices: Mapping[str, PriceSeries],
+                    profiles: Mapping[str, Any], tz: str) -> list[tuple[str, str]]:
+    """(field, message) for inputs a contract's terms need but the run lacks."""
+    out = []
+    if c.market_tz is not None and c.market_tz != tz:
+        out.append(("market_tz", f"is settled in {c.market_tz} months; this run is for {tz} "
+                                 "months"))
+    for name in ("reference_series", "fallback_series"):
+        series = getattr(c, name)
+        if series is not None and series not in prices and not needs_prices(c):
+            continue  # a fixed premium or tariff without a negative-price rule needs no prices
+        if series is not None and series not in prices:
+            out.append((name, f"no price series {series!r} supplied "
+                              f"(have: {', '.join(sorted(prices)) or 'none'})"))
+        elif series is not None and prices[series].currency not in (None, c.currency):
+            out.append((name, f"series {series!r} is in {prices[series].currency}, the "
+                              f"contract pays {c.currency}"))
+    if c.reference_basis in ("monthly_weighted", "annual_weighted") and c.weighting != "own" \
+            and c.weighting not in profiles:
+        out.append(("weighting", f"no generation profile {c.weighting!r} supplied"))
+    return out
+
+
 def _check_contract_inputs(active: Sequence[Contract], prices: Mapping[str, PriceSeries],
                            profiles: Mapping[str, Any], month: str, fx_rates: Any, cpi: Any,
                            problems: ProblemCollector, tz: str) -> dict[str, MonthPrice]:
     out = {}
+    # Contracts share a few combinations of these terms: each combination is checked once.
+    checked: dict[tuple[Any, ...], list[tuple[str, str]]] = {}
     for c in active:
-        if c.market_tz is not None and c.market_tz != tz:
-            problems.add(None, "market_tz", f"{c.contract_id} is settled in {c.market_tz} months;"
-                                            f" this run is for {tz} months")
-        for name in ("reference_series", "fallback_series"):
-            series = getattr(c, name)
-            if series is not None and series not in prices and not needs_prices(c):
-                # a fixed premium or tariff without a negative-price rule needs no prices
-                continue
-            if series is not None and series not in prices:
-                problems.add(None, name, f"{c.contract_id}: no price series {series!r} supplied "
-                                         f"(have: {', '.join(sorted(prices)) or 'none'})")
-            elif series is not None and prices[series].currency not in (None, c.currency):
-                problems.add(None, name, f"{c.contract_id}: series {series!r} is in "
-                                         f"{prices[series].currency}, the contract pays "
-                                         f"{c.currency}")
-        if c.reference_basis in ("monthly_weighted", "annual_weighted") and c.weighting != "own" \
-                and c.weighting not in profiles:
-            problems.add(None, "weighting", f"{c.contract_id}: no generation profile "
-                                            f"{c.weighting!r} supplied")
+        key = (c.market_tz, c.reference_series, c.fallback_series, c.currency,
+               c.reference_basis, c.weighting, c.scheme, c.negative_price_rule)
+        found = checked.get(key)
+        if found is None:
+            found = checked[key] = _input_problems(c, prices, profiles, tz)
+        for field_name, message in found:
+            problems.add(None, field_name, f"{c.contract_id}: {message}")
         try:
             out[c.contract_id] = month_price(c, month, fx_rates=fx_rates, cpi=cpi)
         except PriceRuleError as exc:
