@@ -5,15 +5,16 @@ PostgreSQL through the HTTP API, then settle that month through the API; print b
 
 Targets: upload ≤ 60 s, settlement ≤ 30 s. Uses a fresh database on the server at
 MZEKARI_TEST_POSTGRES_URL (default postgres@127.0.0.1:5432), dropped afterwards. The API runs
-in uvicorn on loopback; the body is streamed from a file.
+in uvicorn, in its own process, on loopback; the body is streamed from a file.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import subprocess
+import sys
 import tempfile
-import threading
 import time
 import uuid
 from datetime import UTC, date, datetime
@@ -22,15 +23,12 @@ from decimal import Decimal
 import httpx
 import numpy as np
 import pandas as pd
-import uvicorn
 from sqlalchemy import create_engine, insert, text
 from sqlalchemy.engine import make_url
 
-from api.app import create_app
 from api.db import models as m
 from api.db.engine import make_engine, upgrade
 from api.services.keys import create_key
-from api.settings import Settings
 from api.uow import UnitOfWork
 
 SERVER = os.environ.get("MZEKARI_TEST_POSTGRES_URL",
@@ -64,6 +62,7 @@ def main() -> None:
     with admin.connect() as connection:
         connection.execute(text(f'CREATE DATABASE "{name}"'))
     url = make_url(SERVER).set(database=name).render_as_string(hide_password=False)
+    server = None
     try:
         upgrade(url)
         engine = make_engine(url, pool_size=10)
@@ -91,13 +90,16 @@ def main() -> None:
             print(f"generated {rows:,} rows ({size_mb:.0f} MB) in "
                   f"{time.perf_counter() - started:.1f} s")
 
-            app = create_app(Settings(database_url=url), engine)
-            server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=args.port,
-                                                   log_level="warning"))
-            thread = threading.Thread(target=server.run, daemon=True)
-            thread.start()
-            while not server.started:
-                time.sleep(0.05)
+            server = subprocess.Popen(
+                [sys.executable, "-m", "uvicorn", "--factory", "api.app:create_app",
+                 "--host", "127.0.0.1", "--port", str(args.port), "--log-level", "warning"],
+                env={**os.environ, "MZEKARI_DATABASE_URL": url})
+            for _ in range(200):
+                try:
+                    httpx.get(f"http://127.0.0.1:{args.port}/health")
+                    break
+                except httpx.HTTPError:
+                    time.sleep(0.1)
             base = f"http://127.0.0.1:{args.port}"
             with httpx.Client(base_url=base, headers=headers, timeout=600) as client:
                 prices = "month,price\n" + "".join(
@@ -125,10 +127,11 @@ def main() -> None:
                                         params={"month": args.month}).json()["count"]
                 print(f"settlement: {settle_s:6.1f} s  (target ≤ 30 s) "
                       f"{response.json()['line_count']:,} lines, {statements:,} statements")
-            server.should_exit = True
-            thread.join(timeout=10)
         engine.dispose()
     finally:
+        if server is not None:
+            server.terminate()
+            server.wait(timeout=30)
         with admin.connect() as connection:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()

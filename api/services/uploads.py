@@ -136,7 +136,8 @@ def upload_meters(uow: UnitOfWork, actor: Actor, body: IO[bytes], sha256: str,
     _duplicates(keys, key_rows, problems)
     _raise(problems)
     if uow.dialect == "postgresql":
-        _copy_meters_postgres(uow, body, header)
+        pks = np.unique(np.concatenate(keys) >> 34).tolist() if keys else []
+        _copy_meters_postgres(uow, body, header, pks, _ts(first_ns), _ts(last_ns))
     else:
         _insert_meters_sqlite(uow, body, chunk_rows, contract_pks)
     upload = m.Upload(kind="meters", target="meters", idempotency_key=idempotency_key,
@@ -159,7 +160,8 @@ def _duplicates(keys: list[np.ndarray], rows: list[np.ndarray], problems: Proble
                      f"(first at row {int(all_rows[order[i - 1]])})")
 
 
-def _copy_meters_postgres(uow: UnitOfWork, body: IO[bytes], header: list[str]) -> None:
+def _copy_meters_postgres(uow: UnitOfWork, body: IO[bytes], header: list[str], pks: list[int],
+                          first: datetime | None, last: datetime | None) -> None:
     session = uow.session
     session.execute(text(
         "CREATE TEMP TABLE meter_stage (\"timestamp\" timestamptz, contract_id text, "
@@ -171,17 +173,17 @@ def _copy_meters_postgres(uow: UnitOfWork, body: IO[bytes], header: list[str]) -
     body.seek(0)
     with raw.cursor() as cursor, cursor.copy(
             f"COPY meter_stage ({columns}) FROM STDIN WITH (FORMAT csv, HEADER true)") as copy:
-        first = body.read(1 << 20)
-        copy.write(first.removeprefix(b"\xef\xbb\xbf"))
+        opening = body.read(1 << 20)
+        copy.write(opening.removeprefix(b"\xef\xbb\xbf"))
         while block := body.read(1 << 20):
             copy.write(block)
     # A plain INSERT is much faster than ON CONFLICT's speculative insertion; take it when
-    # no stored reading overlaps the upload (one index probe per contract answers that).
+    # no stored reading overlaps the upload (one index probe per contract answers that; the
+    # contracts and time range are known from validation).
     overlap = session.execute(text(
-        "SELECT EXISTS (SELECT 1 FROM meter_readings r JOIN contracts c ON c.id = r.contract_pk "
-        "WHERE c.contract_id IN (SELECT DISTINCT btrim(contract_id) FROM meter_stage) "
-        "AND r.ts >= (SELECT min(\"timestamp\") FROM meter_stage) "
-        "AND r.ts <= (SELECT max(\"timestamp\") FROM meter_stage))")).scalar()
+        "SELECT EXISTS (SELECT 1 FROM meter_readings WHERE contract_pk = ANY(:pks) "
+        "AND ts >= :first AND ts <= :last)"), {"pks": pks, "first": first, "last": last}
+    ).scalar()
     conflict = ("" if not overlap else
                 " ON CONFLICT (contract_pk, ts) DO UPDATE SET energy_kwh = EXCLUDED.energy_kwh "
                 "WHERE meter_readings.energy_kwh <> EXCLUDED.energy_kwh")
