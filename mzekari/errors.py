@@ -28,7 +28,9 @@ class Problem:
         return f"{where}: {self.message}"
 
     def as_dict(self) -> dict[str, object]:
-        return {"source": self.source, "row": self.row, "field": self.field, "message": self.message}
+        return {
+            "source": self.source, "row": self.row, "field": self.field, "message": self.message,
+        }
 
 
 class MzekariError(Exception):

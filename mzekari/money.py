@@ -15,8 +15,9 @@ ROUNDING_MODES = {"half_up": ROUND_HALF_UP, "half_even": ROUND_HALF_EVEN}
 
 def D(value: str | int | Decimal) -> Decimal:
     """The one constructor for exact numbers. Floats are refused: they are not exact."""
-    if isinstance(value, bool) or isinstance(value, float):
-        raise TypeError(f"exact numbers are built from str, int or Decimal, not {type(value).__name__}")
+    if isinstance(value, bool | float):
+        kind = type(value).__name__
+        raise TypeError(f"exact numbers are built from str, int or Decimal, not {kind}")
     if isinstance(value, Decimal):
         result = value
     else:
@@ -50,7 +51,8 @@ def round_money(amount: Decimal, currency: str, mode: str = "half_up") -> Decima
     try:
         rounding = ROUNDING_MODES[mode]
     except KeyError as exc:
-        raise ValueError(f"unknown rounding mode {mode!r}; known: {sorted(ROUNDING_MODES)}") from exc
+        known = sorted(ROUNDING_MODES)
+        raise ValueError(f"unknown rounding mode {mode!r}; known: {known}") from exc
     return amount.quantize(quantum(currency), rounding=rounding)
 
 
