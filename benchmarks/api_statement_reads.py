@@ -4,7 +4,8 @@
 
 Fills a fresh PostgreSQL database (MZEKARI_TEST_POSTGRES_URL's server) with the Georgia demo
 (13 producers, 156 statements), serves it with uvicorn in its own process, and has each
-client read its producer's statements (JSON with lines) back to back. Target: p95 ≤ 50 ms.
+client read its producer's statements (JSON with lines), back to back or every --interval
+seconds. Target: p95 ≤ 50 ms.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ SERVER = os.environ.get("MZEKARI_TEST_POSTGRES_URL",
 
 
 async def client_loop(base: str, key: str, ids: list[int], requests: int,
-                      latencies: list[float]) -> None:
+                      latencies: list[float], interval_s: float) -> None:
     headers = {"Authorization": f"Bearer {key}"}
     async with httpx.AsyncClient(base_url=base, headers=headers, timeout=30) as client:
         for i in range(requests):
@@ -36,13 +37,15 @@ async def client_loop(base: str, key: str, ids: list[int], requests: int,
             response = await client.get(f"/api/statements/{ids[i % len(ids)]}")
             latencies.append(time.perf_counter() - started)
             response.raise_for_status()
+            if interval_s:  # a user reading a statement, then the next one
+                await asyncio.sleep(max(0.0, interval_s - (time.perf_counter() - started)))
 
 
-async def load(base: str, work: list[tuple[str, list[int]]], requests: int
-               ) -> tuple[list[float], float]:
+async def load(base: str, work: list[tuple[str, list[int]]], requests: int,
+               interval_s: float = 0.0) -> tuple[list[float], float]:
     latencies: list[float] = []
     started = time.perf_counter()
-    await asyncio.gather(*(client_loop(base, key, ids, requests, latencies)
+    await asyncio.gather(*(client_loop(base, key, ids, requests, latencies, interval_s)
                            for key, ids in work))
     return latencies, time.perf_counter() - started
 
@@ -51,7 +54,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--requests", type=int, default=40, help="per client")
-    parser.add_argument("--workers", type=int, default=2, help="uvicorn worker processes")
+    parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
+    parser.add_argument("--interval", type=float, default=0.0,
+                        help="seconds between one client's requests (0: back to back)")
     parser.add_argument("--port", type=int, default=8766)
     args = parser.parse_args()
 
@@ -98,11 +103,12 @@ def main() -> None:
             except httpx.HTTPError:
                 time.sleep(0.1)
         asyncio.run(load(base, work[:5], 5))  # warm-up: connections, caches
-        latencies, elapsed = asyncio.run(load(base, work, args.requests))
+        latencies, elapsed = asyncio.run(load(base, work, args.requests, args.interval))
         latencies.sort()
         p95 = latencies[int(0.95 * (len(latencies) - 1))] * 1000
+        p50 = statistics.median(latencies) * 1000
         print(f"{len(latencies):,} statement reads by {args.clients} concurrent clients, "
-              f"{args.workers} worker(s): p50 {statistics.median(latencies) * 1000:.1f} ms, "
+              f"{args.workers} worker(s), interval {args.interval} s: p50 {p50:.1f} ms, "
               f"p95 {p95:.1f} ms (target ≤ 50 ms), max {latencies[-1] * 1000:.1f} ms, "
               f"{len(latencies) / elapsed:,.0f} req/s")
     finally:

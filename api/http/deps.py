@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from typing import Annotated
 
 from fastapi import Depends, Request, Security
@@ -27,17 +27,18 @@ def get_settings(request: Request) -> Settings:
 
 
 def current_actor(
-    request: Request,
+    uow: Annotated[UnitOfWork, Depends(get_uow)],
     credentials: Annotated[HTTPAuthorizationCredentials | None, Security(bearer)],
 ) -> Actor:
+    """Checked on the request's own unit of work: one session and connection per request."""
     if credentials is None:
         raise AuthenticationError("missing bearer API key")
-    with UnitOfWork(request.app.state.session_factory) as uow:
-        return authenticate(uow, credentials.credentials)
+    return authenticate(uow, credentials.credentials)
 
 
-def allow(*roles: str) -> Callable[[Actor], Actor]:
-    def dependency(actor: Annotated[Actor, Depends(current_actor)]) -> Actor:
+def allow(*roles: str) -> Callable[[Actor], Awaitable[Actor]]:
+    async def dependency(actor: Annotated[Actor, Depends(current_actor)]) -> Actor:
+        # No I/O here, so it runs on the event loop instead of taking a worker thread.
         if actor.role not in roles:
             raise NotAllowed(f"role {actor.role!r} may not do this")
         return actor

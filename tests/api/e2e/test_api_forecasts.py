@@ -23,10 +23,9 @@ def _wait(client, headers, job_id, timeout_s=120):
 
 def test_forecast_job_returns_the_engines_result_and_files(client, auth, awarded,
                                                             uow_factory):
+    from api.services.settlements import contract_record
     from settlement import contracts_from_records
     from treasury import ForecastConfig, run_forecast
-
-    from api.services.settlements import contract_record
 
     treasury = auth("treasury")
     started = client.post("/api/forecasts", json={"config": CONFIG}, headers=treasury)
