@@ -27,7 +27,7 @@ def hours_of_year(year: int) -> pd.DatetimeIndex:
 
 
 def _solar(hours: pd.DatetimeIndex, rng: np.random.Generator) -> np.ndarray:
-    day = hours.dayofyear.to_numpy()
+    day = hours.day_of_year.to_numpy()
     declination = np.deg2rad(23.44) * np.sin(2 * np.pi * (284 + day) / 365)
     day_length_h = 24 / np.pi * np.arccos(-np.tan(LATITUDE_RAD) * np.tan(declination))
     # Solar noon in Tbilisi (UTC+4, 44.8° E) is about 13:00 local time.
@@ -50,7 +50,7 @@ def _wind(hours: pd.DatetimeIndex, rng: np.random.Generator) -> np.ndarray:
 
 
 def _hydro(hours: pd.DatetimeIndex, rng: np.random.Generator) -> np.ndarray:
-    daily = rng.normal(1.0, 0.08, size=366)[hours.dayofyear.to_numpy() - 1]
+    daily = rng.normal(1.0, 0.08, size=366)[hours.day_of_year.to_numpy() - 1]
     return np.asarray(HYDRO_SEASON[hours.month.to_numpy() - 1] * daily.clip(min=0.5))
 
 
