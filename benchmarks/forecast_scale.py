@@ -69,14 +69,14 @@ def run(mode: str, scenarios: int, contracts_n: int, months: int) -> dict:
     from treasury import ForecastConfig, run_forecast
 
     contracts, techs = portfolio(contracts_n)
-    scenario = ROOT / "scenarios" / "treasury_georgia"
+    prices = ROOT / "scenarios" / "prices"
     config = ForecastConfig(
         start_month="2026-01",
         months=months,
         scenarios=scenarios,
         seed=2026,
-        price_history=scenario / "esco_balancing_monthly.csv",
-        hourly_history=scenario / "dam_de_lu_2025_hourly.csv",
+        price_history=prices / "ge_esco_balancing_monthly.csv",
+        hourly_history=prices / "de_lu_day_ahead_2025.csv",
         contract_technologies=techs,
         auction_budget=Decimal("500000000"),
         scenario_chunk=1000,

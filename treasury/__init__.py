@@ -3,7 +3,7 @@
     from settlement import load_contracts
     from treasury import ForecastConfig, run_forecast
     config = ForecastConfig(start_month="2026-01", months=60, scenarios=2000, seed=1,
-                            price_history="scenarios/treasury_georgia/esco_balancing_monthly.csv",
+                            price_history="scenarios/prices/ge_esco_balancing_monthly.csv",
                             contract_technologies={"GE-H-01": "hydro"}, auction_budget="25000000")
     result = run_forecast(load_contracts("contracts.csv"), config, progress=print)
     result.monthly, result.annual, result.summary(), result.write(out_dir)

@@ -68,7 +68,11 @@ def load_hourly_history(source: Path | pd.Series | Any, column: str | None = Non
     frame = _read_table(path)
     stamp = frame.columns[0]
     fmt = "%d.%m.%Y %H:%M" if "Datum" in str(stamp) else None
-    index = pd.to_datetime(frame[stamp], format=fmt)
+    text = frame[stamp].astype(str)
+    if fmt is None and text.str.fullmatch(r".+[+-]\d\d:\d\d").all():
+        # ISO 8601 with UTC offsets: the wall-clock time as written is the local hour start.
+        text = text.str.slice(0, 19)
+    index = pd.to_datetime(text, format=fmt)
     if getattr(index.dt, "tz", None) is not None:
         index = index.dt.tz_localize(None)
     series = pd.Series(frame[_pick_price_column(frame, column, path.name)].to_numpy(), index=index)

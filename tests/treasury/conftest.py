@@ -13,6 +13,7 @@ from settlement import Contract
 
 ROOT = Path(__file__).resolve().parents[2]
 SCENARIO = ROOT / "scenarios" / "treasury_georgia"
+PRICES = ROOT / "scenarios" / "prices"
 
 
 def contract(
@@ -39,14 +40,15 @@ def contract(
 
 @pytest.fixture(scope="session")
 def hourly_2025() -> pd.Series:
-    """Real hourly day-ahead prices (DE-LU 2025, committed with the scenario), naive local."""
-    frame = pd.read_csv(SCENARIO / "dam_de_lu_2025_hourly.csv")
+    """Real hourly day-ahead prices (DE-LU 2025, scenarios/prices), naive local hour starts."""
+    frame = pd.read_csv(PRICES / "de_lu_day_ahead_2025.csv").dropna()
+    # The text before the UTC offset is the local wall-clock hour.
     return pd.Series(
-        frame["price_eur_per_mwh"].to_numpy(),
-        index=pd.DatetimeIndex(pd.to_datetime(frame["hour_start_local"])),
+        frame["price"].to_numpy(),
+        index=pd.DatetimeIndex(pd.to_datetime(frame["timestamp"].str.slice(0, 19))),
     )
 
 
 @pytest.fixture(scope="session")
 def esco_history() -> Path:
-    return SCENARIO / "esco_balancing_monthly.csv"
+    return PRICES / "ge_esco_balancing_monthly.csv"

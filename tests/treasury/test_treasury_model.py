@@ -105,14 +105,14 @@ def test_shape_tables_against_a_direct_count(hourly_2025) -> None:
 
 
 def test_an_hourly_history_calibrates_on_its_monthly_means() -> None:
-    from tests.treasury.conftest import SCENARIO
+    from tests.treasury.conftest import PRICES
 
-    path = SCENARIO / "dam_de_lu_2025_hourly.csv"
+    path = PRICES / "de_lu_day_ahead_2025.csv"
     monthly = load_monthly_history(path)
     # 1 Jan – 15 Dec 2025: December has half its hours, enough for a mean.
     assert [str(p) for p in monthly.index[[0, -1]]] == ["2025-01", "2025-12"]
     frame = pd.read_csv(path)
-    january = frame[frame["hour_start_local"].str.startswith("2025-01")]["price_eur_per_mwh"]
+    january = frame[frame["timestamp"].str.startswith("2025-01")]["price"]
     assert monthly.iloc[0] == pytest.approx(january.mean())
     model = calibrate_prices(monthly)
     assert model.season == (0.0,) * 12  # one year cannot separate season from noise
