@@ -22,7 +22,7 @@ from .merit import RULES, MeritOutcome, merit_clear
 from .model import AuctionModel
 from .result import REJECTION_REASONS, Award, ClearingResult
 from .round import RoundSpec
-from .solve import SolveReport, maximise_energy, solve_lexicographic, solver_parameters
+from .solve import SolveReport, maximise_energy, solve_stage, solver_parameters
 
 __all__ = ["RULES", "clear"]
 
@@ -170,9 +170,7 @@ def _optimise(inst: Instance) -> tuple[SolveReport, dict[str, str], list[str]]:
     fence_proven = True
     if inst.fence_mc > 0:
         fenced = [b for b in inst.admissible if b.bid.innovative]
-        first = solve_lexicographic(
-            AuctionModel(inst, fenced, {}, inst.fence_mc, minimums=False), time_limit / 2, hint
-        )
+        first = solve_stage(inst, fenced, {}, inst.fence_mc, time_limit / 2, hint, minimums=False)
         fence_proven = first.objective_proven
         levels += [{"stage": "ring_fence", **lv} for lv in first.levels]
         if first.status in ("OPTIMAL", "FEASIBLE"):
@@ -187,9 +185,7 @@ def _optimise(inst: Instance) -> tuple[SolveReport, dict[str, str], list[str]]:
     if inst.spec.pricing.rule != "pay_as_bid":
         bound, hint = _relaxation(inst, fixed, hint, (deadline - time.monotonic()) / 3)
     remaining = max(deadline - time.monotonic(), 0.05)
-    report = solve_lexicographic(
-        AuctionModel(inst, inst.admissible, fixed, inst.budget_mc), remaining, hint, bound
-    )
+    report = solve_stage(inst, inst.admissible, fixed, inst.budget_mc, remaining, hint, True, bound)
     report.levels = levels + [{"stage": "round", **lv} for lv in report.levels]
     if inst.fence_mc > 0 and any(
         lv["stage"] == "ring_fence" and lv["status"] != "OPTIMAL" for lv in levels

@@ -12,8 +12,14 @@ from collections.abc import Mapping
 from ortools.sat.python import cp_model
 
 from .instance import Instance, ScaledBid
+from .reduction import Restriction
 
 LinearExpr = cp_model.LinearExprT
+
+
+def lot_positions(pool: list[ScaledBid]) -> dict[str, int]:
+    """Each bid's place (from 1) in the published lot order of the stage's pool."""
+    return {b.bid_id: i + 1 for i, b in enumerate(sorted(pool, key=lambda b: b.lot))}
 
 
 class AuctionModel:
@@ -25,10 +31,14 @@ class AuctionModel:
         budget_mc: int | None,
         minimums: bool = True,
         pricing: str | None = None,
+        restriction: Restriction | None = None,
     ):
         self.inst = inst
         self.model = cp_model.CpModel()
-        self.pool = sorted(pool, key=lambda b: b.bid_id)
+        self.restriction = restriction or Restriction()
+        self.lot_position = lot_positions(pool)  # whatever a restriction leaves out
+        excluded = self.restriction.excluded
+        self.pool = sorted((b for b in pool if b.bid_id not in excluded), key=lambda b: b.bid_id)
         self.fixed_kw = fixed_kw
         self.budget_mc = budget_mc
         self.minimums = minimums  # the ring-fence stage is not bound by technology minimums
@@ -39,6 +49,7 @@ class AuctionModel:
         self.partial: dict[str, tuple[cp_model.IntVar, cp_model.IntVar]] = {}  # (kW, kWh)
         self.cost_terms: list[LinearExpr] = []
         self._variables()
+        self._restrict(pool)
         self._volume_constraints()
         self._budget()
 
@@ -67,6 +78,18 @@ class AuctionModel:
             if b.bid_id in self.fixed_kw:
                 m.add(a == 1)
                 m.add(self.kw[b.bid_id] == self.fixed_kw[b.bid_id])
+
+    def _restrict(self, pool: list[ScaledBid]) -> None:
+        """Choices a reduction (see `reduction.py`) proved no optimal award makes."""
+        m, r = self.model, self.restriction
+        if any(b.bid_id in r.excluded and b.bid_id in self.fixed_kw for b in pool):
+            m.add_bool_or([])  # a fixed award cannot reach the target: infeasible
+        for block in r.required:
+            m.add_bool_or([self.accept[bid_id] for bid_id in block])
+        for bid_id, (low, high) in sorted(r.kw_range.items()):
+            x = self.partial[bid_id][0]
+            m.add(x >= low * self.accept[bid_id])
+            m.add(x <= high * self.accept[bid_id])
 
     # -- limits -------------------------------------------------------------------------------
     def _cap(self, groups: dict[str, list[ScaledBid]], limits: Mapping[str, int | None]) -> None:
@@ -200,8 +223,7 @@ class AuctionModel:
         return sum(self.cost_terms)
 
     def lot_order(self) -> LinearExpr:
-        ranked = sorted(self.pool, key=lambda b: b.lot)
-        return sum((i + 1) * self.accept[b.bid_id] for i, b in enumerate(ranked))
+        return sum(self.lot_position[b.bid_id] * self.accept[b.bid_id] for b in self.pool)
 
     def hint(self, awarded_kw: Mapping[str, int]) -> None:
         self.model.clear_hints()

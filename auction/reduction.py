@@ -1,0 +1,269 @@
+"""Exact problem reduction for pay-as-bid rounds from a Lagrangian bound (reduced-cost fixing).
+
+For multipliers y ≥ 0 on the budget and on every capacity limit (a technology minimum is a ≥
+limit, so its term has the opposite sign), any award S that meets every limit satisfies
+
+    W(S) ≤ y·b + Σ_blocks g_block(S)
+
+where W is the weighted energy, b the limits' right-hand sides and g a block's weighted energy
+less the multipliers' price of what it uses. A block is one bid, or the bids of one alternative
+group (at most one wins); each block keeps its exact choices (nothing, or a whole kW from a
+bid's minimum to its capacity). With M_block ≥ max g_block and L = y·b + Σ M_block, an award
+with W(S) ≥ target has, in every block, g_block(S) ≥ M_block − (L − target). Choices that fall
+short are impossible for every such award and are removed. This holds for ANY y ≥ 0, so the
+multipliers may come from a floating-point LP (GLOP): they are rounded to integers over a
+common denominator and every test below is exact integer arithmetic. An LP with good duals
+only makes the reduction stronger; it never makes it wrong.
+
+Keeping every award with W ≥ target keeps every lexicographic optimum once target is at most
+the optimal weighted energy, so the tie-break levels give the same answer on the reduced model.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from .instance import Instance, ScaledBid
+
+DENOMINATOR = 2**40  # multipliers are rounded down to multiples of 1/DENOMINATOR
+
+
+@dataclass(frozen=True)
+class Restriction:
+    """Choices an award may still make: all others provably cost weighted energy."""
+
+    excluded: frozenset[str] = frozenset()  # bids that cannot win
+    required: tuple[tuple[str, ...], ...] = ()  # blocks of which one bid must win
+    kw_range: Mapping[str, tuple[int, int]] = field(default_factory=dict)  # partial bids
+
+    @property
+    def empty(self) -> bool:  # no award reaches the target
+        return any(not block for block in self.required)
+
+
+@dataclass
+class _Choice:
+    bid: ScaledBid
+    slope: int  # cap·ĝ(x) = slope·x + offset bounds cap·g(x) from above on [low, high]
+    offset: int
+    low: int
+    high: int
+
+    def value_at(self, kw: int) -> tuple[int, int]:  # (numerator, denominator) of ĝ
+        return self.slope * kw + self.offset, self.bid.capacity_kw
+
+    def best(self) -> int:  # ceil of max ĝ over [low, high]: an integer upper bound
+        cap = self.bid.capacity_kw
+        return max(-(-(self.slope * x + self.offset) // cap) for x in (self.low, self.high))
+
+
+@dataclass
+class LagrangianBound:
+    """L (scaled by DENOMINATOR) and each block's choices, for reductions at any target."""
+
+    scaled_bound: int
+    blocks: list[tuple[int, bool, list[_Choice]]]  # (M_block, may award nothing, choices)
+    budget_mc: int | None
+    budget_y: int  # the budget's multiplier × DENOMINATOR
+
+    def bound(self, budget_mc: int | None = None) -> int:
+        """A proven upper bound on the weighted energy (kWh × weight); `budget_mc` may lower
+        the budget (the same multipliers stay valid: only y·b changes)."""
+        return self._scaled(budget_mc) // DENOMINATOR
+
+    def _scaled(self, budget_mc: int | None) -> int:
+        if budget_mc is None or self.budget_mc is None:
+            return self.scaled_bound
+        return self.scaled_bound - self.budget_y * (self.budget_mc - budget_mc)
+
+    def restrict(self, target: int, budget_mc: int | None = None) -> Restriction:
+        """Every award with weighted energy ≥ target (and budget use ≤ `budget_mc`, when
+        given and below the round's budget) satisfies the returned restriction."""
+        if budget_mc is not None and self.budget_mc is not None:
+            budget_mc = min(budget_mc, self.budget_mc)
+        slack = self._scaled(budget_mc) - target * DENOMINATOR
+        if slack < 0:
+            return Restriction(required=((),))
+        excluded: set[str] = set()
+        required: list[tuple[str, ...]] = []
+        ranges: dict[str, tuple[int, int]] = {}
+        for top, nothing_allowed, choices in self.blocks:
+            floor_value = top - slack  # a kept choice has ĝ ≥ floor_value
+            kept = []
+            for c in choices:
+                span = _kept_range(c, floor_value)
+                if span is None:
+                    excluded.add(c.bid.bid_id)
+                    continue
+                kept.append(c.bid.bid_id)
+                if span != (c.bid.min_kw, c.bid.capacity_kw) and c.low < c.high:
+                    ranges[c.bid.bid_id] = span
+            if not nothing_allowed or floor_value > 0:
+                required.append(tuple(kept))
+        return Restriction(frozenset(excluded), tuple(required), ranges)
+
+    def slack_for(self, free_blocks: int) -> int:
+        """The target gap (weighted energy) at which about `free_blocks` blocks may change
+        which bid they award: a first guess at how far the optimum is below the bound."""
+        gaps = sorted(_second_gap(top, nothing, choices) for top, nothing, choices in self.blocks)
+        if not gaps:
+            return 0
+        return -(-gaps[min(free_blocks, len(gaps)) - 1] // DENOMINATOR)
+
+
+def _kept_range(c: _Choice, floor_value: int) -> tuple[int, int] | None:
+    """The kW of [low, high] where cap·ĝ(x) ≥ cap·floor_value, or None."""
+    need = floor_value * c.bid.capacity_kw - c.offset  # slope·x ≥ need
+    low, high = c.low, c.high
+    if c.slope > 0:
+        low = max(low, -(-need // c.slope))
+    elif c.slope < 0:
+        high = min(high, need // c.slope)
+    elif need > 0:
+        return None
+    return (low, high) if low <= high else None
+
+
+def _second_gap(top: int, nothing: bool, choices: list[_Choice]) -> int:
+    """How much slack lets a block change which bid (or none) it awards."""
+    values = sorted(([0] if nothing else []) + [c.best() for c in choices], reverse=True)
+    return top - values[1] if len(values) > 1 else 2**62
+
+
+def lagrangian_bound(
+    inst: Instance,
+    pool: list[ScaledBid],
+    fixed_kw: Mapping[str, int],
+    budget_mc: int | None,
+    minimums: bool,
+) -> LagrangianBound | None:
+    """Multipliers from the LP relaxation of the pay-as-bid round, or None if there is none
+    (an infeasible or unsolved LP: the caller then solves the full model)."""
+    from ortools.linear_solver import pywraplp
+
+    pool = sorted(pool, key=lambda b: b.bid_id)
+    if not pool:
+        return None
+    rows = _limit_rows(inst, pool, minimums)
+    if rows is None:
+        return None
+    lp = pywraplp.Solver.CreateSolver("GLOP")
+    # Scale the objective and the budget row to coefficients near 1 for the LP's tolerances.
+    obj_scale = max(b.weight * b.annual_kwh / b.capacity_kw for b in pool) or 1.0
+    cost_scale = max(
+        abs(inst.valuation(b.price_cents)) * b.annual_kwh / b.capacity_kw for b in pool
+    )
+    cost_scale = cost_scale or 1.0
+    columns = {}
+    objective = lp.Objective()
+    budget_row = (
+        None if budget_mc is None else lp.Constraint(-lp.infinity(), budget_mc / cost_scale)
+    )
+    for b in pool:
+        fixed = fixed_kw.get(b.bid_id)
+        low, high = (fixed, fixed) if fixed is not None else (0, b.capacity_kw)
+        x = lp.NumVar(low, high, "")
+        columns[b.bid_id] = x
+        per_kw = b.annual_kwh / b.capacity_kw
+        objective.SetCoefficient(x, b.weight * per_kw / obj_scale)
+        if budget_row is not None:
+            budget_row.SetCoefficient(x, inst.valuation(b.price_cents) * per_kw / cost_scale)
+    objective.SetMaximization()
+    constraints = []
+    for sense, members, rhs in rows:
+        row = lp.Constraint(-lp.infinity(), rhs) if sense < 0 else lp.Constraint(rhs, lp.infinity())
+        for b in members:
+            row.SetCoefficient(columns[b.bid_id], 1)
+        constraints.append(row)
+    for members in _alternatives(pool).values():
+        row = lp.Constraint(-lp.infinity(), 1)
+        for b in members:
+            row.SetCoefficient(columns[b.bid_id], 1 / b.capacity_kw)
+    if lp.Solve() != pywraplp.Solver.OPTIMAL:
+        return None
+    # Integer multipliers (× DENOMINATOR), rounded down and clipped at zero: still valid.
+    budget_y = 0
+    if budget_row is not None:
+        budget_y = int(max(budget_row.dual_value(), 0.0) * obj_scale / cost_scale * DENOMINATOR)
+    scaled = budget_y * (budget_mc or 0)
+    per_kw_price: dict[str, int] = defaultdict(int)
+    for (sense, members, rhs), row in zip(rows, constraints, strict=True):
+        y = int(max(-sense * row.dual_value(), 0.0) * obj_scale * DENOMINATOR)
+        scaled += -sense * y * rhs
+        for b in members:
+            per_kw_price[b.bid_id] += -sense * y
+    blocks = []
+    grouped = _alternatives(pool)
+    in_group = {b.bid_id for members in grouped.values() for b in members}
+    singles = [[b] for b in pool if b.bid_id not in in_group]
+    for members in [*singles, *grouped.values()]:
+        choices = [
+            _choice(inst, b, fixed_kw.get(b.bid_id), budget_y, per_kw_price[b.bid_id])
+            for b in members
+        ]
+        nothing = not any(b.bid_id in fixed_kw for b in members)
+        top = max([c.best() for c in choices] + ([0] if nothing else []))
+        blocks.append((top, nothing, choices))
+        scaled += top
+    return LagrangianBound(scaled, blocks, budget_mc, budget_y)
+
+
+def _choice(inst: Instance, b: ScaledBid, fixed: int | None, budget_y: int, kw_y: int) -> _Choice:
+    """ĝ(x) ≥ g(x) = (w·D − y_B·V)·e(x) − y_kW·x with e(x) = ⌊annual·x / cap⌋, as a line."""
+    cap = b.capacity_kw
+    per_kwh = b.weight * DENOMINATOR - budget_y * inst.valuation(b.price_cents)
+    low, high = (fixed, fixed) if fixed is not None else (b.min_kw, cap)
+    if low == high:  # one award size: its exact value
+        value = per_kwh * b.energy(low) - kw_y * low
+        return _Choice(b, 0, value * cap, low, high)
+    slope = per_kwh * b.annual_kwh - kw_y * cap
+    # e(x) ≥ (annual·x − cap + 1)/cap: a negative per-kWh value is bounded with that lower end.
+    exact = b.annual_kwh % cap == 0
+    offset = -per_kwh * (cap - 1) if per_kwh < 0 and not exact else 0
+    return _Choice(b, slope, offset, low, high)
+
+
+def _alternatives(pool: list[ScaledBid]) -> dict[str, list[ScaledBid]]:
+    groups: dict[str, list[ScaledBid]] = defaultdict(list)
+    for b in pool:
+        if b.bid.alternative_group:
+            groups[b.bid.alternative_group].append(b)
+    return {g: members for g, members in sorted(groups.items()) if len(members) > 1}
+
+
+def _limit_rows(
+    inst: Instance, pool: list[ScaledBid], minimums: bool
+) -> list[tuple[int, list[ScaledBid], int]] | None:
+    """(−1 for ≤ / +1 for ≥, bids, kW) of every capacity limit the model imposes; None when a
+    minimum has no bids at all (the model is infeasible; the full solve reports it)."""
+    bidders: dict[str, list[ScaledBid]] = defaultdict(list)
+    nodes: dict[str, list[ScaledBid]] = defaultdict(list)
+    techs: dict[str, list[ScaledBid]] = defaultdict(list)
+    for b in pool:
+        bidders[b.bid.bidder].append(b)
+        if b.bid.grid_node in inst.grid_kw:
+            nodes[b.bid.grid_node].append(b)
+        techs[b.technology].append(b)
+    rows: list[tuple[int, list[ScaledBid], int]] = []
+
+    def caps(groups: dict[str, list[ScaledBid]], limits: Mapping[str, int | None]) -> None:
+        for key in sorted(groups):
+            limit = limits.get(key)
+            if limit is not None and sum(b.capacity_kw for b in groups[key]) > limit:
+                rows.append((-1, groups[key], limit))  # others cannot bind
+
+    if inst.bidder_cap_kw is not None:
+        caps(bidders, dict.fromkeys(bidders, inst.bidder_cap_kw))
+    caps(nodes, inst.grid_kw)
+    caps(techs, inst.tech_max_kw)
+    if minimums:
+        for tech, minimum in sorted(inst.tech_min_kw.items()):
+            if minimum > 0 and not techs.get(tech):
+                return None
+            if minimum > 0:
+                rows.append((1, techs[tech], minimum))
+    if inst.total_kw is not None:
+        rows.append((-1, pool, inst.total_kw))
+    return rows
