@@ -199,6 +199,8 @@ def lagrangian_bound(
     in_group = {b.bid_id for members in grouped.values() for b in members}
     singles = [[b] for b in pool if b.bid_id not in in_group]
     for members in [*singles, *grouped.values()]:
+        # A fixed award leaves its alternatives nothing (the model forbids them outright).
+        members = [b for b in members if b.bid_id in fixed_kw] or members
         choices = [
             _choice(inst, b, fixed_kw.get(b.bid_id), budget_y, per_kw_price[b.bid_id])
             for b in members

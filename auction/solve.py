@@ -15,7 +15,7 @@ from typing import Any
 from ortools.sat.python import cp_model
 
 from .instance import Instance, ScaledBid
-from .model import AuctionModel, lot_positions
+from .model import AuctionModel
 from .reduction import lagrangian_bound
 
 RANDOM_SEED = 20231
@@ -210,20 +210,22 @@ def solve_stage(
             else AuctionModel(inst, pool, fixed_kw, limit, minimums, restriction=restriction)
         )
 
-    def earlier(limit: int) -> AuctionModel | None:
-        lower = cheaper(cost)
-        if lower is not None:
-            lower.model.add(lower.lot_order() <= limit)
-        return lower
-
     cost, awarded = _lower(
         cheaper, AuctionModel.cost, best, cost, awarded, deadline, report, "cost"
     )
-    positions = lot_positions(pool)
-    lot = sum(positions[k] for k, v in awarded.items() if v > 0)
-    _, awarded = _lower(
-        earlier, AuctionModel.lot_order, best, lot, awarded, deadline, report, "lot"
-    )
+    # The lot: least lot sum among awards with the optimal energy and least cost, directly
+    # (the lot row does not weaken the energy bound the way a budget row does).
+    last = cheaper(cost)
+    if last is not None:
+        last.model.add(last.weighted_energy() >= best)
+        last.model.minimize(last.lot_order())
+        last.hint(awarded)
+        started = time.monotonic()
+        solver, status = _solve(last.model, deadline - time.monotonic())
+        report.levels.append(_record(solver, status, "lot", started))
+        if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            awarded = _awarded(last, solver)
+        report.proven_optimal &= status == cp_model.OPTIMAL
     report.awarded_kw = {k: v for k, v in awarded.items() if v > 0}
     if not report.proven_optimal:
         report.status = "FEASIBLE"
