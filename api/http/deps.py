@@ -17,6 +17,9 @@ bearer = HTTPBearer(auto_error=False, description="An API key from `mzekari admi
 
 
 def get_uow(request: Request) -> Iterator[UnitOfWork]:
+    # Synchronous on purpose: its queries may wait for a pooled connection, and that wait must
+    # happen in a worker thread; on the event loop it would block the very teardown that
+    # returns connections to the pool.
     with UnitOfWork(request.app.state.session_factory) as uow:
         yield uow
 
