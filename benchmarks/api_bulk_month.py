@@ -94,12 +94,15 @@ def main() -> None:
                 [sys.executable, "-m", "uvicorn", "--factory", "api.app:create_app",
                  "--host", "127.0.0.1", "--port", str(args.port), "--log-level", "warning"],
                 env={**os.environ, "MZEKARI_DATABASE_URL": url})
-            for _ in range(200):
+            deadline = time.monotonic() + 120
+            while True:
                 try:
                     httpx.get(f"http://127.0.0.1:{args.port}/health")
                     break
                 except httpx.HTTPError:
-                    time.sleep(0.1)
+                    if time.monotonic() > deadline or server.poll() is not None:
+                        raise
+                    time.sleep(0.2)
             base = f"http://127.0.0.1:{args.port}"
             with httpx.Client(base_url=base, headers=headers, timeout=600) as client:
                 prices = "month,price\n" + "".join(

@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import random
 import statistics
 import subprocess
 import sys
@@ -32,6 +33,8 @@ async def client_loop(base: str, key: str, ids: list[int], requests: int,
                       latencies: list[float], interval_s: float) -> None:
     headers = {"Authorization": f"Bearer {key}"}
     async with httpx.AsyncClient(base_url=base, headers=headers, timeout=30) as client:
+        # Paced clients start at independent moments, as users do, not in lockstep.
+        await asyncio.sleep(random.Random(key).uniform(0, interval_s))
         for i in range(requests):
             started = time.perf_counter()
             response = await client.get(f"/api/statements/{ids[i % len(ids)]}")
@@ -96,12 +99,15 @@ def main() -> None:
              "--host", "127.0.0.1", "--port", str(args.port), "--workers", str(args.workers),
              "--log-level", "warning", "--no-access-log"], env=env)
         base = f"http://127.0.0.1:{args.port}"
-        for _ in range(100):
+        deadline = time.monotonic() + 120
+        while True:
             try:
                 if httpx.get(f"{base}/health").status_code == 200:
                     break
             except httpx.HTTPError:
-                time.sleep(0.1)
+                if time.monotonic() > deadline or server.poll() is not None:
+                    raise
+                time.sleep(0.2)
         asyncio.run(load(base, work[:5], 5))  # warm-up: connections, caches
         latencies, elapsed = asyncio.run(load(base, work, args.requests, args.interval))
         latencies.sort()
