@@ -3,6 +3,7 @@ no generated request may crash the server, and every response must match its sch
 
 from __future__ import annotations
 
+import atexit
 import shutil
 import tempfile
 from pathlib import Path
@@ -22,6 +23,7 @@ from api.uow import UnitOfWork
 # The app is built when pytest collects this module (schemathesis reads the spec then); its
 # database lives in a temporary directory removed after the module's tests.
 _FOLDER = Path(tempfile.mkdtemp(prefix="mzk-schemathesis-"))
+atexit.register(shutil.rmtree, _FOLDER, True)  # also when the tests here are deselected
 _URL = f"sqlite:///{_FOLDER / 'api.sqlite'}"
 _ENGINE = make_engine(_URL)
 _APP = create_app(Settings(database_url=_URL), _ENGINE)
@@ -35,7 +37,6 @@ def admin_headers():
         secret = create_key(uow, "admin").secret_key
     yield {"Authorization": f"Bearer {secret}"}
     _ENGINE.dispose()
-    shutil.rmtree(_FOLDER, ignore_errors=True)
 
 
 @schema.parametrize()
