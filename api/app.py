@@ -13,6 +13,7 @@ from sqlalchemy import Engine
 
 from api.db.engine import make_engine, make_session_factory
 from api.http import errors
+from api.http.cache import StatementCache
 from api.http.routes import admin, contracts, forecasts, rounds, settlements, uploads
 from api.http.schemas import ErrorBody
 from api.settings import Settings, get_settings
@@ -53,6 +54,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.state.engine = engine
     app.state.session_factory = make_session_factory(engine)
     app.state.jobs = jobs
+    app.state.statements = StatementCache()
     errors.install(app)
 
     @app.get("/health", tags=["health"])

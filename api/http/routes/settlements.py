@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Query
-from fastapi.responses import PlainTextResponse
+from fastapi import APIRouter, Header, Query, Request
+from fastapi.responses import PlainTextResponse, Response
 
+from api.actor import NotFound
 from api.db import models as m
+from api.http.cache import StatementCache
 from api.http.deps import AnyRole, Finance, Operator, UowDep
 from api.http.schemas import (
     MONTH_PATTERN,
@@ -72,8 +74,16 @@ def list_statements(uow: UowDep, actor: AnyRole,
 
 
 @router.get("/statements/{statement_id}", response_model=StatementPublic)
-def get_statement(statement_id: int, uow: UowDep, actor: AnyRole) -> Any:
-    return statement_public(settlements.get_statement(uow, actor, statement_id), True)
+def get_statement(statement_id: int, request: Request, uow: UowDep, actor: AnyRole) -> Any:
+    cache: StatementCache = request.app.state.statements
+    cached = cache.get(statement_id)
+    if cached is None:
+        rendered = statement_public(settlements.get_statement(uow, actor, statement_id), True)
+        cached = (rendered.producer, rendered.model_dump_json().encode())
+        cache.put(statement_id, *cached)
+    elif not actor.may_see_producer(cached[0]):
+        raise NotFound(f"no statement {statement_id}")
+    return Response(cached[1], media_type="application/json")
 
 
 @router.get("/statements/{statement_id}/csv", response_class=PlainTextResponse,

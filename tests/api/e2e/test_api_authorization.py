@@ -100,3 +100,13 @@ def test_other_producers_statement_is_404_not_403(client, auth, settled, path):
     items = client.get("/api/statements", headers=auth("producer_b")).json()["items"]
     response = client.get(path.format(id=items[0]["id"]), headers=auth("producer"))
     assert response.status_code == 404
+
+
+def test_a_statement_read_once_stays_hidden_from_other_producers(client, auth, settled):
+    items = client.get("/api/statements", headers=auth("producer_b")).json()["items"]
+    url = f"/api/statements/{items[0]['id']}"
+    first = client.get(url, headers=auth("producer_b"))
+    assert first.status_code == 200  # rendered and kept for later reads
+    assert client.get(url, headers=auth("producer")).status_code == 404
+    assert client.get(url, headers=auth("producer_b")).json() == first.json()
+    assert client.get(url, headers=auth("treasury")).status_code == 200
