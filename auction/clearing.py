@@ -22,7 +22,8 @@ from .merit import RULES, MeritOutcome, merit_clear
 from .model import AuctionModel
 from .result import REJECTION_REASONS, Award, ClearingResult
 from .round import RoundSpec
-from .solve import SolveReport, maximise_energy, solve_stage, solver_parameters
+from .solve import SolveReport, maximise_energy, solver_parameters
+from .staged import solve_stage
 
 __all__ = ["RULES", "clear"]
 

@@ -1,4 +1,5 @@
-"""Lexicographic solve: most preference-weighted energy, then least budget use, then lot order.
+"""Lexicographic solve of a whole model: most preference-weighted energy, then least budget
+use, then lot order (pay-as-bid stages are reduced first: see `staged.py`).
 
 Each level is a CP-SAT solve on one worker with a fixed seed (single-thread search is
 deterministic), hinted with the previous level's solution, under the round's time limit.
@@ -7,22 +8,19 @@ deterministic), hinted with the previous level's solution, under the round's tim
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from importlib.metadata import version
 from typing import Any
 
 from ortools.sat.python import cp_model
 
-from .instance import Instance, ScaledBid
 from .model import AuctionModel
-from .reduction import lagrangian_bound
 
 RANDOM_SEED = 20231
 # Level 2 adds the full LP relaxation of every linear constraint: on these knapsack-like
 # models it closes the bound where the default search stalls (measured in benchmarks/).
 LINEARIZATION_LEVEL = 2
-FREE_BLOCKS = 100  # the first reduction's target leaves about this many bids undecided
 
 
 @dataclass
@@ -46,7 +44,7 @@ def solver_parameters(time_limit_s: float) -> dict[str, Any]:
     }
 
 
-def _solve(model: cp_model.CpModel, seconds: float) -> tuple[cp_model.CpSolver, Any]:
+def run_cp_sat(model: cp_model.CpModel, seconds: float) -> tuple[cp_model.CpSolver, Any]:
     solver = cp_model.CpSolver()
     solver.parameters.num_workers = 1
     solver.parameters.random_seed = RANDOM_SEED
@@ -55,7 +53,9 @@ def _solve(model: cp_model.CpModel, seconds: float) -> tuple[cp_model.CpSolver, 
     return solver, solver.solve(model)
 
 
-def _record(solver: cp_model.CpSolver, status: Any, name: str, started: float) -> dict[str, Any]:
+def level_record(
+    solver: cp_model.CpSolver, status: Any, name: str, started: float
+) -> dict[str, Any]:
     found = status in (cp_model.OPTIMAL, cp_model.FEASIBLE)
     return {
         "level": name,
@@ -66,7 +66,7 @@ def _record(solver: cp_model.CpSolver, status: Any, name: str, started: float) -
     }
 
 
-def _awarded(am: AuctionModel, solver: cp_model.CpSolver) -> dict[str, int]:
+def solution_kw(am: AuctionModel, solver: cp_model.CpSolver) -> dict[str, int]:
     return {b.bid_id: int(solver.value(am.kw[b.bid_id])) for b in am.pool}
 
 
@@ -79,12 +79,12 @@ def _tie_breaks(
         model.minimize(expression)
         am.hint(hint)
         started = time.monotonic()
-        solver, status = _solve(model, deadline - time.monotonic())
-        report.levels.append(_record(solver, status, name, started))
+        solver, status = run_cp_sat(model, deadline - time.monotonic())
+        report.levels.append(level_record(solver, status, name, started))
         if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             report.proven_optimal = False
             return  # keep the previous level's solution
-        hint = _awarded(am, solver)
+        hint = solution_kw(am, solver)
         report.awarded_kw = {k: v for k, v in hint.items() if v > 0}
         report.proven_optimal &= status == cp_model.OPTIMAL
         model.add(expression <= round(solver.objective_value))
@@ -106,12 +106,12 @@ def solve_lexicographic(
     if hint is not None:
         am.hint(hint)
     started = time.monotonic()
-    solver, status = _solve(model, deadline - time.monotonic())
-    report.levels.append(_record(solver, status, "weighted_energy", started))
+    solver, status = run_cp_sat(model, deadline - time.monotonic())
+    report.levels.append(level_record(solver, status, "weighted_energy", started))
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         report.status, report.proven_optimal = solver.status_name(status), False
         return report
-    awarded = _awarded(am, solver)
+    awarded = solution_kw(am, solver)
     report.awarded_kw = {k: v for k, v in awarded.items() if v > 0}
     report.status = solver.status_name(status)
     report.weighted_energy = round(solver.objective_value)
@@ -125,175 +125,13 @@ def solve_lexicographic(
     return report
 
 
-def solve_stage(
-    inst: Instance,
-    pool: list[ScaledBid],
-    fixed_kw: Mapping[str, int],
-    budget_mc: int | None,
-    time_limit_s: float,
-    hint: Mapping[str, int],
-    minimums: bool = True,
-    upper_bound: int | None = None,
-) -> SolveReport:
-    """The lexicographic optimum of one stage; pay-as-bid stages are first reduced exactly.
-
-    The reduction (`reduction.py`) keeps every award whose weighted energy reaches a target.
-    A first target a little below the Lagrangian bound leaves a small model; if that model's
-    optimum reaches the target it is the optimum of the round (every better award was kept).
-    If it falls short (or has no award), the target is lowered eightfold further below the
-    bound; once it is at or below an award already found, the reduced model is exact. The
-    tie-break levels then run on the model reduced at the optimal weighted energy itself.
-    """
-    deadline = time.monotonic() + time_limit_s
-
-    def full() -> SolveReport:
-        am = AuctionModel(inst, pool, fixed_kw, budget_mc, minimums)
-        return solve_lexicographic(am, deadline - time.monotonic(), hint, upper_bound)
-
-    if inst.spec.pricing.rule != "pay_as_bid":
-        return full()
-    started = time.monotonic()
-    relaxed = lagrangian_bound(inst, pool, fixed_kw, budget_mc, minimums)
-    if relaxed is None:
-        return full()
-    levels = [
-        {
-            "level": "lagrangian_bound",
-            "status": "OPTIMAL",
-            "objective": None,
-            "bound": relaxed.bound(),
-            "wall_time_s": round(time.monotonic() - started, 3),
-        }
-    ]
-    gap = max(relaxed.slack_for(FREE_BLOCKS), 1)
-    incumbent: int | None = None  # the best award of the round found so far
-    while True:
-        target = relaxed.bound() - gap
-        exact = incumbent is not None and incumbent >= target
-        if incumbent is not None and exact:
-            target = incumbent
-        elif target <= 0:  # every award is kept anyway
-            report = full()
-            report.levels = levels + report.levels
-            return report
-        restriction = relaxed.restrict(target)
-        am = AuctionModel(inst, pool, fixed_kw, budget_mc, minimums, restriction=restriction)
-        am.model.maximize(am.weighted_energy())
-        am.hint(hint)
-        started = time.monotonic()
-        solver, status = _solve(am.model, deadline - time.monotonic())
-        levels.append(_record(solver, status, "weighted_energy", started))
-        levels[-1]["bids_open"] = len(am.pool) - len(restriction.required)
-        if status == cp_model.OPTIMAL and solver.objective_value >= target:
-            best = round(solver.objective_value)
-            break
-        if status == cp_model.OPTIMAL:
-            found = round(solver.objective_value)
-            incumbent = found if incumbent is None else max(incumbent, found)
-            hint = _awarded(am, solver)
-        elif status != cp_model.INFEASIBLE or exact:  # out of time
-            report = full()
-            report.levels = levels + report.levels
-            return report
-        gap *= 8
-    report = SolveReport(status="OPTIMAL", proven_optimal=True, levels=levels)
-    report.weighted_energy = report.bound = best
-    report.objective_proven = True
-    awarded = _awarded(am, solver)
-    cost = round(solver.value(am.cost()))
-
-    def cheaper(limit: int) -> AuctionModel | None:
-        restriction = relaxed.restrict(best, budget_mc=limit)
-        return (
-            None
-            if restriction.empty
-            else AuctionModel(inst, pool, fixed_kw, limit, minimums, restriction=restriction)
-        )
-
-    cost, awarded = _lower(
-        cheaper, AuctionModel.cost, best, cost, awarded, deadline, report, "cost"
-    )
-    # The lot: least lot sum among awards with the optimal energy and least cost, directly
-    # (the lot row does not weaken the energy bound the way a budget row does).
-    last = cheaper(cost)
-    if last is not None:
-        last.model.add(last.weighted_energy() >= best)
-        last.model.minimize(last.lot_order())
-        last.hint(awarded)
-        started = time.monotonic()
-        solver, status = _solve(last.model, deadline - time.monotonic())
-        report.levels.append(_record(solver, status, "lot", started))
-        if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-            awarded = _awarded(last, solver)
-        report.proven_optimal &= status == cp_model.OPTIMAL
-    report.awarded_kw = {k: v for k, v in awarded.items() if v > 0}
-    if not report.proven_optimal:
-        report.status = "FEASIBLE"
-    return report
-
-
-def _lower(
-    below: Callable[[int], AuctionModel | None],
-    measure: Callable[[AuctionModel], cp_model.LinearExprT],
-    best: int,
-    value: int,
-    awarded: dict[str, int],
-    deadline: float,
-    report: SolveReport,
-    name: str,
-) -> tuple[int, dict[str, int]]:
-    """A tie-break level proved by maximising the weighted energy: `value` (budget use or lot
-    sum of an award with the optimal weighted energy `best`) is least once no award measuring
-    at most value − 1 reaches `best`. That is a round with a tighter limit, where the
-    Lagrangian bound is as strong as at level 1; each award found measures less."""
-    while True:
-        am = below(value - 1)
-        if am is None:  # the bound alone rules out any award measuring less
-            report.levels.append(
-                {
-                    "level": name,
-                    "status": "OPTIMAL",
-                    "objective": value,
-                    "bound": value,
-                    "wall_time_s": 0.0,
-                }
-            )
-            return value, awarded
-        am.model.maximize(am.weighted_energy())
-        am.hint(awarded)
-        started = time.monotonic()
-        solver, status = _solve(am.model, deadline - time.monotonic())
-        found = status in (cp_model.OPTIMAL, cp_model.FEASIBLE) and solver.objective_value >= best
-        proven = status == cp_model.INFEASIBLE or (status == cp_model.OPTIMAL and not found)
-        report.levels.append(
-            {
-                "level": name,
-                "status": "OPTIMAL"
-                if proven
-                else "IMPROVED"
-                if found
-                else solver.status_name(status),
-                "objective": value,
-                "bound": value if proven else None,
-                "wall_time_s": round(time.monotonic() - started, 3),
-            }
-        )
-        if proven:
-            return value, awarded
-        if not found:  # out of time: the level is not proven
-            report.proven_optimal = False
-            return value, awarded
-        awarded = _awarded(am, solver)
-        value = round(solver.value(measure(am)))
-
-
 def maximise_energy(
     am: AuctionModel, seconds: float, hint: Mapping[str, int]
 ) -> tuple[int | None, dict[str, int]]:
     """One solve of the weighted energy: (proven upper bound or None, best award found)."""
     am.model.maximize(am.weighted_energy())
     am.hint(hint)
-    solver, status = _solve(am.model, seconds)
+    solver, status = run_cp_sat(am.model, seconds)
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return None, {}
     awarded = {b.bid_id: int(solver.value(am.kw[b.bid_id])) for b in am.pool}

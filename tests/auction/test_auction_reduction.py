@@ -147,7 +147,7 @@ def test_too_ambitious_first_target_still_finds_the_optimum(
 ) -> None:
     """With the first target at the bound less the smallest block gap, most rounds need the
     widening steps (no award, or one short of the target); the answer must not change."""
-    monkeypatch.setattr("auction.solve.FREE_BLOCKS", 1)
+    monkeypatch.setattr("auction.staged.FREE_BLOCKS", 1)
     widened = 0
     for seed in range(3000, 3025):
         spec, bids = pay_as_bid_case(seed, random.Random(seed).randint(4, 8))

@@ -1,0 +1,178 @@
+"""One clearing stage: pay-as-bid stages solved on exactly reduced models (`reduction.py`),
+other stages as whole models (`solve.py`)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+
+from ortools.sat.python import cp_model
+
+from .instance import Instance, ScaledBid
+from .model import AuctionModel
+from .reduction import lagrangian_bound
+from .solve import SolveReport, level_record, run_cp_sat, solution_kw, solve_lexicographic
+
+FREE_BLOCKS = 100  # the first reduction's target leaves about this many bids undecided
+
+
+def solve_stage(
+    inst: Instance,
+    pool: list[ScaledBid],
+    fixed_kw: Mapping[str, int],
+    budget_mc: int | None,
+    time_limit_s: float,
+    hint: Mapping[str, int],
+    minimums: bool = True,
+    upper_bound: int | None = None,
+) -> SolveReport:
+    """The lexicographic optimum of one stage; pay-as-bid stages are first reduced exactly.
+
+    The reduction (`reduction.py`) keeps every award whose weighted energy reaches a target.
+    A first target a little below the Lagrangian bound leaves a small model; if that model's
+    optimum reaches the target it is the optimum of the round (every better award was kept).
+    If it falls short (or has no award), the target is lowered eightfold further below the
+    bound; once it is at or below an award already found, the reduced model is exact. The
+    tie-break levels then run on the model reduced at the optimal weighted energy itself.
+    """
+    deadline = time.monotonic() + time_limit_s
+
+    def full() -> SolveReport:
+        am = AuctionModel(inst, pool, fixed_kw, budget_mc, minimums)
+        return solve_lexicographic(am, deadline - time.monotonic(), hint, upper_bound)
+
+    if inst.spec.pricing.rule != "pay_as_bid":
+        return full()
+    started = time.monotonic()
+    relaxed = lagrangian_bound(inst, pool, fixed_kw, budget_mc, minimums)
+    if relaxed is None:
+        return full()
+    levels = [
+        {
+            "level": "lagrangian_bound",
+            "status": "OPTIMAL",
+            "objective": None,
+            "bound": relaxed.bound(),
+            "wall_time_s": round(time.monotonic() - started, 3),
+        }
+    ]
+    gap = max(relaxed.slack_for(FREE_BLOCKS), 1)
+    incumbent: int | None = None  # the best award of the round found so far
+    while True:
+        target = relaxed.bound() - gap
+        exact = incumbent is not None and incumbent >= target
+        if incumbent is not None and exact:
+            target = incumbent
+        elif target <= 0:  # every award is kept anyway
+            report = full()
+            report.levels = levels + report.levels
+            return report
+        restriction = relaxed.restrict(target)
+        am = AuctionModel(inst, pool, fixed_kw, budget_mc, minimums, restriction=restriction)
+        am.model.maximize(am.weighted_energy())
+        am.hint(hint)
+        started = time.monotonic()
+        solver, status = run_cp_sat(am.model, deadline - time.monotonic())
+        levels.append(level_record(solver, status, "weighted_energy", started))
+        levels[-1]["bids_open"] = len(am.pool) - len(restriction.required)
+        if status == cp_model.OPTIMAL and solver.objective_value >= target:
+            best = round(solver.objective_value)
+            break
+        if status == cp_model.OPTIMAL:
+            found = round(solver.objective_value)
+            incumbent = found if incumbent is None else max(incumbent, found)
+            hint = solution_kw(am, solver)
+        elif status != cp_model.INFEASIBLE or exact:  # out of time
+            report = full()
+            report.levels = levels + report.levels
+            return report
+        gap *= 8
+    report = SolveReport(status="OPTIMAL", proven_optimal=True, levels=levels)
+    report.weighted_energy = report.bound = best
+    report.objective_proven = True
+    awarded = solution_kw(am, solver)
+    cost = round(solver.value(am.cost()))
+
+    def cheaper(limit: int) -> AuctionModel | None:
+        restriction = relaxed.restrict(best, budget_mc=limit)
+        return (
+            None
+            if restriction.empty
+            else AuctionModel(inst, pool, fixed_kw, limit, minimums, restriction=restriction)
+        )
+
+    cost, awarded = _lower(
+        cheaper, AuctionModel.cost, best, cost, awarded, deadline, report, "cost"
+    )
+    # The lot: least lot sum among awards with the optimal energy and least cost, directly
+    # (the lot row does not weaken the energy bound the way a budget row does).
+    last = cheaper(cost)
+    if last is not None:
+        last.model.add(last.weighted_energy() >= best)
+        last.model.minimize(last.lot_order())
+        last.hint(awarded)
+        started = time.monotonic()
+        solver, status = run_cp_sat(last.model, deadline - time.monotonic())
+        report.levels.append(level_record(solver, status, "lot", started))
+        if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            awarded = solution_kw(last, solver)
+        report.proven_optimal &= status == cp_model.OPTIMAL
+    report.awarded_kw = {k: v for k, v in awarded.items() if v > 0}
+    if not report.proven_optimal:
+        report.status = "FEASIBLE"
+    return report
+
+
+def _lower(
+    below: Callable[[int], AuctionModel | None],
+    measure: Callable[[AuctionModel], cp_model.LinearExprT],
+    best: int,
+    value: int,
+    awarded: dict[str, int],
+    deadline: float,
+    report: SolveReport,
+    name: str,
+) -> tuple[int, dict[str, int]]:
+    """A tie-break level proved by maximising the weighted energy: `value` (budget use or lot
+    sum of an award with the optimal weighted energy `best`) is least once no award measuring
+    at most value − 1 reaches `best`. That is a round with a tighter limit, where the
+    Lagrangian bound is as strong as at level 1; each award found measures less."""
+    while True:
+        am = below(value - 1)
+        if am is None:  # the bound alone rules out any award measuring less
+            report.levels.append(
+                {
+                    "level": name,
+                    "status": "OPTIMAL",
+                    "objective": value,
+                    "bound": value,
+                    "wall_time_s": 0.0,
+                }
+            )
+            return value, awarded
+        am.model.maximize(am.weighted_energy())
+        am.hint(awarded)
+        started = time.monotonic()
+        solver, status = run_cp_sat(am.model, deadline - time.monotonic())
+        found = status in (cp_model.OPTIMAL, cp_model.FEASIBLE) and solver.objective_value >= best
+        proven = status == cp_model.INFEASIBLE or (status == cp_model.OPTIMAL and not found)
+        report.levels.append(
+            {
+                "level": name,
+                "status": "OPTIMAL"
+                if proven
+                else "IMPROVED"
+                if found
+                else solver.status_name(status),
+                "objective": value,
+                "bound": value if proven else None,
+                "wall_time_s": round(time.monotonic() - started, 3),
+            }
+        )
+        if proven:
+            return value, awarded
+        if not found:  # out of time: the level is not proven
+            report.proven_optimal = False
+            return value, awarded
+        awarded = solution_kw(am, solver)
+        value = round(solver.value(measure(am)))
