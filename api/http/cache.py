@@ -1,29 +1,41 @@
-"""A bounded, thread-safe cache of rendered statements. Posted statements are never edited
-(corrections are new statements), so a rendering never goes stale."""
+"""A bounded, thread-safe cache of rendered statements (JSON and CSV bodies), by statement id.
+
+Keying on the id alone is sound because a posted statement never changes: its row and lines
+are only ever inserted, and a correction is an adjustment line on a new statement of a later
+run (a new id). Authorization is not cached: every read checks the actor against the
+statement's producer."""
 
 from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class RenderedStatement:
+    producer: str
+    json_body: bytes
+    csv_body: str
+    csv_filename: str
 
 
 class StatementCache:
     def __init__(self, max_entries: int = 4096):
         self.max_entries = max_entries
-        self._items: OrderedDict[int, tuple[str, bytes]] = OrderedDict()
+        self._items: OrderedDict[int, RenderedStatement] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, statement_id: int) -> tuple[str, bytes] | None:
-        """(producer, JSON body) of a rendered statement, if cached."""
+    def get(self, statement_id: int) -> RenderedStatement | None:
         with self._lock:
             item = self._items.get(statement_id)
             if item is not None:
                 self._items.move_to_end(statement_id)
             return item
 
-    def put(self, statement_id: int, producer: str, body: bytes) -> None:
+    def put(self, statement_id: int, rendered: RenderedStatement) -> None:
         with self._lock:
-            self._items[statement_id] = (producer, body)
+            self._items[statement_id] = rendered
             self._items.move_to_end(statement_id)
             while len(self._items) > self.max_entries:
                 self._items.popitem(last=False)

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Awaitable, Callable, Iterator
 from typing import Annotated
 
-from fastapi import Depends, Request, Security
+from fastapi import Depends, FastAPI, Request, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.concurrency import run_in_threadpool
 
 from api.actor import Actor, NotAllowed
-from api.services.keys import AuthenticationError, authenticate
+from api.services.keys import AuthenticationError, KeyCache
 from api.settings import Settings
 from api.uow import UnitOfWork
 
@@ -29,14 +31,42 @@ def get_settings(request: Request) -> Settings:
     return settings
 
 
-def current_actor(
-    uow: Annotated[UnitOfWork, Depends(get_uow)],
+_cache_lock = threading.Lock()
+
+
+def key_cache(app: FastAPI) -> KeyCache:
+    """The application's cache of verified keys, made on first use."""
+    cache: KeyCache | None = getattr(app.state, "keys", None)
+    if cache is not None:
+        return cache
+    with _cache_lock:
+        cache = getattr(app.state, "keys", None)
+        if cache is None:
+            cache = KeyCache(app.state.settings.key_cache_seconds)
+            app.state.keys = cache
+        return cache
+
+
+def _verify(request: Request, cache: KeyCache, presented: str) -> Actor:
+    # Its own short unit of work, closed before the route opens one: a request never holds
+    # two pooled connections at a time.
+    with UnitOfWork(request.app.state.session_factory) as uow:
+        return cache.verify(uow, presented)
+
+
+async def current_actor(
+    request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Security(bearer)],
 ) -> Actor:
-    """Checked on the request's own unit of work: one session and connection per request."""
+    """A recently verified key is accepted on the event loop (a hash and a dict lookup);
+    otherwise the database is asked in a worker thread."""
     if credentials is None:
         raise AuthenticationError("missing bearer API key")
-    return authenticate(uow, credentials.credentials)
+    cache = key_cache(request.app)
+    actor = cache.get(credentials.credentials)
+    if actor is None:
+        actor = await run_in_threadpool(_verify, request, cache, credentials.credentials)
+    return actor
 
 
 def allow(*roles: str) -> Callable[[Actor], Awaitable[Actor]]:

@@ -1,4 +1,5 @@
-"""Settlement runs per month and the statements they post (JSON and CSV)."""
+"""Settlement runs per month and the statements they post (JSON and CSV). A statement read
+touches the database only the first time this process serves that statement."""
 
 from __future__ import annotations
 
@@ -6,10 +7,11 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import PlainTextResponse, Response
+from starlette.concurrency import run_in_threadpool
 
-from api.actor import NotFound
+from api.actor import Actor, NotFound
 from api.db import models as m
-from api.http.cache import StatementCache
+from api.http.cache import RenderedStatement, StatementCache
 from api.http.deps import AnyRole, Finance, Operator, UowDep
 from api.http.schemas import (
     MONTH_PATTERN,
@@ -21,6 +23,7 @@ from api.http.schemas import (
     StatementPublic,
 )
 from api.services import settlements
+from api.uow import UnitOfWork
 from mzekari.money import from_minor_units
 
 router = APIRouter(prefix="/api", tags=["settlement"])
@@ -73,23 +76,41 @@ def list_statements(uow: UowDep, actor: AnyRole,
     return {"count": len(rows), "items": [statement_public(r, False) for r in rows]}
 
 
-@router.get("/statements/{statement_id}", response_model=StatementPublic)
-def get_statement(statement_id: int, request: Request, uow: UowDep, actor: AnyRole) -> Any:
+def _render(request: Request, actor: Actor, statement_id: int) -> RenderedStatement:
+    """Load, authorize and render a statement once (in a worker thread); later reads of it
+    are served from memory."""
+    with UnitOfWork(request.app.state.session_factory) as uow:
+        statement = settlements.get_statement(uow, actor, statement_id)
+        rendered = RenderedStatement(
+            producer=statement.producer,
+            json_body=statement_public(statement, True).model_dump_json().encode(),
+            csv_body=settlements.statement_csv(statement),
+            csv_filename=f"statement-{statement.producer}-{statement.month}-{statement.id}.csv")
+    request.app.state.statements.put(statement_id, rendered)
+    return rendered
+
+
+async def _rendered(request: Request, actor: Actor, statement_id: int) -> RenderedStatement:
     cache: StatementCache = request.app.state.statements
-    cached = cache.get(statement_id)
-    if cached is None:
-        rendered = statement_public(settlements.get_statement(uow, actor, statement_id), True)
-        cached = (rendered.producer, rendered.model_dump_json().encode())
-        cache.put(statement_id, *cached)
-    elif not actor.may_see_producer(cached[0]):
+    rendered = cache.get(statement_id)
+    if rendered is None:
+        return await run_in_threadpool(_render, request, actor, statement_id)
+    if not actor.may_see_producer(rendered.producer):
         raise NotFound(f"no statement {statement_id}")
-    return Response(cached[1], media_type="application/json")
+    return rendered
+
+
+@router.get("/statements/{statement_id}", response_model=StatementPublic)
+async def get_statement(statement_id: int, request: Request, actor: AnyRole) -> Response:
+    rendered = await _rendered(request, actor, statement_id)
+    return Response(rendered.json_body, media_type="application/json")
 
 
 @router.get("/statements/{statement_id}/csv", response_class=PlainTextResponse,
             responses={200: {"content": {"text/csv": {}}}})
-def get_statement_csv(statement_id: int, uow: UowDep, actor: AnyRole) -> PlainTextResponse:
-    statement = settlements.get_statement(uow, actor, statement_id)
-    name = f"statement-{statement.producer}-{statement.month}-{statement.id}.csv"
-    return PlainTextResponse(settlements.statement_csv(statement), media_type="text/csv",
-                             headers={"Content-Disposition": f'attachment; filename="{name}"'})
+async def get_statement_csv(statement_id: int, request: Request, actor: AnyRole
+                            ) -> PlainTextResponse:
+    rendered = await _rendered(request, actor, statement_id)
+    return PlainTextResponse(
+        rendered.csv_body, media_type="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{rendered.csv_filename}"'})
