@@ -76,25 +76,27 @@ def list_statements(uow: UowDep, actor: AnyRole,
     return {"count": len(rows), "items": [statement_public(r, False) for r in rows]}
 
 
-def _render(request: Request, actor: Actor, statement_id: int) -> RenderedStatement:
-    """Load, authorize and render a statement once (in a worker thread); later reads of it
-    are served from memory."""
+def _render(request: Request, actor: Actor, statement_id: int, fmt: str) -> RenderedStatement:
+    """Load, authorize and render a statement once per format (in a worker thread); later
+    reads of it are served from memory."""
     with UnitOfWork(request.app.state.session_factory) as uow:
         statement = settlements.get_statement(uow, actor, statement_id)
-        rendered = RenderedStatement(
-            producer=statement.producer,
-            json_body=statement_public(statement, True).model_dump_json().encode(),
-            csv_body=settlements.statement_csv(statement),
-            csv_filename=f"statement-{statement.producer}-{statement.month}-{statement.id}.csv")
-    request.app.state.statements.put(statement_id, rendered)
+        if fmt == "csv":
+            body = settlements.statement_csv(statement).encode()
+        else:
+            body = statement_public(statement, True).model_dump_json().encode()
+        name = f"statement-{statement.producer}-{statement.month}-{statement.id}.{fmt}"
+        rendered = RenderedStatement(statement.producer, body, name)
+    request.app.state.statements.put(statement_id, fmt, rendered)
     return rendered
 
 
-async def _rendered(request: Request, actor: Actor, statement_id: int) -> RenderedStatement:
+async def _rendered(request: Request, actor: Actor, statement_id: int, fmt: str
+                    ) -> RenderedStatement:
     cache: StatementCache = request.app.state.statements
-    rendered = cache.get(statement_id)
+    rendered = cache.get(statement_id, fmt)
     if rendered is None:
-        return await run_in_threadpool(_render, request, actor, statement_id)
+        return await run_in_threadpool(_render, request, actor, statement_id, fmt)
     if not actor.may_see_producer(rendered.producer):
         raise NotFound(f"no statement {statement_id}")
     return rendered
@@ -102,15 +104,15 @@ async def _rendered(request: Request, actor: Actor, statement_id: int) -> Render
 
 @router.get("/statements/{statement_id}", response_model=StatementPublic)
 async def get_statement(statement_id: int, request: Request, actor: AnyRole) -> Response:
-    rendered = await _rendered(request, actor, statement_id)
-    return Response(rendered.json_body, media_type="application/json")
+    rendered = await _rendered(request, actor, statement_id, "json")
+    return Response(rendered.body, media_type="application/json")
 
 
 @router.get("/statements/{statement_id}/csv", response_class=PlainTextResponse,
             responses={200: {"content": {"text/csv": {}}}})
 async def get_statement_csv(statement_id: int, request: Request, actor: AnyRole
                             ) -> PlainTextResponse:
-    rendered = await _rendered(request, actor, statement_id)
+    rendered = await _rendered(request, actor, statement_id, "csv")
     return PlainTextResponse(
-        rendered.csv_body, media_type="text/csv",
-        headers={"Content-Disposition": f'attachment; filename="{rendered.csv_filename}"'})
+        rendered.body, media_type="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{rendered.filename}"'})
