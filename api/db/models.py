@@ -126,9 +126,22 @@ class Award(Base):
     awarded_capacity_mw: Mapped[Decimal] = mapped_column(ExactDecimal(14, 3))
     awarded_annual_mwh: Mapped[Decimal] = mapped_column(ExactDecimal(16, 3))
     price_paid: Mapped[Decimal | None] = mapped_column(ExactDecimal(14, 2))
-    budget_used: Mapped[Decimal] = mapped_column(ExactDecimal(20, 2))
+    budget_used: Mapped[Decimal] = mapped_column(ExactDecimal(23, 5))  # exact: milli-cents
     reason: Mapped[str] = mapped_column(Text)
     explanation: Mapped[str] = mapped_column(Text)
+
+
+class RoundAnalysis(Base):
+    """The optimiser against the merit-order rules, and the budget curve, computed once when
+    the round is cleared (api/services/round_analysis.py); `sha256` of its canonical JSON is
+    in the clearing's audit entry."""
+
+    __tablename__ = "round_analyses"
+
+    round_id: Mapped[str] = mapped_column(ForeignKey("rounds.round_id"), primary_key=True)
+    analysis: Mapped[dict[str, Any]]
+    sha256: Mapped[str] = mapped_column(String(64))
+    computed_at: Mapped[datetime]
 
 
 class Contract(Base):

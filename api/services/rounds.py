@@ -18,7 +18,7 @@ from typing import Any
 from api.actor import Actor, Conflict, NotFound
 from api.canonical import canonical_json, sha256_hex
 from api.db import models as m
-from api.services import audit
+from api.services import audit, round_analysis
 from api.uow import UnitOfWork
 from mzekari.errors import InputError, Problem
 
@@ -191,6 +191,9 @@ def _domain_bid(payload: dict[str, Any]) -> Any:
 
 def clear_round(uow: UnitOfWork, actor: Actor, round_id: str, rule: str | None = None
                 ) -> m.Round:
+    """Clear a closed round and, in the same transaction, store its analysis (the optimiser
+    against every merit-order rule, and the budget curve); the audit entry carries the
+    analysis's hash. A cleared round cannot be cleared again."""
     from auction import clear, parse_round
 
     row = _advance(uow, actor, round_id, "clear")
@@ -198,8 +201,9 @@ def clear_round(uow: UnitOfWork, actor: Actor, round_id: str, rule: str | None =
     if not bids:
         raise InputError(Problem("round", None, "bids", "no bids to clear"))
     receipts = {b.bid_id: b.receipt for b in bids}
-    result = clear(parse_round(row.spec, source="round"), [_domain_bid(b.payload) for b in bids],
-                   rule=rule)
+    spec = parse_round(row.spec, source="round")
+    domain = [_domain_bid(b.payload) for b in bids]
+    result = clear(spec, domain, rule=rule)
     for award in result.awards:
         uow.session.add(m.Award(
             round_id=round_id, bid_id=award.bid_id, bidder=award.bidder,
@@ -210,13 +214,52 @@ def clear_round(uow: UnitOfWork, actor: Actor, round_id: str, rule: str | None =
         ))
     row.status, row.cleared_at = "cleared", _now()
     row.clearing = _jsonable_deep(result.summary())
+    stored = _store_analysis(uow, round_id, round_analysis.analyse(spec, domain, result))
     uow.session.flush()
     audit.record(uow, actor, "round.clear", f"round/{round_id}",
                  {"status": result.status, "accepted": sum(a.accepted for a in result.awards),
                   "awards_sha256": sha256_hex(canonical_json(
-                      [_jsonable(a.row()) for a in result.awards]))})
+                      [_jsonable(a.row()) for a in result.awards])),
+                  "analysis_sha256": stored.sha256})
     uow.commit()
     return row
+
+
+def _store_analysis(uow: UnitOfWork, round_id: str, analysis: dict[str, Any]
+                    ) -> m.RoundAnalysis:
+    stored = m.RoundAnalysis(round_id=round_id, analysis=analysis,
+                             sha256=round_analysis.analysis_sha256(analysis), computed_at=_now())
+    uow.session.add(stored)
+    return stored
+
+
+def stored_analysis(uow: UnitOfWork, round_id: str) -> m.RoundAnalysis | None:
+    """The analysis stored when the round was cleared (None for a round cleared before
+    analyses were stored; `analyse_round` computes it)."""
+    return uow.session.get(m.RoundAnalysis, round_id)
+
+
+def analyse_round(uow: UnitOfWork, actor: Actor, round_id: str) -> m.RoundAnalysis:
+    """For a round cleared without a stored analysis: re-clears it the way it was cleared
+    (same rule) to compute one. Refused if the round already has its analysis."""
+    from auction import clear, parse_round
+
+    actor.require("operator", "admin")
+    row = get_round(uow, round_id, for_update=True)
+    if row.status not in ("cleared", "awarded"):
+        raise Conflict(f"round {round_id!r} is {row.status}: it is analysed when cleared")
+    if stored_analysis(uow, round_id) is not None:
+        raise Conflict(f"round {round_id!r} already has its analysis")
+    spec = parse_round(row.spec, source="round")
+    domain = [_domain_bid(b.payload) for b in uow.bids.for_round(round_id)]
+    method = (row.clearing or {}).get("rule", "optimiser")
+    result = clear(spec, domain, None if method == "optimiser" else method)
+    stored = _store_analysis(uow, round_id, round_analysis.analyse(spec, domain, result))
+    uow.session.flush()
+    audit.record(uow, actor, "round.analyse", f"round/{round_id}",
+                 {"analysis_sha256": stored.sha256})
+    uow.commit()
+    return stored
 
 
 def _jsonable_deep(value: Any) -> Any:

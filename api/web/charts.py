@@ -136,6 +136,7 @@ def lines(series: Mapping[str, Sequence[tuple[Decimal, Decimal]]], x_unit: str, 
                      f'</text>')
     parts.append(f'<text class="axis-label" x="{WIDTH - RIGHT}" y="{HEIGHT - 6}" '
                  f'text-anchor="end">{escape(x_unit)}</text>')
+    spacing = min(200, (WIDTH - LEFT - RIGHT) // max(len(series), 1))
     for index, (name, points) in enumerate(series.items()):
         coords = " ".join(f"{frame.x(float(x)):.1f},{frame.y(float(y)):.1f}" for x, y in points)
         parts.append(f'<g class="series series-{index}"><title>{escape(name)}</title>')
@@ -145,7 +146,7 @@ def lines(series: Mapping[str, Sequence[tuple[Decimal, Decimal]]], x_unit: str, 
                          f'r="4"><title>{escape(name)}: {grouped(x)} {escape(x_unit)} → '
                          f'{grouped(y)} {escape(y_unit)}</title></circle>')
         parts.append("</g>")
-        parts.append(f'<text class="legend series-{index}" x="{LEFT + 10 + 200 * index}" '
+        parts.append(f'<text class="legend series-{index}" x="{LEFT + 10 + spacing * index}" '
                      f'y="{TOP - 8}">■ {escape(name.replace("_", " "))}</text>')
     parts.append("</svg>")
     return Markup("\n".join(parts))

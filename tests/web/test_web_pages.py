@@ -90,13 +90,65 @@ def test_round_page_compares_the_rules_and_draws_the_budget_curve(client, web_db
     for row in tables["comparison-table"][1:]:  # every method buys a1 + b1 here
         assert number(row[4]) == Decimal("65000.000")
         assert number(row[5]) == Decimal("2757500.00")
+        # (150.50 × 15 000 + 140.00 × 50 000) / 65 000 = 142.4230… per MWh
+        assert number(row[6]) == Decimal("142.42")
+        assert row[7] in ("—", "same bids")
     curve = tables["curve-table"][1:]
     assert sorted({number(r[0]) for r in curve}) == [
         Decimal(v) for v in ("750000", "1500000", "2250000", "3000000", "3750000", "4500000")]
-    assert len(curve) == 12
-    # At 25 % of the budget (750 000) only d1 (720 000) fits: 8 000 MWh for both methods.
-    assert [number(r[2]) for r in curve if number(r[0]) == 750000] == [Decimal(8000)] * 2
+    assert len(curve) == 24  # six budgets × (optimiser and three rules)
+    # At 25 % of the budget (750 000) only d1 (720 000) fits: 8 000 MWh for the optimiser and
+    # uk_skip; germany and stop_at_breach end the round at b1, the first bid that breaches.
+    at_quarter = {r[1]: number(r[2]) for r in curve if number(r[0]) == 750000}
+    assert at_quarter == {"optimiser": 8000, "uk skip": 8000, "germany": 0, "stop at breach": 0}
     assert 'id="curve-chart"' in html and 'aria-labelledby="curve-chart-title' in html
+
+
+def test_round_page_shows_the_stored_analysis_and_runs_no_solver(client, web_db, monkeypatch):
+    import auction.clearing
+    from api.services import rounds
+    from api.uow import UnitOfWork
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a page view ran the clearing")
+
+    monkeypatch.setattr(auction.clearing, "clear", refuse)
+    with UnitOfWork.for_engine(web_db.engine) as uow:
+        stored = rounds.stored_analysis(uow, "W-2022")
+        analysis, sha = stored.analysis, stored.sha256
+    sign_in(client, web_db.keys["operator"])
+    html = client.get("/web/rounds/W-2022").text
+    tables = parse(html).tables
+    for row, kept in zip(tables["comparison-table"][1:], analysis["comparison"], strict=True):
+        assert row[0] == kept["method"].replace("_", " ")
+        assert [number(c) for c in row[2:7]] == [
+            Decimal(kept[k]) for k in ("accepted_bids", "capacity_mw", "energy_mwh",
+                                       "budget_used", "average_price")]
+    for row, kept in zip(tables["curve-table"][1:], analysis["curve"], strict=True):
+        assert number(row[0]) == Decimal(kept["budget"])
+        assert number(row[2]) == Decimal(kept["energy_mwh"])
+    assert sha[:16] in html
+
+
+def test_a_round_cleared_without_a_stored_analysis_says_so(client, web_db):
+    from api.db import models as m
+    from api.uow import UnitOfWork
+
+    with UnitOfWork.for_engine(web_db.engine) as uow:
+        stored = uow.session.get(m.RoundAnalysis, "W-2022")
+        kept = {c: getattr(stored, c) for c in ("round_id", "analysis", "sha256", "computed_at")}
+        uow.session.delete(stored)
+        uow.commit()
+    try:
+        sign_in(client, web_db.keys["operator"])
+        response = client.get("/web/rounds/W-2022")
+        assert response.status_code == 200
+        assert 'id="no-analysis"' in response.text and "comparison-table" not in response.text
+        assert "awarded-table" in response.text
+    finally:
+        with UnitOfWork.for_engine(web_db.engine) as uow:
+            uow.session.add(m.RoundAnalysis(**kept))
+            uow.commit()
 
 
 def test_settlement_runs_page_shows_each_run_and_its_status(client, web_db):
