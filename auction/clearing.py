@@ -168,11 +168,11 @@ def _optimise(inst: Instance) -> tuple[SolveReport, dict[str, str], list[str]]:
     fixed: dict[str, int] = {}
     notes: list[str] = []
     levels = []
-    fence_proven = True
+    fence_proven = fence_whole = True
     if inst.fence_mc > 0:
         fenced = [b for b in inst.admissible if b.bid.innovative]
         first = solve_stage(inst, fenced, {}, inst.fence_mc, time_limit / 2, hint, minimums=False)
-        fence_proven = first.objective_proven
+        fence_proven, fence_whole = first.objective_proven, first.proven_optimal
         levels += [{"stage": "ring_fence", **lv} for lv in first.levels]
         if first.status in ("OPTIMAL", "FEASIBLE"):
             fixed = first.awarded_kw
@@ -188,9 +188,7 @@ def _optimise(inst: Instance) -> tuple[SolveReport, dict[str, str], list[str]]:
     remaining = max(deadline - time.monotonic(), 0.05)
     report = solve_stage(inst, inst.admissible, fixed, inst.budget_mc, remaining, hint, True, bound)
     report.levels = levels + [{"stage": "round", **lv} for lv in report.levels]
-    if inst.fence_mc > 0 and any(
-        lv["stage"] == "ring_fence" and lv["status"] != "OPTIMAL" for lv in levels
-    ):
+    if not fence_whole:  # (a level record may be an inconclusive step of a proven level)
         report.proven_optimal = False
     report.objective_proven &= fence_proven
     if _fallback(inst, report, skip):

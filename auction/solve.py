@@ -44,12 +44,17 @@ def solver_parameters(time_limit_s: float) -> dict[str, Any]:
     }
 
 
-def run_cp_sat(model: cp_model.CpModel, seconds: float) -> tuple[cp_model.CpSolver, Any]:
+def run_cp_sat(
+    model: cp_model.CpModel, seconds: float, work: float | None = None
+) -> tuple[cp_model.CpSolver, Any]:
+    """One solve; `work` caps CP-SAT's deterministic time (reproducible, unlike seconds)."""
     solver = cp_model.CpSolver()
     solver.parameters.num_workers = 1
     solver.parameters.random_seed = RANDOM_SEED
     solver.parameters.linearization_level = LINEARIZATION_LEVEL
     solver.parameters.max_time_in_seconds = max(seconds, 0.01)
+    if work is not None:
+        solver.parameters.max_deterministic_time = work
     return solver, solver.solve(model)
 
 

@@ -14,6 +14,7 @@ from .reduction import lagrangian_bound
 from .solve import SolveReport, level_record, run_cp_sat, solution_kw, solve_lexicographic
 
 FREE_BLOCKS = 100  # the first reduction's target leaves about this many bids undecided
+FIRST_WORK = 0.25  # deterministic work of the first least-cost slice (CP-SAT units)
 
 
 def solve_stage(
@@ -83,6 +84,8 @@ def solve_stage(
             incumbent = found if incumbent is None else max(incumbent, found)
             hint = solution_kw(am, solver)
         elif status != cp_model.INFEASIBLE or exact:  # out of time
+            if status == cp_model.FEASIBLE:
+                hint = solution_kw(am, solver)  # the whole model starts from it
             report = full()
             report.levels = levels + report.levels
             return report
@@ -101,9 +104,7 @@ def solve_stage(
             else AuctionModel(inst, pool, fixed_kw, limit, minimums, restriction=restriction)
         )
 
-    cost, awarded = _lower(
-        cheaper, AuctionModel.cost, best, cost, awarded, deadline, report, "cost"
-    )
+    cost, awarded = _least_cost(cheaper, best, cost, awarded, deadline, report)
     # The lot: least lot sum among awards with the optimal energy and least cost, directly
     # (the lot row does not weaken the energy bound the way a budget row does).
     last = cheaper(cost)
@@ -123,56 +124,52 @@ def solve_stage(
     return report
 
 
-def _lower(
-    below: Callable[[int], AuctionModel | None],
-    measure: Callable[[AuctionModel], cp_model.LinearExprT],
+def _least_cost(
+    cheaper: Callable[[int], AuctionModel | None],
     best: int,
-    value: int,
+    cost: int,
     awarded: dict[str, int],
     deadline: float,
     report: SolveReport,
-    name: str,
 ) -> tuple[int, dict[str, int]]:
-    """A tie-break level proved by maximising the weighted energy: `value` (budget use or lot
-    sum of an award with the optimal weighted energy `best`) is least once no award measuring
-    at most value − 1 reaches `best`. That is a round with a tighter limit, where the
-    Lagrangian bound is as strong as at level 1; each award found measures less."""
-    while True:
-        am = below(value - 1)
-        if am is None:  # the bound alone rules out any award measuring less
-            report.levels.append(
-                {
-                    "level": name,
-                    "status": "OPTIMAL",
-                    "objective": value,
-                    "bound": value,
-                    "wall_time_s": 0.0,
-                }
-            )
-            return value, awarded
-        am.model.maximize(am.weighted_energy())
+    """The least budget use among awards with the optimal weighted energy `best`.
+
+    Two exact formulations, which are fast on different rounds, take turns in slices of
+    deterministic work (doubled each turn, so the path taken is reproducible): (a) minimise
+    the cost with the energy held at `best`; (b) show that no award within cost − 1 reaches
+    `best` by maximising the energy, where the Lagrangian bound is as strong as at level 1
+    (an award that does reach it is cheaper and becomes the new best)."""
+    work = FIRST_WORK
+    while time.monotonic() < deadline:
+        am = cheaper(cost)
+        assert am is not None  # the best award so far satisfies its own restriction
+        am.model.add(am.weighted_energy() >= best)
+        am.model.minimize(am.cost())
         am.hint(awarded)
         started = time.monotonic()
-        solver, status = run_cp_sat(am.model, deadline - time.monotonic())
+        solver, status = run_cp_sat(am.model, deadline - time.monotonic(), work)
+        report.levels.append(level_record(solver, status, "cost", started))
+        if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            awarded, cost = solution_kw(am, solver), round(solver.objective_value)
+        if status == cp_model.OPTIMAL:
+            return cost, awarded
+        lower = cheaper(cost - 1)
+        if lower is None:  # the bound alone rules out a cheaper award
+            report.levels[-1].update(status="OPTIMAL", bound=cost)
+            return cost, awarded
+        lower.model.maximize(lower.weighted_energy())
+        lower.hint(awarded)
+        started = time.monotonic()
+        solver, status = run_cp_sat(lower.model, deadline - time.monotonic(), work)
         found = status in (cp_model.OPTIMAL, cp_model.FEASIBLE) and solver.objective_value >= best
-        proven = status == cp_model.INFEASIBLE or (status == cp_model.OPTIMAL and not found)
-        report.levels.append(
-            {
-                "level": name,
-                "status": "OPTIMAL"
-                if proven
-                else "IMPROVED"
-                if found
-                else solver.status_name(status),
-                "objective": value,
-                "bound": value if proven else None,
-                "wall_time_s": round(time.monotonic() - started, 3),
-            }
-        )
-        if proven:
-            return value, awarded
-        if not found:  # out of time: the level is not proven
-            report.proven_optimal = False
-            return value, awarded
-        awarded = solution_kw(am, solver)
-        value = round(solver.value(measure(am)))
+        record = level_record(solver, status, "cost_by_energy", started)
+        report.levels.append({**record, "objective": cost})
+        if status == cp_model.INFEASIBLE or (status == cp_model.OPTIMAL and not found):
+            report.levels[-1].update(status="OPTIMAL", bound=cost)
+            return cost, awarded
+        if found:
+            awarded = solution_kw(lower, solver)
+            cost = round(solver.value(lower.cost()))
+        work *= 2
+    report.proven_optimal = False
+    return cost, awarded
