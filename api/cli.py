@@ -13,6 +13,11 @@ def register(subparsers: Any) -> None:
     serve = subparsers.add_parser("serve", help="run the HTTP API (OpenAPI docs at /docs)")
     serve.add_argument("--host", default=None, help="address to bind (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=None, help="port (default 8000)")
+    serve.add_argument("--workers", type=int, default=None,
+                       help="worker processes (default MZEKARI_WORKERS, else 1); see "
+                            "api/README.md on caches and revocation")
+    serve.add_argument("--no-access-log", dest="access_log", action="store_false",
+                       help="do not log every request")
     serve.set_defaults(handler=_serve)
 
     demo = subparsers.add_parser(
@@ -62,6 +67,8 @@ def _create_key(args: argparse.Namespace) -> int:
 
 
 def _serve(args: argparse.Namespace) -> int:
+    import os
+
     import uvicorn
 
     from api.app import create_app
@@ -69,13 +76,24 @@ def _serve(args: argparse.Namespace) -> int:
     from api.settings import Settings, get_settings
     from api.uow import UnitOfWork
 
-    overrides = {k: v for k, v in (("host", args.host), ("port", args.port)) if v is not None}
+    overrides = {k: v for k, v in (("host", args.host), ("port", args.port),
+                                   ("workers", args.workers)) if v is not None}
     settings = Settings(**{**get_settings().model_dump(), **overrides})
     upgrade(settings.database_url)
     engine = make_engine(settings.database_url)
     with UnitOfWork.for_engine(engine) as uow:
         settings.check_serving(uow.keys.active_count())
-    uvicorn.run(create_app(settings, engine), host=settings.host, port=settings.port)
+    # uvicorn picks the C HTTP parser and event loop (httptools, uvloop) when installed.
+    if settings.workers == 1:
+        uvicorn.run(create_app(settings, engine), host=settings.host, port=settings.port,
+                    access_log=args.access_log)
+        return 0
+    # Each worker process builds its own app from the environment, so pass the settings on.
+    engine.dispose()
+    os.environ.update({f"MZEKARI_{name.upper()}": str(value)
+                       for name, value in settings.model_dump().items() if value is not None})
+    uvicorn.run("api.app:create_app", factory=True, host=settings.host, port=settings.port,
+                workers=settings.workers, access_log=args.access_log)
     return 0
 
 

@@ -47,18 +47,15 @@ class Settings(BaseSettings):
     # How long a process trusts a key it verified: another process's revocation takes effect
     # here within this many seconds (the revoking process drops it at once). 0: no cache.
     key_cache_seconds: float = Field(default=5.0, ge=0, le=60)
-    # `serve` worker processes; unset: 1 on SQLite (one writer anyway), 2 on PostgreSQL.
-    workers: int | None = Field(default=None, ge=1, le=16)
+    # `serve` worker processes. One by default: its caches are then the only ones, so a key
+    # revocation takes effect at once everywhere. On PostgreSQL more can add throughput on a
+    # machine with idle cores (benchmarks/api_statement_reads.py measures it).
+    workers: int = Field(default=1, ge=1, le=16)
 
     @field_validator("database_url")
     @classmethod
     def _driver(cls, url: str) -> str:
         return normalise_database_url(url)
-
-    def serve_workers(self) -> int:
-        if self.workers is not None:
-            return self.workers
-        return 1 if self.database_url.startswith("sqlite") else 2
 
     def check_serving(self, active_key_count: int) -> None:
         """Refuse to expose the API beyond loopback when nobody could authenticate to it."""
