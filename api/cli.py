@@ -14,8 +14,9 @@ def register(subparsers: Any) -> None:
     serve.add_argument("--host", default=None, help="address to bind (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=None, help="port (default 8000)")
     serve.add_argument("--workers", type=int, default=None,
-                       help="worker processes (default MZEKARI_WORKERS, else 1); see "
-                            "api/README.md on caches and revocation")
+                       help="worker processes (default MZEKARI_WORKERS, else 1); each caches "
+                            "verified keys, so a key revoked through one is refused by the "
+                            "others within MZEKARI_KEY_CACHE_SECONDS")
     serve.add_argument("--no-access-log", dest="access_log", action="store_false",
                        help="do not log every request")
     serve.set_defaults(handler=_serve)
