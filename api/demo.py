@@ -3,20 +3,27 @@
 Round and bids: scenarios/georgia_2023 (round.toml, bids.csv). Prices: ESCO's monthly
 balancing-electricity price for 2021 (scenarios/georgia_2023/esco_2021.csv, extracted from
 shared/data), the last full year of real prices, so the awarded contracts are settled as if
-they had delivered in 2021. Strikes are in USD; they are paid in GEL at the National Bank of
-Georgia's 2021 average rate, 3.2209 GEL/USD (the rate the round's reference price uses),
-recorded as each month's rate. Meter data: seeded hourly profiles by technology
-(api/demo_profiles.py) scaled to each award's annual MWh.
+they had delivered in 2021. Strikes are in USD, paid in GEL under the contracts' default rule:
+the official USD/GEL rate of the month's last business day. The shared data hold no daily
+National Bank of Georgia rates, so the NBG's 2021 annual average, 3.2209 GEL/USD (the rate the
+round's reference price uses), stands in for each month's rate, dated that month's last weekday;
+each statement line names the rate and date used. Meter data: seeded hourly profiles by
+technology (api/demo_profiles.py) scaled to each award's annual MWh.
+
+What is printed is for people (money to the currency's minor unit, thousands separated); the
+files written keep exact values (`clearing.json`, `round_analysis.json`, the statements).
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import json
 import shutil
 import time
 import tomllib
 from collections import defaultdict
+from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -25,8 +32,25 @@ REPO = Path(__file__).resolve().parent.parent
 SCENARIO = REPO / "scenarios" / "georgia_2023"
 YEAR = 2021
 GEL_PER_USD = "3.2209"  # National Bank of Georgia, 2021 annual average
+FX_SOURCE = "National Bank of Georgia, 2021 annual average USD/GEL"
+FX_RULE = "last_business_day"
 SERIES = "balancing"
 SEED = 2023
+
+
+def for_people(amount: Decimal | str, currency: str) -> str:
+    """`44999952.63966`, USD → `44,999,952.64`: half-up to the minor unit, thousands separated."""
+    from mzekari.money import round_money
+
+    return format(round_money(Decimal(str(amount)), currency), ",f")
+
+
+def last_weekday(year: int, month: int) -> date:
+    """The month's last Monday–Friday (public holidays are not modelled)."""
+    day = date(year + month // 12, month % 12 + 1, 1) - timedelta(days=1)
+    while day.weekday() >= 5:
+        day -= timedelta(days=1)
+    return day
 
 
 class Demo:
@@ -98,18 +122,41 @@ def run_demo(out_dir: str, months: int = 12, database_url: str | None = None) ->
     results = demo.call("POST", f"/api/rounds/{round_id}/award", operator, json={
         "start": f"{YEAR}-01-01", "years": 15, "payment_currency": "GEL",
         "reference_series": SERIES, "reference_basis": "monthly_baseload",
-        "fx_rule": "monthly_average"})
+        "fx_rule": FX_RULE})
     accepted = [a for a in results["awards"] if a["accepted"]]
+    currency = spec["currency"]
+    budget = f" of {for_people(clearing['budget'], currency)}" if clearing.get("budget") else ""
     demo.step(f"cleared ({clearing['status']}): {len(accepted)} bids accepted, "
-              f"{sum(Decimal(a['awarded_capacity_mw']) for a in accepted)} MW, budget used "
-              f"{clearing.get('budget_used')} {spec['currency']}; "
+              f"{sum(Decimal(a['awarded_capacity_mw']) for a in accepted):,f} MW, budget used "
+              f"{for_people(clearing['budget_used'], currency)}{budget} {currency}; "
               f"{len(accepted)} two-way CfD contracts")
+    _write_clearing(demo, round_id, clearing)
     _load_inputs(demo, operator)
     for month in range(1, months + 1):
         demo.call("POST", "/api/settlements", operator, 201, json={"month": f"{YEAR}-{month:02d}"})
     demo.step(f"settled {months} months")
     _report(demo, operator)
     return 0
+
+
+def _write_clearing(demo: Demo, round_id: str, clearing: dict[str, Any]) -> None:
+    """Exact figures to files; one line for people comparing the optimiser with the rules."""
+    from api.services import rounds
+    from api.uow import UnitOfWork
+
+    (demo.out / "clearing.json").write_text(json.dumps(clearing, indent=2, sort_keys=True))
+    with UnitOfWork.for_engine(demo.engine) as uow:
+        stored = rounds.stored_analysis(uow, round_id)
+        if stored is None:
+            return
+        analysis, sha = stored.analysis, stored.sha256
+    (demo.out / "round_analysis.json").write_text(json.dumps(analysis, indent=2, sort_keys=True))
+    optimiser, *rules = analysis["comparison"]
+    best = max(rules, key=lambda r: Decimal(r["energy_mwh"]))
+    over = " while exceeding a volume" if best["over_volume"] else ""
+    demo.step(f"the optimiser buys {Decimal(optimiser['energy_mwh']):,f} MWh a year; the best "
+              f"merit-order rule ({best['method']}) {Decimal(best['energy_mwh']):,f} MWh{over} "
+              f"(analysis stored at clearing, sha256 {sha[:12]}…)")
 
 
 def _load_inputs(demo: Demo, operator: dict[str, str]) -> None:
@@ -120,8 +167,8 @@ def _load_inputs(demo: Demo, operator: dict[str, str]) -> None:
     prices = "month,price\n" + "".join(f"{m},{Decimal(p):.2f}\n" for m, p in esco)
     demo.call("POST", f"/api/prices/{SERIES}", operator, 201, content=prices,
               params={"currency": "GEL"})
-    fx = "date,pair,rate\n" + "".join(
-        f"{m}-28,USD/GEL,{GEL_PER_USD}\n" for m, _ in esco)
+    dates = [last_weekday(int(m[:4]), int(m[5:7])) for m, _ in esco]
+    fx = "date,pair,rate\n" + "".join(f"{d.isoformat()},USD/GEL,{GEL_PER_USD}\n" for d in dates)
     demo.call("POST", "/api/fx-rates", operator, 201, content=fx)
     contracts = demo.call("GET", "/api/contracts", operator)["items"]
     hours = hours_of_year(YEAR)
@@ -138,7 +185,8 @@ def _load_inputs(demo: Demo, operator: dict[str, str]) -> None:
     body = buffer.getvalue().encode()
     demo.call("POST", "/api/meter-data", {**operator, "Idempotency-Key": f"demo-meters-{YEAR}"},
               201, content=body)
-    demo.step(f"loaded ESCO {YEAR} balancing prices, USD/GEL {GEL_PER_USD}, and "
+    demo.step(f"loaded ESCO {YEAR} balancing prices; USD/GEL {GEL_PER_USD} ({FX_SOURCE}) as "
+              f"each month's official rate, dated its last weekday ({dates[0]} … {dates[-1]}); "
               f"{len(contracts) * len(hours):,} hourly meter readings")
 
 

@@ -9,7 +9,7 @@ from collections import defaultdict
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
-from api.demo import GEL_PER_USD, SCENARIO, run_demo
+from api.demo import GEL_PER_USD, SCENARIO, for_people, last_weekday, run_demo
 
 CENT = Decimal("0.01")
 
@@ -18,6 +18,7 @@ def test_demo_statements_follow_the_cfd_formula(tmp_path, capsys):
     assert run_demo(str(tmp_path / "demo"), months=3) == 0
     printed = capsys.readouterr().out
     assert "chain intact" in printed and "Statements 2021" in printed
+    _check_printed_budget_and_files(tmp_path / "demo", printed)
     esco = {r["month"]: Decimal(r["price_gel_per_mwh"])
             for r in csv.DictReader((SCENARIO / "esco_2021.csv").open())}
     with (tmp_path / "demo" / "statements_summary.csv").open() as fh:
@@ -36,6 +37,11 @@ def test_demo_statements_follow_the_cfd_formula(tmp_path, capsys):
             expected = ((strike_gel - esco[line["month"]]) * mwh).quantize(
                 CENT, rounding=ROUND_HALF_UP)
             assert Decimal(line["amount"]) == expected, line
+            # The recorded rate is the month's official rate dated its last weekday.
+            year, month = int(line["month"][:4]), int(line["month"][5:])
+            assert f"USD/GEL {GEL_PER_USD} of {_last_weekday(year, month)} (last business day)" \
+                in line["explanation"], line["explanation"]
+            assert "mean of" not in line["explanation"]
             checked += 1
     assert checked >= 30
 
@@ -46,3 +52,47 @@ def _accepted_prices_usd(out: Path) -> dict[str, Decimal]:
     with (SCENARIO / "bids.csv").open() as fh:
         prices = {r["bid_id"]: Decimal(r["price"]) for r in csv.DictReader(fh)}
     return defaultdict(Decimal, {f"GE-2023-1-{bid}": price for bid, price in prices.items()})
+
+
+def _last_weekday(year: int, month: int) -> str:
+    """The latest Monday–Friday in the month's calendar (recomputed with `calendar`)."""
+    import calendar
+
+    weeks = calendar.monthcalendar(year, month)
+    return max(f"{year}-{month:02d}-{day:02d}" for week in weeks for day in week[:5] if day)
+
+
+def _check_printed_budget_and_files(out: Path, printed: str) -> None:
+    """People see money to the cent with separators; the files keep every digit."""
+    import json
+
+    clearing = json.loads((out / "clearing.json").read_text())
+    exact = Decimal(clearing["budget_used"])
+    with (SCENARIO / "bids.csv").open() as fh:
+        bids = {r["bid_id"]: r for r in csv.DictReader(fh)}
+    analysis = json.loads((out / "round_analysis.json").read_text())
+    assert analysis["comparison"][0]["budget_used"] == clearing["budget_used"]
+    assert len(analysis["comparison"][0]["accepted"]) == clearing["accepted_bids"]
+    assert set(analysis["comparison"][0]["accepted"]) <= set(bids)
+    cents = exact.quantize(CENT, rounding=ROUND_HALF_UP)
+    whole, fraction = str(cents).split(".")
+    groups = []
+    while whole:
+        groups.insert(0, whole[-3:])
+        whole = whole[:-3]
+    assert f"budget used {','.join(groups)}.{fraction} of 45,000,000.00 USD" in printed
+    assert str(exact) not in printed
+
+
+def test_money_for_people_is_half_up_to_the_minor_unit_with_separators():
+    assert for_people("44999952.63966", "USD") == "44,999,952.64"
+    assert for_people("0.005", "GEL") == "0.01"
+    assert for_people("-1234.5", "GEL") == "-1,234.50"
+    assert for_people(Decimal("45000000"), "USD") == "45,000,000.00"
+
+
+def test_the_months_rate_is_dated_its_last_weekday():
+    # 2021: 31 January a Sunday, 31 October a Sunday, 31 July a Saturday, 31 December a Friday.
+    assert [last_weekday(2021, m).isoformat() for m in (1, 7, 10, 12)] == [
+        "2021-01-29", "2021-07-30", "2021-10-29", "2021-12-31"]
+    assert all(last_weekday(2021, m).isoformat() == _last_weekday(2021, m) for m in range(1, 13))
