@@ -54,6 +54,7 @@ def round_page(round_id: str, request: Request) -> Response:
             analysis = stored.analysis if stored is not None else None
             context["analysis"] = analysis
             context["analysis_sha256"] = stored.sha256 if stored is not None else None
+            context["analysis_at"] = stored.computed_at if stored is not None else None
     if row.status in ("cleared", "awarded"):
         from auction import REJECTION_REASONS
 
