@@ -14,7 +14,7 @@ from .reduction import lagrangian_bound
 from .solve import SolveReport, level_record, run_cp_sat, solution_kw, solve_lexicographic
 
 FREE_BLOCKS = 100  # the first reduction's target leaves about this many bids undecided
-FIRST_WORK = 0.25  # deterministic work of the first least-cost slice (CP-SAT units)
+FIRST_WORK = 0.1  # deterministic work of the direct least-cost solve (CP-SAT units)
 
 
 def solve_stage(
@@ -134,42 +134,42 @@ def _least_cost(
 ) -> tuple[int, dict[str, int]]:
     """The least budget use among awards with the optimal weighted energy `best`.
 
-    Two exact formulations, which are fast on different rounds, take turns in slices of
-    deterministic work (doubled each turn, so the path taken is reproducible): (a) minimise
-    the cost with the energy held at `best`; (b) show that no award within cost − 1 reaches
-    `best` by maximising the energy, where the Lagrangian bound is as strong as at level 1
-    (an award that does reach it is cheaper and becomes the new best)."""
-    work = FIRST_WORK
+    First a short direct solve (cost minimised with the energy held at `best`, capped in
+    CP-SAT's deterministic work so the path is reproducible), which often settles it at once.
+    Otherwise: no award within cost − 1 reaching `best` proves the cost least; that is shown by
+    maximising the energy under the lowered budget, where the Lagrangian bound is as strong as
+    at level 1. An award that does reach `best` is cheaper and becomes the new best."""
+    am = cheaper(cost)
+    assert am is not None  # the best award so far satisfies its own restriction
+    am.model.add(am.weighted_energy() >= best)
+    am.model.minimize(am.cost())
+    am.hint(awarded)
+    started = time.monotonic()
+    solver, status = run_cp_sat(am.model, deadline - time.monotonic(), FIRST_WORK)
+    report.levels.append(level_record(solver, status, "cost", started))
+    if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        awarded, cost = solution_kw(am, solver), round(solver.objective_value)
+    if status == cp_model.OPTIMAL:
+        return cost, awarded
     while time.monotonic() < deadline:
-        am = cheaper(cost)
-        assert am is not None  # the best award so far satisfies its own restriction
-        am.model.add(am.weighted_energy() >= best)
-        am.model.minimize(am.cost())
-        am.hint(awarded)
-        started = time.monotonic()
-        solver, status = run_cp_sat(am.model, deadline - time.monotonic(), work)
-        report.levels.append(level_record(solver, status, "cost", started))
-        if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-            awarded, cost = solution_kw(am, solver), round(solver.objective_value)
-        if status == cp_model.OPTIMAL:
-            return cost, awarded
         lower = cheaper(cost - 1)
         if lower is None:  # the bound alone rules out a cheaper award
-            report.levels[-1].update(status="OPTIMAL", bound=cost)
+            report.levels.append({"level": "cost_by_energy", "status": "OPTIMAL", "bound": cost})
             return cost, awarded
         lower.model.maximize(lower.weighted_energy())
         lower.hint(awarded)
         started = time.monotonic()
-        solver, status = run_cp_sat(lower.model, deadline - time.monotonic(), work)
+        solver, status = run_cp_sat(lower.model, deadline - time.monotonic())
         found = status in (cp_model.OPTIMAL, cp_model.FEASIBLE) and solver.objective_value >= best
-        record = level_record(solver, status, "cost_by_energy", started)
-        report.levels.append({**record, "objective": cost})
+        record = {**level_record(solver, status, "cost_by_energy", started), "objective": cost}
+        report.levels.append(record)
         if status == cp_model.INFEASIBLE or (status == cp_model.OPTIMAL and not found):
-            report.levels[-1].update(status="OPTIMAL", bound=cost)
+            record.update(status="OPTIMAL", bound=cost)
             return cost, awarded
-        if found:
-            awarded = solution_kw(lower, solver)
-            cost = round(solver.value(lower.cost()))
-        work *= 2
+        if not found:  # out of time
+            break
+        awarded = solution_kw(lower, solver)
+        cost = round(solver.value(lower.cost()))
+        record.update(status="IMPROVED", objective=cost, bound=None)
     report.proven_optimal = False
     return cost, awarded

@@ -159,8 +159,8 @@ def test_too_ambitious_first_target_still_finds_the_optimum(
 def test_least_cost_by_either_formulation_equals_enumeration(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """Work slices so small that the direct least-cost solve rarely finishes first: the proof
-    by maximising the energy under a lowered budget then decides, with the same answer."""
+    """Work so small that the direct least-cost solve often stops short: the proof by
+    maximising the energy under a lowered budget then decides, with the same answer."""
     monkeypatch.setattr("auction.staged.FIRST_WORK", 1e-12)
     by_energy = 0
     for seed in range(5000, 5025):
