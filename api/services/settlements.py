@@ -276,6 +276,37 @@ def get_statement(uow: UnitOfWork, actor: Actor, statement_id: int) -> m.Stateme
     return statement
 
 
+LINE_FIELDS = ("line_id", "contract_id", "kind", "reference_series", "reference_price",
+               "eligible_kwh", "excluded_kwh", "rate", "currency", "direction",
+               "corrects_line_id", "explanation")
+
+
+def statement_document(uow: UnitOfWork, actor: Actor, statement_id: int) -> dict[str, Any]:
+    """A statement and its lines (amounts in currency units) from one query, no ORM objects:
+    the shape of the API's statement body. NotFound as `get_statement`."""
+    from mzekari.money import from_minor_units
+
+    st, ln = m.Statement.__table__, m.SettlementLine.__table__
+    query = (select(st.c.id, st.c.run_id, st.c.producer, st.c.month, st.c.currency,
+                    st.c.paid_to_producer_minor, st.c.paid_by_producer_minor, st.c.net_minor,
+                    ln.c.amount_minor.label("line_amount_minor"),
+                    *(ln.c[name].label(f"line_{name}") for name in LINE_FIELDS))
+             .select_from(st.outerjoin(ln, ln.c.statement_id == st.c.id))
+             .where(st.c.id == statement_id).order_by(ln.c.line_id))
+    rows = uow.session.execute(query).mappings().all()
+    if not rows or not actor.may_see_producer(rows[0]["producer"]):
+        raise NotFound(f"no statement {statement_id}")
+    head, currency = rows[0], rows[0]["currency"]
+    lines = [{**{name: row[f"line_{name}"] for name in LINE_FIELDS},
+              "amount": from_minor_units(row["line_amount_minor"], row["line_currency"])}
+             for row in rows if row["line_line_id"] is not None]
+    return {"id": head["id"], "run_id": head["run_id"], "producer": head["producer"],
+            "month": head["month"], "currency": currency,
+            "paid_to_producer": from_minor_units(head["paid_to_producer_minor"], currency),
+            "paid_by_producer": from_minor_units(head["paid_by_producer_minor"], currency),
+            "net": from_minor_units(head["net_minor"], currency), "lines": lines}
+
+
 def list_statements(uow: UnitOfWork, actor: Actor, month: str | None = None,
                     producer: str | None = None, run_id: int | None = None
                     ) -> Sequence[m.Statement]:

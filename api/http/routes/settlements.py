@@ -80,13 +80,16 @@ def _render(request: Request, actor: Actor, statement_id: int, fmt: str) -> Rend
     """Load, authorize and render a statement once per format (in a worker thread); later
     reads of it are served from memory."""
     with UnitOfWork(request.app.state.session_factory) as uow:
-        statement = settlements.get_statement(uow, actor, statement_id)
         if fmt == "csv":
+            statement = settlements.get_statement(uow, actor, statement_id)
+            producer, month = statement.producer, statement.month
             body = settlements.statement_csv(statement).encode()
         else:
-            body = statement_public(statement, True).model_dump_json().encode()
-        name = f"statement-{statement.producer}-{statement.month}-{statement.id}.{fmt}"
-        rendered = RenderedStatement(statement.producer, body, name)
+            document = settlements.statement_document(uow, actor, statement_id)
+            producer, month = document["producer"], document["month"]
+            body = StatementPublic.model_validate(document).model_dump_json().encode()
+        rendered = RenderedStatement(producer, body,
+                                     f"statement-{producer}-{month}-{statement_id}.{fmt}")
     request.app.state.statements.put(statement_id, fmt, rendered)
     return rendered
 

@@ -106,3 +106,23 @@ def test_other_producers_never_see_a_cached_statement(client, auth, settled):
         response = client.get(path, headers=auth("producer"))
         assert response.status_code == 404 and response.json()["type"] == "not_found"
     assert client.get("/api/statements/999999", headers=auth("treasury")).status_code == 404
+
+
+def test_the_one_query_read_matches_the_orm_rendering(client, auth, engine, settled, scenario):
+    from api.actor import SYSTEM
+    from api.http.routes.settlements import statement_public
+    from api.services.settlements import get_statement
+    from api.uow import UnitOfWork
+
+    op = auth("operator")
+    client.post("/api/meter-data", content=scenario.meter_csv((1,), alpha_kwh=2000), headers=op)
+    client.post("/api/settlements", json={"month": "2021-01"}, headers=op)
+    client.post("/api/settlements", json={"month": "2021-02"}, headers=op)
+    items = client.get("/api/statements", headers=auth("treasury")).json()["items"]
+    assert len(items) == 5
+    for item in items:
+        served = client.get(f"/api/statements/{item['id']}", headers=auth("treasury")).json()
+        with UnitOfWork.for_engine(engine) as uow:
+            orm = statement_public(get_statement(uow, SYSTEM, item["id"]), True)
+        assert served == orm.model_dump(mode="json")
+        assert _as_read(served) == _from_tables(engine, item["id"])
