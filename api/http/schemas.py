@@ -141,6 +141,18 @@ class RoundResults(BaseModel):
     awards: list[AwardPublic]
 
 
+class RoundAnalysisPublic(BaseModel):
+    """What each method buys at the round's budget and along the budget curve, stored once
+    when the round was cleared; `sha256` is the one in the clearing's audit entry."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    round_id: str
+    sha256: str
+    computed_at: datetime
+    analysis: dict[str, Any]
+
+
 class ClearRequest(BaseModel):
     rule: str | None = Field(default=None, max_length=50,
                              description="A merit-order rule; default: the exact optimiser.")

@@ -6,7 +6,8 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body
 
-from api.http.deps import AnyRole, BidReader, Operator, Producer, UowDep
+from api.actor import NotFound
+from api.http.deps import AnyRole, BidReader, Finance, Operator, Producer, UowDep
 from api.http.schemas import (
     AwardPublic,
     AwardRequest,
@@ -15,6 +16,7 @@ from api.http.schemas import (
     BidPublic,
     BidReceipt,
     ClearRequest,
+    RoundAnalysisPublic,
     RoundList,
     RoundPublic,
     RoundResults,
@@ -78,6 +80,16 @@ def list_bids(round_id: str, uow: UowDep, actor: BidReader) -> Any:
 @router.get("/{round_id}/results", response_model=RoundResults)
 def results(round_id: str, uow: UowDep, actor: AnyRole) -> Any:
     return _results(uow, round_id)
+
+
+@router.get("/{round_id}/analysis", response_model=RoundAnalysisPublic)
+def analysis(round_id: str, uow: UowDep, actor: Finance) -> Any:
+    """The optimiser against every merit-order rule and the budget curve, as stored at clearing."""
+    rounds.get_round(uow, round_id)  # an unknown round is 404 like every round route
+    stored = rounds.stored_analysis(uow, round_id)
+    if stored is None:
+        raise NotFound(f"round {round_id} has no stored analysis (not cleared yet)")
+    return stored
 
 
 def _results(uow: Any, round_id: str) -> dict[str, Any]:

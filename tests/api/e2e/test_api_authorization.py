@@ -23,6 +23,7 @@ MATRIX: dict[tuple[str, str], set[str]] = {
     ("POST", "/api/rounds/{round_id}/bids"): {"producer"},
     ("GET", "/api/rounds/{round_id}/bids"): {"operator", "admin", "producer"},
     ("GET", "/api/rounds/{round_id}/results"): ALL,
+    ("GET", "/api/rounds/{round_id}/analysis"): FINANCE,
     ("GET", "/api/contracts"): ALL,
     ("GET", "/api/contracts/{contract_id}"): ALL,
     ("POST", "/api/meter-data"): OPS,
