@@ -18,6 +18,8 @@ import random
 from decimal import Decimal
 from pathlib import Path
 
+from auction.bids import OPTIONAL_COLUMNS, REQUIRED_COLUMNS
+
 # technology: (capacity MW range, capacity factor range, price USD/MWh range, ceiling, share)
 TECHNOLOGIES = {
     "hydro": ((2, 50), (0.42, 0.60), (48.0, 66.0), "66.00", 0.40),
@@ -25,18 +27,8 @@ TECHNOLOGIES = {
     "solar": ((1, 50), (0.16, 0.21), (49.0, 63.0), "62.00", 0.30),
     "other": ((1, 5), (0.55, 0.80), (58.0, 85.0), "85.00", 0.05),
 }
-COLUMNS = [
-    "bid_id",
-    "bidder",
-    "technology",
-    "capacity_mw",
-    "annual_mwh",
-    "price",
-    "innovative",
-    "grid_node",
-    "alternative_group",
-    "min_capacity_mw",
-]
+# The bid file's columns, in the order the engine documents them.
+COLUMNS = [*REQUIRED_COLUMNS, *OPTIONAL_COLUMNS]
 REFERENCE_PRICE = Decimal("48.00")
 YEARS = 15
 DISCOUNT_RATE = Decimal("0.05")

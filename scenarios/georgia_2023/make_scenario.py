@@ -16,6 +16,8 @@ import random
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
+from auction.bids import OPTIONAL_COLUMNS, REQUIRED_COLUMNS
+
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent.parent
 ESCO = REPO.parent / "shared" / "data" / "georgia_esco_balancing_price_monthly_2013_2021.csv"
@@ -36,18 +38,8 @@ NODES = {
     "solar": ["Gardabani", "Marneuli", "Ksani"],
     "other": ["Gardabani", "Zestaponi"],
 }
-COLUMNS = [
-    "bid_id",
-    "bidder",
-    "technology",
-    "capacity_mw",
-    "annual_mwh",
-    "price",
-    "innovative",
-    "grid_node",
-    "alternative_group",
-    "min_capacity_mw",
-]
+# The bid file's columns, in the order the engine documents them.
+COLUMNS = [*REQUIRED_COLUMNS, *OPTIONAL_COLUMNS]
 
 
 def esco_2021_gel_per_mwh() -> list[Decimal]:
