@@ -14,6 +14,7 @@ from .reduction import lagrangian_bound
 from .solve import SolveReport, level_record, run_cp_sat, solution_kw, solve_lexicographic
 
 FREE_BLOCKS = 100  # the first reduction's target leaves about this many bids undecided
+ATTEMPT_WORK = 2.0  # deterministic work (CP-SAT units) of a reduced attempt short of exact
 FIRST_WORK = 0.1  # deterministic work of the direct least-cost solve (CP-SAT units)
 
 
@@ -73,19 +74,19 @@ def solve_stage(
         am.model.maximize(am.weighted_energy())
         am.hint(hint)
         started = time.monotonic()
-        solver, status = run_cp_sat(am.model, deadline - time.monotonic())
+        # Short of the exact target, work is capped: an attempt that stalls widens the gap.
+        work = None if exact else ATTEMPT_WORK
+        solver, status = run_cp_sat(am.model, deadline - time.monotonic(), work)
         levels.append(level_record(solver, status, "weighted_energy", started))
         levels[-1]["bids_open"] = len(am.pool) - len(restriction.required)
         if status == cp_model.OPTIMAL and solver.objective_value >= target:
             best = round(solver.objective_value)
             break
-        if status == cp_model.OPTIMAL:
+        if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):  # an award of the round
             found = round(solver.objective_value)
             incumbent = found if incumbent is None else max(incumbent, found)
             hint = solution_kw(am, solver)
-        elif status != cp_model.INFEASIBLE or exact:  # out of time
-            if status == cp_model.FEASIBLE:
-                hint = solution_kw(am, solver)  # the whole model starts from it
+        if exact or time.monotonic() >= deadline:  # out of time: the whole model decides
             report = full()
             report.levels = levels + report.levels
             return report
