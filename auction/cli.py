@@ -44,14 +44,43 @@ def register(subparsers: Any) -> None:
     curve_parser.set_defaults(handler=run_curve)
 
 
-def _table(headers: list[str], rows: list[list[str]]) -> str:
+def _table(headers: list[str], rows: list[list[str]], numeric: frozenset[str] = frozenset()) -> str:
+    """A plain-text table; the columns named in `numeric` are right-aligned."""
     widths = [
         max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(headers)
     ]
-    lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True))]
+
+    def cell(text: str, width: int, header: str) -> str:
+        return text.rjust(width) if header in numeric else text.ljust(width)
+
+    lines = ["  ".join(cell(h, w, h) for h, w in zip(headers, widths, strict=True))]
     lines.append("  ".join("-" * w for w in widths))
-    lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) for r in rows]
-    return "\n".join(lines)
+    lines += [
+        "  ".join(cell(c, w, h) for c, w, h in zip(r, widths, headers, strict=True)) for r in rows
+    ]
+    return "\n".join(line.rstrip() for line in lines)
+
+
+def _money(value: object, currency: str) -> str:
+    """For people: to the minor unit, half-up, with separators (files keep the exact value)."""
+    from mzekari.money import D, round_money
+
+    if value is None or value == "":
+        return ""
+    return f"{round_money(D(str(value)), currency):,}"
+
+
+NUMERIC = frozenset(
+    {
+        "capacity_mw",
+        "energy_mwh",
+        "budget_used",
+        "clearing_price",
+        "price_paid",
+        "budget",
+        "average_price",
+    }
+)
 
 
 def run_clear(args: argparse.Namespace) -> int:
@@ -63,24 +92,33 @@ def run_clear(args: argparse.Namespace) -> int:
     violations = validate_result(spec, bids, result)
     result.write(Path(args.out))
     s = result.summary()
+    cur = spec.currency
     print(f"{spec.name} ({spec.round_id}) — {s['rule']}, {s['pricing_rule']} pricing")
     print(
         f"status {s['status']}  proven optimal: {'yes' if s['proven_optimal'] else 'NO'}  "
         f"objective {s['objective']} MWh  bound {s['bound']}  gap {s['gap']}"
     )
     print(
-        f"budget used {s['budget_used']} of {s['budget']} {s['currency']}; "
+        f"budget used {_money(s['budget_used'], cur)} of {_money(s['budget'], cur)} {cur}; "
         f"{s['energy_mwh']} MWh/yr; {s['capacity_mw']} MW; "
         f"{s['accepted_bids']} accepted, {s['rejected_bids']} rejected"
     )
     print()
     tech_rows = [
-        [t, v["capacity_mw"], v["energy_mwh"], v["budget_used"], s["clearing_prices"].get(t, "")]
+        [
+            t,
+            v["capacity_mw"],
+            v["energy_mwh"],
+            _money(v["budget_used"], cur),
+            s["clearing_prices"].get(t, ""),
+        ]
         for t, v in s["by_technology"].items()
     ]
     print(
         _table(
-            ["technology", "capacity_mw", "energy_mwh", "budget_used", "clearing_price"], tech_rows
+            ["technology", "capacity_mw", "energy_mwh", "budget_used", "clearing_price"],
+            tech_rows,
+            NUMERIC,
         )
     )
     print()
@@ -92,7 +130,7 @@ def run_clear(args: argparse.Namespace) -> int:
             "yes" if a.accepted else "no",
             str(a.awarded_capacity_mw),
             "" if a.price_paid is None else str(a.price_paid),
-            str(a.budget_used),
+            _money(a.budget_used, cur),
             a.reason,
         ]
         for a in sorted(result.awards, key=lambda a: (not a.accepted, a.technology, a.bid_id))
@@ -110,6 +148,7 @@ def run_clear(args: argparse.Namespace) -> int:
                 "reason",
             ],
             award_rows,
+            NUMERIC,
         )
     )
     for note in result.notes:
@@ -158,16 +197,17 @@ def run_curve(args: argparse.Namespace) -> int:
             ],
             [
                 [
-                    str(r["budget"]),
+                    _money(r["budget"], spec.currency),
                     r["method"],
                     r["status"],
                     str(r["energy_mwh"]),
                     str(r["capacity_mw"]),
-                    str(r["budget_used"]),
+                    _money(r["budget_used"], spec.currency),
                     str(r["average_price"] or ""),
                 ]
                 for r in rows
             ],
+            NUMERIC,
         )
     )
     print("\nwrote " + " and ".join(str(p) for p in paths))

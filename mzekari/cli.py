@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 
@@ -38,6 +39,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         return int(handler(args) or 0)
+    except BrokenPipeError:
+        # The reader (`| head`) went away: not an error of ours. Silence the final flush.
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115
+        return 0
     except InputError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

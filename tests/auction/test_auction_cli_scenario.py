@@ -66,6 +66,11 @@ def test_readme_command_writes_awards_and_summary(
         )
     limits = {"hydro": 150, "wind": 70, "solar": 70, "other": 10}
     assert all(by_tech[t] <= limits[t] for t in by_tech)
+    # People read money to the cent, half-up, with separators; the files keep it exact.
+    exact = Decimal(summary["budget_used"])
+    cents = int(exact * 100 + Decimal("0.5"))  # half-up, written without the money module
+    shown = f"{cents // 100:,}.{cents % 100:02d}"
+    assert f"budget used {shown} of 45,000,000.00 USD" in printed
 
 
 def test_optimiser_buys_at_least_as_much_as_each_rule_on_the_georgian_round() -> None:
