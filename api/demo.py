@@ -28,6 +28,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from mzekari.money import for_people
+
 REPO = Path(__file__).resolve().parent.parent
 SCENARIO = REPO / "scenarios" / "georgia_2023"
 YEAR = 2021
@@ -36,13 +38,6 @@ FX_SOURCE = "National Bank of Georgia, 2021 annual average USD/GEL"
 FX_RULE = "last_business_day"
 SERIES = "balancing"
 SEED = 2023
-
-
-def for_people(amount: Decimal | str, currency: str) -> str:
-    """`44999952.63966`, USD → `44,999,952.64`: half-up to the minor unit, thousands separated."""
-    from mzekari.money import round_money
-
-    return format(round_money(Decimal(str(amount)), currency), ",f")
 
 
 def last_weekday(year: int, month: int) -> date:

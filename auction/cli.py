@@ -63,11 +63,9 @@ def _table(headers: list[str], rows: list[list[str]], numeric: frozenset[str] = 
 
 def _money(value: object, currency: str) -> str:
     """For people: to the minor unit, half-up, with separators (files keep the exact value)."""
-    from mzekari.money import D, round_money
+    from mzekari.money import for_people
 
-    if value is None or value == "":
-        return ""
-    return f"{round_money(D(str(value)), currency):,}"
+    return "" if value is None or value == "" else for_people(str(value), currency)
 
 
 NUMERIC = frozenset(

@@ -56,6 +56,14 @@ def round_money(amount: Decimal, currency: str, mode: str = "half_up") -> Decima
     return amount.quantize(quantum(currency), rounding=rounding)
 
 
+def for_people(amount: str | int | Decimal, currency: str) -> str:
+    """`44999952.63966` USD → `44,999,952.64`: half-up to the minor unit, thousands separated.
+
+    Display only; files and ledgers keep the exact value.
+    """
+    return format(round_money(D(amount), currency), ",f")
+
+
 def to_minor_units(amount: Decimal, currency: str) -> int:
     """An already-rounded amount as an integer count of minor units (tetri, cents)."""
     places = MINOR_UNITS[currency.upper()]

@@ -6,7 +6,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from mzekari.money import D, from_minor_units, parse_decimal, round_money, to_minor_units
+from mzekari.money import (
+    D,
+    for_people,
+    from_minor_units,
+    parse_decimal,
+    round_money,
+    to_minor_units,
+)
 
 
 def test_floats_are_refused_because_they_are_not_exact() -> None:
@@ -65,3 +72,11 @@ def test_half_up_is_within_half_a_tetri_and_ties_go_away_from_zero(amount: Decim
     assert abs(rounded - amount) <= Decimal("0.005")
     if abs(rounded - amount) == Decimal("0.005"):
         assert abs(rounded) > abs(amount)
+
+
+def test_money_for_people_is_half_up_to_the_minor_unit_with_separators() -> None:
+    assert for_people("44999952.63966", "USD") == "44,999,952.64"
+    assert for_people("0.005", "GEL") == "0.01"
+    assert for_people("-1234.5", "GEL") == "-1,234.50"
+    assert for_people(Decimal("45000000"), "USD") == "45,000,000.00"
+    assert for_people(0, "GEL") == "0.00"

@@ -9,7 +9,7 @@ from collections import defaultdict
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
-from api.demo import GEL_PER_USD, SCENARIO, for_people, last_weekday, run_demo
+from api.demo import GEL_PER_USD, SCENARIO, last_weekday, run_demo
 
 CENT = Decimal("0.01")
 
@@ -82,13 +82,6 @@ def _check_printed_budget_and_files(out: Path, printed: str) -> None:
         whole = whole[:-3]
     assert f"budget used {','.join(groups)}.{fraction} of 45,000,000.00 USD" in printed
     assert str(exact) not in printed
-
-
-def test_money_for_people_is_half_up_to_the_minor_unit_with_separators():
-    assert for_people("44999952.63966", "USD") == "44,999,952.64"
-    assert for_people("0.005", "GEL") == "0.01"
-    assert for_people("-1234.5", "GEL") == "-1,234.50"
-    assert for_people(Decimal("45000000"), "USD") == "45,000,000.00"
 
 
 def test_the_months_rate_is_dated_its_last_weekday():
