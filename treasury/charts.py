@@ -41,16 +41,11 @@ def write_png(result: ForecastResult, out_dir: Path) -> list[Path]:
     ax.fill_between(x, fan[25], fan[75], color="#4292c6", label="P25–P75")
     ax.plot(x, fan[50], color="#08306b", label="P50")
     ax.plot(x, result.monthly["expected"], color="#d94801", linestyle="--", label="expected")
-    ax.axhline(0, color="black", linewidth=0.6)
     step = max(1, len(months) // 12)
     ax.set_xticks(x[::step], months[::step], rotation=45, ha="right")
     ax.set_ylabel(f"net support cost, {currency} per month")
     ax.set_title("Monthly support cost (positive: paid to producers)")
-    ax.legend(loc="best")
-    fig.tight_layout()
-    fan_path = out_dir / "forecast_fan.png"
-    fig.savefig(fan_path, dpi=110)
-    plt.close(fig)
+    fan_path = _save(fig, ax, out_dir / "forecast_fan.png")
 
     annual = result.annual
     fig, ax = plt.subplots(figsize=(9, 5))
@@ -61,16 +56,23 @@ def write_png(result: ForecastResult, out_dir: Path) -> list[Path]:
     ax.errorbar(xa, annual["expected"], yerr=err, fmt="o", color="black", label="net, P5–P95")
     if "budget" in annual:
         ax.plot(xa, annual["budget"], "r_", markersize=30, label="budget")
-    ax.axhline(0, color="black", linewidth=0.6)
     ax.set_xticks(xa, [str(y) for y in annual["year"]])
     ax.set_ylabel(f"{currency} per year")
     ax.set_title("Annual support cost")
+    bars_path = _save(fig, ax, out_dir / "forecast_annual.png")
+    return [fan_path, bars_path]
+
+
+def _save(fig: Any, ax: Any, path: Path) -> Path:
+    """The finish both charts share: a zero line, the legend, the PNG written, the figure freed."""
+    import matplotlib.pyplot as plt
+
+    ax.axhline(0, color="black", linewidth=0.6)
     ax.legend(loc="best")
     fig.tight_layout()
-    bars_path = out_dir / "forecast_annual.png"
-    fig.savefig(bars_path, dpi=110)
+    fig.savefig(path, dpi=110)
     plt.close(fig)
-    return [fan_path, bars_path]
+    return path
 
 
 def _scale(values: list[float], lo: float, hi: float, top: float, bottom: float) -> list[float]:
