@@ -40,8 +40,12 @@ class UploadOutcome:
     replayed: bool
 
 
-def _replay(uow: UnitOfWork, kind: str, target: str, sha256: str, key: str | None
-            ) -> m.Upload | None:
+def _begin(uow: UnitOfWork, actor: Actor, kind: str, target: str, sha256: str,
+           key: str | None) -> m.Upload | None:
+    """Every upload starts the same way: operators only, one upload per target at a time, and
+    the earlier upload returned when this one repeats it (same key or same content)."""
+    actor.require("operator", "admin")
+    uow.lock(f"upload:{kind}" if target == kind else f"upload:{kind}:{target}")
     if key is not None:
         previous = uow.uploads.by_idempotency_key(key)
         if previous is not None:
@@ -90,9 +94,7 @@ def _ts(ns: int | None) -> datetime | None:
 def upload_meters(uow: UnitOfWork, actor: Actor, body: IO[bytes], sha256: str,
                   idempotency_key: str | None = None, chunk_rows: int = 500_000
                   ) -> UploadOutcome:
-    actor.require("operator", "admin")
-    uow.lock("upload:meters")
-    previous = _replay(uow, "meters", "meters", sha256, idempotency_key)
+    previous = _begin(uow, actor, "meters", "meters", sha256, idempotency_key)
     if previous is not None:
         return UploadOutcome(previous, replayed=True)
     problems = Problems("meters.csv")
@@ -215,10 +217,8 @@ def upload_prices(uow: UnitOfWork, actor: Actor, series: str, currency: str, bod
                   sha256: str, idempotency_key: str | None = None) -> UploadOutcome:
     """`timestamp,price` (an interval series, hourly or quarter-hourly) or `month,price`
     (a monthly series such as ESCO's balancing price); prices per MWh to 0.01."""
-    actor.require("operator", "admin")
     currency = currency.upper()
-    uow.lock(f"upload:prices:{series}")
-    previous = _replay(uow, "prices", series, sha256, idempotency_key)
+    previous = _begin(uow, actor, "prices", series, sha256, idempotency_key)
     if previous is not None:
         return UploadOutcome(previous, replayed=True)
     problems = Problems(f"prices/{series}.csv")
@@ -321,9 +321,7 @@ FX_COLUMNS = ("date", "pair", "rate")
 def upload_fx_rates(uow: UnitOfWork, actor: Actor, body: IO[bytes], sha256: str,
                     idempotency_key: str | None = None) -> UploadOutcome:
     """`date,pair,rate`: official rates such as `2021-06-30,USD/GEL,3.1000` (GEL per USD)."""
-    actor.require("operator", "admin")
-    uow.lock("upload:fx")
-    previous = _replay(uow, "fx", "fx", sha256, idempotency_key)
+    previous = _begin(uow, actor, "fx", "fx", sha256, idempotency_key)
     if previous is not None:
         return UploadOutcome(previous, replayed=True)
     problems = Problems("fx_rates.csv")
