@@ -21,7 +21,8 @@ from mzekari import __version__
 
 # Every error has one body shape (api.http.errors), documented for every route.
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
-    status: {"model": ErrorBody, "description": description} for status, description in (
+    status: {"model": ErrorBody, "description": description}
+    for status, description in (
         (401, "Missing, unknown or revoked API key"),
         (403, "The key's role may not do this"),
         (404, "No such resource, or not one this key may see"),
@@ -34,8 +35,7 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
 def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
     settings = settings or get_settings()
     engine = engine or make_engine(settings.database_url)
-    jobs = ThreadPoolExecutor(max_workers=settings.forecast_workers,
-                              thread_name_prefix="forecast")
+    jobs = ThreadPoolExecutor(max_workers=settings.forecast_workers, thread_name_prefix="forecast")
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -46,8 +46,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         title="Mzekari",
         version=__version__,
         description="Renewable-energy support auctions and the settlement of their contracts "
-                    "(Georgia, Law No. 5652-RS). Authenticate with `Authorization: Bearer "
-                    "<API key>`.",
+        "(Georgia, Law No. 5652-RS). Authenticate with `Authorization: Bearer "
+        "<API key>`.",
         lifespan=lifespan,
     )
     app.state.settings = settings

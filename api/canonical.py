@@ -25,8 +25,9 @@ def _default(value: Any) -> Any:
 
 def canonical_json(value: Any) -> str:
     """Sorted keys, no whitespace, decimals as normalised text, datetimes in UTC."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
-                      default=_default)
+    return json.dumps(
+        value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=_default
+    )
 
 
 def sha256_hex(text: str | bytes) -> str:

@@ -13,16 +13,22 @@ def register(subparsers: Any) -> None:
     serve = subparsers.add_parser("serve", help="run the HTTP API (OpenAPI docs at /docs)")
     serve.add_argument("--host", default=None, help="address to bind (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=None, help="port (default 8000)")
-    serve.add_argument("--workers", type=int, default=None,
-                       help="worker processes (default MZEKARI_WORKERS, else 1); each caches "
-                            "verified keys, so a key revoked through one is refused by the "
-                            "others within MZEKARI_KEY_CACHE_SECONDS")
-    serve.add_argument("--no-access-log", dest="access_log", action="store_false",
-                       help="do not log every request")
+    serve.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help="worker processes (default MZEKARI_WORKERS, else 1); each caches "
+        "verified keys, so a key revoked through one is refused by the "
+        "others within MZEKARI_KEY_CACHE_SECONDS",
+    )
+    serve.add_argument(
+        "--no-access-log", dest="access_log", action="store_false", help="do not log every request"
+    )
     serve.set_defaults(handler=_serve)
 
     demo = subparsers.add_parser(
-        "demo", help="run the Georgia 2023 scenario end to end and print the statements")
+        "demo", help="run the Georgia 2023 scenario end to end and print the statements"
+    )
     demo.add_argument("--out", default="out/demo", help="directory for the database and CSVs")
     demo.add_argument("--months", type=int, default=12, help="months to settle (1-12)")
     demo.set_defaults(handler=_demo)
@@ -60,8 +66,10 @@ def _create_key(args: argparse.Namespace) -> int:
     upgrade(url)
     with UnitOfWork.for_engine(make_engine(url)) as uow:
         issued = create_key(uow, args.role, args.producer, args.name)
-    print(f"key id: {issued.key_id}  role: {issued.role}"
-          + (f"  producer: {issued.producer}" if issued.producer else ""))
+    print(
+        f"key id: {issued.key_id}  role: {issued.role}"
+        + (f"  producer: {issued.producer}" if issued.producer else "")
+    )
     print(issued.secret_key)
     print("(shown once; only its hash is stored)")
     return 0
@@ -77,8 +85,11 @@ def _serve(args: argparse.Namespace) -> int:
     from api.settings import Settings, get_settings
     from api.uow import UnitOfWork
 
-    overrides = {k: v for k, v in (("host", args.host), ("port", args.port),
-                                   ("workers", args.workers)) if v is not None}
+    overrides = {
+        k: v
+        for k, v in (("host", args.host), ("port", args.port), ("workers", args.workers))
+        if v is not None
+    }
     settings = Settings(**{**get_settings().model_dump(), **overrides})
     upgrade(settings.database_url)
     engine = make_engine(settings.database_url)
@@ -86,15 +97,30 @@ def _serve(args: argparse.Namespace) -> int:
         settings.check_serving(uow.keys.active_count())
     # uvicorn picks the C HTTP parser and event loop (httptools, uvloop) when installed.
     if settings.workers == 1:
-        uvicorn.run(create_app(settings, engine), host=settings.host, port=settings.port,
-                    access_log=args.access_log)
+        uvicorn.run(
+            create_app(settings, engine),
+            host=settings.host,
+            port=settings.port,
+            access_log=args.access_log,
+        )
         return 0
     # Each worker process builds its own app from the environment, so pass the settings on.
     engine.dispose()
-    os.environ.update({f"MZEKARI_{name.upper()}": str(value)
-                       for name, value in settings.model_dump().items() if value is not None})
-    uvicorn.run("api.app:create_app", factory=True, host=settings.host, port=settings.port,
-                workers=settings.workers, access_log=args.access_log)
+    os.environ.update(
+        {
+            f"MZEKARI_{name.upper()}": str(value)
+            for name, value in settings.model_dump().items()
+            if value is not None
+        }
+    )
+    uvicorn.run(
+        "api.app:create_app",
+        factory=True,
+        host=settings.host,
+        port=settings.port,
+        workers=settings.workers,
+        access_log=args.access_log,
+    )
     return 0
 
 

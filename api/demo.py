@@ -85,8 +85,9 @@ class Demo:
                 self.keys[name] = create_key(uow, role, producer, name=name).secret_key
         return {"Authorization": f"Bearer {self.keys[name]}"}
 
-    def call(self, method: str, path: str, who: dict[str, str], expect: int = 200,
-             **kwargs: Any) -> Any:
+    def call(
+        self, method: str, path: str, who: dict[str, str], expect: int = 200, **kwargs: Any
+    ) -> Any:
         response = self.client.request(method, path, headers=who, **kwargs)
         if response.status_code != expect:
             raise RuntimeError(f"{method} {path}: {response.status_code} {response.text[:2000]}")
@@ -107,24 +108,42 @@ def run_demo(out_dir: str, months: int = 12, database_url: str | None = None) ->
     for bid in bids:
         body = {k: v for k, v in bid.items() if k != "bidder" and v != ""}
         body["innovative"] = bid["innovative"].lower() in ("true", "yes", "1", "y")
-        demo.call("POST", f"/api/rounds/{round_id}/bids", demo.key("producer", bid["bidder"]),
-                  201, json=body)
-    demo.step(f"round {round_id}: {len(bids)} sealed bids from "
-              f"{len({b['bidder'] for b in bids})} producers")
+        demo.call(
+            "POST",
+            f"/api/rounds/{round_id}/bids",
+            demo.key("producer", bid["bidder"]),
+            201,
+            json=body,
+        )
+    demo.step(
+        f"round {round_id}: {len(bids)} sealed bids from "
+        f"{len({b['bidder'] for b in bids})} producers"
+    )
     demo.call("POST", f"/api/rounds/{round_id}/close", operator)
     cleared = demo.call("POST", f"/api/rounds/{round_id}/clear", operator)
     clearing = cleared["clearing"]
-    results = demo.call("POST", f"/api/rounds/{round_id}/award", operator, json={
-        "start": f"{YEAR}-01-01", "years": 15, "payment_currency": "GEL",
-        "reference_series": SERIES, "reference_basis": "monthly_baseload",
-        "fx_rule": FX_RULE})
+    results = demo.call(
+        "POST",
+        f"/api/rounds/{round_id}/award",
+        operator,
+        json={
+            "start": f"{YEAR}-01-01",
+            "years": 15,
+            "payment_currency": "GEL",
+            "reference_series": SERIES,
+            "reference_basis": "monthly_baseload",
+            "fx_rule": FX_RULE,
+        },
+    )
     accepted = [a for a in results["awards"] if a["accepted"]]
     currency = spec["currency"]
     budget = f" of {for_people(clearing['budget'], currency)}" if clearing.get("budget") else ""
-    demo.step(f"cleared ({clearing['status']}): {len(accepted)} bids accepted, "
-              f"{sum(Decimal(a['awarded_capacity_mw']) for a in accepted):,f} MW, budget used "
-              f"{for_people(clearing['budget_used'], currency)}{budget} {currency}; "
-              f"{len(accepted)} two-way CfD contracts")
+    demo.step(
+        f"cleared ({clearing['status']}): {len(accepted)} bids accepted, "
+        f"{sum(Decimal(a['awarded_capacity_mw']) for a in accepted):,f} MW, budget used "
+        f"{for_people(clearing['budget_used'], currency)}{budget} {currency}; "
+        f"{len(accepted)} two-way CfD contracts"
+    )
     _write_clearing(demo, round_id, clearing)
     _load_inputs(demo, operator)
     for month in range(1, months + 1):
@@ -149,9 +168,11 @@ def _write_clearing(demo: Demo, round_id: str, clearing: dict[str, Any]) -> None
     optimiser, *rules = analysis["comparison"]
     best = max(rules, key=lambda r: Decimal(r["energy_mwh"]))
     over = " while exceeding a volume" if best["over_volume"] else ""
-    demo.step(f"the optimiser buys {Decimal(optimiser['energy_mwh']):,f} MWh a year; the best "
-              f"merit-order rule ({best['method']}) {Decimal(best['energy_mwh']):,f} MWh{over} "
-              f"(analysis stored at clearing, sha256 {sha[:12]}…)")
+    demo.step(
+        f"the optimiser buys {Decimal(optimiser['energy_mwh']):,f} MWh a year; the best "
+        f"merit-order rule ({best['method']}) {Decimal(best['energy_mwh']):,f} MWh{over} "
+        f"(analysis stored at clearing, sha256 {sha[:12]}…)"
+    )
 
 
 def _load_inputs(demo: Demo, operator: dict[str, str]) -> None:
@@ -160,8 +181,9 @@ def _load_inputs(demo: Demo, operator: dict[str, str]) -> None:
     with (SCENARIO / "esco_2021.csv").open(newline="") as fh:
         esco = [(r["month"], r["price_gel_per_mwh"]) for r in csv.DictReader(fh)]
     prices = "month,price\n" + "".join(f"{m},{Decimal(p):.2f}\n" for m, p in esco)
-    demo.call("POST", f"/api/prices/{SERIES}", operator, 201, content=prices,
-              params={"currency": "GEL"})
+    demo.call(
+        "POST", f"/api/prices/{SERIES}", operator, 201, content=prices, params={"currency": "GEL"}
+    )
     dates = [last_weekday(int(m[:4]), int(m[5:7])) for m, _ in esco]
     fx = "date,pair,rate\n" + "".join(f"{d.isoformat()},USD/GEL,{GEL_PER_USD}\n" for d in dates)
     demo.call("POST", "/api/fx-rates", operator, 201, content=fx)
@@ -171,18 +193,28 @@ def _load_inputs(demo: Demo, operator: dict[str, str]) -> None:
     buffer = io.StringIO()
     buffer.write("timestamp,contract_id,energy_kwh\n")
     for i, contract in enumerate(contracts):
-        energy = generation_kwh(contract["terms"]["technology"],
-                                Decimal(contract["capacity_mw"]),
-                                Decimal(contract["terms"]["annual_mwh"]), hours, SEED + i)
+        energy = generation_kwh(
+            contract["terms"]["technology"],
+            Decimal(contract["capacity_mw"]),
+            Decimal(contract["terms"]["annual_mwh"]),
+            hours,
+            SEED + i,
+        )
         cid = contract["contract_id"]
-        buffer.writelines(f"{s},{cid},{e}\n" for s, e in zip(stamps, energy.tolist(),
-                                                            strict=True))
+        buffer.writelines(f"{s},{cid},{e}\n" for s, e in zip(stamps, energy.tolist(), strict=True))
     body = buffer.getvalue().encode()
-    demo.call("POST", "/api/meter-data", {**operator, "Idempotency-Key": f"demo-meters-{YEAR}"},
-              201, content=body)
-    demo.step(f"loaded ESCO {YEAR} balancing prices; USD/GEL {GEL_PER_USD} ({FX_SOURCE}) as "
-              f"each month's official rate, dated its last weekday ({dates[0]} … {dates[-1]}); "
-              f"{len(contracts) * len(hours):,} hourly meter readings")
+    demo.call(
+        "POST",
+        "/api/meter-data",
+        {**operator, "Idempotency-Key": f"demo-meters-{YEAR}"},
+        201,
+        content=body,
+    )
+    demo.step(
+        f"loaded ESCO {YEAR} balancing prices; USD/GEL {GEL_PER_USD} ({FX_SOURCE}) as "
+        f"each month's official rate, dated its last weekday ({dates[0]} … {dates[-1]}); "
+        f"{len(contracts) * len(hours):,} hourly meter readings"
+    )
 
 
 def _report(demo: Demo, operator: dict[str, str]) -> None:
@@ -201,23 +233,40 @@ def _report(demo: Demo, operator: dict[str, str]) -> None:
         by_month[s["month"]] += Decimal(s["net"])
     with (demo.out / "statements_summary.csv").open("w", newline="") as fh:
         writer = csv.writer(fh)
-        writer.writerow(["producer", "month", "currency", "paid_to_producer",
-                         "paid_by_producer", "net"])
+        writer.writerow(
+            ["producer", "month", "currency", "paid_to_producer", "paid_by_producer", "net"]
+        )
         for s in sorted(statements, key=lambda x: (x["producer"], x["month"])):
-            writer.writerow([s["producer"], s["month"], s["currency"], s["paid_to_producer"],
-                             s["paid_by_producer"], s["net"]])
+            writer.writerow(
+                [
+                    s["producer"],
+                    s["month"],
+                    s["currency"],
+                    s["paid_to_producer"],
+                    s["paid_by_producer"],
+                    s["net"],
+                ]
+            )
     print()
-    print(f"Statements {YEAR}, GEL (positive: ESCO pays the producer; negative: the producer "
-          f"pays ESCO)")
+    print(
+        f"Statements {YEAR}, GEL (positive: ESCO pays the producer; negative: the producer "
+        f"pays ESCO)"
+    )
     print(f"{'producer':<22}{'paid to producer':>18}{'paid by producer':>18}{'net':>16}")
     for producer, row in sorted(totals.items()):
-        print(f"{producer:<22}{row['paid_to_producer']:>18,.2f}{row['paid_by_producer']:>18,.2f}"
-              f"{row['net']:>16,.2f}")
+        print(
+            f"{producer:<22}{row['paid_to_producer']:>18,.2f}{row['paid_by_producer']:>18,.2f}"
+            f"{row['net']:>16,.2f}"
+        )
     print(f"{'all producers':<22}{'':>36}{sum(by_month.values()):>16,.2f}")
     print()
-    print("net support by month: " + ", ".join(
-        f"{m[5:]}: {v:,.0f}" for m, v in sorted(by_month.items())))
+    print(
+        "net support by month: "
+        + ", ".join(f"{m[5:]}: {v:,.0f}" for m, v in sorted(by_month.items()))
+    )
     verdict = demo.call("GET", "/api/audit/verify", operator)
     demo.step(f"{len(statements)} statements; audit log: {verdict['message']}")
-    print(f"wrote {folder}/ (one CSV per statement), {demo.out / 'statements_summary.csv'}, "
-          f"database {demo.database}")
+    print(
+        f"wrote {folder}/ (one CSV per statement), {demo.out / 'statements_summary.csv'}, "
+        f"database {demo.database}"
+    )

@@ -15,8 +15,7 @@ import pandas as pd
 
 TZ = "Asia/Tbilisi"
 # Monthly run-of-river factors relative to the annual mean (snow-melt peak in May–June).
-HYDRO_SEASON = np.array([0.55, 0.55, 0.75, 1.20, 1.75, 1.70, 1.30, 0.95, 0.80, 0.80, 0.85,
-                         0.80])
+HYDRO_SEASON = np.array([0.55, 0.55, 0.75, 1.20, 1.75, 1.70, 1.30, 0.95, 0.80, 0.80, 0.85, 0.80])
 WIND_SEASON = np.array([1.25, 1.25, 1.15, 1.0, 0.85, 0.8, 0.85, 0.85, 0.9, 1.0, 1.1, 1.2])
 LATITUDE_RAD = np.deg2rad(41.7)
 
@@ -61,8 +60,9 @@ def _other(hours: pd.DatetimeIndex, rng: np.random.Generator) -> np.ndarray:
 SHAPES = {"solar": _solar, "wind": _wind, "hydro": _hydro, "other": _other}
 
 
-def generation_kwh(technology: str, capacity_mw: Decimal, annual_mwh: Decimal,
-                   hours: pd.DatetimeIndex, seed: int) -> np.ndarray:
+def generation_kwh(
+    technology: str, capacity_mw: Decimal, annual_mwh: Decimal, hours: pd.DatetimeIndex, seed: int
+) -> np.ndarray:
     """Whole kWh per hour: the shape scaled to `annual_mwh`, never above capacity × 1 h."""
     rng = np.random.default_rng(seed)
     shape = SHAPES.get(technology, _other)(hours, rng)

@@ -67,8 +67,9 @@ class ContractRepository(_Repository):
         query = select(m.Contract).where(m.Contract.contract_id == contract_id)
         return self.session.scalar(query)
 
-    def list(self, producer: str | None = None, round_id: str | None = None
-             ) -> Sequence[m.Contract]:
+    def list(
+        self, producer: str | None = None, round_id: str | None = None
+    ) -> Sequence[m.Contract]:
         query = select(m.Contract)
         if producer is not None:
             query = query.where(m.Contract.producer == producer)
@@ -106,8 +107,12 @@ class SettlementRepository(_Repository):
         return self.session.get(m.SettlementRun, run_id)
 
     def latest_run(self, month: str) -> m.SettlementRun | None:
-        query = (select(m.SettlementRun).where(m.SettlementRun.month == month)
-                 .order_by(m.SettlementRun.id.desc()).limit(1))
+        query = (
+            select(m.SettlementRun)
+            .where(m.SettlementRun.month == month)
+            .order_by(m.SettlementRun.id.desc())
+            .limit(1)
+        )
         return self.session.scalar(query)
 
     def run_by_idempotency_key(self, key: str) -> m.SettlementRun | None:
@@ -123,7 +128,8 @@ class SettlementRepository(_Repository):
     def lines_for_year_until(self, month: str) -> Sequence[m.SettlementLine]:
         """Posted lines of `month` and of the earlier months of its calendar year."""
         query = select(m.SettlementLine).where(
-            m.SettlementLine.month >= f"{month[:4]}-01", m.SettlementLine.month <= month)
+            m.SettlementLine.month >= f"{month[:4]}-01", m.SettlementLine.month <= month
+        )
         return self.session.scalars(query.order_by(m.SettlementLine.id)).all()
 
     def statement(self, statement_id: int) -> m.Statement | None:
@@ -134,8 +140,9 @@ class SettlementRepository(_Repository):
         )
         return self.session.scalar(query)
 
-    def statements(self, producer: str | None = None, month: str | None = None,
-                   run_id: int | None = None) -> Sequence[m.Statement]:
+    def statements(
+        self, producer: str | None = None, month: str | None = None, run_id: int | None = None
+    ) -> Sequence[m.Statement]:
         query = select(m.Statement)
         if producer is not None:
             query = query.where(m.Statement.producer == producer)

@@ -21,7 +21,7 @@ def normalise_database_url(url: str) -> str:
     """`postgresql://` and `postgres://` URLs go through psycopg 3, the driver we ship."""
     for prefix in ("postgres://", "postgresql://"):
         if url.startswith(prefix):
-            return "postgresql+psycopg://" + url[len(prefix):]
+            return "postgresql+psycopg://" + url[len(prefix) :]
     return url
 
 

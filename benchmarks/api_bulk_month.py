@@ -31,8 +31,9 @@ from api.db.engine import make_engine, upgrade
 from api.services.keys import create_key
 from api.uow import UnitOfWork
 
-SERVER = os.environ.get("MZEKARI_TEST_POSTGRES_URL",
-                        "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+SERVER = os.environ.get(
+    "MZEKARI_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
 
 
 def write_meter_csv(path: str, contract_ids: list[str], month: str, seed: int) -> int:
@@ -69,15 +70,31 @@ def main() -> None:
         contract_ids = [f"BENCH-{i:05d}" for i in range(args.contracts)]
         now = datetime.now(UTC)
         with engine.begin() as connection:
-            connection.execute(insert(m.Contract), [{
-                "contract_id": cid, "round_id": None, "bid_id": None,
-                "producer": f"producer-{i % 500:03d}", "scheme": "cfd",
-                "strike_price": Decimal("150.00") + Decimal(i % 97), "currency": "GEL",
-                "start_date": date(2025, 1, 1), "end_date": date(2039, 12, 31),
-                "capacity_mw": Decimal("5"),
-                "terms": {"reference_basis": "monthly_baseload", "reference_series": "balancing",
-                          "technology": "solar", "annual_mwh": "8000"},
-                "created_at": now} for i, cid in enumerate(contract_ids)])
+            connection.execute(
+                insert(m.Contract),
+                [
+                    {
+                        "contract_id": cid,
+                        "round_id": None,
+                        "bid_id": None,
+                        "producer": f"producer-{i % 500:03d}",
+                        "scheme": "cfd",
+                        "strike_price": Decimal("150.00") + Decimal(i % 97),
+                        "currency": "GEL",
+                        "start_date": date(2025, 1, 1),
+                        "end_date": date(2039, 12, 31),
+                        "capacity_mw": Decimal("5"),
+                        "terms": {
+                            "reference_basis": "monthly_baseload",
+                            "reference_series": "balancing",
+                            "technology": "solar",
+                            "annual_mwh": "8000",
+                        },
+                        "created_at": now,
+                    }
+                    for i, cid in enumerate(contract_ids)
+                ],
+            )
         with UnitOfWork.for_engine(engine) as uow:
             key = create_key(uow, "operator").secret_key
         headers = {"Authorization": f"Bearer {key}"}
@@ -87,13 +104,27 @@ def main() -> None:
             started = time.perf_counter()
             rows = write_meter_csv(path, contract_ids, args.month, seed=1)
             size_mb = os.path.getsize(path) / 1e6
-            print(f"generated {rows:,} rows ({size_mb:.0f} MB) in "
-                  f"{time.perf_counter() - started:.1f} s")
+            print(
+                f"generated {rows:,} rows ({size_mb:.0f} MB) in "
+                f"{time.perf_counter() - started:.1f} s"
+            )
 
             server = subprocess.Popen(
-                [sys.executable, "-m", "uvicorn", "--factory", "api.app:create_app",
-                 "--host", "127.0.0.1", "--port", str(args.port), "--log-level", "warning"],
-                env={**os.environ, "MZEKARI_DATABASE_URL": url})
+                [
+                    sys.executable,
+                    "-m",
+                    "uvicorn",
+                    "--factory",
+                    "api.app:create_app",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(args.port),
+                    "--log-level",
+                    "warning",
+                ],
+                env={**os.environ, "MZEKARI_DATABASE_URL": url},
+            )
             deadline = time.monotonic() + 120
             while True:
                 try:
@@ -106,7 +137,8 @@ def main() -> None:
             base = f"http://127.0.0.1:{args.port}"
             with httpx.Client(base_url=base, headers=headers, timeout=600) as client:
                 prices = "month,price\n" + "".join(
-                    f"2025-{mm:02d},{120 + mm}.50\n" for mm in range(1, 13))
+                    f"2025-{mm:02d},{120 + mm}.50\n" for mm in range(1, 13)
+                )
                 client.post("/api/prices/balancing", content=prices).raise_for_status()
 
                 def stream():  # the body goes out in 1 MB pieces, never whole in memory
@@ -115,21 +147,27 @@ def main() -> None:
                             yield block
 
                 started = time.perf_counter()
-                response = client.post("/api/meter-data", content=stream(),
-                                       headers={"Content-Type": "text/csv"})
+                response = client.post(
+                    "/api/meter-data", content=stream(), headers={"Content-Type": "text/csv"}
+                )
                 upload_s = time.perf_counter() - started
                 response.raise_for_status()
-                print(f"upload:     {upload_s:6.1f} s  ({rows / upload_s:,.0f} rows/s; "
-                      f"target ≤ 60 s) rows stored: {response.json()['row_count']:,}")
+                print(
+                    f"upload:     {upload_s:6.1f} s  ({rows / upload_s:,.0f} rows/s; "
+                    f"target ≤ 60 s) rows stored: {response.json()['row_count']:,}"
+                )
 
                 started = time.perf_counter()
                 response = client.post("/api/settlements", json={"month": args.month})
                 settle_s = time.perf_counter() - started
                 response.raise_for_status()
-                statements = client.get("/api/statements",
-                                        params={"month": args.month}).json()["count"]
-                print(f"settlement: {settle_s:6.1f} s  (target ≤ 30 s) "
-                      f"{response.json()['line_count']:,} lines, {statements:,} statements")
+                statements = client.get("/api/statements", params={"month": args.month}).json()[
+                    "count"
+                ]
+                print(
+                    f"settlement: {settle_s:6.1f} s  (target ≤ 30 s) "
+                    f"{response.json()['line_count']:,} lines, {statements:,} statements"
+                )
         engine.dispose()
     finally:
         if server is not None:

@@ -39,8 +39,9 @@ from pathlib import Path
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-SERVER = os.environ.get("MZEKARI_TEST_POSTGRES_URL",
-                        "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+SERVER = os.environ.get(
+    "MZEKARI_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
 TICKS = os.sysconf("SC_CLK_TCK")
 
 
@@ -54,19 +55,22 @@ class Client:
 
 async def read_statement(client: Client, port: int, statement_id: int) -> None:
     assert client.reader is not None and client.writer is not None
-    client.writer.write(f"GET /api/statements/{statement_id} HTTP/1.1\r\nHost: 127.0.0.1:{port}"
-                        f"\r\nAuthorization: Bearer {client.key}\r\n\r\n".encode())
+    client.writer.write(
+        f"GET /api/statements/{statement_id} HTTP/1.1\r\nHost: 127.0.0.1:{port}"
+        f"\r\nAuthorization: Bearer {client.key}\r\n\r\n".encode()
+    )
     head = await client.reader.readuntil(b"\r\n\r\n")
     lowered = head.lower()
     start = lowered.index(b"content-length:") + 15
-    length = int(lowered[start:lowered.index(b"\r\n", start)])
+    length = int(lowered[start : lowered.index(b"\r\n", start)])
     body = await client.reader.readexactly(length)
     if head[9:12] != b"200" or not body.startswith(b"{"):
         raise RuntimeError(f"statement {statement_id}: {head[:12]!r} {body[:200]!r}")
 
 
-async def phase(clients: list[Client], port: int, requests: int | None, interval_s: float
-                ) -> tuple[list[float], float, float]:
+async def phase(
+    clients: list[Client], port: int, requests: int | None, interval_s: float
+) -> tuple[list[float], float, float]:
     """(latencies, wall seconds, load generator CPU seconds). requests=None: each client
     reads each of its statements once."""
     latencies: list[float] = []
@@ -104,18 +108,22 @@ def process_tree_cpu_s(pid: int) -> float:
     return total
 
 
-def report(label: str, latencies: list[float], wall_s: float, client_cpu_s: float,
-           server_cpu_s: float) -> None:
+def report(
+    label: str, latencies: list[float], wall_s: float, client_cpu_s: float, server_cpu_s: float
+) -> None:
     q = statistics.quantiles([x * 1000 for x in latencies], n=100, method="inclusive")
-    print(f"  {label:<13} {len(latencies):>6,} reads  p50 {q[49]:6.1f} ms  p95 {q[94]:6.1f} ms"
-          f"  p99 {q[98]:6.1f} ms  max {max(latencies) * 1000:6.1f} ms  "
-          f"{len(latencies) / wall_s:6,.0f} req/s  CPU: load generator "
-          f"{client_cpu_s / wall_s:4.0%}, server {server_cpu_s / wall_s:4.0%} of one core",
-          flush=True)
+    print(
+        f"  {label:<13} {len(latencies):>6,} reads  p50 {q[49]:6.1f} ms  p95 {q[94]:6.1f} ms"
+        f"  p99 {q[98]:6.1f} ms  max {max(latencies) * 1000:6.1f} ms  "
+        f"{len(latencies) / wall_s:6,.0f} req/s  CPU: load generator "
+        f"{client_cpu_s / wall_s:4.0%}, server {server_cpu_s / wall_s:4.0%} of one core",
+        flush=True,
+    )
 
 
-async def measure(clients: list[Client], port: int, server_pid: int,
-                  args: argparse.Namespace) -> None:
+async def measure(
+    clients: list[Client], port: int, server_pid: int, args: argparse.Namespace
+) -> None:
     for client in clients:
         client.reader, client.writer = await asyncio.open_connection("127.0.0.1", port)
     phases = [("first reads", None, 0.0), ("back to back", args.requests, 0.0)]
@@ -158,9 +166,15 @@ def fill(url: str, clients: int) -> list[Client]:
 
 def serve_and_measure(url: str, clients: list[Client], args: argparse.Namespace) -> None:
     env = {**os.environ, "MZEKARI_DATABASE_URL": url}
-    command = [sys.executable, "-c", "import sys; from mzekari.cli import main; "
-               "sys.exit(main(sys.argv[1:]))", "serve", "--port", str(args.port),
-               "--no-access-log"]
+    command = [
+        sys.executable,
+        "-c",
+        "import sys; from mzekari.cli import main; sys.exit(main(sys.argv[1:]))",
+        "serve",
+        "--port",
+        str(args.port),
+        "--no-access-log",
+    ]
     if args.workers:
         command += ["--workers", str(args.workers)]
     server = subprocess.Popen(command, env=env, stderr=subprocess.DEVNULL)
@@ -194,15 +208,22 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=40, help="per client, back to back")
     parser.add_argument("--paced-requests", type=int, default=10, help="per client; 0: none")
     parser.add_argument("--interval", type=float, default=1.0, help="paced: seconds apart")
-    parser.add_argument("--workers", type=int, default=None,
-                        help="serve's worker processes (default: serve's own default)")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help="serve's worker processes (default: serve's own default)",
+    )
     parser.add_argument("--port", type=int, default=8766)
     args = parser.parse_args()
 
     for database in ("postgresql", "sqlite") if args.database == "both" else (args.database,):
         load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
-        print(f"{database}: {args.clients} clients, workers "
-              f"{args.workers or 'default'}, load average before {load}", flush=True)
+        print(
+            f"{database}: {args.clients} clients, workers "
+            f"{args.workers or 'default'}, load average before {load}",
+            flush=True,
+        )
         if database == "sqlite":
             with tempfile.TemporaryDirectory() as folder:
                 url = f"sqlite:///{Path(folder) / 'reads.sqlite'}"

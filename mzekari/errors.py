@@ -29,7 +29,10 @@ class Problem:
 
     def as_dict(self) -> dict[str, object]:
         return {
-            "source": self.source, "row": self.row, "field": self.field, "message": self.message,
+            "source": self.source,
+            "row": self.row,
+            "field": self.field,
+            "message": self.message,
         }
 
 

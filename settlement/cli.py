@@ -14,25 +14,40 @@ from mzekari.errors import InputError
 
 def register(subparsers: Any) -> None:
     settle = subparsers.add_parser(
-        "settle", help="settle one month of support contracts",
-        description="Settle a calendar month: writes statements.csv and lines.csv to --out.")
+        "settle",
+        help="settle one month of support contracts",
+        description="Settle a calendar month: writes statements.csv and lines.csv to --out.",
+    )
     settle.add_argument("--contracts", required=True, help="contracts CSV or JSON")
-    settle.add_argument("--prices", required=True, nargs="+", metavar="[NAME=]FILE[@SERIES]",
-                        help="price files (CSV, SMARD, OPSD, monthly); NAME names a one-series "
-                             "file (default: dam); several-series files give all their columns, "
-                             "or the one named by @SERIES (e.g. dam=smard.csv@DE_LU)")
-    settle.add_argument("--meters", required=True,
-                        help="meter CSV: contract_id,timestamp,energy_kwh")
+    settle.add_argument(
+        "--prices",
+        required=True,
+        nargs="+",
+        metavar="[NAME=]FILE[@SERIES]",
+        help="price files (CSV, SMARD, OPSD, monthly); NAME names a one-series "
+        "file (default: dam); several-series files give all their columns, "
+        "or the one named by @SERIES (e.g. dam=smard.csv@DE_LU)",
+    )
+    settle.add_argument(
+        "--meters", required=True, help="meter CSV: contract_id,timestamp,energy_kwh"
+    )
     settle.add_argument("--month", required=True, help="YYYY-MM")
     settle.add_argument("--out", required=True, help="output directory")
-    settle.add_argument("--tz", default=None,
-                        help="market time zone of the month (default: the contracts' market_tz, "
-                             "else Asia/Tbilisi)")
+    settle.add_argument(
+        "--tz",
+        default=None,
+        help="market time zone of the month (default: the contracts' market_tz, else Asia/Tbilisi)",
+    )
     settle.add_argument("--posted", nargs="*", default=[], help="lines.csv files already posted")
     settle.add_argument("--fx", help="official exchange rates CSV: date,pair,rate (pair USD/GEL)")
     settle.add_argument("--cpi", help="CPI CSV: month,cpi")
-    settle.add_argument("--profile", nargs="*", default=[], metavar="NAME=FILE[:COLUMN]",
-                        help="generation profiles for technology-weighted reference prices")
+    settle.add_argument(
+        "--profile",
+        nargs="*",
+        default=[],
+        metavar="NAME=FILE[:COLUMN]",
+        help="generation profiles for technology-weighted reference prices",
+    )
     settle.set_defaults(handler=_settle)
 
     prices = subparsers.add_parser("prices", help="reference prices")
@@ -40,8 +55,9 @@ def register(subparsers: Any) -> None:
     sub = prices.add_subparsers(dest="prices_command", metavar="COMMAND")
     monthly = sub.add_parser("monthly", help="each month's reference price (baseload or weighted)")
     monthly.add_argument("prices", metavar="PRICES")
-    monthly.add_argument("--series", default=None,
-                         help="series in a several-series file (SMARD default: DE_LU)")
+    monthly.add_argument(
+        "--series", default=None, help="series in a several-series file (SMARD default: DE_LU)"
+    )
     monthly.add_argument("--weights", metavar="GENERATION", help="generation series CSV")
     monthly.add_argument("--weights-column", help="column of the generation file")
     monthly.add_argument("--tz", required=True, help="market time zone, e.g. Europe/Berlin")
@@ -77,8 +93,9 @@ def _read_fx(path: str) -> dict[str, dict[str, Decimal]]:
     rates: dict[str, dict[str, Decimal]] = {}
     with open(path, newline="", encoding="utf-8-sig") as handle:
         for row in csv.DictReader(handle):
-            rates.setdefault(row["pair"].strip().upper(), {})[row["date"].strip()] = \
-                parse_decimal(row["rate"])
+            rates.setdefault(row["pair"].strip().upper(), {})[row["date"].strip()] = parse_decimal(
+                row["rate"]
+            )
     return rates
 
 
@@ -107,15 +124,27 @@ def _settle(args: argparse.Namespace) -> int:
         path, _, column = rest.partition(":") if ":" in rest[2:] else (rest, "", "")
         profiles[name] = read_profile(path, column or None, name)
     posted = [line for path in args.posted for line in read_lines(path)]
-    result = settle_month(contracts, prices, meters, args.month, tz=tz, posted_lines=posted,
-                          fx_rates=_read_fx(args.fx) if args.fx else None,
-                          cpi=_read_cpi(args.cpi) if args.cpi else None, profiles=profiles)
+    result = settle_month(
+        contracts,
+        prices,
+        meters,
+        args.month,
+        tz=tz,
+        posted_lines=posted,
+        fx_rates=_read_fx(args.fx) if args.fx else None,
+        cpi=_read_cpi(args.cpi) if args.cpi else None,
+        profiles=profiles,
+    )
     lines_path, statements_path = result.write(args.out)
-    print(f"settlement {args.month} ({tz}): {len(result.lines)} line(s) posted, "
-          f"{len(result.statements)} statement(s)")
+    print(
+        f"settlement {args.month} ({tz}): {len(result.lines)} line(s) posted, "
+        f"{len(result.statements)} statement(s)"
+    )
     for st in result.statements:
-        print(f"  {st.producer:<24} {st.currency}  to producer {st.paid_to_producer:>14}  "
-              f"by producer {st.paid_by_producer:>14}  net {st.net:>14}")
+        print(
+            f"  {st.producer:<24} {st.currency}  to producer {st.paid_to_producer:>14}  "
+            f"by producer {st.paid_by_producer:>14}  net {st.net:>14}"
+        )
     if not result.lines:
         print("  nothing to post: the period is already settled on these inputs")
     print(f"wrote {statements_path} and {lines_path}")

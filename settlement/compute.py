@@ -57,9 +57,9 @@ def take(values: np.ndarray, index: np.ndarray | range | slice) -> np.ndarray:
     if isinstance(index, slice):
         return values[index]
     if isinstance(index, range):
-        return values[index.start:index.stop:index.step]
+        return values[index.start : index.stop : index.step]
     if len(index) and int(index[-1]) - int(index[0]) + 1 == len(index):
-        return values[int(index[0]):int(index[-1]) + 1]
+        return values[int(index[0]) : int(index[-1]) + 1]
     return values[index]
 
 
@@ -69,8 +69,9 @@ def group_sum(values: np.ndarray, starts: np.ndarray) -> np.ndarray:
     return np.add.reduceat(values, starts)
 
 
-def exact_products_sum(rate: np.ndarray, energy: np.ndarray, starts: np.ndarray,
-                       bound: int | None = None) -> list[int]:
+def exact_products_sum(
+    rate: np.ndarray, energy: np.ndarray, starts: np.ndarray, bound: int | None = None
+) -> list[int]:
     """Σ rate·energy per group, exactly (int64 when provably safe, Python ints otherwise).
 
     `bound`, when given, is a known upper bound of |rate|·|energy|·(rows of a group).
@@ -156,14 +157,22 @@ def settle_rows(rows: RowInputs, params: ContractParams) -> dict[str, list[int]]
     raw = row_rates(params, counts, rows.reference)
     # One bound for every Σ rate·kWh below: energies never exceed the metered kWh.
     longest = int(counts.max()) if len(counts) else 0
-    max_q = max(int(q.max()), int(rows.curtailed_kwh.max()) if rows.curtailed_kwh is not None
-                else 0) if n else 0
+    max_q = (
+        max(int(q.max()), int(rows.curtailed_kwh.max()) if rows.curtailed_kwh is not None else 0)
+        if n
+        else 0
+    )
     max_ref = max(int(rows.reference.max()), -int(rows.reference.min())) if n else 0
     # |rate| ≤ |K| + |U| + |R| for every scheme, and a cap or floor only moves it to |C| or |F|.
-    max_r = int(np.abs(params.price).max(initial=0)) + int(np.abs(params.upper_price)
-                                                           .max(initial=0)) + max_ref
-    for bound_values in (params.cap[params.cap != NO_BOUND],
-                         params.floor[params.floor != -NO_BOUND]):
+    max_r = (
+        int(np.abs(params.price).max(initial=0))
+        + int(np.abs(params.upper_price).max(initial=0))
+        + max_ref
+    )
+    for bound_values in (
+        params.cap[params.cap != NO_BOUND],
+        params.floor[params.floor != -NO_BOUND],
+    ):
         max_r = max(max_r, int(np.abs(bound_values).max(initial=0)))
     rate_bound, ref_bound = max_r * max_q * longest, max_ref * max_q * longest
     fb = rows.fallback_used
@@ -174,10 +183,8 @@ def settle_rows(rows: RowInputs, params: ContractParams) -> dict[str, list[int]]
         out["eligible_fb_kwh"] = group_sum(fb_eligible, starts).tolist()
         out["support"] = exact_products_sum(raw, primary_eligible, starts, rate_bound)
         out["support_fb"] = exact_products_sum(raw, fb_eligible, starts, rate_bound)
-        out["r_weighted"] = exact_products_sum(rows.reference, primary_eligible, starts,
-                                               ref_bound)
-        out["r_weighted_fb"] = exact_products_sum(rows.reference, fb_eligible, starts,
-                                                  ref_bound)
+        out["r_weighted"] = exact_products_sum(rows.reference, primary_eligible, starts, ref_bound)
+        out["r_weighted_fb"] = exact_products_sum(rows.reference, fb_eligible, starts, ref_bound)
     else:
         out["eligible_kwh"] = group_sum(eligible, starts).tolist()
         out["support"] = exact_products_sum(raw, eligible, starts, rate_bound)
@@ -191,8 +198,11 @@ def settle_rows(rows: RowInputs, params: ContractParams) -> dict[str, list[int]]
         out["cap_cut"] = exact_products_sum(np.minimum(cut, 0), eligible, starts)
         out["floor_lift"] = exact_products_sum(np.maximum(cut, 0), eligible, starts)
     out["curtailed_kwh"] = out["curtailment"] = zero
-    if rows.curtailed_kwh is not None and params.curtailment_compensated.any() and \
-            rows.curtailed_kwh.any():
+    if (
+        rows.curtailed_kwh is not None
+        and params.curtailment_compensated.any()
+        and rows.curtailed_kwh.any()
+    ):
         paid_mask = np.repeat(params.curtailment_compensated, counts) & ~rows.negative
         if isinstance(season, np.ndarray):
             paid_mask &= ~season

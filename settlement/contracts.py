@@ -62,8 +62,16 @@ def _months(value: Any) -> tuple[int, ...]:
 
 
 def _parse_field(name: str, value: Any) -> Any:
-    if name in ("price", "capacity_mw", "cap", "floor", "upper_price", "annual_cap_mwh",
-                "double_benefit_share", "indexed_share"):
+    if name in (
+        "price",
+        "capacity_mw",
+        "cap",
+        "floor",
+        "upper_price",
+        "annual_cap_mwh",
+        "double_benefit_share",
+        "indexed_share",
+    ):
         return _decimal(value)
     if name in ("start", "end"):
         return value if isinstance(value, date) else date.fromisoformat(str(value).strip())
@@ -93,15 +101,18 @@ def _check(c: Contract, row: int, add: Any) -> None:
         add(row, "price", "price must not be negative")
     for name in ("price", "cap", "floor", "upper_price"):
         value = getattr(c, name)
-        if value is not None and value != value.quantize(CENT) and not (
-            name == "price" and (c.strike_currency or c.indexation != "none")
+        if (
+            value is not None
+            and value != value.quantize(CENT)
+            and not (name == "price" and (c.strike_currency or c.indexation != "none"))
         ):
             add(row, name, f"{value} is not quoted to 0.01 per MWh")
     if c.cap is not None and c.floor is not None and c.floor > c.cap:
         add(row, "floor", f"floor {c.floor} is above cap {c.cap}")
     if c.reference_basis not in REFERENCE_BASES:
-        add(row, "reference_basis",
-            f"unknown basis {c.reference_basis!r}; known: {REFERENCE_BASES}")
+        add(
+            row, "reference_basis", f"unknown basis {c.reference_basis!r}; known: {REFERENCE_BASES}"
+        )
     rule = c.negative_price_rule
     if rule not in ("none", "any") and not _RUN_RULE.match(rule):
         add(row, "negative_price_rule", f"expected none, any or run:N (hours), got {rule!r}")
@@ -127,8 +138,9 @@ def _check(c: Contract, row: int, add: Any) -> None:
         add(row, "rounding", f"unknown rounding {c.rounding!r}; known: {sorted(ROUNDING_MODES)}")
 
 
-def contracts_from_records(records: list[dict[str, Any]],
-                           source: str = "contracts") -> list[Contract]:
+def contracts_from_records(
+    records: list[dict[str, Any]], source: str = "contracts"
+) -> list[Contract]:
     """Validate records (one dict per contract) into contracts; all problems raised together."""
     problems = ProblemCollector(source)
     contracts: list[Contract] = []
@@ -150,8 +162,9 @@ def contracts_from_records(records: list[dict[str, Any]],
                 problems.add(row, name, str(exc))
                 ok = False
         for name in REQUIRED:
-            if name not in values and not any(p.row == row and p.field == name
-                                              for p in problems.problems):
+            if name not in values and not any(
+                p.row == row and p.field == name for p in problems.problems
+            ):
                 problems.add(row, name, "required field is missing")
                 ok = False
         if not ok:
@@ -159,9 +172,12 @@ def contracts_from_records(records: list[dict[str, Any]],
         contract = Contract(**values)
         _check(contract, row, problems.add)
         if contract.contract_id in seen:
-            problems.add(row, "contract_id",
-                         f"duplicate contract_id {contract.contract_id!r} (first on row "
-                         f"{seen[contract.contract_id]})")
+            problems.add(
+                row,
+                "contract_id",
+                f"duplicate contract_id {contract.contract_id!r} (first on row "
+                f"{seen[contract.contract_id]})",
+            )
         seen.setdefault(contract.contract_id, row)
         contracts.append(contract)
     problems.raise_if_any()
@@ -189,8 +205,9 @@ def load_contracts(path: str | Path) -> list[Contract]:
     reader = csv.DictReader(text.splitlines())
     header = [h.strip() for h in reader.fieldnames or []]
     unknown = [h for h in header if h not in KNOWN]
-    records = [{k.strip(): v for k, v in r.items() if k is not None and k.strip() in KNOWN}
-               for r in reader]
+    records = [
+        {k.strip(): v for k, v in r.items() if k is not None and k.strip() in KNOWN} for r in reader
+    ]
     try:
         contracts = contracts_from_records(records, source)
     except InputError as exc:

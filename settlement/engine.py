@@ -57,8 +57,13 @@ def term_ns(start: date, end: date, tz: str) -> tuple[int, int]:
     return local_midnight_ns(start, tz), local_midnight_ns(end + timedelta(days=1), tz)
 
 
-def _check_meters(contracts: Sequence[Contract], meters: MeterData, month: str, tz: str,
-                  problems: ProblemCollector) -> list[Contract]:
+def _check_meters(
+    contracts: Sequence[Contract],
+    meters: MeterData,
+    month: str,
+    tz: str,
+    problems: ProblemCollector,
+) -> list[Contract]:
     """Unknown contracts, energy above capacity, data outside the term, incomplete months."""
     check_against_contracts(meters, contracts, problems)
     by_id = {c.contract_id: c for c in contracts}
@@ -88,10 +93,13 @@ def _check_meters(contracts: Sequence[Contract], meters: MeterData, month: str, 
         a, b = int(offsets[code]), int(offsets[code + 1])
         contract = by_id[meters.contract_ids[code]]
         bad = np.flatnonzero((starts[a:b] < term_lo[code]) | (starts[a:b] >= term_hi[code]))
-        for i in bad[:max(0, 20 - reported)]:
-            problems.add(int(meters.rows[a + i]), "timestamp",
-                         f"meter data outside the term of {contract.contract_id} "
-                         f"({contract.start} to {contract.end}, {tz})")
+        for i in bad[: max(0, 20 - reported)]:
+            problems.add(
+                int(meters.rows[a + i]),
+                "timestamp",
+                f"meter data outside the term of {contract.contract_id} "
+                f"({contract.start} to {contract.end}, {tz})",
+            )
         reported += len(bad)
     active = [c for c in contracts if c.start <= last_day and c.end >= first_day]
     win_lo = np.maximum(term_lo, lo)
@@ -100,13 +108,15 @@ def _check_meters(contracts: Sequence[Contract], meters: MeterData, month: str, 
     # its window follow from its first and last interval.
     overlap_lo = np.maximum(win_lo, first)
     overlap_hi = np.minimum(win_hi, last + res_ns)
-    have_by_code = np.where(nonempty & (overlap_hi > overlap_lo),
-                            (overlap_hi - overlap_lo + res_ns - 1) // res_ns, 0)
+    have_by_code = np.where(
+        nonempty & (overlap_hi > overlap_lo), (overlap_hi - overlap_lo + res_ns - 1) // res_ns, 0
+    )
     expected_by_code = (win_hi - win_lo) // res_ns
     for contract in active:
         if contract.contract_id not in meters.code_of:
-            problems.add(None, "contract_id",
-                         f"no meter data for {contract.contract_id} in {month} ({tz})")
+            problems.add(
+                None, "contract_id", f"no meter data for {contract.contract_id} in {month} ({tz})"
+            )
     known = term_lo != np.iinfo(np.int64).min
     active_code = known & (term_lo < hi) & (term_hi > lo)
     for code in np.flatnonzero(active_code & (have_by_code != expected_by_code)).tolist():
@@ -114,14 +124,18 @@ def _check_meters(contracts: Sequence[Contract], meters: MeterData, month: str, 
         if have == 0:
             problems.add(None, "contract_id", f"no meter data for {cid} in {month} ({tz})")
         else:
-            problems.add(None, "timestamp",
-                         f"meter data for {cid} covers {have} of {int(expected_by_code[code])} "
-                         f"intervals of {month} ({tz}); missing intervals at the month's edges")
+            problems.add(
+                None,
+                "timestamp",
+                f"meter data for {cid} covers {have} of {int(expected_by_code[code])} "
+                f"intervals of {month} ({tz}); missing intervals at the month's edges",
+            )
     return active
 
 
-def _month_rows(meters: MeterData, lo: int, hi: int,
-                active: list[bool]) -> tuple[np.ndarray | range, np.ndarray, list[int]]:
+def _month_rows(
+    meters: MeterData, lo: int, hi: int, active: list[bool]
+) -> tuple[np.ndarray | range, np.ndarray, list[int]]:
     """Row indices of the month for active contracts, sorted by contract, and group starts.
 
     Each contract's rows are gap-free and on the grid, so the month's rows of a contract are
@@ -140,44 +154,75 @@ def _month_rows(meters: MeterData, lo: int, hi: int,
     if len(codes) and bool(np.all(a[1:] == b[:-1])):
         idx: np.ndarray | range = range(int(a[0]), int(b[-1]))  # contiguous: no index array
     else:
-        idx = np.concatenate([np.arange(x, y) for x, y in zip(a.tolist(), b.tolist(),
-                                                               strict=True)] or
-                             [np.zeros(0, dtype=np.int64)]).astype(np.int64)
+        idx = np.concatenate(
+            [np.arange(x, y) for x, y in zip(a.tolist(), b.tolist(), strict=True)]
+            or [np.zeros(0, dtype=np.int64)]
+        ).astype(np.int64)
     return idx, group_starts, codes.tolist()
 
 
-def _input_problems(c: Contract, prices: Mapping[str, PriceSeries],
-                    profiles: Mapping[str, Any], tz: str) -> list[tuple[str, str]]:
+def _input_problems(
+    c: Contract, prices: Mapping[str, PriceSeries], profiles: Mapping[str, Any], tz: str
+) -> list[tuple[str, str]]:
     """(field, message) for inputs a contract's terms need but the run lacks."""
     out = []
     if c.market_tz is not None and c.market_tz != tz:
-        out.append(("market_tz", f"is settled in {c.market_tz} months; this run is for {tz} "
-                                 "months"))
+        out.append(
+            ("market_tz", f"is settled in {c.market_tz} months; this run is for {tz} months")
+        )
     for name in ("reference_series", "fallback_series"):
         series = getattr(c, name)
         if series is not None and series not in prices and not needs_prices(c):
             continue  # a fixed premium or tariff without a negative-price rule needs no prices
         if series is not None and series not in prices:
-            out.append((name, f"no price series {series!r} supplied "
-                              f"(have: {', '.join(sorted(prices)) or 'none'})"))
+            out.append(
+                (
+                    name,
+                    f"no price series {series!r} supplied "
+                    f"(have: {', '.join(sorted(prices)) or 'none'})",
+                )
+            )
         elif series is not None and prices[series].currency not in (None, c.currency):
-            out.append((name, f"series {series!r} is in {prices[series].currency}, the "
-                              f"contract pays {c.currency}"))
-    if c.reference_basis in ("monthly_weighted", "annual_weighted") and c.weighting != "own" \
-            and c.weighting not in profiles:
+            out.append(
+                (
+                    name,
+                    f"series {series!r} is in {prices[series].currency}, the "
+                    f"contract pays {c.currency}",
+                )
+            )
+    if (
+        c.reference_basis in ("monthly_weighted", "annual_weighted")
+        and c.weighting != "own"
+        and c.weighting not in profiles
+    ):
         out.append(("weighting", f"no generation profile {c.weighting!r} supplied"))
     return out
 
 
-def _check_contract_inputs(active: Sequence[Contract], prices: Mapping[str, PriceSeries],
-                           profiles: Mapping[str, Any], month: str, fx_rates: Any, cpi: Any,
-                           problems: ProblemCollector, tz: str) -> dict[str, MonthPrice]:
+def _check_contract_inputs(
+    active: Sequence[Contract],
+    prices: Mapping[str, PriceSeries],
+    profiles: Mapping[str, Any],
+    month: str,
+    fx_rates: Any,
+    cpi: Any,
+    problems: ProblemCollector,
+    tz: str,
+) -> dict[str, MonthPrice]:
     out = {}
     # Contracts share a few combinations of these terms: each combination is checked once.
     checked: dict[tuple[Any, ...], list[tuple[str, str]]] = {}
     for c in active:
-        key = (c.market_tz, c.reference_series, c.fallback_series, c.currency,
-               c.reference_basis, c.weighting, c.scheme, c.negative_price_rule)
+        key = (
+            c.market_tz,
+            c.reference_series,
+            c.fallback_series,
+            c.currency,
+            c.reference_basis,
+            c.weighting,
+            c.scheme,
+            c.negative_price_rule,
+        )
         found = checked.get(key)
         if found is None:
             found = checked[key] = _input_problems(c, prices, profiles, tz)
@@ -204,33 +249,47 @@ CHUNK_ROWS = 1 << 18  # rows per batch of contracts: bounds memory, keeps arrays
 THREADS = 1  # one worker on the arrays while this thread builds lines: two cores busy
 
 
-def _compute_in_chunks(present: Sequence[Contract], prices: Mapping[str, PriceSeries],
-                       profiles: Mapping[str, Any], meters: MeterData, idx: np.ndarray | range,
-                       group_starts: np.ndarray, month: str, tz: str, params: ContractParams,
-                       month_prices: Mapping[str, MonthPrice]) -> list[Line]:
+def _compute_in_chunks(
+    present: Sequence[Contract],
+    prices: Mapping[str, PriceSeries],
+    profiles: Mapping[str, Any],
+    meters: MeterData,
+    idx: np.ndarray | range,
+    group_starts: np.ndarray,
+    month: str,
+    tz: str,
+    params: ContractParams,
+    month_prices: Mapping[str, MonthPrice],
+) -> list[Line]:
     n = len(idx)
     bounds = [0]
     for j, start in enumerate(group_starts.tolist()):
         if start - group_starts[bounds[-1]] >= CHUNK_ROWS and j > bounds[-1]:
             bounds.append(j)
     bounds.append(len(group_starts))
+
     def work(a: int, b: int) -> tuple[References | InputError, dict[str, list[int]]]:
         lo_row = int(group_starts[a])
         hi_row = int(group_starts[b]) if b < len(group_starts) else n
         chunk_idx = idx[lo_row:hi_row]
         chunk_starts = group_starts[a:b] - lo_row
         try:
-            refs = resolve_references(present[a:b], prices, profiles, meters, chunk_idx,
-                                      chunk_starts, month, tz)
+            refs = resolve_references(
+                present[a:b], prices, profiles, meters, chunk_idx, chunk_starts, month, tz
+            )
         except InputError as exc:
             return exc, {}
         rows = RowInputs(
             group_starts=chunk_starts,
             energy_kwh=take(meters.energy_kwh, chunk_idx),
             curtailed_kwh=take(meters.curtailed_kwh, chunk_idx)
-            if meters.curtailed_kwh is not None else None,
+            if meters.curtailed_kwh is not None
+            else None,
             go_kwh=take(meters.go_kwh, chunk_idx) if meters.go_kwh is not None else None,
-            reference=refs.reference, fallback_used=refs.fallback_used, negative=refs.negative)
+            reference=refs.reference,
+            fallback_used=refs.fallback_used,
+            negative=refs.negative,
+        )
         return refs, settle_rows(rows, params.subset(a, b))
 
     # numpy releases the GIL in its array loops: worker threads compute the next batches while
@@ -239,8 +298,10 @@ def _compute_in_chunks(present: Sequence[Contract], prices: Mapping[str, PriceSe
     problems: list[Problem] = []
     with ThreadPoolExecutor(max_workers=THREADS) as pool:
         for (a, b), (refs_or_error, sums) in zip(
-                itertools.pairwise(bounds), pool.map(lambda ab: work(*ab),
-                                                     itertools.pairwise(bounds)), strict=True):
+            itertools.pairwise(bounds),
+            pool.map(lambda ab: work(*ab), itertools.pairwise(bounds)),
+            strict=True,
+        ):
             if isinstance(refs_or_error, InputError):
                 problems.extend(refs_or_error.problems)
             elif not problems:
@@ -278,34 +339,52 @@ def settle_month(
     meter_problems = ProblemCollector(meters.source)
     contract_problems = ProblemCollector("contracts")
     active = _check_meters(contracts, meters, month, tz, meter_problems)
-    month_prices = _check_contract_inputs(active, prices, profiles or {}, month, fx_rates, cpi,
-                                          contract_problems, tz)
+    month_prices = _check_contract_inputs(
+        active, prices, profiles or {}, month, fx_rates, cpi, contract_problems, tz
+    )
     all_problems = meter_problems.problems + contract_problems.problems
     if all_problems:
         raise InputError(all_problems)
 
     lo, hi = month_bounds_ns(month, tz)
     by_id = {c.contract_id: c for c in active}
-    idx, group_starts, present_codes = _month_rows(meters, lo, hi,
-                                                   [cid in by_id for cid in meters.contract_ids])
+    idx, group_starts, present_codes = _month_rows(
+        meters, lo, hi, [cid in by_id for cid in meters.contract_ids]
+    )
     present = [by_id[meters.contract_ids[c]] for c in present_codes]
 
-    prior = dict(prior_eligible_kwh) if prior_eligible_kwh is not None else \
-        _prior_eligible(posted_lines, month)
+    prior = (
+        dict(prior_eligible_kwh)
+        if prior_eligible_kwh is not None
+        else _prior_eligible(posted_lines, month)
+    )
     params = contract_params(present, month_prices, month, meters.resolution_s, prior)
-    computed = _compute_in_chunks(present, prices, profiles or {}, meters, idx, group_starts,
-                                  month, tz, params, month_prices)
+    computed = _compute_in_chunks(
+        present, prices, profiles or {}, meters, idx, group_starts, month, tz, params, month_prices
+    )
     if any(closes_year(c, month) for c in present) and not _skip_true_up:
-        def settle_other(cs: Sequence[Contract], m: str, data: MeterData,
-                         prior_kwh: dict[str, int]) -> list[Line]:
-            return settle_month(cs, prices, data, m, tz=tz, fx_rates=fx_rates, cpi=cpi,
-                                profiles=profiles, prior_eligible_kwh=prior_kwh,
-                                _skip_true_up=True).computed_lines
+
+        def settle_other(
+            cs: Sequence[Contract], m: str, data: MeterData, prior_kwh: dict[str, int]
+        ) -> list[Line]:
+            return settle_month(
+                cs,
+                prices,
+                data,
+                m,
+                tz=tz,
+                fx_rates=fx_rates,
+                cpi=cpi,
+                profiles=profiles,
+                prior_eligible_kwh=prior_kwh,
+                _skip_true_up=True,
+            ).computed_lines
 
         def price_of(c: Contract, m: str) -> int:
             return to_hundredths(month_price(c, m, fx_rates=fx_rates, cpi=cpi).price)
 
-        computed += true_up_lines(present, month, tz, prices, meters, profiles or {},
-                                  settle_other, price_of)
+        computed += true_up_lines(
+            present, month, tz, prices, meters, profiles or {}, settle_other, price_of
+        )
     posted = reconcile(computed, posted_lines, month, {c.contract_id for c in contracts})
     return Settlement(month, posted, statements_of(posted), computed)

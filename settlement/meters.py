@@ -63,13 +63,22 @@ class MeterData:
         def cut(arr: np.ndarray | None) -> np.ndarray | None:
             return None if arr is None else arr[pick]
 
-        return MeterData(self.source, ids, codes, self.starts_utc_ns[pick], self.energy_kwh[pick],
-                         self.resolution_s, self.rows[pick], cut(self.curtailed_kwh),
-                         cut(self.go_kwh))
+        return MeterData(
+            self.source,
+            ids,
+            codes,
+            self.starts_utc_ns[pick],
+            self.energy_kwh[pick],
+            self.resolution_s,
+            self.rows[pick],
+            cut(self.curtailed_kwh),
+            cut(self.go_kwh),
+        )
 
     @classmethod
-    def from_frame(cls, df: pd.DataFrame, source: str,
-                   contracts: Sequence[Contract] | None = None) -> MeterData:
+    def from_frame(
+        cls, df: pd.DataFrame, source: str, contracts: Sequence[Contract] | None = None
+    ) -> MeterData:
         """From a DataFrame: contract_id (str), timestamp (tz-aware), energy_kwh (integers)."""
         problems = ProblemCollector(source)
         for col in ("contract_id", "timestamp", "energy_kwh"):
@@ -86,8 +95,14 @@ class MeterData:
                 columns[col] = _kwh(df[col], problems, col)
         codes, uniques = pd.factorize(df["contract_id"].astype(str), sort=True)
         problems.raise_if_any()
-        return _build(source, np.asarray(codes, dtype=np.int64), tuple(str(u) for u in uniques),
-                      starts, columns, contracts)
+        return _build(
+            source,
+            np.asarray(codes, dtype=np.int64),
+            tuple(str(u) for u in uniques),
+            starts,
+            columns,
+            contracts,
+        )
 
 
 def _kwh(values: pd.Series, problems: ProblemCollector, field: str) -> np.ndarray:
@@ -104,8 +119,14 @@ def _kwh(values: pd.Series, problems: ProblemCollector, field: str) -> np.ndarra
     return arr
 
 
-def _build(source: str, codes: np.ndarray, ids: tuple[str, ...], starts: np.ndarray,
-           columns: dict[str, np.ndarray], contracts: Sequence[Contract] | None) -> MeterData:
+def _build(
+    source: str,
+    codes: np.ndarray,
+    ids: tuple[str, ...],
+    starts: np.ndarray,
+    columns: dict[str, np.ndarray],
+    contracts: Sequence[Contract] | None,
+) -> MeterData:
     problems = ProblemCollector(source)
     rows = np.arange(1, len(codes) + 1, dtype=np.int64)
     if len(codes) == 0:
@@ -117,8 +138,11 @@ def _build(source: str, codes: np.ndarray, ids: tuple[str, ...], starts: np.ndar
         columns = {k: v[order] for k, v in columns.items()}
         dcode, step = np.diff(codes), np.diff(starts)
     same = dcode == 0
-    smallest = np.where(same & (step > 0), step, np.iinfo(np.int64).max).min() if len(step) \
+    smallest = (
+        np.where(same & (step > 0), step, np.iinfo(np.int64).max).min()
+        if len(step)
         else 3600 * NS_PER_S
+    )
     resolution_s = int(min(smallest, 3600 * NS_PER_S)) // NS_PER_S
     if resolution_s not in (900, 3600):
         raise InputError(f"{source}: meter resolution {resolution_s} s is not 15 or 60 minutes")
@@ -130,25 +154,39 @@ def _build(source: str, codes: np.ndarray, ids: tuple[str, ...], starts: np.ndar
     for i in np.flatnonzero(same & (step != res_ns))[:60].tolist():
         cid = ids[codes[i]]
         if step[i] == 0:
-            problems.add(int(rows[i + 1]), "timestamp",
-                         f"duplicate interval for {cid} (same as row {rows[i]})")
+            problems.add(
+                int(rows[i + 1]),
+                "timestamp",
+                f"duplicate interval for {cid} (same as row {rows[i]})",
+            )
         elif step[i] % res_ns:
-            problems.add(int(rows[i + 1]), "timestamp",
-                         f"off the {resolution_s // 60}-minute grid")
+            problems.add(int(rows[i + 1]), "timestamp", f"off the {resolution_s // 60}-minute grid")
         else:
-            problems.add(int(rows[i + 1]), "timestamp",
-                         f"gap for {cid}: {int(step[i] // res_ns) - 1} interval(s) missing "
-                         "before this row")
-    data = MeterData(source, ids, codes, starts, columns["energy_kwh"], resolution_s, rows,
-                     columns.get("curtailed_kwh"), columns.get("go_kwh"))
+            problems.add(
+                int(rows[i + 1]),
+                "timestamp",
+                f"gap for {cid}: {int(step[i] // res_ns) - 1} interval(s) missing before this row",
+            )
+    data = MeterData(
+        source,
+        ids,
+        codes,
+        starts,
+        columns["energy_kwh"],
+        resolution_s,
+        rows,
+        columns.get("curtailed_kwh"),
+        columns.get("go_kwh"),
+    )
     if contracts is not None:
         check_against_contracts(data, contracts, problems)
     problems.raise_if_any()
     return data
 
 
-def check_against_contracts(data: MeterData, contracts: Sequence[Contract],
-                            problems: ProblemCollector, capped: bool = True) -> None:
+def check_against_contracts(
+    data: MeterData, contracts: Sequence[Contract], problems: ProblemCollector, capped: bool = True
+) -> None:
     """Unknown contracts; energy above capacity × interval unless the contract caps it."""
     by_id = {c.contract_id: c for c in contracts}
     off = data.offsets
@@ -167,13 +205,17 @@ def check_against_contracts(data: MeterData, contracts: Sequence[Contract],
         a, b = int(off[code]), int(off[code + 1])
         cid = data.contract_ids[code]
         for i in np.flatnonzero(data.energy_kwh[a:b] * 3600 > limit[code])[:20]:
-            problems.add(int(data.rows[a + i]), "energy_kwh",
-                         f"{data.energy_kwh[a + i]} kWh exceeds capacity "
-                         f"{by_id[cid].capacity_mw} MW × {data.resolution_s / 3600:g} h for {cid}")
+            problems.add(
+                int(data.rows[a + i]),
+                "energy_kwh",
+                f"{data.energy_kwh[a + i]} kWh exceeds capacity "
+                f"{by_id[cid].capacity_mw} MW × {data.resolution_s / 3600:g} h for {cid}",
+            )
 
 
-def read_meters_text(text: str, source: str = "meters.csv",
-                     contracts: Sequence[Contract] | None = None) -> MeterData:
+def read_meters_text(
+    text: str, source: str = "meters.csv", contracts: Sequence[Contract] | None = None
+) -> MeterData:
     frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
     frame.columns = [str(c).strip() for c in frame.columns]
     return MeterData.from_frame(frame, source, contracts)
@@ -188,11 +230,16 @@ def read_meters(path: str | Path, contracts: Sequence[Contract] | None = None) -
     return read_meters_text(text, str(path), contracts)
 
 
-def meters_from_arrays(source: str, contract_ids: Sequence[str], contract_index: np.ndarray,
-                       starts_utc_ns: np.ndarray, energy_kwh: np.ndarray,
-                       contracts: Sequence[Contract] | None = None,
-                       curtailed_kwh: np.ndarray | None = None,
-                       go_kwh: np.ndarray | None = None) -> MeterData:
+def meters_from_arrays(
+    source: str,
+    contract_ids: Sequence[str],
+    contract_index: np.ndarray,
+    starts_utc_ns: np.ndarray,
+    energy_kwh: np.ndarray,
+    contracts: Sequence[Contract] | None = None,
+    curtailed_kwh: np.ndarray | None = None,
+    go_kwh: np.ndarray | None = None,
+) -> MeterData:
     """MeterData from arrays already in memory (same checks as the file readers).
 
     `contract_ids` must be sorted; `contract_index` codes into it.
@@ -209,5 +256,11 @@ def meters_from_arrays(source: str, contract_ids: Sequence[str], contract_index:
         for i in np.nonzero(arr < 0)[0][:20]:
             problems.add(int(i) + 1, name, f"negative energy {arr[i]} kWh")
     problems.raise_if_any()
-    return _build(source, np.asarray(contract_index, dtype=np.int64), ids,
-                  np.asarray(starts_utc_ns, dtype=np.int64), columns, contracts)
+    return _build(
+        source,
+        np.asarray(contract_index, dtype=np.int64),
+        ids,
+        np.asarray(starts_utc_ns, dtype=np.int64),
+        columns,
+        contracts,
+    )

@@ -17,11 +17,23 @@ from settlement.timegrid import MONTH_RE
 _OFFSET = r"(?:Z|[+-][0-9]{2}:?[0-9]{2})$"
 _PRICE = r"^-?[0-9]+(?:\.[0-9]{1,2})?$"
 _SMARD_ZONES = {
-    "Deutschland/Luxemburg": "DE_LU", "∅ Anrainer DE/LU": "DE_LU_neighbours",
-    "Belgien": "BE", "Dänemark 1": "DK1", "Dänemark 2": "DK2", "Frankreich": "FR",
-    "Niederlande": "NL", "Norwegen 2": "NO2", "Österreich": "AT", "Polen": "PL",
-    "Schweden 4": "SE4", "Schweiz": "CH", "Tschechien": "CZ", "DE/AT/LU": "DE_AT_LU",
-    "Italien (Nord)": "IT_NORTH", "Slowenien": "SI", "Ungarn": "HU",
+    "Deutschland/Luxemburg": "DE_LU",
+    "∅ Anrainer DE/LU": "DE_LU_neighbours",
+    "Belgien": "BE",
+    "Dänemark 1": "DK1",
+    "Dänemark 2": "DK2",
+    "Frankreich": "FR",
+    "Niederlande": "NL",
+    "Norwegen 2": "NO2",
+    "Österreich": "AT",
+    "Polen": "PL",
+    "Schweden 4": "SE4",
+    "Schweiz": "CH",
+    "Tschechien": "CZ",
+    "DE/AT/LU": "DE_AT_LU",
+    "Italien (Nord)": "IT_NORTH",
+    "Slowenien": "SI",
+    "Ungarn": "HU",
 }
 
 
@@ -40,16 +52,18 @@ def parse_timestamps(values: pd.Series, problems: ProblemCollector, field: str) 
     return ns
 
 
-def parse_hundredths(values: pd.Series, problems: ProblemCollector, field: str,
-                     allow_missing: bool = True) -> tuple[np.ndarray, np.ndarray]:
+def parse_hundredths(
+    values: pd.Series, problems: ProblemCollector, field: str, allow_missing: bool = True
+) -> tuple[np.ndarray, np.ndarray]:
     """Decimal text quoted to 0.01 → (int64 hundredths, has_price). Empty or '-' = no price."""
     text = values.astype("string").str.strip().fillna("")
     missing = text.isin(["", "-"]).to_numpy(dtype=bool)
     ok = text.str.match(_PRICE, na=False).to_numpy(dtype=bool)
     bad = ~ok & ~missing
     for i in np.nonzero(bad)[0][:20]:
-        problems.add(int(i) + 1, field,
-                     f"price {text.iloc[i]!r} is not a number quoted to 0.01 per MWh")
+        problems.add(
+            int(i) + 1, field, f"price {text.iloc[i]!r} is not a number quoted to 0.01 per MWh"
+        )
     if not allow_missing:
         for i in np.nonzero(missing)[0][:20]:
             problems.add(int(i) + 1, field, "price is missing")
@@ -58,8 +72,9 @@ def parse_hundredths(values: pd.Series, problems: ProblemCollector, field: str,
     return np.rint(floats * 100).astype(np.int64), ok
 
 
-def _interval_series(name: str, source: str, starts: np.ndarray, values: np.ndarray,
-                     ok: np.ndarray) -> PriceSeries:
+def _interval_series(
+    name: str, source: str, starts: np.ndarray, values: np.ndarray, ok: np.ndarray
+) -> PriceSeries:
     resolution_s = validate_grid(starts, source)
     return PriceSeries(name, source, resolution_s, starts, values, ok)
 
@@ -75,8 +90,9 @@ def _series_from_text_frame(frame: pd.DataFrame, source: str) -> dict[str, Price
     if "month" in frame.columns:
         return _monthly_from_frame(frame, source)
     if "timestamp" not in frame.columns:
-        raise InputError(f"{source}: needs a 'timestamp' (or 'month') column; "
-                         f"got {list(frame.columns)}")
+        raise InputError(
+            f"{source}: needs a 'timestamp' (or 'month') column; got {list(frame.columns)}"
+        )
     value_cols = [c for c in frame.columns if c != "timestamp"]
     if not value_cols:
         raise InputError(f"{source}: no price column")
@@ -105,8 +121,19 @@ def _monthly_from_frame(frame: pd.DataFrame, source: str) -> dict[str, PriceSeri
         out[c] = {str(m): int(v) for m, v, good in zip(months, values, ok, strict=True) if good}
     problems.raise_if_any()
     empty = np.zeros(0, dtype=np.int64)
-    return {c: PriceSeries(c, source, 0, empty, empty, np.zeros(0, bool), m,
-                           "GEL" if c == "price_gel_per_mwh" else None) for c, m in out.items()}
+    return {
+        c: PriceSeries(
+            c,
+            source,
+            0,
+            empty,
+            empty,
+            np.zeros(0, bool),
+            m,
+            "GEL" if c == "price_gel_per_mwh" else None,
+        )
+        for c, m in out.items()
+    }
 
 
 def series_from_frame(df: pd.DataFrame, series: str, source: str) -> PriceSeries:
@@ -157,8 +184,9 @@ def read_smard(path: Path) -> dict[str, PriceSeries]:
         text = frame[col].str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
         values, ok = parse_hundredths(text, problems, str(col))
         series = _interval_series(name, source, starts, values, ok)
-        out[name] = PriceSeries(name, source, series.resolution_s, starts, values, ok,
-                                currency="EUR")
+        out[name] = PriceSeries(
+            name, source, series.resolution_s, starts, values, ok, currency="EUR"
+        )
     problems.raise_if_any()
     return out
 
@@ -183,8 +211,7 @@ def read_price_file(path: Any, series: str, fmt: str) -> PriceSeries | dict[str,
     except OSError as exc:
         raise InputError(f"{path}: cannot read: {exc}") from exc
     if fmt == "auto":
-        fmt = ("smard" if "Datum von" in header else "opsd" if "utc_timestamp" in header
-               else "csv")
+        fmt = "smard" if "Datum von" in header else "opsd" if "utc_timestamp" in header else "csv"
     if fmt == "smard":
         return read_smard(path)
     if fmt == "opsd":
@@ -194,8 +221,16 @@ def read_price_file(path: Any, series: str, fmt: str) -> PriceSeries | dict[str,
     result = parse_price_csv(path.read_text(encoding="utf-8-sig"), str(path))
     if len(result) == 1:
         only = next(iter(result.values()))
-        return PriceSeries(series, only.source, only.resolution_s, only.starts_utc_ns,
-                           only.price_hundredths, only.has_price, only.monthly, only.currency)
+        return PriceSeries(
+            series,
+            only.source,
+            only.resolution_s,
+            only.starts_utc_ns,
+            only.price_hundredths,
+            only.has_price,
+            only.monthly,
+            only.currency,
+        )
     return result
 
 

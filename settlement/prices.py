@@ -34,7 +34,8 @@ class PriceSeries:
     monthly: dict[str, int] = field(default_factory=dict)  # "YYYY-MM" -> hundredths
     currency: str | None = None
     _cache: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = field(
-        default_factory=dict, repr=False)
+        default_factory=dict, repr=False
+    )
 
     @property
     def is_monthly(self) -> bool:
@@ -52,8 +53,9 @@ class PriceSeries:
         return series_from_frame(df, series, source)
 
     @classmethod
-    def from_monthly(cls, values: dict[str, Decimal | str | int], series: str,
-                     source: str = "monthly") -> PriceSeries:
+    def from_monthly(
+        cls, values: dict[str, Decimal | str | int], series: str, source: str = "monthly"
+    ) -> PriceSeries:
         monthly = {}
         for month, value in values.items():
             parse_month(month)
@@ -77,8 +79,11 @@ class PriceSeries:
         elif resolution_s < r:
             k = r // resolution_s
             offsets = np.arange(k, dtype=np.int64) * resolution_s * NS_PER_S
-            out = ((starts[:, None] + offsets[None, :]).ravel(), np.repeat(values, k),
-                   np.repeat(ok, k))
+            out = (
+                (starts[:, None] + offsets[None, :]).ravel(),
+                np.repeat(values, k),
+                np.repeat(ok, k),
+            )
         else:
             step = resolution_s * NS_PER_S
             group = starts // step
@@ -123,13 +128,22 @@ def read_prices_text(text: str, series: str = "dam", source: str = "prices.csv")
         return result[series]
     if len(result) == 1:
         only = next(iter(result.values()))
-        return PriceSeries(series, only.source, only.resolution_s, only.starts_utc_ns,
-                           only.price_hundredths, only.has_price, only.monthly, only.currency)
+        return PriceSeries(
+            series,
+            only.source,
+            only.resolution_s,
+            only.starts_utc_ns,
+            only.price_hundredths,
+            only.has_price,
+            only.monthly,
+            only.currency,
+        )
     raise InputError(f"{source}: no price column named {series!r}; columns: {sorted(result)}")
 
 
-def read_prices(path: Any, series: str = "dam",
-                fmt: str = "auto") -> PriceSeries | dict[str, PriceSeries]:
+def read_prices(
+    path: Any, series: str = "dam", fmt: str = "auto"
+) -> PriceSeries | dict[str, PriceSeries]:
     """Prices from a file. fmt: "csv", "smard", "opsd", "esco" or "auto" (by the header).
 
     A file with one price column gives a `PriceSeries` named `series`; a file with several
@@ -141,7 +155,9 @@ def read_prices(path: Any, series: str = "dam",
 
 
 def monthly_reference_prices(
-    prices: PriceSeries, tz: str, weights: Any = None,
+    prices: PriceSeries,
+    tz: str,
+    weights: Any = None,
 ) -> list[tuple[str, Decimal, int]]:
     """Each local month's reference price: baseload mean, or weighted by a generation series.
 
@@ -159,8 +175,9 @@ def month_slice(series: PriceSeries, month: str, tz: str) -> slice:
     return slice(int(np.searchsorted(starts, lo)), int(np.searchsorted(starts, hi)))
 
 
-def validate_grid(starts: np.ndarray, source: str, rows: np.ndarray | None = None,
-                  field_name: str = "timestamp") -> int:
+def validate_grid(
+    starts: np.ndarray, source: str, rows: np.ndarray | None = None, field_name: str = "timestamp"
+) -> int:
     """Check sorted-ness, duplicates, gaps and grid alignment; return the resolution in s."""
     problems = ProblemCollector(source)
     rows = np.arange(1, len(starts) + 1) if rows is None else rows
@@ -171,20 +188,21 @@ def validate_grid(starts: np.ndarray, source: str, rows: np.ndarray | None = Non
     resolution_ns = int(positive.min()) if len(positive) else 3600 * NS_PER_S
     resolution_s = resolution_ns // NS_PER_S
     if resolution_s not in RESOLUTIONS_S:
-        problems.add(None, field_name,
-                     f"resolution {resolution_s} s is not 15 or 60 minutes")
+        problems.add(None, field_name, f"resolution {resolution_s} s is not 15 or 60 minutes")
         problems.raise_if_any()
     off_grid = np.nonzero(starts % resolution_ns)[0]
     for i in off_grid[:20]:
-        problems.add(int(rows[i]), field_name,
-                     f"timestamp is off the {resolution_s // 60}-minute grid")
+        problems.add(
+            int(rows[i]), field_name, f"timestamp is off the {resolution_s // 60}-minute grid"
+        )
     for i in np.nonzero(diffs == 0)[0][:20]:
         problems.add(int(rows[i + 1]), field_name, f"duplicate interval (same as row {rows[i]})")
     for i in np.nonzero(diffs < 0)[0][:20]:
         problems.add(int(rows[i + 1]), field_name, "timestamps are not in ascending order")
     for i in np.nonzero(diffs > resolution_ns)[0][:20]:
         missing = int(diffs[i] // resolution_ns) - 1
-        problems.add(int(rows[i + 1]), field_name,
-                     f"gap: {missing} interval(s) missing before this row")
+        problems.add(
+            int(rows[i + 1]), field_name, f"gap: {missing} interval(s) missing before this row"
+        )
     problems.raise_if_any()
     return int(resolution_s)

@@ -26,8 +26,9 @@ def div_half_up(numerator: int, denominator: int) -> int:
     return -q if numerator < 0 else q
 
 
-def lookup(series: PriceSeries, starts_ns: np.ndarray, resolution_s: int,
-           month: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def lookup(
+    series: PriceSeries, starts_ns: np.ndarray, resolution_s: int, month: str
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(price hundredths, has_price, position in the aligned series or -1) per meter interval."""
     n = len(starts_ns)
     if series.is_monthly:
@@ -92,8 +93,9 @@ def baseload(series: PriceSeries, month: str, tz: str) -> tuple[int, int] | None
     return div_half_up(total, b - a), b - a
 
 
-def profile_weighted(series: PriceSeries, profile: Profile, month: str,
-                     tz: str) -> tuple[int, int] | None:
+def profile_weighted(
+    series: PriceSeries, profile: Profile, month: str, tz: str
+) -> tuple[int, int] | None:
     """Σ p·g / Σ g over the month at the profile's resolution, or None if incomplete."""
     lo, hi = month_bounds_ns(month, tz)
     starts = profile.starts_utc_ns
@@ -116,8 +118,9 @@ def month_labels(starts_ns: np.ndarray, tz: str) -> np.ndarray:
     return np.asarray(local.year * 100 + local.month, dtype=np.int64)
 
 
-def monthly_reference_table(prices: PriceSeries, tz: str,
-                            weights: Any = None) -> list[tuple[str, Decimal, int]]:
+def monthly_reference_table(
+    prices: PriceSeries, tz: str, weights: Any = None
+) -> list[tuple[str, Decimal, int]]:
     if prices.is_monthly:
         return [(m, from_hundredths(v), 1) for m, v in sorted(prices.monthly.items())]
     base = weights.starts_utc_ns if weights is not None else prices.starts_utc_ns

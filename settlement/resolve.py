@@ -56,8 +56,9 @@ def _own_weighted(values: np.ndarray, energy: np.ndarray, starts: np.ndarray) ->
     return [div_half_up(int(n), int(d)) if d > 0 else None for n, d in zip(num, den, strict=True)]
 
 
-def _flags(series: PriceSeries, run_hours: int, pos: np.ndarray, values: np.ndarray,
-           resolution_s: int) -> np.ndarray:
+def _flags(
+    series: PriceSeries, run_hours: int, pos: np.ndarray, values: np.ndarray, resolution_s: int
+) -> np.ndarray:
     if series.is_monthly:
         return (values < 0).astype(np.int8)
     flags = negative_flags(series, resolution_s, run_hours)
@@ -66,9 +67,14 @@ def _flags(series: PriceSeries, run_hours: int, pos: np.ndarray, values: np.ndar
     return np.where(pos >= 0, flags[np.maximum(pos, 0)], 0).astype(np.int8)
 
 
-def _interval_fast(contracts: Sequence[Contract], members: list[int], series: PriceSeries,
-                   t: np.ndarray, local_starts: np.ndarray,
-                   resolution_s: int) -> tuple[np.ndarray, np.ndarray] | None:
+def _interval_fast(
+    contracts: Sequence[Contract],
+    members: list[int],
+    series: PriceSeries,
+    t: np.ndarray,
+    local_starts: np.ndarray,
+    resolution_s: int,
+) -> tuple[np.ndarray, np.ndarray] | None:
     """Interval basis, no fallback, every row priced: (R, negative) in a few array passes.
 
     Each contract's rows are consecutive intervals (checked when read), so its positions in
@@ -94,11 +100,14 @@ def _interval_fast(contracts: Sequence[Contract], members: list[int], series: Pr
     if not distinct:
         return reference, np.zeros(n, dtype=bool)
     size = len(s_starts)
-    table = np.concatenate([negative_flags(series, resolution_s, h) for h in distinct] +
-                           [np.zeros(size, dtype=np.int8)])
+    table = np.concatenate(
+        [negative_flags(series, resolution_s, h) for h in distinct]
+        + [np.zeros(size, dtype=np.int8)]
+    )
     block = {h: k * size for k, h in enumerate(distinct)}
-    offsets = np.array([block[h] if h is not None else len(distinct) * size for h in rules],
-                       dtype=np.int64)
+    offsets = np.array(
+        [block[h] if h is not None else len(distinct) * size for h in rules], dtype=np.int64
+    )
     pos += np.repeat(offsets, counts)
     flags = table[pos]
     if flags.min() < 0:
@@ -106,10 +115,16 @@ def _interval_fast(contracts: Sequence[Contract], members: list[int], series: Pr
     return reference, flags.view(np.bool_)
 
 
-def resolve_references(contracts: Sequence[Contract], prices: Mapping[str, PriceSeries],
-                       profiles: Mapping[str, Any], meters: MeterData,
-                       idx: np.ndarray | range,
-                       group_starts: np.ndarray, month: str, tz: str) -> References:
+def resolve_references(
+    contracts: Sequence[Contract],
+    prices: Mapping[str, PriceSeries],
+    profiles: Mapping[str, Any],
+    meters: MeterData,
+    idx: np.ndarray | range,
+    group_starts: np.ndarray,
+    month: str,
+    tz: str,
+) -> References:
     n = len(idx)
     res = meters.resolution_s
     starts_all = take(meters.starts_utc_ns, idx)
@@ -122,8 +137,7 @@ def resolve_references(contracts: Sequence[Contract], prices: Mapping[str, Price
     problems = ProblemCollector("prices")
     groups: dict[tuple[Any, ...], list[int]] = defaultdict(list)
     for j, c in enumerate(contracts):
-        groups[(c.reference_basis, c.weighting, c.reference_series, c.fallback_series)
-               ].append(j)
+        groups[(c.reference_basis, c.weighting, c.reference_series, c.fallback_series)].append(j)
     gid = np.zeros(len(contracts), dtype=np.int64)
     keys = list(groups)
     for g, key in enumerate(keys):
@@ -134,8 +148,7 @@ def resolve_references(contracts: Sequence[Contract], prices: Mapping[str, Price
         members = groups[keys[g]]
         # A premium or tariff without a negative-price rule does not depend on any price.
         needs = [needs_prices(contracts[j]) for j in members]
-        rows: np.ndarray | slice = np.flatnonzero(gid_row == g) if len(keys) > 1 \
-            else slice(0, n)
+        rows: np.ndarray | slice = np.flatnonzero(gid_row == g) if len(keys) > 1 else slice(0, n)
         local_starts = np.concatenate(([0], np.cumsum(counts[members])[:-1]))
         t = starts_all[rows]
         primary = prices.get(primary_name) or PriceSeries.from_monthly({}, primary_name)
@@ -162,24 +175,35 @@ def resolve_references(contracts: Sequence[Contract], prices: Mapping[str, Price
                 use_fb &= need_rows
             for i in np.flatnonzero(missing)[:10]:
                 j = members[int(np.searchsorted(local_starts, i, side="right") - 1)]
-                problems.add(None, "price",
-                             f"no price for {contracts[j].contract_id} at {_ts(int(t[i]), tz)} in "
-                             f"series {primary_name!r}" +
-                             (f" or fallback {fallback_name!r}" if fallback_name else
-                              " and the contract names no fallback series"))
+                problems.add(
+                    None,
+                    "price",
+                    f"no price for {contracts[j].contract_id} at {_ts(int(t[i]), tz)} in "
+                    f"series {primary_name!r}"
+                    + (
+                        f" or fallback {fallback_name!r}"
+                        if fallback_name
+                        else " and the contract names no fallback series"
+                    ),
+                )
             r = np.where(ok_p, v_p, v_f) if fallback is not None else v_p
         else:
             complete_p = np.minimum.reduceat(ok_p, local_starts)
             complete_f = np.minimum.reduceat(ok_f, local_starts) if fallback else complete_p & False
             if basis == "monthly_baseload":
-                base_p, base_f = baseload(primary, month, tz), \
-                    baseload(fallback, month, tz) if fallback else None
+                base_p, base_f = (
+                    baseload(primary, month, tz),
+                    baseload(fallback, month, tz) if fallback else None,
+                )
                 value_p = [base_p[0] if base_p else None] * len(members)
                 value_f = [base_f[0] if base_f else None] * len(members)
             elif weighting == "own":
                 value_p = _own_weighted(v_p, energy_all[rows], local_starts)
-                value_f = _own_weighted(v_f, energy_all[rows], local_starts) if fallback \
+                value_f = (
+                    _own_weighted(v_f, energy_all[rows], local_starts)
+                    if fallback
                     else [None] * len(members)
+                )
                 bp = baseload(primary, month, tz)
                 bf = baseload(fallback, month, tz) if fallback else None
                 # A month without output has no weighted price: the baseload mean stands in.
@@ -189,18 +213,22 @@ def resolve_references(contracts: Sequence[Contract], prices: Mapping[str, Price
                 value_f = [v if ok else None for v, ok in zip(value_f, complete_f, strict=True)]
             else:
                 wp = profile_weighted(primary, profiles[weighting], month, tz)
-                wf = profile_weighted(fallback, profiles[weighting], month, tz) if fallback \
-                    else None
+                wf = (
+                    profile_weighted(fallback, profiles[weighting], month, tz) if fallback else None
+                )
                 value_p = [wp[0] if wp else None] * len(members)
                 value_f = [wf[0] if wf else None] * len(members)
             chosen, use_fb_c = [], []
             for j, vp, vf, need in zip(members, value_p, value_f, needs, strict=True):
                 if vp is None and vf is None and need:
-                    problems.add(None, "price",
-                                 f"no complete month {month} of prices for "
-                                 f"{contracts[j].contract_id} ({basis}) in series "
-                                 f"{primary_name!r}" +
-                                 (f" or fallback {fallback_name!r}" if fallback_name else ""))
+                    problems.add(
+                        None,
+                        "price",
+                        f"no complete month {month} of prices for "
+                        f"{contracts[j].contract_id} ({basis}) in series "
+                        f"{primary_name!r}"
+                        + (f" or fallback {fallback_name!r}" if fallback_name else ""),
+                    )
                 value = vp if vp is not None else (vf or 0)
                 monthly_r[j] = value
                 chosen.append(value)
@@ -223,11 +251,14 @@ def resolve_references(contracts: Sequence[Contract], prices: Mapping[str, Price
             unsure = np.flatnonzero((flags == UNKNOWN) & (energy_all[rows] > 0))
             for i in unsure[:5]:
                 j = members[int(np.searchsorted(local_starts, i, side="right") - 1)]
-                problems.add(None, "price",
-                             f"{contracts[j].contract_id}: negative-price rule run:{run_hours} at "
-                             f"{_ts(int(t[i]), tz)}: the negative run reaches the end of the "
-                             f"supplied prices; supply prices at least {run_hours} h before and "
-                             "after the month (a run crossing the month boundary counts whole)")
+                problems.add(
+                    None,
+                    "price",
+                    f"{contracts[j].contract_id}: negative-price rule run:{run_hours} at "
+                    f"{_ts(int(t[i]), tz)}: the negative run reaches the end of the "
+                    f"supplied prices; supply prices at least {run_hours} h before and "
+                    "after the month (a run crossing the month boundary counts whole)",
+                )
             negative[rows] |= flags == 1
         if use_fb.any():
             per_contract = np.add.reduceat(use_fb.astype(np.int64), local_starts)

@@ -23,8 +23,9 @@ SCHEME_CODES = {"cfd": 0, "variable_premium": 1, "fixed_premium": 2, "feed_in": 
 USES_REFERENCE = ("cfd", "variable_premium")
 
 
-def raw_rate_by_code(scheme_code: Any, price: Any, reference: Any, zero_floor: Any,
-                     upper_price: Any) -> np.ndarray:
+def raw_rate_by_code(
+    scheme_code: Any, price: Any, reference: Any, zero_floor: Any, upper_price: Any
+) -> np.ndarray:
     """Rate before cap/floor, every argument broadcast per element (codes: SCHEME_CODES).
 
     `upper_price` equal to `price` gives the plain two-way CfD.
@@ -48,8 +49,16 @@ def bound_rate(rate: Any, cap: Any = None, floor: Any = None) -> np.ndarray:
     return out
 
 
-def unit_rate(scheme: str, price: Any, reference: Any, *, zero_floor: bool = False,
-              cap: Any = None, floor: Any = None, upper_price: Any = None) -> np.ndarray:
+def unit_rate(
+    scheme: str,
+    price: Any,
+    reference: Any,
+    *,
+    zero_floor: bool = False,
+    cap: Any = None,
+    floor: Any = None,
+    upper_price: Any = None,
+) -> np.ndarray:
     """Per-MWh payment for reference price(s) R; positive = counterparty pays the producer.
 
     >>> unit_rate("cfd", 8000, np.array([5000, 9000])).tolist()   # hundredths/MWh

@@ -44,25 +44,31 @@ def index_month_for(contract: Contract, month: str) -> str:
     return f"{year:04d}-{contract.index_month:02d}"
 
 
-def fx_rate(rates: Mapping[str, Mapping[Any, Any]] | None, pair: str, month: str,
-            rule: str) -> tuple[Decimal, str]:
+def fx_rate(
+    rates: Mapping[str, Mapping[Any, Any]] | None, pair: str, month: str, rule: str
+) -> tuple[Decimal, str]:
     table = (rates or {}).get(pair)
     if not table:
         raise PriceRuleError("strike_currency", f"no official {pair} exchange rates supplied")
-    in_month = sorted((str(d if not isinstance(d, date) else d.isoformat()), Decimal(str(v)))
-                      for d, v in table.items() if str(d).startswith(month))
+    in_month = sorted(
+        (str(d if not isinstance(d, date) else d.isoformat()), Decimal(str(v)))
+        for d, v in table.items()
+        if str(d).startswith(month)
+    )
     if not in_month:
         raise PriceRuleError("strike_currency", f"no official {pair} rate dated in {month}")
     if rule == "last_business_day":
         day, rate = in_month[-1]
         return rate, f"{pair} {rate} of {day} (last business day)"
     mean = (sum((r for _, r in in_month), Decimal(0)) / len(in_month)).quantize(
-        FX_PLACES, rounding=ROUND_HALF_UP)
+        FX_PLACES, rounding=ROUND_HALF_UP
+    )
     return mean, f"{pair} {mean} (mean of {len(in_month)} official rates in {month})"
 
 
-def month_price(contract: Contract, month: str, *, fx_rates: Any = None,
-                cpi: Mapping[str, Any] | None = None) -> MonthPrice:
+def month_price(
+    contract: Contract, month: str, *, fx_rates: Any = None, cpi: Mapping[str, Any] | None = None
+) -> MonthPrice:
     """The contract's price (K, P or T) in force for `month`, in the payment currency."""
     if contract.indexation == "none" and contract.strike_currency in (None, contract.currency):
         return MonthPrice(contract.price, "")
@@ -80,13 +86,17 @@ def month_price(contract: Contract, month: str, *, fx_rates: Any = None,
         indexed = price * (1 - share + share * cpi_now / cpi_base)
         price = indexed.quantize(CENT, rounding=ROUND_HALF_UP)
         part = "" if share == 1 else f" on {share * 100:g}% of it"
-        notes.append(f"price {contract.price} indexed by CPI {now_month} {cpi_now} / "
-                     f"{base_month} {cpi_base}{part} = {price} {contract.price_currency}/MWh")
+        notes.append(
+            f"price {contract.price} indexed by CPI {now_month} {cpi_now} / "
+            f"{base_month} {cpi_base}{part} = {price} {contract.price_currency}/MWh"
+        )
     if contract.strike_currency and contract.strike_currency != contract.currency:
         pair = f"{contract.strike_currency}/{contract.currency}"
         rate, rate_note = fx_rate(fx_rates, pair, month, contract.fx_rule)
         converted = (price * rate).quantize(CENT, rounding=ROUND_HALF_UP)
-        notes.append(f"{price} {contract.strike_currency}/MWh at {rate_note} = "
-                     f"{converted} {contract.currency}/MWh")
+        notes.append(
+            f"{price} {contract.strike_currency}/MWh at {rate_note} = "
+            f"{converted} {contract.currency}/MWh"
+        )
         price = converted
     return MonthPrice(price, "; ".join(notes))

@@ -12,12 +12,16 @@ from fastapi.responses import JSONResponse
 from api.services.keys import AuthenticationError
 from mzekari.errors import InputError, MzekariError
 
-STATUS = {"invalid_input": 422, "forbidden": 403, "not_found": 404, "conflict": 409,
-          "unsafe_settings": 500}
+STATUS = {
+    "invalid_input": 422,
+    "forbidden": 403,
+    "not_found": 404,
+    "conflict": 409,
+    "unsafe_settings": 500,
+}
 
 
-def body(kind: str, detail: str, problems: list[dict[str, Any]] | None = None
-         ) -> dict[str, Any]:
+def body(kind: str, detail: str, problems: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     return {"type": kind, "detail": detail, "problems": problems or []}
 
 
@@ -30,16 +34,26 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(AuthenticationError)
     async def unauthenticated(_: Request, exc: AuthenticationError) -> JSONResponse:
-        return JSONResponse(body("unauthenticated", str(exc)), status_code=401,
-                            headers={"WWW-Authenticate": "Bearer"})
+        return JSONResponse(
+            body("unauthenticated", str(exc)),
+            status_code=401,
+            headers={"WWW-Authenticate": "Bearer"},
+        )
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:
         problems = []
         for error in exc.errors():
             location = [str(part) for part in error.get("loc", ())]
-            problems.append({"source": location[0] if location else "request", "row": None,
-                             "field": ".".join(location[1:]) or None,
-                             "message": str(error.get("msg", "invalid"))})
-        return JSONResponse(body("invalid_input", f"{len(problems)} problem(s) in the request",
-                                 problems), status_code=422)
+            problems.append(
+                {
+                    "source": location[0] if location else "request",
+                    "row": None,
+                    "field": ".".join(location[1:]) or None,
+                    "message": str(error.get("msg", "invalid")),
+                }
+            )
+        return JSONResponse(
+            body("invalid_input", f"{len(problems)} problem(s) in the request", problems),
+            status_code=422,
+        )

@@ -154,8 +154,9 @@ class RoundAnalysisPublic(BaseModel):
 
 
 class ClearRequest(BaseModel):
-    rule: str | None = Field(default=None, max_length=50,
-                             description="A merit-order rule; default: the exact optimiser.")
+    rule: str | None = Field(
+        default=None, max_length=50, description="A merit-order rule; default: the exact optimiser."
+    )
 
 
 class AwardRequest(BaseModel):
@@ -163,8 +164,9 @@ class AwardRequest(BaseModel):
     years: int = Field(default=15, ge=1, le=40)
     payment_currency: str = Field(default="GEL", pattern=r"^[A-Z]{3}$")
     reference_series: str = Field(default="balancing", min_length=1, max_length=50)
-    reference_basis: Literal["interval", "monthly_baseload", "monthly_weighted",
-                             "annual_weighted"] = "monthly_baseload"
+    reference_basis: Literal[
+        "interval", "monthly_baseload", "monthly_weighted", "annual_weighted"
+    ] = "monthly_baseload"
     fallback_series: str | None = Field(default=None, max_length=50)
     fx_rule: Literal["last_business_day", "monthly_average"] = "monthly_average"
 
@@ -297,8 +299,9 @@ class AuditVerification(BaseModel):
 
 # --- forecasts ---------------------------------------------------------------------------------
 class ForecastCreate(BaseModel):
-    config: dict[str, Any] = Field(default_factory=dict,
-                                   description="treasury.ForecastConfig fields")
+    config: dict[str, Any] = Field(
+        default_factory=dict, description="treasury.ForecastConfig fields"
+    )
 
 
 class ForecastJobPublic(_Out):

@@ -22,17 +22,31 @@ class AuditLog(Protocol):
     def lock(self, name: str) -> None: ...
 
 
-def entry_hash(prev_hash: str, at: datetime, actor_key_id: str, actor_role: str, action: str,
-               entity: str, details: str) -> str:
-    body = canonical_json({
-        "at": at, "actor_key_id": actor_key_id, "actor_role": actor_role,
-        "action": action, "entity": entity, "details": details,
-    })
+def entry_hash(
+    prev_hash: str,
+    at: datetime,
+    actor_key_id: str,
+    actor_role: str,
+    action: str,
+    entity: str,
+    details: str,
+) -> str:
+    body = canonical_json(
+        {
+            "at": at,
+            "actor_key_id": actor_key_id,
+            "actor_role": actor_role,
+            "action": action,
+            "entity": entity,
+            "details": details,
+        }
+    )
     return sha256_hex(prev_hash + body)
 
 
-def record(uow: AuditLog, actor: Actor, action: str, entity: str,
-           details: dict[str, Any] | None = None) -> AuditEntry:
+def record(
+    uow: AuditLog, actor: Actor, action: str, entity: str, details: dict[str, Any] | None = None
+) -> AuditEntry:
     """Append one entry in the caller's transaction (it commits or vanishes with the change)."""
     uow.lock("audit_log")  # one writer at a time extends the chain
     last = uow.audit.last()
@@ -41,8 +55,13 @@ def record(uow: AuditLog, actor: Actor, action: str, entity: str,
     at = datetime.now(UTC)
     details_json = canonical_json(details or {})
     entry = AuditEntry(
-        at=at, actor_key_id=actor.key_id, actor_role=actor.role, action=action, entity=entity,
-        details=details_json, prev_hash=prev_hash,
+        at=at,
+        actor_key_id=actor.key_id,
+        actor_role=actor.role,
+        action=action,
+        entity=entity,
+        details=details_json,
+        prev_hash=prev_hash,
         hash=entry_hash(prev_hash, at, actor.key_id, actor.role, action, entity, details_json),
     )
     uow.audit.add(entry)
@@ -61,13 +80,25 @@ def verify(entries: list[AuditEntry]) -> ChainCheck:
     """Recompute every hash in id order; the first mismatch names the entry at fault."""
     prev_hash = GENESIS_HASH
     for entry in entries:
-        expected = entry_hash(prev_hash, entry.at, entry.actor_key_id, entry.actor_role,
-                              entry.action, entry.entity, entry.details)
+        expected = entry_hash(
+            prev_hash,
+            entry.at,
+            entry.actor_key_id,
+            entry.actor_role,
+            entry.action,
+            entry.entity,
+            entry.details,
+        )
         if entry.prev_hash != prev_hash:
-            return ChainCheck(False, len(entries), entry.id,
-                              f"entry {entry.id} does not follow its predecessor")
+            return ChainCheck(
+                False, len(entries), entry.id, f"entry {entry.id} does not follow its predecessor"
+            )
         if entry.hash != expected:
-            return ChainCheck(False, len(entries), entry.id,
-                              f"entry {entry.id} was altered: its hash does not match")
+            return ChainCheck(
+                False,
+                len(entries),
+                entry.id,
+                f"entry {entry.id} was altered: its hash does not match",
+            )
         prev_hash = entry.hash
     return ChainCheck(True, len(entries), None, f"{len(entries)} entries, chain intact")

@@ -38,8 +38,10 @@ class Problems:
 
     def all(self) -> list[Problem]:
         if self.more:
-            return [*self.items, Problem(self.source, None, None,
-                                         f"… and {self.more} more problem(s)")]
+            return [
+                *self.items,
+                Problem(self.source, None, None, f"… and {self.more} more problem(s)"),
+            ]
         return list(self.items)
 
     def __bool__(self) -> bool:
@@ -56,8 +58,9 @@ def check_header(columns: list[str], required: tuple[str, ...], problems: Proble
     return not missing and not extra
 
 
-def timestamps_ns(values: pd.Series, rows: np.ndarray, column: str, problems: Problems
-                  ) -> tuple[np.ndarray, np.ndarray]:
+def timestamps_ns(
+    values: pd.Series, rows: np.ndarray, column: str, problems: Problems
+) -> tuple[np.ndarray, np.ndarray]:
     """UTC nanoseconds and a validity mask. Naive timestamps are refused: a meter reading
     without an offset cannot be placed in the settlement month. Each distinct text is parsed
     once (a month of hourly data for thousands of units repeats the same 744 stamps)."""
@@ -66,8 +69,9 @@ def timestamps_ns(values: pd.Series, rows: np.ndarray, column: str, problems: Pr
     parsed = pd.to_datetime(distinct, format=TIMESTAMP_FORMATS[0], utc=True, errors="coerce")
     missing = parsed.isna().to_numpy()
     if missing.any():
-        retry = pd.to_datetime(distinct[missing], format=TIMESTAMP_FORMATS[1], utc=True,
-                               errors="coerce")
+        retry = pd.to_datetime(
+            distinct[missing], format=TIMESTAMP_FORMATS[1], utc=True, errors="coerce"
+        )
         parsed = parsed.copy()
         parsed[missing] = retry
     distinct_ns = parsed.to_numpy(dtype="datetime64[ns]").astype(np.int64)
@@ -82,8 +86,9 @@ def timestamps_ns(values: pd.Series, rows: np.ndarray, column: str, problems: Pr
     return ns, ~bad
 
 
-def whole_numbers(values: pd.Series, rows: np.ndarray, column: str, problems: Problems
-                  ) -> tuple[np.ndarray, np.ndarray]:
+def whole_numbers(
+    values: pd.Series, rows: np.ndarray, column: str, problems: Problems
+) -> tuple[np.ndarray, np.ndarray]:
     numbers = pd.to_numeric(values, errors="coerce")
     if numbers.dtype.kind == "i":
         result = numbers.to_numpy(dtype=np.int64)
@@ -94,8 +99,9 @@ def whole_numbers(values: pd.Series, rows: np.ndarray, column: str, problems: Pr
         ok = text_ok & np.isfinite(as_float)
         result = np.where(ok, np.nan_to_num(as_float), 0).astype(np.int64)
         if (~ok).any():
-            problems.add_rows(rows[~ok], column, values[~ok],
-                              "expected a whole, non-negative number of kWh")
+            problems.add_rows(
+                rows[~ok], column, values[~ok], "expected a whole, non-negative number of kWh"
+            )
     negative = ok & (result < 0)
     if negative.any():
         problems.add_rows(rows[negative], column, values[negative], "must not be negative")

@@ -22,30 +22,50 @@ from mzekari.errors import InputError, Problem
 
 # Paths would let a caller read files on the server; history comes from stored series instead.
 REFUSED_FIELDS = ("price_history", "hourly_history", "price_paths")
-MEDIA_TYPES = {".csv": "text/csv", ".png": "image/png", ".html": "text/html",
-               ".json": "application/json"}
+MEDIA_TYPES = {
+    ".csv": "text/csv",
+    ".png": "image/png",
+    ".html": "text/html",
+    ".json": "application/json",
+}
 
 
 def _config(config: dict[str, Any]) -> Any:
     from treasury import ForecastConfig
 
-    problems = [Problem("forecast", None, f"config.{name}", "not accepted over HTTP")
-                for name in REFUSED_FIELDS if name in config]
+    problems = [
+        Problem("forecast", None, f"config.{name}", "not accepted over HTTP")
+        for name in REFUSED_FIELDS
+        if name in config
+    ]
     if problems:
         raise InputError(problems)
     try:
         return ForecastConfig(**config)
     except ValidationError as exc:
-        raise InputError([Problem("forecast", None, "config." + ".".join(
-            str(p) for p in e["loc"]), e["msg"]) for e in exc.errors()]) from exc
+        raise InputError(
+            [
+                Problem("forecast", None, "config." + ".".join(str(p) for p in e["loc"]), e["msg"])
+                for e in exc.errors()
+            ]
+        ) from exc
 
 
 def create_job(uow: UnitOfWork, actor: Actor, config: dict[str, Any]) -> m.ForecastJob:
     actor.require("treasury", "admin")
     _config(config)
-    job = m.ForecastJob(id=str(uuid.uuid4()), status="queued", progress_done=0,
-                        progress_total=0, config=config, summary=None, error=None,
-                        created_at=datetime.now(UTC), finished_at=None, created_by=actor.key_id)
+    job = m.ForecastJob(
+        id=str(uuid.uuid4()),
+        status="queued",
+        progress_done=0,
+        progress_total=0,
+        config=config,
+        summary=None,
+        error=None,
+        created_at=datetime.now(UTC),
+        finished_at=None,
+        created_by=actor.key_id,
+    )
     uow.jobs.add(job)
     audit.record(uow, actor, "forecast.create", f"forecast/{job.id}", {"config": config})
     uow.commit()
@@ -96,20 +116,33 @@ def run_job(factory: sessionmaker[Session], job_id: str) -> None:
         result = run_forecast(contracts, config, progress=progress)
         with tempfile.TemporaryDirectory() as out:
             paths = result.write(Path(out))
-            files = [(p.name, MEDIA_TYPES.get(p.suffix, "application/octet-stream"),
-                      p.read_bytes()) for p in paths]
+            files = [
+                (p.name, MEDIA_TYPES.get(p.suffix, "application/octet-stream"), p.read_bytes())
+                for p in paths
+            ]
         with UnitOfWork(factory) as uow:
             job = uow.jobs.get(job_id)
             assert job is not None
             for name, media_type, content in files:
-                uow.session.add(m.ForecastFile(job_id=job_id, name=name, media_type=media_type,
-                                               content=content))
+                uow.session.add(
+                    m.ForecastFile(job_id=job_id, name=name, media_type=media_type, content=content)
+                )
             job.summary = result.summary()
             job.status, job.finished_at = "done", datetime.now(UTC)
             uow.session.flush()
-            audit.record(uow, Actor(job.created_by, "treasury"), "forecast.done",
-                         f"forecast/{job_id}", {"files": [f[0] for f in files]})
+            audit.record(
+                uow,
+                Actor(job.created_by, "treasury"),
+                "forecast.done",
+                f"forecast/{job_id}",
+                {"files": [f[0] for f in files]},
+            )
             uow.commit()
     except Exception as exc:  # a failed job is reported on the job, not lost in a thread
-        _update(factory, job_id, status="failed", error=f"{type(exc).__name__}: {exc}",
-                finished_at=datetime.now(UTC))
+        _update(
+            factory,
+            job_id,
+            status="failed",
+            error=f"{type(exc).__name__}: {exc}",
+            finished_at=datetime.now(UTC),
+        )

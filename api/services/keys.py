@@ -54,17 +54,29 @@ def _validate(role: str, producer: str | None) -> None:
         raise InputError(problems)
 
 
-def create_key(uow: UnitOfWork, role: str, producer: str | None = None, name: str = "",
-               actor: Actor = SYSTEM) -> IssuedKey:
+def create_key(
+    uow: UnitOfWork, role: str, producer: str | None = None, name: str = "", actor: Actor = SYSTEM
+) -> IssuedKey:
     producer = (producer or "").strip() or None  # an empty name is no producer
     _validate(role, producer)
     key_id = secrets.token_hex(6)
     secret = secrets.token_urlsafe(32)
-    row = ApiKey(key_id=key_id, name=name or f"{role} key", role=role, producer=producer,
-                 secret_sha256=sha256_hex(secret), created_at=datetime.now(UTC))
+    row = ApiKey(
+        key_id=key_id,
+        name=name or f"{role} key",
+        role=role,
+        producer=producer,
+        secret_sha256=sha256_hex(secret),
+        created_at=datetime.now(UTC),
+    )
     uow.keys.add(row)
-    audit.record(uow, actor, "key.create", f"key/{key_id}",
-                 {"role": role, "producer": producer, "name": row.name})
+    audit.record(
+        uow,
+        actor,
+        "key.create",
+        f"key/{key_id}",
+        {"role": role, "producer": producer, "name": row.name},
+    )
     uow.commit()
     return IssuedKey(key_id, role, producer, row.name, f"{PREFIX}_{key_id}_{secret}")
 
@@ -108,8 +120,9 @@ class KeyCache:
     _instances: ClassVar[weakref.WeakSet[KeyCache]] = weakref.WeakSet()
     _instances_lock: ClassVar[threading.Lock] = threading.Lock()
 
-    def __init__(self, ttl_s: float, max_entries: int = 10_000,
-                 clock: Callable[[], float] = time.monotonic):
+    def __init__(
+        self, ttl_s: float, max_entries: int = 10_000, clock: Callable[[], float] = time.monotonic
+    ):
         self.ttl_s = ttl_s
         self.max_entries = max_entries
         self._clock = clock
@@ -143,8 +156,7 @@ class KeyCache:
                 if generation == self._generation:
                     if len(self._items) >= self.max_entries:
                         self._items.pop(next(iter(self._items)))
-                    self._items[key_id] = (sha256_hex(secret), actor,
-                                           self._clock() + self.ttl_s)
+                    self._items[key_id] = (sha256_hex(secret), actor, self._clock() + self.ttl_s)
         return actor
 
     def forget(self, key_id: str) -> None:

@@ -20,8 +20,14 @@ from api.canonical import canonical_json, sha256_hex
 
 VERSION = 1
 # The published budget fractions of the curve (1 is the round's own budget).
-CURVE_SHARES = (Decimal("0.25"), Decimal("0.5"), Decimal("0.75"), Decimal("1"),
-                Decimal("1.25"), Decimal("1.5"))
+CURVE_SHARES = (
+    Decimal("0.25"),
+    Decimal("0.5"),
+    Decimal("0.75"),
+    Decimal("1"),
+    Decimal("1.25"),
+    Decimal("1.5"),
+)
 CENT = Decimal("0.01")
 MILLISECOND = Decimal("0.001")
 
@@ -35,8 +41,9 @@ def _average_price(result: Any) -> Decimal | None:
     energy = result.energy_mwh
     if not energy:
         return None
-    paid = sum((a.price_paid * a.awarded_annual_mwh for a in result.accepted if a.price_paid),
-               Decimal(0))
+    paid = sum(
+        (a.price_paid * a.awarded_annual_mwh for a in result.accepted if a.price_paid), Decimal(0)
+    )
     return (paid / energy).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
@@ -44,11 +51,14 @@ def _over_volume(spec: Any, result: Any) -> list[str]:
     """Volumes an award exceeds (the `germany` rule awards the crossing bid in full)."""
     by_tech: dict[str, Decimal] = {}
     for award in result.accepted:
-        by_tech[award.technology] = by_tech.get(award.technology, Decimal(0)) + \
-            award.awarded_capacity_mw
-    over = [f"{t.name}: {by_tech[t.name]} MW of at most {t.max_mw} MW"
-            for t in spec.technologies
-            if t.max_mw is not None and by_tech.get(t.name, Decimal(0)) > t.max_mw]
+        by_tech[award.technology] = (
+            by_tech.get(award.technology, Decimal(0)) + award.awarded_capacity_mw
+        )
+    over = [
+        f"{t.name}: {by_tech[t.name]} MW of at most {t.max_mw} MW"
+        for t in spec.technologies
+        if t.max_mw is not None and by_tech.get(t.name, Decimal(0)) > t.max_mw
+    ]
     total = sum(by_tech.values(), Decimal(0))
     if spec.max_total_mw is not None and total > spec.max_total_mw:
         over.append(f"round: {total} MW of at most {spec.max_total_mw} MW")
@@ -57,10 +67,15 @@ def _over_volume(spec: Any, result: Any) -> list[str]:
 
 def method_row(spec: Any, result: Any, *, with_bids: bool) -> dict[str, Any]:
     row: dict[str, Any] = {
-        "method": result.rule, "status": result.status, "proven_optimal": result.proven_optimal,
-        "objective": _text(result.objective), "energy_mwh": _text(result.energy_mwh),
-        "capacity_mw": _text(result.capacity_mw), "budget_used": _text(result.budget_used),
-        "average_price": _text(_average_price(result)), "accepted_bids": len(result.accepted),
+        "method": result.rule,
+        "status": result.status,
+        "proven_optimal": result.proven_optimal,
+        "objective": _text(result.objective),
+        "energy_mwh": _text(result.energy_mwh),
+        "capacity_mw": _text(result.capacity_mw),
+        "budget_used": _text(result.budget_used),
+        "average_price": _text(_average_price(result)),
+        "accepted_bids": len(result.accepted),
         "over_volume": _over_volume(spec, result),
     }
     if with_bids:
@@ -107,9 +122,13 @@ def analyse(spec: Any, bids: Sequence[Any], cleared: Any | None = None) -> dict[
     curve = []
     for share in sorted(results) if spec.budget is not None else []:
         for result in results[share]:
-            curve.append({"share": _text(share.normalize()),
-                          "budget": _text(curve_budget(spec, share)),
-                          **method_row(spec, result, with_bids=False)})
+            curve.append(
+                {
+                    "share": _text(share.normalize()),
+                    "budget": _text(curve_budget(spec, share)),
+                    **method_row(spec, result, with_bids=False),
+                }
+            )
     return {
         "version": VERSION,
         "round_id": spec.round_id,

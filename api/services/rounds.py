@@ -23,8 +23,16 @@ from api.uow import UnitOfWork
 from mzekari.errors import InputError, Problem
 
 BID_FIELDS = (
-    "bid_id", "bidder", "technology", "capacity_mw", "annual_mwh", "price", "innovative",
-    "grid_node", "alternative_group", "min_capacity_mw",
+    "bid_id",
+    "bidder",
+    "technology",
+    "capacity_mw",
+    "annual_mwh",
+    "price",
+    "innovative",
+    "grid_node",
+    "alternative_group",
+    "min_capacity_mw",
 )
 NEXT_STATE = {"open": "draft", "close": "open", "clear": "closed", "award": "cleared"}
 
@@ -70,12 +78,23 @@ def create_round(uow: UnitOfWork, actor: Actor, spec: dict[str, Any]) -> m.Round
     parsed = parse_round(spec, source="round")
     if uow.rounds.get(parsed.round_id) is not None:
         raise Conflict(f"round {parsed.round_id!r} already exists")
-    row = m.Round(round_id=parsed.round_id, name=parsed.name, currency=parsed.currency,
-                  status="draft", spec=parsed.model_dump(mode="json"), clearing=None,
-                  created_at=_now())
+    row = m.Round(
+        round_id=parsed.round_id,
+        name=parsed.name,
+        currency=parsed.currency,
+        status="draft",
+        spec=parsed.model_dump(mode="json"),
+        clearing=None,
+        created_at=_now(),
+    )
     uow.rounds.add(row)
-    audit.record(uow, actor, "round.create", f"round/{row.round_id}",
-                 {"spec_sha256": sha256_hex(canonical_json(row.spec))})
+    audit.record(
+        uow,
+        actor,
+        "round.create",
+        f"round/{row.round_id}",
+        {"spec_sha256": sha256_hex(canonical_json(row.spec))},
+    )
     uow.commit()
     return row
 
@@ -84,8 +103,9 @@ def _advance(uow: UnitOfWork, actor: Actor, round_id: str, action: str) -> m.Rou
     actor.require("operator", "admin")
     row = get_round(uow, round_id, for_update=True)
     if row.status != NEXT_STATE[action]:
-        raise Conflict(f"cannot {action} round {round_id!r}: it is {row.status}, "
-                       f"not {NEXT_STATE[action]}")
+        raise Conflict(
+            f"cannot {action} round {round_id!r}: it is {row.status}, not {NEXT_STATE[action]}"
+        )
     return row
 
 
@@ -103,9 +123,16 @@ def close_round(uow: UnitOfWork, actor: Actor, round_id: str) -> m.Round:
     row.status, row.closed_at = "closed", _now()
     uow.session.flush()
     bids = uow.bids.for_round(round_id)
-    audit.record(uow, actor, "round.close", f"round/{round_id}",
-                 {"bids": len(bids), "receipts_sha256": sha256_hex(
-                     canonical_json(sorted(b.receipt for b in bids)))})
+    audit.record(
+        uow,
+        actor,
+        "round.close",
+        f"round/{round_id}",
+        {
+            "bids": len(bids),
+            "receipts_sha256": sha256_hex(canonical_json(sorted(b.receipt for b in bids))),
+        },
+    )
     uow.commit()
     return row
 
@@ -121,10 +148,19 @@ def validate_bid(spec: dict[str, Any], fields: dict[str, Any], source: str) -> A
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=list(BID_FIELDS))
     writer.writeheader()
-    writer.writerow({k: "" if fields.get(k) is None else str(fields[k]).lower()
-                     if isinstance(fields.get(k), bool) else str(fields[k]) for k in BID_FIELDS})
-    (bid,) = read_bids_text(buffer.getvalue(), source=source,
-                            round_spec=parse_round(spec, source="round"))
+    writer.writerow(
+        {
+            k: ""
+            if fields.get(k) is None
+            else str(fields[k]).lower()
+            if isinstance(fields.get(k), bool)
+            else str(fields[k])
+            for k in BID_FIELDS
+        }
+    )
+    (bid,) = read_bids_text(
+        buffer.getvalue(), source=source, round_spec=parse_round(spec, source="round")
+    )
     return bid
 
 
@@ -132,8 +168,7 @@ def bid_payload(bid: Any) -> dict[str, Any]:
     return {k: getattr(bid, k) for k in BID_FIELDS}
 
 
-def submit_bid(uow: UnitOfWork, actor: Actor, round_id: str, fields: dict[str, Any]
-               ) -> Receipt:
+def submit_bid(uow: UnitOfWork, actor: Actor, round_id: str, fields: dict[str, Any]) -> Receipt:
     """A producer bids for itself inside the open window; resubmitting a bid_id replaces it."""
     actor.require("producer")
     assert actor.producer is not None
@@ -149,13 +184,24 @@ def submit_bid(uow: UnitOfWork, actor: Actor, round_id: str, fields: dict[str, A
         if existing.bidder != actor.producer:
             raise Conflict(f"bid id {bid.bid_id!r} is taken in this round; choose another")
         uow.bids.delete(existing)
-    stored = m.Bid(round_id=round_id, bid_id=bid.bid_id, bidder=actor.producer,
-                   payload=_jsonable(payload), receipt=receipt, submitted_at=_now(),
-                   submitted_by=actor.key_id)
+    stored = m.Bid(
+        round_id=round_id,
+        bid_id=bid.bid_id,
+        bidder=actor.producer,
+        payload=_jsonable(payload),
+        receipt=receipt,
+        submitted_at=_now(),
+        submitted_by=actor.key_id,
+    )
     uow.bids.add(stored)
     # Only the receipt is logged: the audit log is readable while the round is open.
-    audit.record(uow, actor, "bid.submit", f"round/{round_id}/bid",
-                 {"receipt": receipt, "replaced": existing is not None})
+    audit.record(
+        uow,
+        actor,
+        "bid.submit",
+        f"round/{round_id}/bid",
+        {"receipt": receipt, "replaced": existing is not None},
+    )
     uow.commit()
     return Receipt(round_id, bid.bid_id, actor.producer, receipt, canonical, stored.submitted_at)
 
@@ -181,16 +227,21 @@ def _domain_bid(payload: dict[str, Any]) -> Any:
         value = payload.get(key)
         return None if value is None else Decimal(str(value))
 
-    return Bid(bid_id=payload["bid_id"], bidder=payload["bidder"],
-               technology=payload["technology"], capacity_mw=Decimal(payload["capacity_mw"]),
-               annual_mwh=Decimal(payload["annual_mwh"]), price=Decimal(payload["price"]),
-               innovative=bool(payload["innovative"]), grid_node=payload.get("grid_node"),
-               alternative_group=payload.get("alternative_group"),
-               min_capacity_mw=dec("min_capacity_mw"))
+    return Bid(
+        bid_id=payload["bid_id"],
+        bidder=payload["bidder"],
+        technology=payload["technology"],
+        capacity_mw=Decimal(payload["capacity_mw"]),
+        annual_mwh=Decimal(payload["annual_mwh"]),
+        price=Decimal(payload["price"]),
+        innovative=bool(payload["innovative"]),
+        grid_node=payload.get("grid_node"),
+        alternative_group=payload.get("alternative_group"),
+        min_capacity_mw=dec("min_capacity_mw"),
+    )
 
 
-def clear_round(uow: UnitOfWork, actor: Actor, round_id: str, rule: str | None = None
-                ) -> m.Round:
+def clear_round(uow: UnitOfWork, actor: Actor, round_id: str, rule: str | None = None) -> m.Round:
     """Clear a closed round and, in the same transaction, store its analysis (the optimiser
     against every merit-order rule, and the budget curve); the audit entry carries the
     analysis's hash. A cleared round cannot be cleared again."""
@@ -205,30 +256,51 @@ def clear_round(uow: UnitOfWork, actor: Actor, round_id: str, rule: str | None =
     domain = [_domain_bid(b.payload) for b in bids]
     result = clear(spec, domain, rule=rule)
     for award in result.awards:
-        uow.session.add(m.Award(
-            round_id=round_id, bid_id=award.bid_id, bidder=award.bidder,
-            technology=award.technology, receipt=receipts[award.bid_id],
-            accepted=award.accepted, awarded_capacity_mw=award.awarded_capacity_mw,
-            awarded_annual_mwh=award.awarded_annual_mwh, price_paid=award.price_paid,
-            budget_used=award.budget_used, reason=award.reason, explanation=award.explanation,
-        ))
+        uow.session.add(
+            m.Award(
+                round_id=round_id,
+                bid_id=award.bid_id,
+                bidder=award.bidder,
+                technology=award.technology,
+                receipt=receipts[award.bid_id],
+                accepted=award.accepted,
+                awarded_capacity_mw=award.awarded_capacity_mw,
+                awarded_annual_mwh=award.awarded_annual_mwh,
+                price_paid=award.price_paid,
+                budget_used=award.budget_used,
+                reason=award.reason,
+                explanation=award.explanation,
+            )
+        )
     row.status, row.cleared_at = "cleared", _now()
     row.clearing = _jsonable_deep(result.summary())
     stored = _store_analysis(uow, round_id, round_analysis.analyse(spec, domain, result))
     uow.session.flush()
-    audit.record(uow, actor, "round.clear", f"round/{round_id}",
-                 {"status": result.status, "accepted": sum(a.accepted for a in result.awards),
-                  "awards_sha256": sha256_hex(canonical_json(
-                      [_jsonable(a.row()) for a in result.awards])),
-                  "analysis_sha256": stored.sha256})
+    audit.record(
+        uow,
+        actor,
+        "round.clear",
+        f"round/{round_id}",
+        {
+            "status": result.status,
+            "accepted": sum(a.accepted for a in result.awards),
+            "awards_sha256": sha256_hex(
+                canonical_json([_jsonable(a.row()) for a in result.awards])
+            ),
+            "analysis_sha256": stored.sha256,
+        },
+    )
     uow.commit()
     return row
 
 
-def _store_analysis(uow: UnitOfWork, round_id: str, analysis: dict[str, Any]
-                    ) -> m.RoundAnalysis:
-    stored = m.RoundAnalysis(round_id=round_id, analysis=analysis,
-                             sha256=round_analysis.analysis_sha256(analysis), computed_at=_now())
+def _store_analysis(uow: UnitOfWork, round_id: str, analysis: dict[str, Any]) -> m.RoundAnalysis:
+    stored = m.RoundAnalysis(
+        round_id=round_id,
+        analysis=analysis,
+        sha256=round_analysis.analysis_sha256(analysis),
+        computed_at=_now(),
+    )
     uow.session.add(stored)
     return stored
 
@@ -256,8 +328,9 @@ def analyse_round(uow: UnitOfWork, actor: Actor, round_id: str) -> m.RoundAnalys
     result = clear(spec, domain, None if method == "optimiser" else method)
     stored = _store_analysis(uow, round_id, round_analysis.analyse(spec, domain, result))
     uow.session.flush()
-    audit.record(uow, actor, "round.analyse", f"round/{round_id}",
-                 {"analysis_sha256": stored.sha256})
+    audit.record(
+        uow, actor, "round.analyse", f"round/{round_id}", {"analysis_sha256": stored.sha256}
+    )
     uow.commit()
     return stored
 
@@ -274,8 +347,9 @@ def _jsonable_deep(value: Any) -> Any:
     return value
 
 
-def award_round(uow: UnitOfWork, actor: Actor, round_id: str, terms: ContractTerms
-                ) -> list[m.Contract]:
+def award_round(
+    uow: UnitOfWork, actor: Actor, round_id: str, terms: ContractTerms
+) -> list[m.Contract]:
     """Each accepted award becomes a two-way CfD at its price paid (strike in the round's
     currency; paid in `terms.payment_currency`, converted under `terms.fx_rule`)."""
     row = _advance(uow, actor, round_id, "award")
@@ -285,27 +359,44 @@ def award_round(uow: UnitOfWork, actor: Actor, round_id: str, terms: ContractTer
     for award in uow.rounds.awards(round_id):
         if not award.accepted or award.price_paid is None:
             continue
-        rules: dict[str, Any] = {"reference_basis": terms.reference_basis,
-                                 "reference_series": terms.reference_series}
+        rules: dict[str, Any] = {
+            "reference_basis": terms.reference_basis,
+            "reference_series": terms.reference_series,
+        }
         if terms.fallback_series:
             rules["fallback_series"] = terms.fallback_series
         if row.currency != terms.payment_currency:
             rules["strike_currency"] = row.currency
             rules["fx_rule"] = terms.fx_rule
         contract = m.Contract(
-            contract_id=f"{round_id}-{award.bid_id}", round_id=round_id, bid_id=award.bid_id,
-            producer=award.bidder, scheme="cfd", strike_price=award.price_paid,
-            currency=terms.payment_currency, start_date=terms.start, end_date=end,
-            capacity_mw=award.awarded_capacity_mw, terms={**rules, "technology": award.technology,
-                                                          "annual_mwh": format(
-                                                              award.awarded_annual_mwh, "f")},
-            created_at=_now())
+            contract_id=f"{round_id}-{award.bid_id}",
+            round_id=round_id,
+            bid_id=award.bid_id,
+            producer=award.bidder,
+            scheme="cfd",
+            strike_price=award.price_paid,
+            currency=terms.payment_currency,
+            start_date=terms.start,
+            end_date=end,
+            capacity_mw=award.awarded_capacity_mw,
+            terms={
+                **rules,
+                "technology": award.technology,
+                "annual_mwh": format(award.awarded_annual_mwh, "f"),
+            },
+            created_at=_now(),
+        )
         contracts.append(contract)
     uow.contracts.add(*contracts)
     row.status, row.awarded_at = "awarded", _now()
     uow.session.flush()
-    audit.record(uow, actor, "round.award", f"round/{round_id}",
-                 {"contracts": [c.contract_id for c in contracts]})
+    audit.record(
+        uow,
+        actor,
+        "round.award",
+        f"round/{round_id}",
+        {"contracts": [c.contract_id for c in contracts]},
+    )
     uow.commit()
     return contracts
 

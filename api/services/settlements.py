@@ -31,8 +31,16 @@ from mzekari.errors import InputError, Problem
 from mzekari.money import to_minor_units
 
 MARKET_TZ = "Asia/Tbilisi"
-CONTRACT_FIELDS = ("contract_id", "producer", "scheme", "price", "currency", "start", "end",
-                   "capacity_mw")
+CONTRACT_FIELDS = (
+    "contract_id",
+    "producer",
+    "scheme",
+    "price",
+    "currency",
+    "start",
+    "end",
+    "capacity_mw",
+)
 MARGIN = pd.Timedelta(days=1)  # a negative-price run crossing the month boundary counts whole
 
 
@@ -48,17 +56,25 @@ def month_bounds(month: str) -> tuple[pd.Timestamp, pd.Timestamp]:
         if len(month) != 7:
             raise ValueError
     except ValueError as exc:
-        raise InputError(Problem("settlement", None, "month", f"expected YYYY-MM, got {month!r}")
-                         ) from exc
+        raise InputError(
+            Problem("settlement", None, "month", f"expected YYYY-MM, got {month!r}")
+        ) from exc
     return start, start + pd.offsets.MonthBegin(1)
 
 
 def contract_record(row: m.Contract) -> dict[str, Any]:
     rules = {k: v for k, v in row.terms.items() if k not in ("technology", "annual_mwh")}
-    return {"contract_id": row.contract_id, "producer": row.producer, "scheme": row.scheme,
-            "price": format(row.strike_price, "f"), "currency": row.currency,
-            "start": row.start_date.isoformat(), "end": row.end_date.isoformat(),
-            "capacity_mw": format(row.capacity_mw, "f"), **rules}
+    return {
+        "contract_id": row.contract_id,
+        "producer": row.producer,
+        "scheme": row.scheme,
+        "price": format(row.strike_price, "f"),
+        "currency": row.currency,
+        "start": row.start_date.isoformat(),
+        "end": row.end_date.isoformat(),
+        "capacity_mw": format(row.capacity_mw, "f"),
+        **rules,
+    }
 
 
 def _active_contracts(uow: UnitOfWork, start: date, end: date) -> list[m.Contract]:
@@ -66,8 +82,9 @@ def _active_contracts(uow: UnitOfWork, start: date, end: date) -> list[m.Contrac
     return list(uow.session.scalars(query.order_by(m.Contract.contract_id)))
 
 
-def _prices(uow: UnitOfWork, names: set[str], start: pd.Timestamp, end: pd.Timestamp,
-            digest: Any) -> dict[str, Any]:
+def _prices(
+    uow: UnitOfWork, names: set[str], start: pd.Timestamp, end: pd.Timestamp, digest: Any
+) -> dict[str, Any]:
     from settlement import PriceSeries
 
     out: dict[str, Any] = {}
@@ -80,26 +97,40 @@ def _prices(uow: UnitOfWork, names: set[str], start: pd.Timestamp, end: pd.Times
             year_start = pd.Timestamp(f"{start.year}-01-01", tz=MARKET_TZ)
             lo = min(year_start, start - MARGIN).tz_convert(UTC).to_pydatetime()
             hi = max(pd.Timestamp(f"{start.year + 1}-01-01", tz=MARKET_TZ), end + MARGIN)
-            query = query.where(m.PricePoint.ts >= lo,
-                                m.PricePoint.ts < hi.tz_convert(UTC).to_pydatetime())
+            query = query.where(
+                m.PricePoint.ts >= lo, m.PricePoint.ts < hi.tz_convert(UTC).to_pydatetime()
+            )
         rows = uow.session.execute(query.order_by(m.PricePoint.ts)).all()
-        digest.update(canonical_json([name, series.currency, series.resolution_s,
-                                      [[t, p] for t, p in rows]]).encode())
+        digest.update(
+            canonical_json(
+                [name, series.currency, series.resolution_s, [[t, p] for t, p in rows]]
+            ).encode()
+        )
         if not rows:
             continue
         if series.resolution_s == 0:
             monthly: dict[str, Decimal | str | int] = {
-                pd.Timestamp(t).tz_convert(MARKET_TZ).strftime("%Y-%m"): p for t, p in rows}
+                pd.Timestamp(t).tz_convert(MARKET_TZ).strftime("%Y-%m"): p for t, p in rows
+            }
             out[name] = PriceSeries.from_monthly(monthly, name, source=f"db:{name}")
         else:
-            frame = pd.DataFrame({"timestamp": pd.to_datetime([t for t, _ in rows], utc=True),
-                                  "price": [p for _, p in rows]})
+            frame = pd.DataFrame(
+                {
+                    "timestamp": pd.to_datetime([t for t, _ in rows], utc=True),
+                    "price": [p for _, p in rows],
+                }
+            )
             out[name] = PriceSeries.from_frame(frame, name, f"db:{name}")
     return out
 
 
-def _meters(uow: UnitOfWork, contracts: list[m.Contract], start: pd.Timestamp,
-            end: pd.Timestamp, digest: Any) -> pd.DataFrame:
+def _meters(
+    uow: UnitOfWork,
+    contracts: list[m.Contract],
+    start: pd.Timestamp,
+    end: pd.Timestamp,
+    digest: Any,
+) -> pd.DataFrame:
     lo = start.tz_convert(UTC).to_pydatetime()
     hi = end.tz_convert(UTC).to_pydatetime()
     pks = [c.id for c in contracts]
@@ -109,24 +140,29 @@ def _meters(uow: UnitOfWork, contracts: list[m.Contract], start: pd.Timestamp,
         rows = uow.session.execute(
             select(m.MeterReading.contract_pk, m.MeterReading.ts, m.MeterReading.energy_kwh)
             .where(m.MeterReading.ts >= lo, m.MeterReading.ts < hi)
-            .order_by(m.MeterReading.contract_pk, m.MeterReading.ts)).all()
-        frame = pd.DataFrame({
-            "pk": np.array([r[0] for r in rows], dtype=np.int64),
-            "epoch_s": np.array([int(r[1].timestamp()) for r in rows], dtype=np.int64),
-            "energy_kwh": np.array([r[2] for r in rows], dtype=np.int64)})
+            .order_by(m.MeterReading.contract_pk, m.MeterReading.ts)
+        ).all()
+        frame = pd.DataFrame(
+            {
+                "pk": np.array([r[0] for r in rows], dtype=np.int64),
+                "epoch_s": np.array([int(r[1].timestamp()) for r in rows], dtype=np.int64),
+                "energy_kwh": np.array([r[2] for r in rows], dtype=np.int64),
+            }
+        )
     ids = {c.id: c.contract_id for c in contracts}
     frame = frame[frame["pk"].isin(list(ids))]
     for column in ("pk", "epoch_s", "energy_kwh"):
         digest.update(frame[column].to_numpy(dtype=np.int64).tobytes())
-    return pd.DataFrame({
-        "timestamp": pd.to_datetime(frame["epoch_s"].to_numpy(), unit="s", utc=True),
-        "contract_id": frame["pk"].map(ids).to_numpy(),
-        "energy_kwh": frame["energy_kwh"].to_numpy(),
-    })
+    return pd.DataFrame(
+        {
+            "timestamp": pd.to_datetime(frame["epoch_s"].to_numpy(), unit="s", utc=True),
+            "contract_id": frame["pk"].map(ids).to_numpy(),
+            "energy_kwh": frame["energy_kwh"].to_numpy(),
+        }
+    )
 
 
-def _meters_postgres(uow: UnitOfWork, pks: list[int], lo: datetime, hi: datetime
-                     ) -> pd.DataFrame:
+def _meters_postgres(uow: UnitOfWork, pks: list[int], lo: datetime, hi: datetime) -> pd.DataFrame:
     """Millions of readings without a Python object per row: PostgreSQL packs each contract's
     interval starts and energies as big-endian int8 byte strings, numpy reads them in place.
     Both aggregates see the same rows in the same order; MeterData sorts by time itself."""
@@ -138,27 +174,42 @@ def _meters_postgres(uow: UnitOfWork, pks: list[int], lo: datetime, hi: datetime
             "string_agg(int8send(date_part('epoch', ts)::bigint), ''::bytea), "
             "string_agg(int8send(energy_kwh), ''::bytea) "
             "FROM meter_readings WHERE contract_pk = ANY(%s) AND ts >= %s AND ts < %s "
-            "GROUP BY contract_pk ORDER BY contract_pk", (pks, lo, hi))
+            "GROUP BY contract_pk ORDER BY contract_pk",
+            (pks, lo, hi),
+        )
         rows = cursor.fetchall()
     counts = [len(r[2]) // 8 for r in rows]
-    return pd.DataFrame({
-        "pk": np.repeat(np.array([r[0] for r in rows], dtype=np.int64), counts),
-        "epoch_s": np.frombuffer(b"".join(r[1] for r in rows), dtype=">i8").astype(np.int64),
-        "energy_kwh": np.frombuffer(b"".join(r[2] for r in rows), dtype=">i8").astype(np.int64),
-    })
+    return pd.DataFrame(
+        {
+            "pk": np.repeat(np.array([r[0] for r in rows], dtype=np.int64), counts),
+            "epoch_s": np.frombuffer(b"".join(r[1] for r in rows), dtype=">i8").astype(np.int64),
+            "energy_kwh": np.frombuffer(b"".join(r[2] for r in rows), dtype=">i8").astype(np.int64),
+        }
+    )
 
 
 def domain_line(row: m.SettlementLine) -> Any:
     from mzekari.money import from_minor_units
     from settlement import Line
 
-    return Line(line_id=row.line_id, contract_id=row.contract_id, producer=row.producer,
-                month=row.month, kind=row.kind, reference_price=row.reference_price,
-                reference_series=row.reference_series, eligible_kwh=row.eligible_kwh,
-                excluded_kwh=row.excluded_kwh, rate=row.rate,
-                amount=from_minor_units(row.amount_minor, row.currency), currency=row.currency,
-                direction=row.direction, corrects_line_id=row.corrects_line_id,
-                explanation=row.explanation, adjusted_kind=row.adjusted_kind)
+    return Line(
+        line_id=row.line_id,
+        contract_id=row.contract_id,
+        producer=row.producer,
+        month=row.month,
+        kind=row.kind,
+        reference_price=row.reference_price,
+        reference_series=row.reference_series,
+        eligible_kwh=row.eligible_kwh,
+        excluded_kwh=row.excluded_kwh,
+        rate=row.rate,
+        amount=from_minor_units(row.amount_minor, row.currency),
+        currency=row.currency,
+        direction=row.direction,
+        corrects_line_id=row.corrects_line_id,
+        explanation=row.explanation,
+        adjusted_kind=row.adjusted_kind,
+    )
 
 
 def _fx_rates(uow: UnitOfWork, month: str, digest: Any) -> dict[str, dict[str, Decimal]]:
@@ -168,7 +219,8 @@ def _fx_rates(uow: UnitOfWork, month: str, digest: Any) -> dict[str, dict[str, D
     rows = uow.session.execute(
         select(m.FxRate.pair, m.FxRate.day, m.FxRate.rate)
         .where(m.FxRate.day >= start, m.FxRate.day < end)
-        .order_by(m.FxRate.pair, m.FxRate.day)).all()
+        .order_by(m.FxRate.pair, m.FxRate.day)
+    ).all()
     out: dict[str, dict[str, Decimal]] = {}
     for pair, day, rate in rows:
         out.setdefault(pair, {})[day.isoformat()] = rate
@@ -176,8 +228,9 @@ def _fx_rates(uow: UnitOfWork, month: str, digest: Any) -> dict[str, dict[str, D
     return out
 
 
-def run_settlement(uow: UnitOfWork, actor: Actor, month: str,
-                   idempotency_key: str | None = None) -> RunOutcome:
+def run_settlement(
+    uow: UnitOfWork, actor: Actor, month: str, idempotency_key: str | None = None
+) -> RunOutcome:
     from settlement import MeterData, contracts_from_records, settle_month
 
     actor.require("operator", "admin")
@@ -196,7 +249,8 @@ def run_settlement(uow: UnitOfWork, actor: Actor, month: str,
     contracts = contracts_from_records(records, source="db:contracts")
     digest = hashlib.sha256(canonical_json([month, records]).encode())
     names = {c.reference_series for c in contracts} | {
-        c.fallback_series for c in contracts if c.fallback_series}
+        c.fallback_series for c in contracts if c.fallback_series
+    }
     prices = _prices(uow, names, start, end, digest)
     meter_frame = _meters(uow, rows, start, end, digest)
     fx_rates = _fx_rates(uow, month, digest)
@@ -204,22 +258,45 @@ def run_settlement(uow: UnitOfWork, actor: Actor, month: str,
     posted = uow.settlements.lines_for_year_until(month)
     input_sha256 = digest.hexdigest()
     basis_sha256 = hashlib.sha256(
-        canonical_json(sorted(line.line_id for line in posted)).encode()).hexdigest()
+        canonical_json(sorted(line.line_id for line in posted)).encode()
+    ).hexdigest()
     latest = uow.settlements.latest_run(month)
     if latest is not None and latest.input_sha256 == input_sha256:
         return RunOutcome(latest, replayed=True)  # nothing changed since the last run
     meters = MeterData.from_frame(meter_frame, source=f"db:meter_readings:{month}")
-    result = settle_month(contracts, prices, meters, month, tz=MARKET_TZ,
-                          posted_lines=[domain_line(p) for p in posted], fx_rates=fx_rates)
-    run = m.SettlementRun(month=month, input_sha256=input_sha256, basis_sha256=basis_sha256,
-                          idempotency_key=idempotency_key, line_count=len(result.lines),
-                          created_at=datetime.now(UTC), created_by=actor.key_id)
+    result = settle_month(
+        contracts,
+        prices,
+        meters,
+        month,
+        tz=MARKET_TZ,
+        posted_lines=[domain_line(p) for p in posted],
+        fx_rates=fx_rates,
+    )
+    run = m.SettlementRun(
+        month=month,
+        input_sha256=input_sha256,
+        basis_sha256=basis_sha256,
+        idempotency_key=idempotency_key,
+        line_count=len(result.lines),
+        created_at=datetime.now(UTC),
+        created_by=actor.key_id,
+    )
     try:
         uow.settlements.add(run)
         _store(uow, run, result.statements)
-        audit.record(uow, actor, "settlement.run", f"settlement/{run.id}",
-                     {"month": month, "inputs_sha256": input_sha256, "lines": len(result.lines),
-                      "statements": len(result.statements)})
+        audit.record(
+            uow,
+            actor,
+            "settlement.run",
+            f"settlement/{run.id}",
+            {
+                "month": month,
+                "inputs_sha256": input_sha256,
+                "lines": len(result.lines),
+                "statements": len(result.statements),
+            },
+        )
         uow.commit()
     except IntegrityError:
         # A concurrent run on the same inputs posted first: report that one.
@@ -235,28 +312,45 @@ def _store(uow: UnitOfWork, run: m.SettlementRun, statements: Sequence[Any]) -> 
     """Statements in one INSERT … RETURNING, then their lines in one executemany."""
     if not statements:
         return
-    rows = [{"run_id": run.id, "producer": st.producer, "month": st.month,
-             "currency": st.currency,
-             "paid_to_producer_minor": to_minor_units(st.paid_to_producer, st.currency),
-             "paid_by_producer_minor": to_minor_units(st.paid_by_producer, st.currency),
-             "net_minor": to_minor_units(st.net, st.currency)} for st in statements]
+    rows = [
+        {
+            "run_id": run.id,
+            "producer": st.producer,
+            "month": st.month,
+            "currency": st.currency,
+            "paid_to_producer_minor": to_minor_units(st.paid_to_producer, st.currency),
+            "paid_by_producer_minor": to_minor_units(st.paid_by_producer, st.currency),
+            "net_minor": to_minor_units(st.net, st.currency),
+        }
+        for st in statements
+    ]
     ids = uow.session.scalars(
-        insert(m.Statement).returning(m.Statement.id, sort_by_parameter_order=True), rows).all()
+        insert(m.Statement).returning(m.Statement.id, sort_by_parameter_order=True), rows
+    ).all()
     line_rows: list[dict[str, Any]] = []
     for statement_id, statement in zip(ids, statements, strict=True):
         for line in statement.lines:
-            line_rows.append({
-                "line_id": line.line_id, "statement_id": statement_id,
-                "contract_id": line.contract_id, "producer": line.producer,
-                "month": line.month, "kind": line.kind,
-                "reference_price": line.reference_price,
-                "reference_series": line.reference_series,
-                "eligible_kwh": int(line.eligible_kwh), "excluded_kwh": int(line.excluded_kwh),
-                "rate": line.rate, "amount_minor": to_minor_units(line.amount, line.currency),
-                "currency": line.currency, "direction": line.direction,
-                "corrects_line_id": line.corrects_line_id, "explanation": line.explanation or "",
-                "adjusted_kind": line.adjusted_kind,
-            })
+            line_rows.append(
+                {
+                    "line_id": line.line_id,
+                    "statement_id": statement_id,
+                    "contract_id": line.contract_id,
+                    "producer": line.producer,
+                    "month": line.month,
+                    "kind": line.kind,
+                    "reference_price": line.reference_price,
+                    "reference_series": line.reference_series,
+                    "eligible_kwh": int(line.eligible_kwh),
+                    "excluded_kwh": int(line.excluded_kwh),
+                    "rate": line.rate,
+                    "amount_minor": to_minor_units(line.amount, line.currency),
+                    "currency": line.currency,
+                    "direction": line.direction,
+                    "corrects_line_id": line.corrects_line_id,
+                    "explanation": line.explanation or "",
+                    "adjusted_kind": line.adjusted_kind,
+                }
+            )
     if line_rows:
         uow.session.execute(insert(m.SettlementLine), line_rows)
 
@@ -276,9 +370,20 @@ def get_statement(uow: UnitOfWork, actor: Actor, statement_id: int) -> m.Stateme
     return statement
 
 
-LINE_FIELDS = ("line_id", "contract_id", "kind", "reference_series", "reference_price",
-               "eligible_kwh", "excluded_kwh", "rate", "currency", "direction",
-               "corrects_line_id", "explanation")
+LINE_FIELDS = (
+    "line_id",
+    "contract_id",
+    "kind",
+    "reference_series",
+    "reference_price",
+    "eligible_kwh",
+    "excluded_kwh",
+    "rate",
+    "currency",
+    "direction",
+    "corrects_line_id",
+    "explanation",
+)
 
 
 def statement_document(uow: UnitOfWork, actor: Actor, statement_id: int) -> dict[str, Any]:
@@ -287,29 +392,55 @@ def statement_document(uow: UnitOfWork, actor: Actor, statement_id: int) -> dict
     from mzekari.money import from_minor_units
 
     st, ln = m.Statement.__table__, m.SettlementLine.__table__
-    query = (select(st.c.id, st.c.run_id, st.c.producer, st.c.month, st.c.currency,
-                    st.c.paid_to_producer_minor, st.c.paid_by_producer_minor, st.c.net_minor,
-                    ln.c.amount_minor.label("line_amount_minor"),
-                    *(ln.c[name].label(f"line_{name}") for name in LINE_FIELDS))
-             .select_from(st.outerjoin(ln, ln.c.statement_id == st.c.id))
-             .where(st.c.id == statement_id).order_by(ln.c.line_id))
+    query = (
+        select(
+            st.c.id,
+            st.c.run_id,
+            st.c.producer,
+            st.c.month,
+            st.c.currency,
+            st.c.paid_to_producer_minor,
+            st.c.paid_by_producer_minor,
+            st.c.net_minor,
+            ln.c.amount_minor.label("line_amount_minor"),
+            *(ln.c[name].label(f"line_{name}") for name in LINE_FIELDS),
+        )
+        .select_from(st.outerjoin(ln, ln.c.statement_id == st.c.id))
+        .where(st.c.id == statement_id)
+        .order_by(ln.c.line_id)
+    )
     rows = uow.session.execute(query).mappings().all()
     if not rows or not actor.may_see_producer(rows[0]["producer"]):
         raise NotFound(f"no statement {statement_id}")
     head, currency = rows[0], rows[0]["currency"]
-    lines = [{**{name: row[f"line_{name}"] for name in LINE_FIELDS},
-              "amount": from_minor_units(row["line_amount_minor"], row["line_currency"])}
-             for row in rows if row["line_line_id"] is not None]
-    return {"id": head["id"], "run_id": head["run_id"], "producer": head["producer"],
-            "month": head["month"], "currency": currency,
-            "paid_to_producer": from_minor_units(head["paid_to_producer_minor"], currency),
-            "paid_by_producer": from_minor_units(head["paid_by_producer_minor"], currency),
-            "net": from_minor_units(head["net_minor"], currency), "lines": lines}
+    lines = [
+        {
+            **{name: row[f"line_{name}"] for name in LINE_FIELDS},
+            "amount": from_minor_units(row["line_amount_minor"], row["line_currency"]),
+        }
+        for row in rows
+        if row["line_line_id"] is not None
+    ]
+    return {
+        "id": head["id"],
+        "run_id": head["run_id"],
+        "producer": head["producer"],
+        "month": head["month"],
+        "currency": currency,
+        "paid_to_producer": from_minor_units(head["paid_to_producer_minor"], currency),
+        "paid_by_producer": from_minor_units(head["paid_by_producer_minor"], currency),
+        "net": from_minor_units(head["net_minor"], currency),
+        "lines": lines,
+    }
 
 
-def list_statements(uow: UnitOfWork, actor: Actor, month: str | None = None,
-                    producer: str | None = None, run_id: int | None = None
-                    ) -> Sequence[m.Statement]:
+def list_statements(
+    uow: UnitOfWork,
+    actor: Actor,
+    month: str | None = None,
+    producer: str | None = None,
+    run_id: int | None = None,
+) -> Sequence[m.Statement]:
     if actor.role == "producer":
         if producer is not None and producer != actor.producer:
             return []
@@ -320,13 +451,33 @@ def list_statements(uow: UnitOfWork, actor: Actor, month: str | None = None,
 def statement_csv(statement: m.Statement) -> str:
     from mzekari.money import from_minor_units
 
-    columns = ["line_id", "contract_id", "producer", "month", "kind", "reference_series",
-               "reference_price", "eligible_kwh", "excluded_kwh", "rate", "amount", "currency",
-               "direction", "corrects_line_id", "explanation"]
-    frame = pd.DataFrame([{
-        **{c: getattr(line, c) for c in columns if c != "amount"},
-        "amount": format(from_minor_units(line.amount_minor, line.currency), "f"),
-    } for line in sorted(statement.lines, key=lambda ln: ln.line_id)], columns=columns)
+    columns = [
+        "line_id",
+        "contract_id",
+        "producer",
+        "month",
+        "kind",
+        "reference_series",
+        "reference_price",
+        "eligible_kwh",
+        "excluded_kwh",
+        "rate",
+        "amount",
+        "currency",
+        "direction",
+        "corrects_line_id",
+        "explanation",
+    ]
+    frame = pd.DataFrame(
+        [
+            {
+                **{c: getattr(line, c) for c in columns if c != "amount"},
+                "amount": format(from_minor_units(line.amount_minor, line.currency), "f"),
+            }
+            for line in sorted(statement.lines, key=lambda ln: ln.line_id)
+        ],
+        columns=columns,
+    )
     for column in ("reference_price", "rate"):
         frame[column] = frame[column].map(lambda v: "" if v is None else format(Decimal(v), "f"))
     return str(frame.to_csv(index=False, lineterminator="\n"))

@@ -40,8 +40,9 @@ class UploadOutcome:
     replayed: bool
 
 
-def _begin(uow: UnitOfWork, actor: Actor, kind: str, target: str, sha256: str,
-           key: str | None) -> m.Upload | None:
+def _begin(
+    uow: UnitOfWork, actor: Actor, kind: str, target: str, sha256: str, key: str | None
+) -> m.Upload | None:
     """Every upload starts the same way: operators only, one upload per target at a time, and
     the earlier upload returned when this one repeats it (same key or same content)."""
     actor.require("operator", "admin")
@@ -58,8 +59,15 @@ def _begin(uow: UnitOfWork, actor: Actor, kind: str, target: str, sha256: str,
 def _chunks(body: IO[bytes], chunk_rows: int, problems: Problems) -> Iterator[pd.DataFrame]:
     body.seek(0)
     try:
-        reader = pd.read_csv(body, dtype=str, chunksize=chunk_rows, keep_default_na=False,
-                             na_filter=False, skipinitialspace=True, encoding="utf-8-sig")
+        reader = pd.read_csv(
+            body,
+            dtype=str,
+            chunksize=chunk_rows,
+            keep_default_na=False,
+            na_filter=False,
+            skipinitialspace=True,
+            encoding="utf-8-sig",
+        )
         for chunk in reader:
             chunk.columns = [str(c).strip() for c in chunk.columns]
             yield chunk
@@ -74,12 +82,22 @@ def _raise(problems: Problems) -> None:
         raise InputError(problems.all())
 
 
-def _finish(uow: UnitOfWork, actor: Actor, upload: m.Upload, details: dict[str, Any]
-            ) -> UploadOutcome:
+def _finish(
+    uow: UnitOfWork, actor: Actor, upload: m.Upload, details: dict[str, Any]
+) -> UploadOutcome:
     uow.uploads.add(upload)
-    audit.record(uow, actor, f"upload.{upload.kind}", f"upload/{upload.id}",
-                 {"target": upload.target, "rows": upload.row_count,
-                  "sha256": upload.content_sha256, **details})
+    audit.record(
+        uow,
+        actor,
+        f"upload.{upload.kind}",
+        f"upload/{upload.id}",
+        {
+            "target": upload.target,
+            "rows": upload.row_count,
+            "sha256": upload.content_sha256,
+            **details,
+        },
+    )
     uow.commit()
     return UploadOutcome(upload, replayed=False)
 
@@ -91,9 +109,14 @@ def _ts(ns: int | None) -> datetime | None:
 # --- meter data -------------------------------------------------------------------------------
 
 
-def upload_meters(uow: UnitOfWork, actor: Actor, body: IO[bytes], sha256: str,
-                  idempotency_key: str | None = None, chunk_rows: int = 500_000
-                  ) -> UploadOutcome:
+def upload_meters(
+    uow: UnitOfWork,
+    actor: Actor,
+    body: IO[bytes],
+    sha256: str,
+    idempotency_key: str | None = None,
+    chunk_rows: int = 500_000,
+) -> UploadOutcome:
     previous = _begin(uow, actor, "meters", "meters", sha256, idempotency_key)
     if previous is not None:
         return UploadOutcome(previous, replayed=True)
@@ -115,16 +138,22 @@ def upload_meters(uow: UnitOfWork, actor: Actor, body: IO[bytes], sha256: str,
         ns, ts_ok = timestamps_ns(chunk["timestamp"], rows, "timestamp", problems)
         misaligned = ts_ok & (ns % (ALIGN_S * 10**9) != 0)
         if misaligned.any():
-            problems.add_rows(rows[misaligned], "timestamp", chunk["timestamp"][misaligned],
-                              "not on a quarter-hour boundary")
+            problems.add_rows(
+                rows[misaligned],
+                "timestamp",
+                chunk["timestamp"][misaligned],
+                "not on a quarter-hour boundary",
+            )
         whole_numbers(chunk["energy_kwh"], rows, "energy_kwh", problems)
         codes, distinct = pd.factorize(chunk["contract_id"])
-        position = np.where(codes >= 0, known.get_indexer(
-            pd.Index(distinct).str.strip())[codes], -1)
+        position = np.where(
+            codes >= 0, known.get_indexer(pd.Index(distinct).str.strip())[codes], -1
+        )
         unknown = position < 0
         if unknown.any():
-            problems.add_rows(rows[unknown], "contract_id", chunk["contract_id"][unknown],
-                              "unknown contract")
+            problems.add_rows(
+                rows[unknown], "contract_id", chunk["contract_id"][unknown], "unknown contract"
+            )
         good = ts_ok & ~unknown
         # (contract, interval) as one int64: contract pk in the high bits, seconds below.
         keys.append(pk_of[position[good]] * (1 << 34) + ns[good] // 10**9)
@@ -142,10 +171,17 @@ def upload_meters(uow: UnitOfWork, actor: Actor, body: IO[bytes], sha256: str,
         _copy_meters_postgres(uow, body, header, pks, _ts(first_ns), _ts(last_ns))
     else:
         _insert_meters_sqlite(uow, body, chunk_rows, contract_pks)
-    upload = m.Upload(kind="meters", target="meters", idempotency_key=idempotency_key,
-                      content_sha256=sha256, row_count=total, first_ts=_ts(first_ns),
-                      last_ts=_ts(last_ns), created_at=datetime.now(UTC),
-                      created_by=actor.key_id)
+    upload = m.Upload(
+        kind="meters",
+        target="meters",
+        idempotency_key=idempotency_key,
+        content_sha256=sha256,
+        row_count=total,
+        first_ts=_ts(first_ns),
+        last_ts=_ts(last_ns),
+        created_at=datetime.now(UTC),
+        created_by=actor.key_id,
+    )
     return _finish(uow, actor, upload, {})
 
 
@@ -157,24 +193,40 @@ def _duplicates(keys: list[np.ndarray], rows: list[np.ndarray], problems: Proble
     sorted_keys = all_keys[order]
     repeat = np.flatnonzero(sorted_keys[1:] == sorted_keys[:-1]) + 1
     for i in repeat[:100].tolist():
-        problems.add(int(all_rows[order[i]]), "timestamp",
-                     f"a second reading for the same contract and interval "
-                     f"(first at row {int(all_rows[order[i - 1]])})")
+        problems.add(
+            int(all_rows[order[i]]),
+            "timestamp",
+            f"a second reading for the same contract and interval "
+            f"(first at row {int(all_rows[order[i - 1]])})",
+        )
 
 
-def _copy_meters_postgres(uow: UnitOfWork, body: IO[bytes], header: list[str], pks: list[int],
-                          first: datetime | None, last: datetime | None) -> None:
+def _copy_meters_postgres(
+    uow: UnitOfWork,
+    body: IO[bytes],
+    header: list[str],
+    pks: list[int],
+    first: datetime | None,
+    last: datetime | None,
+) -> None:
     session = uow.session
-    session.execute(text(
-        "CREATE TEMP TABLE meter_stage (\"timestamp\" timestamptz, contract_id text, "
-        "energy_kwh bigint) "
-        "ON COMMIT DROP"))
+    session.execute(
+        text(
+            'CREATE TEMP TABLE meter_stage ("timestamp" timestamptz, contract_id text, '
+            "energy_kwh bigint) "
+            "ON COMMIT DROP"
+        )
+    )
     raw = session.connection().connection.driver_connection
     assert raw is not None
     columns = ", ".join(f'"{name}"' for name in header)  # names checked against METER_COLUMNS
     body.seek(0)
-    with raw.cursor() as cursor, cursor.copy(
-            f"COPY meter_stage ({columns}) FROM STDIN WITH (FORMAT csv, HEADER true)") as copy:
+    with (
+        raw.cursor() as cursor,
+        cursor.copy(
+            f"COPY meter_stage ({columns}) FROM STDIN WITH (FORMAT csv, HEADER true)"
+        ) as copy,
+    ):
         opening = body.read(1 << 20)
         copy.write(opening.removeprefix(b"\xef\xbb\xbf"))
         while block := body.read(1 << 20):
@@ -182,39 +234,60 @@ def _copy_meters_postgres(uow: UnitOfWork, body: IO[bytes], header: list[str], p
     # A plain INSERT is much faster than ON CONFLICT's speculative insertion; take it when
     # no stored reading overlaps the upload (one index probe per contract answers that; the
     # contracts and time range are known from validation).
-    overlap = session.execute(text(
-        "SELECT EXISTS (SELECT 1 FROM meter_readings WHERE contract_pk = ANY(:pks) "
-        "AND ts >= :first AND ts <= :last)"), {"pks": pks, "first": first, "last": last}
+    overlap = session.execute(
+        text(
+            "SELECT EXISTS (SELECT 1 FROM meter_readings WHERE contract_pk = ANY(:pks) "
+            "AND ts >= :first AND ts <= :last)"
+        ),
+        {"pks": pks, "first": first, "last": last},
     ).scalar()
-    conflict = ("" if not overlap else
-                " ON CONFLICT (contract_pk, ts) DO UPDATE SET energy_kwh = EXCLUDED.energy_kwh "
-                "WHERE meter_readings.energy_kwh <> EXCLUDED.energy_kwh")
-    session.execute(text(
-        "INSERT INTO meter_readings (contract_pk, ts, energy_kwh) "
-        "SELECT c.id, s.\"timestamp\", s.energy_kwh FROM meter_stage s "
-        "JOIN contracts c ON c.contract_id = btrim(s.contract_id)" + conflict))
+    conflict = (
+        ""
+        if not overlap
+        else " ON CONFLICT (contract_pk, ts) DO UPDATE SET energy_kwh = EXCLUDED.energy_kwh "
+        "WHERE meter_readings.energy_kwh <> EXCLUDED.energy_kwh"
+    )
+    session.execute(
+        text(
+            "INSERT INTO meter_readings (contract_pk, ts, energy_kwh) "
+            'SELECT c.id, s."timestamp", s.energy_kwh FROM meter_stage s '
+            "JOIN contracts c ON c.contract_id = btrim(s.contract_id)" + conflict
+        )
+    )
 
 
-def _insert_meters_sqlite(uow: UnitOfWork, body: IO[bytes], chunk_rows: int,
-                          contract_pks: dict[str, int]) -> None:
+def _insert_meters_sqlite(
+    uow: UnitOfWork, body: IO[bytes], chunk_rows: int, contract_pks: dict[str, int]
+) -> None:
     connection = uow.session.connection()
     sink = Problems("meters.csv")
     for chunk in _chunks(body, chunk_rows, sink):
         ts = pd.to_datetime(chunk["timestamp"], format="ISO8601", utc=True)
-        rows = zip(chunk["contract_id"].str.strip().map(contract_pks).tolist(),
-                   ts.dt.strftime(SQLITE_TS).tolist(),
-                   chunk["energy_kwh"].astype(np.int64).tolist(), strict=True)
+        rows = zip(
+            chunk["contract_id"].str.strip().map(contract_pks).tolist(),
+            ts.dt.strftime(SQLITE_TS).tolist(),
+            chunk["energy_kwh"].astype(np.int64).tolist(),
+            strict=True,
+        )
         connection.exec_driver_sql(
             "INSERT INTO meter_readings (contract_pk, ts, energy_kwh) VALUES (?, ?, ?) "
             "ON CONFLICT (contract_pk, ts) DO UPDATE SET energy_kwh = excluded.energy_kwh",
-            list(rows))
+            list(rows),
+        )
 
 
 # --- prices -----------------------------------------------------------------------------------
 
 
-def upload_prices(uow: UnitOfWork, actor: Actor, series: str, currency: str, body: IO[bytes],
-                  sha256: str, idempotency_key: str | None = None) -> UploadOutcome:
+def upload_prices(
+    uow: UnitOfWork,
+    actor: Actor,
+    series: str,
+    currency: str,
+    body: IO[bytes],
+    sha256: str,
+    idempotency_key: str | None = None,
+) -> UploadOutcome:
     """`timestamp,price` (an interval series, hourly or quarter-hourly) or `month,price`
     (a monthly series such as ESCO's balancing price); prices per MWh to 0.01."""
     currency = currency.upper()
@@ -251,19 +324,31 @@ def upload_prices(uow: UnitOfWork, actor: Actor, series: str, currency: str, bod
         problems.add_rows(rows[dup], columns[0], frame[columns[0]][dup], "repeated interval")
     existing = uow.uploads.series(series)
     if existing is not None and (existing.currency, existing.resolution_s) != (
-            currency, resolution_s):
-        problems.add(None, None, f"series {series!r} is {existing.currency} at "
-                                 f"{existing.resolution_s} s; this file is {currency} at "
-                                 f"{resolution_s} s")
+        currency,
+        resolution_s,
+    ):
+        problems.add(
+            None,
+            None,
+            f"series {series!r} is {existing.currency} at "
+            f"{existing.resolution_s} s; this file is {currency} at "
+            f"{resolution_s} s",
+        )
     _raise(problems)
     if existing is None:
-        uow.uploads.add(m.PriceSeries(name=series, currency=currency,
-                                      resolution_s=resolution_s))
+        uow.uploads.add(m.PriceSeries(name=series, currency=currency, resolution_s=resolution_s))
     _store_prices(uow, series, ns, prices)
-    upload = m.Upload(kind="prices", target=series, idempotency_key=idempotency_key,
-                      content_sha256=sha256, row_count=len(frame), first_ts=_ts(int(ns.min())),
-                      last_ts=_ts(int(ns.max())), created_at=datetime.now(UTC),
-                      created_by=actor.key_id)
+    upload = m.Upload(
+        kind="prices",
+        target=series,
+        idempotency_key=idempotency_key,
+        content_sha256=sha256,
+        row_count=len(frame),
+        first_ts=_ts(int(ns.min())),
+        last_ts=_ts(int(ns.max())),
+        created_at=datetime.now(UTC),
+        created_by=actor.key_id,
+    )
     return _finish(uow, actor, upload, {"currency": currency, "resolution_s": resolution_s})
 
 
@@ -296,19 +381,24 @@ def _prices(values: list[str], problems: Problems) -> list[Decimal | None]:
     return out
 
 
-def _store_prices(uow: UnitOfWork, series: str, ns: np.ndarray,
-                  prices: list[Decimal | None]) -> None:
+def _store_prices(
+    uow: UnitOfWork, series: str, ns: np.ndarray, prices: list[Decimal | None]
+) -> None:
     table = m.PricePoint.__table__
     assert isinstance(table, Table)
-    rows = [{"series": series, "ts": pd.Timestamp(int(t), tz=UTC).to_pydatetime(), "price": p}
-            for t, p in zip(ns.tolist(), prices, strict=True) if p is not None]
+    rows = [
+        {"series": series, "ts": pd.Timestamp(int(t), tz=UTC).to_pydatetime(), "price": p}
+        for t, p in zip(ns.tolist(), prices, strict=True)
+        if p is not None
+    ]
     if uow.dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert  # type: ignore[assignment]
     statement = insert(table)
     statement = statement.on_conflict_do_update(
-        index_elements=["series", "ts"], set_={"price": statement.excluded.price})
+        index_elements=["series", "ts"], set_={"price": statement.excluded.price}
+    )
     if rows:
         uow.session.execute(statement, rows)
 
@@ -318,8 +408,9 @@ def _store_prices(uow: UnitOfWork, series: str, ns: np.ndarray,
 FX_COLUMNS = ("date", "pair", "rate")
 
 
-def upload_fx_rates(uow: UnitOfWork, actor: Actor, body: IO[bytes], sha256: str,
-                    idempotency_key: str | None = None) -> UploadOutcome:
+def upload_fx_rates(
+    uow: UnitOfWork, actor: Actor, body: IO[bytes], sha256: str, idempotency_key: str | None = None
+) -> UploadOutcome:
     """`date,pair,rate`: official rates such as `2021-06-30,USD/GEL,3.1000` (GEL per USD)."""
     previous = _begin(uow, actor, "fx", "fx", sha256, idempotency_key)
     if previous is not None:
@@ -334,7 +425,8 @@ def upload_fx_rates(uow: UnitOfWork, actor: Actor, body: IO[bytes], sha256: str,
         _raise(problems)
     rows: dict[tuple[str, Any], dict[str, Any]] = {}
     for row, (day_text, pair, rate_text) in enumerate(
-            frame[list(FX_COLUMNS)].itertuples(index=False), start=1):
+        frame[list(FX_COLUMNS)].itertuples(index=False), start=1
+    ):
         try:
             day = datetime.strptime(day_text.strip(), "%Y-%m-%d").date()
         except ValueError:
@@ -362,10 +454,19 @@ def upload_fx_rates(uow: UnitOfWork, actor: Actor, body: IO[bytes], sha256: str,
     else:
         from sqlalchemy.dialects.sqlite import insert  # type: ignore[assignment]
     statement = insert(table)
-    statement = statement.on_conflict_do_update(index_elements=["pair", "day"],
-                                                set_={"rate": statement.excluded.rate})
+    statement = statement.on_conflict_do_update(
+        index_elements=["pair", "day"], set_={"rate": statement.excluded.rate}
+    )
     uow.session.execute(statement, list(rows.values()))
-    upload = m.Upload(kind="fx", target="fx", idempotency_key=idempotency_key,
-                      content_sha256=sha256, row_count=len(frame), first_ts=None, last_ts=None,
-                      created_at=datetime.now(UTC), created_by=actor.key_id)
+    upload = m.Upload(
+        kind="fx",
+        target="fx",
+        idempotency_key=idempotency_key,
+        content_sha256=sha256,
+        row_count=len(frame),
+        first_ts=None,
+        last_ts=None,
+        created_at=datetime.now(UTC),
+        created_by=actor.key_id,
+    )
     return _finish(uow, actor, upload, {})

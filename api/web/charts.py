@@ -66,61 +66,91 @@ def _y_axis(frame: Frame, ticks: list[float], unit: str) -> list[str]:
     parts = []
     for tick in ticks:
         y = frame.y(tick)
-        parts.append(f'<line class="grid" x1="{LEFT}" x2="{WIDTH - RIGHT}" '
-                     f'y1="{y:.1f}" y2="{y:.1f}"/>')
-        parts.append(f'<text class="tick" x="{LEFT - 6}" y="{y + 4:.1f}" text-anchor="end">'
-                     f'{escape(grouped(Decimal(repr(tick)).normalize()))}</text>')
-    parts.append(f'<text class="axis-label" x="12" y="{TOP + 4}" '
-                 f'transform="rotate(-90 12 {TOP + 4})" text-anchor="end">{escape(unit)}</text>')
+        parts.append(
+            f'<line class="grid" x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y:.1f}" y2="{y:.1f}"/>'
+        )
+        parts.append(
+            f'<text class="tick" x="{LEFT - 6}" y="{y + 4:.1f}" text-anchor="end">'
+            f"{escape(grouped(Decimal(repr(tick)).normalize()))}</text>"
+        )
+    parts.append(
+        f'<text class="axis-label" x="12" y="{TOP + 4}" '
+        f'transform="rotate(-90 12 {TOP + 4})" text-anchor="end">{escape(unit)}</text>'
+    )
     return parts
 
 
-def money_in_out(months: Sequence[str], money_in: Sequence[Decimal],
-                 money_out: Sequence[Decimal], currency: str, chart_id: str = "money-chart"
-                 ) -> Markup:
+def money_in_out(
+    months: Sequence[str],
+    money_in: Sequence[Decimal],
+    money_out: Sequence[Decimal],
+    currency: str,
+    chart_id: str = "money-chart",
+) -> Markup:
     """Bars per month: paid to the producer above zero, paid by the producer below."""
     top = max([float(v) for v in money_in] + [0.0])
     bottom = -max([float(v) for v in money_out] + [0.0])
     ticks = nice_ticks(bottom, top)
     frame = Frame(0, max(len(months), 1), min(ticks), max(ticks))
-    parts = _open(chart_id, f"Money in and out by month ({currency})",
-                  f"For each month, bars above the zero line are paid to the producer and bars "
-                  f"below are paid by the producer, in {currency}. The table below lists the "
-                  f"same amounts.")
+    parts = _open(
+        chart_id,
+        f"Money in and out by month ({currency})",
+        f"For each month, bars above the zero line are paid to the producer and bars "
+        f"below are paid by the producer, in {currency}. The table below lists the "
+        f"same amounts.",
+    )
     parts += _y_axis(frame, ticks, currency)
     slot = (WIDTH - LEFT - RIGHT) / max(len(months), 1)
     bar = min(slot * 0.6, 48)
     zero = frame.y(0)
-    for index, (month, paid_in, paid_out) in enumerate(zip(months, money_in, money_out,
-                                                           strict=True)):
+    for index, (month, paid_in, paid_out) in enumerate(
+        zip(months, money_in, money_out, strict=True)
+    ):
         x = frame.x(index) + (slot - bar) / 2
         if paid_in:
             y = frame.y(float(paid_in))
-            parts.append(f'<rect class="bar-in" x="{x:.1f}" y="{y:.1f}" width="{bar:.1f}" '
-                         f'height="{zero - y:.1f}"><title>{escape(month)}: '
-                         f'{grouped(paid_in)} {currency} paid to the producer</title></rect>')
+            parts.append(
+                f'<rect class="bar-in" x="{x:.1f}" y="{y:.1f}" width="{bar:.1f}" '
+                f'height="{zero - y:.1f}"><title>{escape(month)}: '
+                f"{grouped(paid_in)} {currency} paid to the producer</title></rect>"
+            )
         if paid_out:
             y = frame.y(-float(paid_out))
-            parts.append(f'<rect class="bar-out" x="{x:.1f}" y="{zero:.1f}" width="{bar:.1f}" '
-                         f'height="{y - zero:.1f}"><title>{escape(month)}: '
-                         f'{grouped(paid_out)} {currency} paid by the producer</title></rect>')
-        parts.append(f'<text class="tick" x="{x + bar / 2:.1f}" y="{HEIGHT - BOTTOM + 18}" '
-                     f'text-anchor="middle">{escape(month)}</text>')
-    parts.append(f'<line class="zero" x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{zero:.1f}" '
-                 f'y2="{zero:.1f}"/>')
-    parts += _legend((("legend-in", "paid to the producer"),
-                      ("legend-out", "paid by the producer")))
+            parts.append(
+                f'<rect class="bar-out" x="{x:.1f}" y="{zero:.1f}" width="{bar:.1f}" '
+                f'height="{y - zero:.1f}"><title>{escape(month)}: '
+                f"{grouped(paid_out)} {currency} paid by the producer</title></rect>"
+            )
+        parts.append(
+            f'<text class="tick" x="{x + bar / 2:.1f}" y="{HEIGHT - BOTTOM + 18}" '
+            f'text-anchor="middle">{escape(month)}</text>'
+        )
+    parts.append(
+        f'<line class="zero" x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{zero:.1f}" y2="{zero:.1f}"/>'
+    )
+    parts += _legend(
+        (("legend-in", "paid to the producer"), ("legend-out", "paid by the producer"))
+    )
     parts.append("</svg>")
     return Markup("\n".join(parts))
 
 
 def _legend(entries: Sequence[tuple[str, str]]) -> list[str]:
-    return [f'<text class="legend {cls}" x="{LEFT + 10 + 200 * index}" y="{TOP - 8}">'
-            f'■ {escape(label)}</text>' for index, (cls, label) in enumerate(entries)]
+    return [
+        f'<text class="legend {cls}" x="{LEFT + 10 + 200 * index}" y="{TOP - 8}">'
+        f"■ {escape(label)}</text>"
+        for index, (cls, label) in enumerate(entries)
+    ]
 
 
-def lines(series: Mapping[str, Sequence[tuple[Decimal, Decimal]]], x_unit: str, y_unit: str,
-          title: str, desc: str, chart_id: str) -> Markup:
+def lines(
+    series: Mapping[str, Sequence[tuple[Decimal, Decimal]]],
+    x_unit: str,
+    y_unit: str,
+    title: str,
+    desc: str,
+    chart_id: str,
+) -> Markup:
     """One polyline with point markers per named series (e.g. the budget curve by method)."""
     xs = [float(x) for points in series.values() for x, _ in points]
     ys = [float(y) for points in series.values() for _, y in points] + [0.0]
@@ -131,51 +161,73 @@ def lines(series: Mapping[str, Sequence[tuple[Decimal, Decimal]]], x_unit: str, 
     frame = Frame(min(x_ticks), max(x_ticks), min(y_ticks), max(y_ticks))
     parts = _open(chart_id, title, desc) + _y_axis(frame, y_ticks, y_unit)
     for tick in x_ticks:
-        parts.append(f'<text class="tick" x="{frame.x(tick):.1f}" y="{HEIGHT - BOTTOM + 18}" '
-                     f'text-anchor="middle">{escape(grouped(Decimal(repr(tick)).normalize()))}'
-                     f'</text>')
-    parts.append(f'<text class="axis-label" x="{WIDTH - RIGHT}" y="{HEIGHT - 6}" '
-                 f'text-anchor="end">{escape(x_unit)}</text>')
+        parts.append(
+            f'<text class="tick" x="{frame.x(tick):.1f}" y="{HEIGHT - BOTTOM + 18}" '
+            f'text-anchor="middle">{escape(grouped(Decimal(repr(tick)).normalize()))}'
+            f"</text>"
+        )
+    parts.append(
+        f'<text class="axis-label" x="{WIDTH - RIGHT}" y="{HEIGHT - 6}" '
+        f'text-anchor="end">{escape(x_unit)}</text>'
+    )
     spacing = min(200, (WIDTH - LEFT - RIGHT) // max(len(series), 1))
     for index, (name, points) in enumerate(series.items()):
         coords = " ".join(f"{frame.x(float(x)):.1f},{frame.y(float(y)):.1f}" for x, y in points)
         parts.append(f'<g class="series series-{index}"><title>{escape(name)}</title>')
         parts.append(f'<polyline points="{coords}"/>')
         for x, y in points:
-            parts.append(f'<circle cx="{frame.x(float(x)):.1f}" cy="{frame.y(float(y)):.1f}" '
-                         f'r="4"><title>{escape(name)}: {grouped(x)} {escape(x_unit)} → '
-                         f'{grouped(y)} {escape(y_unit)}</title></circle>')
+            parts.append(
+                f'<circle cx="{frame.x(float(x)):.1f}" cy="{frame.y(float(y)):.1f}" '
+                f'r="4"><title>{escape(name)}: {grouped(x)} {escape(x_unit)} → '
+                f"{grouped(y)} {escape(y_unit)}</title></circle>"
+            )
         parts.append("</g>")
-        parts.append(f'<text class="legend series-{index}" x="{LEFT + 10 + spacing * index}" '
-                     f'y="{TOP - 8}">■ {escape(name.replace("_", " "))}</text>')
+        parts.append(
+            f'<text class="legend series-{index}" x="{LEFT + 10 + spacing * index}" '
+            f'y="{TOP - 8}">■ {escape(name.replace("_", " "))}</text>'
+        )
     parts.append("</svg>")
     return Markup("\n".join(parts))
 
 
-def fan(months: Sequence[str], p5: Sequence[Decimal], p50: Sequence[Decimal],
-        p95: Sequence[Decimal], currency: str, chart_id: str = "fan-chart") -> Markup:
+def fan(
+    months: Sequence[str],
+    p5: Sequence[Decimal],
+    p50: Sequence[Decimal],
+    p95: Sequence[Decimal],
+    currency: str,
+    chart_id: str = "fan-chart",
+) -> Markup:
     """The P5–P95 band with the P50 line: monthly net support cost."""
     values = [float(v) for v in (*p5, *p95)] + [0.0]
     ticks = nice_ticks(min(values), max(values))
     frame = Frame(0, max(len(months) - 1, 1), min(ticks), max(ticks))
-    parts = _open(chart_id, f"Forecast of monthly net support cost ({currency})",
-                  "The shaded band runs from the 5th to the 95th percentile of the scenarios; "
-                  "the line is the median (P50). Positive: paid to producers; negative: paid "
-                  "back by producers. The table below lists the same values.")
+    parts = _open(
+        chart_id,
+        f"Forecast of monthly net support cost ({currency})",
+        "The shaded band runs from the 5th to the 95th percentile of the scenarios; "
+        "the line is the median (P50). Positive: paid to producers; negative: paid "
+        "back by producers. The table below lists the same values.",
+    )
     parts += _y_axis(frame, ticks, currency)
     upper = [f"{frame.x(i):.1f},{frame.y(float(v)):.1f}" for i, v in enumerate(p95)]
     lower = [f"{frame.x(i):.1f},{frame.y(float(v)):.1f}" for i, v in enumerate(p5)]
-    parts.append(f'<polygon class="band" points="{" ".join(upper + lower[::-1])}">'
-                 f'<title>P5–P95 band</title></polygon>')
+    parts.append(
+        f'<polygon class="band" points="{" ".join(upper + lower[::-1])}">'
+        f"<title>P5–P95 band</title></polygon>"
+    )
     median = " ".join(f"{frame.x(i):.1f},{frame.y(float(v)):.1f}" for i, v in enumerate(p50))
     parts.append(f'<polyline class="median" points="{median}"><title>P50</title></polyline>')
     zero = frame.y(0)
-    parts.append(f'<line class="zero" x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{zero:.1f}" '
-                 f'y2="{zero:.1f}"/>')
+    parts.append(
+        f'<line class="zero" x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{zero:.1f}" y2="{zero:.1f}"/>'
+    )
     parts += _legend((("legend-band", "P5–P95 band"), ("legend-median", "P50 (median)")))
     step = max(1, math.ceil(len(months) / 12))
     for index in range(0, len(months), step):
-        parts.append(f'<text class="tick" x="{frame.x(index):.1f}" y="{HEIGHT - BOTTOM + 18}" '
-                     f'text-anchor="middle">{escape(months[index])}</text>')
+        parts.append(
+            f'<text class="tick" x="{frame.x(index):.1f}" y="{HEIGHT - BOTTOM + 18}" '
+            f'text-anchor="middle">{escape(months[index])}</text>'
+        )
     parts.append("</svg>")
     return Markup("\n".join(parts))

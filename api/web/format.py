@@ -70,8 +70,9 @@ def local_time(value: datetime | str | None) -> str:
         value = value.replace(tzinfo=UTC)
     local = value.astimezone(market_zone())
     offset = local.strftime("%z")
-    return local.strftime("%Y-%m-%d %H:%M ") + offset[:3] + (offset[3:] if offset[3:] != "00"
-                                                               else "")
+    return (
+        local.strftime("%Y-%m-%d %H:%M ") + offset[:3] + (offset[3:] if offset[3:] != "00" else "")
+    )
 
 
 def iso_local(value: datetime | None) -> str:
@@ -88,6 +89,12 @@ def day(value: date | None) -> str:
 
 
 FILTERS: dict[str, Any] = {
-    "grouped": grouped, "money_minor": money_minor, "money": money, "exact": exact, "kwh": kwh,
-    "local_time": local_time, "iso_local": iso_local, "day": day,
+    "grouped": grouped,
+    "money_minor": money_minor,
+    "money": money,
+    "exact": exact,
+    "kwh": kwh,
+    "local_time": local_time,
+    "iso_local": iso_local,
+    "day": day,
 }

@@ -31,8 +31,7 @@ def rounds_page(request: Request) -> Response:
     with _uow(request) as uow:
         rows = list(uow.rounds.list())
         bid_counts = {r.round_id: len(uow.bids.for_round(r.round_id)) for r in rows}
-    return render(request, "rounds.html", {"rounds": rows, "bid_counts": bid_counts},
-                  actor=actor)
+    return render(request, "rounds.html", {"rounds": rows, "bid_counts": bid_counts}, actor=actor)
 
 
 @router.get("/rounds/{round_id}")
@@ -72,14 +71,19 @@ def _curve_chart(analysis: dict[str, Any], currency: str) -> Markup:
     series: dict[str, list[tuple[Decimal, Decimal]]] = {}
     for point in analysis["curve"]:
         series.setdefault(point["method"], []).append(
-            (Decimal(point["budget"]), Decimal(point["energy_mwh"])))
+            (Decimal(point["budget"]), Decimal(point["energy_mwh"]))
+        )
     shares = analysis["curve_shares"]
     return charts.lines(
-        series, f"budget ({currency})", "annual energy (MWh)",
+        series,
+        f"budget ({currency})",
+        "annual energy (MWh)",
         "Budget curve: annual energy bought for each budget",
         f"Annual energy the exact optimiser and each merit-order rule buy at budgets from "
         f"{_percent(shares[0])} % to {_percent(shares[-1])} % of the round's "
-        f"budget. The table below lists the same values.", "curve-chart")
+        f"budget. The table below lists the same values.",
+        "curve-chart",
+    )
 
 
 @router.get("/settlements")

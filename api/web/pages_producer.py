@@ -15,8 +15,12 @@ from api.web.render import PageRoute, render
 
 router = APIRouter(prefix="/web", route_class=PageRoute, include_in_schema=False)
 
-SCHEME_NAMES = {"cfd": "Two-way contract for difference", "variable_premium": "Variable premium",
-                "fixed_premium": "Fixed premium", "feed_in": "Feed-in tariff"}
+SCHEME_NAMES = {
+    "cfd": "Two-way contract for difference",
+    "variable_premium": "Variable premium",
+    "fixed_premium": "Fixed premium",
+    "feed_in": "Feed-in tariff",
+}
 DIRECTIONS = {"to_producer": "paid to the producer", "to_counterparty": "paid by the producer"}
 
 
@@ -30,8 +34,9 @@ def contracts_page(request: Request) -> Response:
     producer = actor.producer if actor.role == "producer" else None
     with _uow(request) as uow:
         rows = list(uow.contracts.list(producer=producer))
-    return render(request, "contracts.html", {"contracts": rows, "schemes": SCHEME_NAMES},
-                  actor=actor)
+    return render(
+        request, "contracts.html", {"contracts": rows, "schemes": SCHEME_NAMES}, actor=actor
+    )
 
 
 @router.get("/contracts/{contract_id}")
@@ -42,8 +47,12 @@ def contract_page(contract_id: str, request: Request) -> Response:
         if row is None or not actor.may_see_producer(row.producer):
             raise NotFound(f"no contract {contract_id!r}")
         lines = queries.contract_lines(uow, contract_id)
-    return render(request, "contract.html", {"contract": row, "schemes": SCHEME_NAMES,
-                                             "lines": lines}, actor=actor)
+    return render(
+        request,
+        "contract.html",
+        {"contract": row, "schemes": SCHEME_NAMES, "lines": lines},
+        actor=actor,
+    )
 
 
 @router.get("/statements")
@@ -55,12 +64,22 @@ def statements_page(request: Request, month: str | None = None) -> Response:
     chart = None
     currencies = sorted({m.currency for m in months})
     if len(currencies) == 1 and months:
-        chart = charts.money_in_out([m.month for m in months],
-                                    [m.paid_to_producer for m in months],
-                                    [m.paid_by_producer for m in months], currencies[0])
-    return render(request, "statements.html", {
-        "statements": sorted(rows, key=lambda s: (s.month, s.producer, s.id), reverse=True),
-        "months": months, "chart": chart}, actor=actor)
+        chart = charts.money_in_out(
+            [m.month for m in months],
+            [m.paid_to_producer for m in months],
+            [m.paid_by_producer for m in months],
+            currencies[0],
+        )
+    return render(
+        request,
+        "statements.html",
+        {
+            "statements": sorted(rows, key=lambda s: (s.month, s.producer, s.id), reverse=True),
+            "months": months,
+            "chart": chart,
+        },
+        actor=actor,
+    )
 
 
 @router.get("/statements/{statement_id}")
@@ -69,8 +88,12 @@ def statement_page(statement_id: int, request: Request) -> Response:
     with _uow(request) as uow:
         statement = settlements.get_statement(uow, actor, statement_id)
         lines = sorted(statement.lines, key=lambda ln: ln.line_id)
-    return render(request, "statement.html", {
-        "statement": statement, "lines": lines, "directions": DIRECTIONS}, actor=actor)
+    return render(
+        request,
+        "statement.html",
+        {"statement": statement, "lines": lines, "directions": DIRECTIONS},
+        actor=actor,
+    )
 
 
 @router.get("/statements/{statement_id}/csv")
@@ -81,5 +104,11 @@ def statement_csv(statement_id: int, request: Request) -> Response:
         statement = settlements.get_statement(uow, actor, statement_id)
         body = settlements.statement_csv(statement)
     name = f"statement-{statement.producer}-{statement.month}-{statement.id}.csv"
-    return PlainTextResponse(body, media_type="text/csv", headers={
-        "Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"})
+    return PlainTextResponse(
+        body,
+        media_type="text/csv",
+        headers={
+            "Content-Disposition": f'attachment; filename="{name}"',
+            "Cache-Control": "no-store",
+        },
+    )

@@ -29,15 +29,23 @@ def forecast_context(job: Any) -> dict[str, Any]:
     currency = summary.get("currency", "GEL")
     monthly = summary.get("monthly", [])
     annual = summary.get("annual", [])
-    context: dict[str, Any] = {"job": job, "summary": summary, "currency": currency,
-                               "monthly": monthly, "annual": annual,
-                               "has_budget": any(r.get("budget") is not None for r in annual),
-                               "dec": _dec}
+    context: dict[str, Any] = {
+        "job": job,
+        "summary": summary,
+        "currency": currency,
+        "monthly": monthly,
+        "annual": annual,
+        "has_budget": any(r.get("budget") is not None for r in annual),
+        "dec": _dec,
+    }
     if monthly:
         context["fan_chart"] = charts.fan(
-            [r["month"] for r in monthly], [Decimal(r["p5"]) for r in monthly],
-            [Decimal(r["p50"]) for r in monthly], [Decimal(r["p95"]) for r in monthly],
-            currency)
+            [r["month"] for r in monthly],
+            [Decimal(r["p5"]) for r in monthly],
+            [Decimal(r["p50"]) for r in monthly],
+            [Decimal(r["p95"]) for r in monthly],
+            currency,
+        )
         context["peak_reserve"] = max(Decimal(r["reserve"]) for r in monthly)
     return context
 

@@ -38,9 +38,17 @@ def money_by_month(statements: Sequence[m.Statement]) -> list[MonthMoney]:
         total[1] += row.paid_by_producer_minor
         total[2] += row.net_minor
         total[3] += 1
-    return [MonthMoney(month, cur, from_minor_units(t[0], cur), from_minor_units(t[1], cur),
-                       from_minor_units(t[2], cur), t[3])
-            for (month, cur), t in sorted(sums.items())]
+    return [
+        MonthMoney(
+            month,
+            cur,
+            from_minor_units(t[0], cur),
+            from_minor_units(t[1], cur),
+            from_minor_units(t[2], cur),
+            t[3],
+        )
+        for (month, cur), t in sorted(sums.items())
+    ]
 
 
 @dataclass(frozen=True)
@@ -58,18 +66,31 @@ class RunOverview:
 
 def runs_overview(uow: UnitOfWork) -> list[RunOverview]:
     runs = list(uow.settlements.runs())
-    statements = dict(uow.session.execute(
-        select(m.Statement.run_id, func.count()).group_by(m.Statement.run_id)).all())
-    adjustments = dict(uow.session.execute(
-        select(m.Statement.run_id, func.count())
-        .join(m.SettlementLine, m.SettlementLine.statement_id == m.Statement.id)
-        .where(m.SettlementLine.corrects_line_id.is_not(None))
-        .group_by(m.Statement.run_id)).all())
+    statements = dict(
+        uow.session.execute(
+            select(m.Statement.run_id, func.count()).group_by(m.Statement.run_id)
+        ).all()
+    )
+    adjustments = dict(
+        uow.session.execute(
+            select(m.Statement.run_id, func.count())
+            .join(m.SettlementLine, m.SettlementLine.statement_id == m.Statement.id)
+            .where(m.SettlementLine.corrects_line_id.is_not(None))
+            .group_by(m.Statement.run_id)
+        ).all()
+    )
     latest: dict[str, int] = {}
     for run in runs:
         latest[run.month] = max(latest.get(run.month, 0), run.id)
-    return [RunOverview(run, int(statements.get(run.id, 0)), int(adjustments.get(run.id, 0)),
-                        latest[run.month] == run.id) for run in reversed(runs)]
+    return [
+        RunOverview(
+            run,
+            int(statements.get(run.id, 0)),
+            int(adjustments.get(run.id, 0)),
+            latest[run.month] == run.id,
+        )
+        for run in reversed(runs)
+    ]
 
 
 def latest_done_job(uow: UnitOfWork) -> m.ForecastJob | None:
@@ -79,6 +100,9 @@ def latest_done_job(uow: UnitOfWork) -> m.ForecastJob | None:
 
 def contract_lines(uow: UnitOfWork, contract_id: str) -> list[m.SettlementLine]:
     """Every posted line of one contract, by month (the caller checks who may see it)."""
-    query = (select(m.SettlementLine).where(m.SettlementLine.contract_id == contract_id)
-             .order_by(m.SettlementLine.month, m.SettlementLine.id))
+    query = (
+        select(m.SettlementLine)
+        .where(m.SettlementLine.contract_id == contract_id)
+        .order_by(m.SettlementLine.month, m.SettlementLine.id)
+    )
     return list(uow.session.scalars(query))

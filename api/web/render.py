@@ -31,7 +31,7 @@ templates.env.lstrip_blocks = True
 # No scripts at all; styles only from our own file; never framed.
 SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'none'; style-src 'self'; img-src 'self'; "
-                               "form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "same-origin",
     "Cache-Control": "no-store",
@@ -52,22 +52,42 @@ def nav_for(actor: Actor | None) -> list[tuple[str, str]]:
     return [(href, label) for href, label, roles in NAV if actor.role in roles]
 
 
-def render(request: Request, name: str, context: dict[str, Any], status_code: int = 200,
-           actor: Actor | None = None) -> Response:
+def render(
+    request: Request,
+    name: str,
+    context: dict[str, Any],
+    status_code: int = 200,
+    actor: Actor | None = None,
+) -> Response:
     token, new_token = session.csrf_token(request)
     response = templates.TemplateResponse(
-        request, name, {"actor": actor, "nav": nav_for(actor), "csrf_token": token,
-                        "path": request.url.path, **context}, status_code=status_code)
+        request,
+        name,
+        {
+            "actor": actor,
+            "nav": nav_for(actor),
+            "csrf_token": token,
+            "path": request.url.path,
+            **context,
+        },
+        status_code=status_code,
+    )
     if new_token:
         session.set_csrf(response, request, token)
     response.headers.update(SECURITY_HEADERS)
     return response
 
 
-def error_page(request: Request, status_code: int, title: str, detail: str,
-               actor: Actor | None = None) -> Response:
-    return render(request, "error.html", {"title": title, "detail": detail},
-                  status_code=status_code, actor=actor)
+def error_page(
+    request: Request, status_code: int, title: str, detail: str, actor: Actor | None = None
+) -> Response:
+    return render(
+        request,
+        "error.html",
+        {"title": title, "detail": detail},
+        status_code=status_code,
+        actor=actor,
+    )
 
 
 def _actor_or_none(request: Request) -> Actor | None:
@@ -87,7 +107,8 @@ class PageRoute(APIRoute):
             except session.SignInRequired as exc:
                 target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
                 response: Response = RedirectResponse(
-                    f"/web/sign-in?next={quote(target, safe='/')}", status_code=303)
+                    f"/web/sign-in?next={quote(target, safe='/')}", status_code=303
+                )
                 if exc.stale_cookie:
                     session.clear_session(response)
                 return response
@@ -96,10 +117,12 @@ class PageRoute(APIRoute):
             except NotFound as exc:
                 return error_page(request, 404, "Not found", str(exc), _actor_or_none(request))
             except Conflict as exc:
-                return error_page(request, 409, "Not available yet", str(exc),
-                                  _actor_or_none(request))
+                return error_page(
+                    request, 409, "Not available yet", str(exc), _actor_or_none(request)
+                )
             except InputError as exc:
-                return error_page(request, 422, "Invalid request", str(exc),
-                                  _actor_or_none(request))
+                return error_page(
+                    request, 422, "Invalid request", str(exc), _actor_or_none(request)
+                )
 
         return page_handler

@@ -59,8 +59,14 @@ def _secure(request: Request) -> bool:
 
 
 def set_session(response: Response, request: Request, key: str) -> None:
-    response.set_cookie(SESSION_COOKIE, key, httponly=True, samesite="strict",
-                        secure=_secure(request), path=COOKIE_PATH)
+    response.set_cookie(
+        SESSION_COOKIE,
+        key,
+        httponly=True,
+        samesite="strict",
+        secure=_secure(request),
+        path=COOKIE_PATH,
+    )
 
 
 def clear_session(response: Response) -> None:
@@ -76,8 +82,14 @@ def csrf_token(request: Request) -> tuple[str, bool]:
 
 
 def set_csrf(response: Response, request: Request, token: str) -> None:
-    response.set_cookie(CSRF_COOKIE, token, httponly=True, samesite="strict",
-                        secure=_secure(request), path=COOKIE_PATH)
+    response.set_cookie(
+        CSRF_COOKIE,
+        token,
+        httponly=True,
+        samesite="strict",
+        secure=_secure(request),
+        path=COOKIE_PATH,
+    )
 
 
 def check_form(request: Request, submitted_token: str) -> None:
@@ -99,8 +111,13 @@ def check_form(request: Request, submitted_token: str) -> None:
 
 def safe_next(target: str | None) -> str:
     """Only a path of these pages: never another host (no open redirect)."""
-    if not target or not target.startswith(COOKIE_PATH + "/") or target.startswith("//") \
-            or "\\" in target or any(ord(c) < 32 for c in target):
+    if (
+        not target
+        or not target.startswith(COOKIE_PATH + "/")
+        or target.startswith("//")
+        or "\\" in target
+        or any(ord(c) < 32 for c in target)
+    ):
         return HOME
     return target
 

@@ -38,12 +38,12 @@ def main() -> None:
     with (HERE / "de_lu_day_ahead_2025.csv").open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle, lineterminator="\n")
         writer.writerow(["timestamp", "price"])
-        for stamp, value, ok in zip(stamps, smard.price_hundredths[:last],
-                                    smard.has_price[:last], strict=True):
+        for stamp, value, ok in zip(
+            stamps, smard.price_hundredths[:last], smard.has_price[:last], strict=True
+        ):
             price = f"{value / 100:.2f}" if ok else ""
             writer.writerow([stamp.isoformat(), price])
-    esco = read_prices(SHARED / "georgia_esco_balancing_price_monthly_2013_2021.csv",
-                       series="esco")
+    esco = read_prices(SHARED / "georgia_esco_balancing_price_monthly_2013_2021.csv", series="esco")
     assert not isinstance(esco, dict)
     for target in (HERE / "ge_esco_balancing_monthly.csv", TREASURY_DEFAULT_HISTORY):
         with target.open("w", newline="", encoding="utf-8") as handle:

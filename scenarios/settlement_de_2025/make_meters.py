@@ -25,8 +25,16 @@ sys.path.insert(0, str(ROOT))
 
 from settlement.contracts import load_contracts  # noqa: E402
 
-SOLAR = {"DE-CFD-01", "DE-CFD-02", "DE-CFD-05", "DE-CFD-06", "DE-MPV-01", "DE-MPV-03",
-         "DE-MPF-02", "DE-FIT-02"}
+SOLAR = {
+    "DE-CFD-01",
+    "DE-CFD-02",
+    "DE-CFD-05",
+    "DE-CFD-06",
+    "DE-MPV-01",
+    "DE-MPV-03",
+    "DE-MPF-02",
+    "DE-FIT-02",
+}
 FLAT = {"DE-MPV-05", "DE-MPF-01", "DE-FIT-01"}  # biogas: steady output
 
 
@@ -37,8 +45,9 @@ def main() -> None:
     june = (stamps.dt.year == 2017) & (stamps.dt.month == 6)
     solar = opsd.loc[june, "DE_solar_generation_actual"].to_numpy()
     wind = opsd.loc[june, "DE_wind_generation_actual"].to_numpy()
-    hours = pd.date_range("2025-06-01", "2025-07-01", freq="h", tz="Europe/Berlin",
-                          inclusive="left")
+    hours = pd.date_range(
+        "2025-06-01", "2025-07-01", freq="h", tz="Europe/Berlin", inclusive="left"
+    )
     assert len(hours) == len(solar) == 720
     contracts = load_contracts(HERE / "contracts.csv")
     rows = []
@@ -64,8 +73,9 @@ def main() -> None:
         for i, hour in enumerate(hours):
             if hour.date() < c.start:
                 continue
-            rows.append([c.contract_id, hour.isoformat(), int(energy[i]), int(curtailed[i]),
-                         int(go[i])])
+            rows.append(
+                [c.contract_id, hour.isoformat(), int(energy[i]), int(curtailed[i]), int(go[i])]
+            )
     with (HERE / "meters.csv").open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle, lineterminator="\n")
         writer.writerow(["contract_id", "timestamp", "energy_kwh", "curtailed_kwh", "go_kwh"])

@@ -136,17 +136,26 @@ def auth(keys: dict[str, str]) -> Callable[[str], dict[str, str]]:
 
 
 BIDS = {
-    "producer": {"bid_id": "a1", "technology": "solar", "capacity_mw": "10",
-                 "annual_mwh": "15000", "price": "150.50"},
-    "producer_b": {"bid_id": "b1", "technology": "wind", "capacity_mw": "20",
-                   "annual_mwh": "50000", "price": "140.00"},
+    "producer": {
+        "bid_id": "a1",
+        "technology": "solar",
+        "capacity_mw": "10",
+        "annual_mwh": "15000",
+        "price": "150.50",
+    },
+    "producer_b": {
+        "bid_id": "b1",
+        "technology": "wind",
+        "capacity_mw": "20",
+        "annual_mwh": "50000",
+        "price": "140.00",
+    },
 }
 # Monthly reference prices (GEL/MWh) for 2021; January and February are used by the checks.
 PRICES_2021 = {1: "101.50", 2: "160.25", **{m: "120.00" for m in range(3, 13)}}
 
 
-def meter_csv(months: tuple[int, ...] = (1, 2), alpha_kwh: int = 1000, beta_kwh: int = 2000
-              ) -> str:
+def meter_csv(months: tuple[int, ...] = (1, 2), alpha_kwh: int = 1000, beta_kwh: int = 2000) -> str:
     """Alpha (solar) makes `alpha_kwh` in each hour 08–17 local time, Beta (wind) `beta_kwh`
     in every hour."""
     import pandas as pd
@@ -180,16 +189,24 @@ def awarded(client: object, auth: Callable[[str], dict[str, str]]) -> dict[str, 
     for step in ("close", "clear"):
         response = c.post(f"/api/rounds/T-2021/{step}", headers=auth("operator"))
         assert response.status_code == 200, response.text
-    response = c.post("/api/rounds/T-2021/award", headers=auth("operator"),
-                      json={"start": "2021-01-01", "years": 15, "payment_currency": "GEL",
-                            "reference_series": "balancing"})
+    response = c.post(
+        "/api/rounds/T-2021/award",
+        headers=auth("operator"),
+        json={
+            "start": "2021-01-01",
+            "years": 15,
+            "payment_currency": "GEL",
+            "reference_series": "balancing",
+        },
+    )
     assert response.status_code == 200, response.text
     return {"receipts": receipts, "results": response.json()}
 
 
 @pytest.fixture
-def settled(client: object, auth: Callable[[str], dict[str, str]],
-            awarded: dict[str, object]) -> dict[str, object]:
+def settled(
+    client: object, auth: Callable[[str], dict[str, str]], awarded: dict[str, object]
+) -> dict[str, object]:
     """`awarded`, plus 2021 prices, January–February meter data and January settled."""
     c = client
     op = auth("operator")
@@ -208,5 +225,6 @@ def scenario() -> object:
     other packages may have a conftest of their own)."""
     from types import SimpleNamespace
 
-    return SimpleNamespace(round_spec=ROUND_SPEC, bids=BIDS, meter_csv=meter_csv,
-                           prices_csv=prices_csv)
+    return SimpleNamespace(
+        round_spec=ROUND_SPEC, bids=BIDS, meter_csv=meter_csv, prices_csv=prices_csv
+    )

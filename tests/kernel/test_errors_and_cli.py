@@ -45,8 +45,16 @@ def test_invalid_input_exits_2_with_the_row_named(tmp_path: Path, capsys) -> Non
         "bid_id,bidder,technology,capacity_mw,annual_mwh,price,innovative\n"
         "B1,alpha,solar,5,9000,abc,false\n"
     )
-    code = main(["auction", "clear", str(root / "scenarios/georgia_2023/round.toml"), str(bids),
-                 "--out", str(tmp_path / "out")])
+    code = main(
+        [
+            "auction",
+            "clear",
+            str(root / "scenarios/georgia_2023/round.toml"),
+            str(bids),
+            "--out",
+            str(tmp_path / "out"),
+        ]
+    )
     assert code == 2
     err = capsys.readouterr().err
     assert "row 1" in err and "price" in err
@@ -54,6 +62,7 @@ def test_invalid_input_exits_2_with_the_row_named(tmp_path: Path, capsys) -> Non
 
 
 def test_help_runs_as_a_console_command() -> None:
-    done = subprocess.run([sys.executable, "-m", "mzekari.cli", "--help"], capture_output=True,
-                          text=True, check=True)
+    done = subprocess.run(
+        [sys.executable, "-m", "mzekari.cli", "--help"], capture_output=True, text=True, check=True
+    )
     assert "auction" in done.stdout

@@ -56,7 +56,7 @@ def test_unknown_currency_and_mode_are_errors() -> None:
         round_money(Decimal(1), "GEL", "ceiling")
 
 
-@given(st.integers(min_value=-10**12, max_value=10**12))
+@given(st.integers(min_value=-(10**12), max_value=10**12))
 def test_minor_units_round_trip(tetri: int) -> None:
     assert to_minor_units(from_minor_units(tetri, "GEL"), "GEL") == tetri
 
@@ -66,7 +66,7 @@ def test_to_minor_units_refuses_an_unrounded_amount() -> None:
         to_minor_units(Decimal("1.005"), "GEL")
 
 
-@given(st.decimals(min_value=-10**6, max_value=10**6, places=5))
+@given(st.decimals(min_value=-(10**6), max_value=10**6, places=5))
 def test_half_up_is_within_half_a_tetri_and_ties_go_away_from_zero(amount: Decimal) -> None:
     rounded = round_money(amount, "GEL")
     assert abs(rounded - amount) <= Decimal("0.005")

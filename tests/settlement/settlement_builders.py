@@ -27,12 +27,19 @@ def prices(index: pd.DatetimeIndex, values: Sequence[Any], name: str = "dam") ->
     return PriceSeries.from_frame(frame, name, f"{name}.csv")
 
 
-def meters(parts: dict[str, tuple[pd.DatetimeIndex, Sequence[int]]],
-           extra: dict[str, dict[str, Sequence[int]]] | None = None) -> MeterData:
+def meters(
+    parts: dict[str, tuple[pd.DatetimeIndex, Sequence[int]]],
+    extra: dict[str, dict[str, Sequence[int]]] | None = None,
+) -> MeterData:
     frames = []
     for cid, (index, energy) in parts.items():
-        frame = pd.DataFrame({"contract_id": cid, "timestamp": index,
-                              "energy_kwh": pd.array(list(energy), dtype="int64")})
+        frame = pd.DataFrame(
+            {
+                "contract_id": cid,
+                "timestamp": index,
+                "energy_kwh": pd.array(list(energy), dtype="int64"),
+            }
+        )
         for column, values in (extra or {}).get(cid, {}).items():
             frame[column] = pd.array(list(values), dtype="int64")
         frames.append(frame)
@@ -44,8 +51,16 @@ def meters(parts: dict[str, tuple[pd.DatetimeIndex, Sequence[int]]],
 
 
 def contract(**fields: Any) -> Contract:
-    record = dict(contract_id="C1", producer="P1", scheme="cfd", price="60", currency="GEL",
-                  start="2025-06-30", end="2030-12-31", capacity_mw="5")
+    record = dict(
+        contract_id="C1",
+        producer="P1",
+        scheme="cfd",
+        price="60",
+        currency="GEL",
+        start="2025-06-30",
+        end="2030-12-31",
+        capacity_mw="5",
+    )
     record.update({k: (v if isinstance(v, str) else str(v)) for k, v in fields.items()})
     return contracts_from_records([record])[0]
 

@@ -15,8 +15,22 @@ PRICES = ROOT / "scenarios" / "prices" / "de_lu_day_ahead_2025.csv"
 
 
 def settle(out: Path, *extra: str, meters: Path = SCENARIO / "meters.csv") -> int:
-    return main(["settle", "--contracts", str(SCENARIO / "contracts.csv"), "--prices", str(PRICES),
-                 "--meters", str(meters), "--month", "2025-06", "--out", str(out), *extra])
+    return main(
+        [
+            "settle",
+            "--contracts",
+            str(SCENARIO / "contracts.csv"),
+            "--prices",
+            str(PRICES),
+            "--meters",
+            str(meters),
+            "--month",
+            "2025-06",
+            "--out",
+            str(out),
+            *extra,
+        ]
+    )
 
 
 def read(path: Path) -> list[dict[str, str]]:
@@ -32,8 +46,16 @@ def test_settle_the_shipped_scenario(tmp_path, capsys):
     statements = read(tmp_path / "run" / "statements.csv")
     assert {"contract_id", "month", "reference_price", "eligible_kwh", "amount"} <= set(lines[0])
     kinds = {row["kind"] for row in lines}
-    assert {"support", "negative_price_exclusion", "seasonal_exclusion", "volume_cap",
-            "annual_cap", "rate_cap", "curtailment", "double_benefit"} <= kinds
+    assert {
+        "support",
+        "negative_price_exclusion",
+        "seasonal_exclusion",
+        "volume_cap",
+        "annual_cap",
+        "rate_cap",
+        "curtailment",
+        "double_benefit",
+    } <= kinds
     schemes_paid = {row["contract_id"].split("-")[1] for row in lines}
     assert schemes_paid == {"CFD", "MPV", "MPF", "FIT"}
     # DE-FIT-03 ended in May; DE-CFD-08 started on 15 June
@@ -86,27 +108,50 @@ def test_settle_with_exchange_rates_cpi_profiles_and_a_monthly_fallback(tmp_path
         "G1,Rioni Hydro,cfd,50,GEL,2021-06-30,2040-12-31,2,USD,esco,,,,\n"
         "G2,Rioni Hydro,fixed_premium,10,GEL,2021-06-30,2040-12-31,2,,,cpi,2020-04,,\n"
         "G3,Kakheti Solar,variable_premium,150,GEL,2021-06-30,2040-12-31,2,,esco,,,"
-        "monthly_weighted,solar\n")
+        "monthly_weighted,solar\n"
+    )
     hours = pd.date_range(pd.Timestamp("2021-06-29", tz=tz), periods=72, freq="h")
     dam = ["" if 24 <= i < 30 else "100.00" for i in range(72)]  # no prices 30 June 00–05
-    (tmp_path / "dam.csv").write_text("timestamp,price\n" + "".join(
-        f"{t.isoformat()},{p}\n" for t, p in zip(hours, dam, strict=True)))
+    (tmp_path / "dam.csv").write_text(
+        "timestamp,price\n"
+        + "".join(f"{t.isoformat()},{p}\n" for t, p in zip(hours, dam, strict=True))
+    )
     june = pd.date_range(pd.Timestamp("2021-06-01", tz=tz), periods=720, freq="h")
-    (tmp_path / "solar.csv").write_text("timestamp,solar\n" + "".join(
-        f"{t.isoformat()},{1 if i >= 696 else 0}\n" for i, t in enumerate(june)))
-    (tmp_path / "fx.csv").write_text("date,pair,rate\n2021-06-29,USD/GEL,3.2000\n"
-                                     "2021-06-30,USD/GEL,3.1200\n")
+    (tmp_path / "solar.csv").write_text(
+        "timestamp,solar\n"
+        + "".join(f"{t.isoformat()},{1 if i >= 696 else 0}\n" for i, t in enumerate(june))
+    )
+    (tmp_path / "fx.csv").write_text(
+        "date,pair,rate\n2021-06-29,USD/GEL,3.2000\n2021-06-30,USD/GEL,3.1200\n"
+    )
     (tmp_path / "cpi.csv").write_text("month,cpi\n2020-04,100\n2021-04,105\n")
     day = june[696:]
-    (tmp_path / "m.csv").write_text("contract_id,timestamp,energy_kwh\n" + "".join(
-        f"{cid},{t.isoformat()},1000\n" for cid in ("G1", "G2", "G3") for t in day))
-    code = main(["settle", "--contracts", str(tmp_path / "c.csv"),
-                 "--prices", f"dam={tmp_path / 'dam.csv'}",
-                 f"esco={ROOT / 'scenarios/prices/ge_esco_balancing_monthly.csv'}",
-                 "--meters", str(tmp_path / "m.csv"), "--month", "2021-06",
-                 "--out", str(tmp_path / "out"), "--fx", str(tmp_path / "fx.csv"),
-                 "--cpi", str(tmp_path / "cpi.csv"),
-                 "--profile", f"solar={tmp_path / 'solar.csv'}"])
+    (tmp_path / "m.csv").write_text(
+        "contract_id,timestamp,energy_kwh\n"
+        + "".join(f"{cid},{t.isoformat()},1000\n" for cid in ("G1", "G2", "G3") for t in day)
+    )
+    code = main(
+        [
+            "settle",
+            "--contracts",
+            str(tmp_path / "c.csv"),
+            "--prices",
+            f"dam={tmp_path / 'dam.csv'}",
+            f"esco={ROOT / 'scenarios/prices/ge_esco_balancing_monthly.csv'}",
+            "--meters",
+            str(tmp_path / "m.csv"),
+            "--month",
+            "2021-06",
+            "--out",
+            str(tmp_path / "out"),
+            "--fx",
+            str(tmp_path / "fx.csv"),
+            "--cpi",
+            str(tmp_path / "cpi.csv"),
+            "--profile",
+            f"solar={tmp_path / 'solar.csv'}",
+        ]
+    )
     assert code == 0, capsys.readouterr().err
     lines = read(tmp_path / "out" / "lines.csv")
     got = {(r["contract_id"], r["reference_series"]): Decimal(r["amount"]) for r in lines}
@@ -125,7 +170,22 @@ def test_settle_with_exchange_rates_cpi_profiles_and_a_monthly_fallback(tmp_path
 def test_settling_on_the_smard_export_as_published_gives_the_same_lines(tmp_path):
     smard = ROOT.parent / "shared" / "data" / "de_lu_day_ahead_2025_hourly_smard.csv"
     settle(tmp_path / "derived")
-    assert main(["settle", "--contracts", str(SCENARIO / "contracts.csv"),
-                 "--prices", f"dam={smard}@DE_LU", "--meters", str(SCENARIO / "meters.csv"),
-                 "--month", "2025-06", "--out", str(tmp_path / "smard")]) == 0
+    assert (
+        main(
+            [
+                "settle",
+                "--contracts",
+                str(SCENARIO / "contracts.csv"),
+                "--prices",
+                f"dam={smard}@DE_LU",
+                "--meters",
+                str(SCENARIO / "meters.csv"),
+                "--month",
+                "2025-06",
+                "--out",
+                str(tmp_path / "smard"),
+            ]
+        )
+        == 0
+    )
     assert read(tmp_path / "smard" / "lines.csv") == read(tmp_path / "derived" / "lines.csv")

@@ -27,10 +27,24 @@ def where(err: pytest.ExceptionInfo[InputError]) -> set[tuple[str, int | None, s
 def test_contracts_csv_and_json_load_the_same(tmp_path):
     row = "K1,Enguri Hydro,cfd,55.5,GEL,2025-01-01,2044-12-31,12.5"
     (tmp_path / "c.csv").write_text(f"{HEADER},excluded_months,zero_floor\n{row},5;6,true\n")
-    (tmp_path / "c.json").write_text(json.dumps([{
-        "contract_id": "K1", "producer": "Enguri Hydro", "scheme": "cfd", "price": 55.5,
-        "currency": "GEL", "start": "2025-01-01", "end": "2044-12-31", "capacity_mw": "12.5",
-        "excluded_months": [5, 6], "zero_floor": True}]))
+    (tmp_path / "c.json").write_text(
+        json.dumps(
+            [
+                {
+                    "contract_id": "K1",
+                    "producer": "Enguri Hydro",
+                    "scheme": "cfd",
+                    "price": 55.5,
+                    "currency": "GEL",
+                    "start": "2025-01-01",
+                    "end": "2044-12-31",
+                    "capacity_mw": "12.5",
+                    "excluded_months": [5, 6],
+                    "zero_floor": True,
+                }
+            ]
+        )
+    )
     from_csv = load_contracts(tmp_path / "c.csv")
     from_json = load_contracts(tmp_path / "c.json")
     assert from_csv == from_json
@@ -39,16 +53,25 @@ def test_contracts_csv_and_json_load_the_same(tmp_path):
 
 def test_contract_problems_are_all_reported_with_row_and_field(tmp_path):
     path = tmp_path / "contracts.csv"
-    path.write_text(f"{HEADER},negative_price_rule,colour\n"
-                    "A,P,cfd,50,GEL,2025-01-01,2030-12-31,5,none,\n"
-                    "B,P,swap,50,XYZ,2025-01-01,2024-12-31,-1,run:0,\n"
-                    "A,P,cfd,50.001,GEL,2025-01-01,2030-12-31,5,any,red\n")
+    path.write_text(
+        f"{HEADER},negative_price_rule,colour\n"
+        "A,P,cfd,50,GEL,2025-01-01,2030-12-31,5,none,\n"
+        "B,P,swap,50,XYZ,2025-01-01,2024-12-31,-1,run:0,\n"
+        "A,P,cfd,50.001,GEL,2025-01-01,2030-12-31,5,any,red\n"
+    )
     with pytest.raises(InputError) as err:
         load_contracts(path)
     src = str(path)
-    assert {(src, 2, "scheme"), (src, 2, "currency"), (src, 2, "end"), (src, 2, "capacity_mw"),
-            (src, 2, "negative_price_rule"), (src, None, "colour"), (src, 3, "price"),
-            (src, 3, "contract_id")} <= where(err)
+    assert {
+        (src, 2, "scheme"),
+        (src, 2, "currency"),
+        (src, 2, "end"),
+        (src, 2, "capacity_mw"),
+        (src, 2, "negative_price_rule"),
+        (src, None, "colour"),
+        (src, 3, "price"),
+        (src, 3, "contract_id"),
+    } <= where(err)
 
 
 def test_contract_missing_required_field():
@@ -58,43 +81,77 @@ def test_contract_missing_required_field():
 
 
 def test_duplicate_contract_ids():
-    rec = dict(contract_id="X", producer="P", scheme="cfd", price="1", currency="GEL",
-               start="2025-01-01", end="2026-01-01", capacity_mw="1")
+    rec = dict(
+        contract_id="X",
+        producer="P",
+        scheme="cfd",
+        price="1",
+        currency="GEL",
+        start="2025-01-01",
+        end="2026-01-01",
+        capacity_mw="1",
+    )
     with pytest.raises(InputError, match="duplicate contract_id"):
         contracts_from_records([rec, dict(rec)])
 
 
-@pytest.mark.parametrize(("text", "row", "message"), [
-    ("2025-06-01T00:00:00,50\n", 1, "no UTC offset"),
-    ("2025-06-01T00:00:00+04:00,50\n2025-06-01T00:00:00+04:00,51\n", 2, "duplicate"),
-    ("2025-06-01T00:00:00+04:00,50\n2025-06-01T03:00:00+04:00,51\n"
-     "2025-06-01T04:00:00+04:00,52\n", 2, "gap: 2 interval"),
-    ("2025-06-01T00:00:00+04:00,50\n2025-06-01T01:00:00+04:00,51\n"
-     "2025-06-01T02:07:00+04:00,52\n", 3, "off the"),
-    ("2025-06-01T00:00:00+04:00,50.123\n", 1, "0.01 per MWh"),
-    ("2025-06-01T00:00:00+04:00,abc\n", 1, "not a number"),
-])
+@pytest.mark.parametrize(
+    ("text", "row", "message"),
+    [
+        ("2025-06-01T00:00:00,50\n", 1, "no UTC offset"),
+        ("2025-06-01T00:00:00+04:00,50\n2025-06-01T00:00:00+04:00,51\n", 2, "duplicate"),
+        (
+            "2025-06-01T00:00:00+04:00,50\n2025-06-01T03:00:00+04:00,51\n"
+            "2025-06-01T04:00:00+04:00,52\n",
+            2,
+            "gap: 2 interval",
+        ),
+        (
+            "2025-06-01T00:00:00+04:00,50\n2025-06-01T01:00:00+04:00,51\n"
+            "2025-06-01T02:07:00+04:00,52\n",
+            3,
+            "off the",
+        ),
+        ("2025-06-01T00:00:00+04:00,50.123\n", 1, "0.01 per MWh"),
+        ("2025-06-01T00:00:00+04:00,abc\n", 1, "not a number"),
+    ],
+)
 def test_price_file_problems(text, row, message):
     with pytest.raises(InputError) as err:
         read_prices_text("timestamp,price\n" + text, source="p.csv")
-    assert any(p.row == row and message in p.message and p.source == "p.csv"
-               for p in err.value.problems), err.value
+    assert any(
+        p.row == row and message in p.message and p.source == "p.csv" for p in err.value.problems
+    ), err.value
 
 
-@pytest.mark.parametrize(("body", "row", "field", "message"), [
-    ("C1,2025-06-01T00:00:00+04:00,-5\n", 1, "energy_kwh", "negative energy"),
-    ("C1,2025-06-01T00:00:00+04:00,1.5\n", 1, "energy_kwh", "whole number"),
-    ("C1,2025-06-01 00:00,5\n", 1, "timestamp", "no UTC offset"),
-    ("C1,2025-06-01T00:00:00+04:00,5\nC1,2025-06-01T00:00:00+04:00,6\n", 2, "timestamp",
-     "duplicate"),
-    ("C1,2025-06-01T00:00:00+04:00,5\nC1,2025-06-01T02:00:00+04:00,6\n"
-     "C1,2025-06-01T03:00:00+04:00,6\n", 2, "timestamp", "gap"),
-])
+@pytest.mark.parametrize(
+    ("body", "row", "field", "message"),
+    [
+        ("C1,2025-06-01T00:00:00+04:00,-5\n", 1, "energy_kwh", "negative energy"),
+        ("C1,2025-06-01T00:00:00+04:00,1.5\n", 1, "energy_kwh", "whole number"),
+        ("C1,2025-06-01 00:00,5\n", 1, "timestamp", "no UTC offset"),
+        (
+            "C1,2025-06-01T00:00:00+04:00,5\nC1,2025-06-01T00:00:00+04:00,6\n",
+            2,
+            "timestamp",
+            "duplicate",
+        ),
+        (
+            "C1,2025-06-01T00:00:00+04:00,5\nC1,2025-06-01T02:00:00+04:00,6\n"
+            "C1,2025-06-01T03:00:00+04:00,6\n",
+            2,
+            "timestamp",
+            "gap",
+        ),
+    ],
+)
 def test_meter_file_problems(body, row, field, message):
     with pytest.raises(InputError) as err:
         read_meters_text("contract_id,timestamp,energy_kwh\n" + body, "m.csv")
-    assert any((p.source, p.row, p.field) == ("m.csv", row, field) and message in p.message
-               for p in err.value.problems), err.value
+    assert any(
+        (p.source, p.row, p.field) == ("m.csv", row, field) and message in p.message
+        for p in err.value.problems
+    ), err.value
 
 
 def test_unknown_contract_and_meter_data_outside_the_term():

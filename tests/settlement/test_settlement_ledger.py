@@ -15,8 +15,9 @@ DAY = grid("2025-06-30", 24)
 
 def run(energy, posted=(), c=None):
     c = c or contract(price="60", negative_price_rule="any")
-    return settle_month([c], {"dam": PRICES}, meters({"C1": (DAY, energy)}), "2025-06",
-                        posted_lines=list(posted))
+    return settle_month(
+        [c], {"dam": PRICES}, meters({"C1": (DAY, energy)}), "2025-06", posted_lines=list(posted)
+    )
 
 
 def test_same_inputs_post_nothing_twice():
@@ -50,8 +51,9 @@ def test_a_rule_effect_that_disappears_is_reversed():
     first = settle_month([c], {"dam": negative}, meters({"C1": (DAY, [100] * 24)}), "2025-06")
     kinds = {ln.kind for ln in first.lines}
     assert kinds == {"support", "negative_price_exclusion"}
-    second = settle_month([c], {"dam": PRICES}, meters({"C1": (DAY, [100] * 24)}), "2025-06",
-                          posted_lines=first.lines)
+    second = settle_month(
+        [c], {"dam": PRICES}, meters({"C1": (DAY, [100] * 24)}), "2025-06", posted_lines=first.lines
+    )
     by_kind = {ln.adjusted_kind: ln for ln in second.lines}
     assert by_kind["negative_price_exclusion"].excluded_kwh == -2400
     assert by_kind["support"].eligible_kwh == 2400
@@ -68,12 +70,16 @@ def test_lines_written_and_read_back_reconcile_to_nothing(tmp_path):
 
 
 def test_statement_totals_are_sums_of_rounded_lines():
-    c = contract(scheme="variable_premium", price="45.67", cap="3.33",
-                 negative_price_rule="any", double_benefit_share="0.37")
+    c = contract(
+        scheme="variable_premium",
+        price="45.67",
+        cap="3.33",
+        negative_price_rule="any",
+        double_benefit_share="0.37",
+    )
     from settlement_builders import meters as mk
 
-    data = mk({"C1": (DAY, [977 + 13 * i for i in range(24)])},
-              {"C1": {"go_kwh": [500] * 24}})
+    data = mk({"C1": (DAY, [977 + 13 * i for i in range(24)])}, {"C1": {"go_kwh": [500] * 24}})
     result = settle_month([c], {"dam": PRICES}, data, "2025-06")
     (st,) = result.statements
     assert len(st.lines) >= 3
@@ -85,9 +91,14 @@ def test_statement_totals_are_sums_of_rounded_lines():
 
 def test_settling_some_contracts_leaves_the_others_posted_lines_alone():
     a, b = contract(contract_id="A"), contract(contract_id="B")
-    both = settle_month([a, b], {"dam": PRICES},
-                        meters({"A": (DAY, [1000] * 24), "B": (DAY, [2000] * 24)}), "2025-06")
-    only_a = settle_month([a], {"dam": PRICES}, meters({"A": (DAY, [1100] * 24)}), "2025-06",
-                          posted_lines=both.lines)
+    both = settle_month(
+        [a, b],
+        {"dam": PRICES},
+        meters({"A": (DAY, [1000] * 24), "B": (DAY, [2000] * 24)}),
+        "2025-06",
+    )
+    only_a = settle_month(
+        [a], {"dam": PRICES}, meters({"A": (DAY, [1100] * 24)}), "2025-06", posted_lines=both.lines
+    )
     assert {ln.contract_id for ln in only_a.lines} == {"A"}
     assert [ln.kind for ln in only_a.lines] == ["adjustment"]

@@ -15,8 +15,9 @@ from settlement import contracts_from_records, settle_month
 def test_assume_542_cfd_sign_producer_pays_back_when_reference_above_strike():
     index = grid("2025-06-30", 24)
     high = prices(grid("2025-05-29", 24 * 35), ["90"] * (24 * 35))
-    result = settle_month([contract(price="60")], {"dam": high},
-                          meters({"C1": (index, [1000] * 24)}), "2025-06")
+    result = settle_month(
+        [contract(price="60")], {"dam": high}, meters({"C1": (index, [1000] * 24)}), "2025-06"
+    )
     (line,) = result.lines
     assert line.amount == Decimal("-720.00")  # (60 − 90) × 24 MWh: the producer pays
     assert line.direction == "to_counterparty"
@@ -59,19 +60,36 @@ def test_assume_542_contract_price_not_double_counted():
     # revenue, which the counterparty does not pay. Neither adds R to the price.
     index = grid("2025-06-30", 24)
     ps = prices(grid("2025-05-29", 24 * 35), ["55"] * (24 * 35))
-    for scheme, price, expected in (("feed_in", "100", "2400.00"),
-                                    ("fixed_premium", "10", "240.00")):
+    for scheme, price, expected in (
+        ("feed_in", "100", "2400.00"),
+        ("fixed_premium", "10", "240.00"),
+    ):
         c = contract(scheme=scheme, price=price)
-        (line,) = settle_month([c], {"dam": ps}, meters({"C1": (index, [1000] * 24)}),
-                               "2025-06").lines
+        (line,) = settle_month(
+            [c], {"dam": ps}, meters({"C1": (index, [1000] * 24)}), "2025-06"
+        ).lines
         assert line.amount == Decimal(expected)
 
 
 def test_amiris_104_payments_go_to_each_contracts_own_producer():
-    records = [dict(contract_id=cid, producer=producer, scheme="fixed_premium", price=price,
-                    currency="GEL", start="2025-06-30", end="2030-12-31", capacity_mw="5")
-               for cid, producer, price in (("A", "Mtkvari Hydro", "1"), ("B", "Kartli Wind", "2"),
-                                            ("C", "Mtkvari Hydro", "4"), ("D", "Imereti Sun", "8"))]
+    records = [
+        dict(
+            contract_id=cid,
+            producer=producer,
+            scheme="fixed_premium",
+            price=price,
+            currency="GEL",
+            start="2025-06-30",
+            end="2030-12-31",
+            capacity_mw="5",
+        )
+        for cid, producer, price in (
+            ("A", "Mtkvari Hydro", "1"),
+            ("B", "Kartli Wind", "2"),
+            ("C", "Mtkvari Hydro", "4"),
+            ("D", "Imereti Sun", "8"),
+        )
+    ]
     contracts = contracts_from_records(records)
     index = grid("2025-06-30", 24)
     data = meters({cid: (index, [1000 * (k + 1)] * 24) for k, cid in enumerate("DCBA")})
@@ -80,17 +98,20 @@ def test_amiris_104_payments_go_to_each_contracts_own_producer():
     result = settle_month(list(reversed(contracts)), {"dam": ps}, data, "2025-06")
     nets = {st.producer: st.net for st in result.statements}
     # energy: D 1 MWh/h, C 2, B 3, A 4; 24 h each
-    assert nets == {"Mtkvari Hydro": Decimal(24 * (4 * 1 + 2 * 4)),
-                    "Kartli Wind": Decimal(24 * 3 * 2),
-                    "Imereti Sun": Decimal(24 * 1 * 8)}
+    assert nets == {
+        "Mtkvari Hydro": Decimal(24 * (4 * 1 + 2 * 4)),
+        "Kartli Wind": Decimal(24 * 3 * 2),
+        "Imereti Sun": Decimal(24 * 1 * 8),
+    }
     for st in result.statements:
         assert {ln.producer for ln in st.lines} == {st.producer}
 
 
 def test_meter_rows_in_any_order_settle_the_same():
     index = grid("2025-06-30", 24)
-    frame = pd.DataFrame({"contract_id": ["C1"] * 24, "timestamp": index,
-                          "energy_kwh": list(range(1000, 1024))})
+    frame = pd.DataFrame(
+        {"contract_id": ["C1"] * 24, "timestamp": index, "energy_kwh": list(range(1000, 1024))}
+    )
     from settlement import MeterData
 
     shuffled = MeterData.from_frame(frame.sample(frac=1, random_state=3), "m.csv")
@@ -107,14 +128,20 @@ def test_berlin_dst_months_have_743_and_745_hours(month, hours):
     assert len(index) == hours
     c = contract(scheme="cfd", price="60", currency="EUR", start="2025-01-01")
     ps = prices(month_grid(month, tz="Europe/Berlin"), ["50"] * hours)
-    result = settle_month([c], {"dam": ps}, meters({"C1": (index, [1000] * hours)}), month,
-                          tz="Europe/Berlin")
+    result = settle_month(
+        [c], {"dam": ps}, meters({"C1": (index, [1000] * hours)}), month, tz="Europe/Berlin"
+    )
     assert result.lines[0].amount == Decimal(10 * hours)
     # A naive 24 × days grid has one hour too many or too few: refused, not settled.
     naive = pd.date_range(f"{month}-01", periods=24 * 31, freq="h").tz_localize("UTC")
     with pytest.raises(InputError):
-        settle_month([c], {"dam": ps}, meters({"C1": (naive, [1000] * len(naive))}), month,
-                     tz="Europe/Berlin")
+        settle_month(
+            [c],
+            {"dam": ps},
+            meters({"C1": (naive, [1000] * len(naive))}),
+            month,
+            tz="Europe/Berlin",
+        )
 
 
 def test_quarter_hour_meters_in_a_dst_month():
@@ -122,8 +149,13 @@ def test_quarter_hour_meters_in_a_dst_month():
     assert len(index) == 745 * 4
     c = contract(scheme="cfd", price="60", currency="EUR", start="2025-01-01")
     hourly = prices(month_grid("2025-10", tz="Europe/Berlin"), ["50"] * 745)
-    result = settle_month([c], {"dam": hourly}, meters({"C1": (index, [250] * len(index))}),
-                          "2025-10", tz="Europe/Berlin")
+    result = settle_month(
+        [c],
+        {"dam": hourly},
+        meters({"C1": (index, [250] * len(index))}),
+        "2025-10",
+        tz="Europe/Berlin",
+    )
     assert result.lines[0].amount == Decimal(10 * 745)  # 745 MWh × (60 − 50)
 
 
@@ -132,8 +164,13 @@ def test_hourly_value_from_quarter_hours_is_their_mean_not_the_first():
     values = ["10", "20", "30", "41"] * 745  # mean 25.25, first 10
     c = contract(scheme="cfd", price="30", currency="EUR", start="2025-01-01")
     hours = month_grid("2025-10", tz="Europe/Berlin")
-    result = settle_month([c], {"dam": prices(quarter, values)},
-                          meters({"C1": (hours, [1000] * 745)}), "2025-10", tz="Europe/Berlin")
+    result = settle_month(
+        [c],
+        {"dam": prices(quarter, values)},
+        meters({"C1": (hours, [1000] * 745)}),
+        "2025-10",
+        tz="Europe/Berlin",
+    )
     (line,) = result.lines
     assert line.reference_price == Decimal("25.25")
     assert line.amount == Decimal("4.75") * 745  # (30 − 25.25) per MWh, 1 MWh an hour
@@ -158,11 +195,15 @@ def test_hourly_meters_judge_negativity_on_the_hourly_mean_of_quarter_hours():
     quarter = grid("2025-05-29", 4 * 24 * 35, "15min")
     values = ["40"] * len(quarter)
     start = list(quarter).index(pd.Timestamp("2025-06-30", tz="Asia/Tbilisi"))
-    values[start:start + 4] = ["-10", "5", "5", "5"]  # hour 0: mean 1.25, not negative
-    values[start + 4:start + 8] = ["-10", "-10", "5", "5"]  # hour 1: mean −2.50, negative
+    values[start : start + 4] = ["-10", "5", "5", "5"]  # hour 0: mean 1.25, not negative
+    values[start + 4 : start + 8] = ["-10", "-10", "5", "5"]  # hour 1: mean −2.50, negative
     c = contract(scheme="fixed_premium", price="10", negative_price_rule="any")
-    result = settle_month([c], {"dam": prices(quarter, values)},
-                          meters({"C1": (grid("2025-06-30", 24), [1000] * 24)}), "2025-06")
+    result = settle_month(
+        [c],
+        {"dam": prices(quarter, values)},
+        meters({"C1": (grid("2025-06-30", 24), [1000] * 24)}),
+        "2025-06",
+    )
     excluded = next(ln for ln in result.lines if ln.kind == "negative_price_exclusion")
     assert excluded.excluded_kwh == 1000
 

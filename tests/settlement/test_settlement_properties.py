@@ -38,8 +38,7 @@ def test_unit_rates_relations(k, r):
     cfd = unit_rate("cfd", k, ref)
     premium = unit_rate("variable_premium", k, ref)
     assert np.array_equal(premium, np.maximum(cfd, 0))
-    assert np.array_equal(unit_rate("cfd", k, ref, zero_floor=True),
-                          k - np.maximum(ref, 0))
+    assert np.array_equal(unit_rate("cfd", k, ref, zero_floor=True), k - np.maximum(ref, 0))
     assert np.array_equal(unit_rate("fixed_premium", k, ref), np.full(len(r), k))
     # float inputs (the treasury's forecasts) give the same numbers
     assert np.allclose(unit_rate("cfd", float(k), ref.astype(float)), cfd)
@@ -48,25 +47,43 @@ def test_unit_rates_relations(k, r):
 def params(n: int, scheme_code: int, price: int) -> ContractParams:
     full = np.full(n, price, dtype=np.int64)
     return ContractParams(
-        scheme_code=np.full(n, scheme_code), price=full, upper_price=full,
-        zero_floor=np.zeros(n, bool), cap=np.full(n, 1 << 60), floor=np.full(n, -(1 << 60)),
-        interval_cap_kwh=np.full(n, -1), season_excluded=np.zeros(n, bool),
-        annual_remaining_kwh=np.full(n, -1), curtailment_compensated=np.zeros(n, bool))
+        scheme_code=np.full(n, scheme_code),
+        price=full,
+        upper_price=full,
+        zero_floor=np.zeros(n, bool),
+        cap=np.full(n, 1 << 60),
+        floor=np.full(n, -(1 << 60)),
+        interval_cap_kwh=np.full(n, -1),
+        season_excluded=np.zeros(n, bool),
+        annual_remaining_kwh=np.full(n, -1),
+        curtailment_compensated=np.zeros(n, bool),
+    )
 
 
 def rows(energy, reference, negative, starts):
     e = np.array(energy, dtype=np.int64)
     zeros = np.zeros(len(e), dtype=np.int64)
-    return RowInputs(np.array(starts), e, zeros, zeros, np.array(reference, dtype=np.int64),
-                     np.zeros(len(e), bool), np.array(negative, bool))
+    return RowInputs(
+        np.array(starts),
+        e,
+        zeros,
+        zeros,
+        np.array(reference, dtype=np.int64),
+        np.zeros(len(e), bool),
+        np.array(negative, bool),
+    )
 
 
 @FAST
-@given(data=st.lists(st.tuples(st.integers(0, 10**6), cents, st.booleans()), min_size=2,
-                     max_size=60),
-       cut=st.integers(1, 59), scheme=st.integers(0, 3), price=cents)
-def test_splitting_a_month_and_adding_the_halves_gives_the_same_exact_total(data, cut, scheme,
-                                                                            price):
+@given(
+    data=st.lists(st.tuples(st.integers(0, 10**6), cents, st.booleans()), min_size=2, max_size=60),
+    cut=st.integers(1, 59),
+    scheme=st.integers(0, 3),
+    price=cents,
+)
+def test_splitting_a_month_and_adding_the_halves_gives_the_same_exact_total(
+    data, cut, scheme, price
+):
     cut = min(cut, len(data) - 1)
     energy, reference, negative = map(list, zip(*data, strict=True))
     whole = settle_rows(rows(energy, reference, negative, [0]), params(1, scheme, price))
@@ -83,14 +100,14 @@ def test_splitting_a_month_and_adding_the_halves_gives_the_same_exact_total(data
 
 
 @FAST
-@given(kwh=st.lists(st.integers(0, 5000), min_size=24, max_size=24),
-       factor=st.integers(2, 5))
+@given(kwh=st.lists(st.integers(0, 5000), min_size=24, max_size=24), factor=st.integers(2, 5))
 def test_amount_is_linear_in_energy_before_rounding(kwh, factor):
     ps = prices(grid("2025-05-29", 24 * 35), [str(37 + (i * 7) % 23) for i in range(24 * 35)])
     c = contract(price="45.55", capacity_mw="30")
     one = settle_month([c], {"dam": ps}, meters({"C1": (DAY, kwh)}), "2025-06").lines[0]
-    many = settle_month([c], {"dam": ps}, meters({"C1": (DAY, [q * factor for q in kwh])}),
-                        "2025-06").lines[0]
+    many = settle_month(
+        [c], {"dam": ps}, meters({"C1": (DAY, [q * factor for q in kwh])}), "2025-06"
+    ).lines[0]
     # each is one rounding of an exact value: they differ from factor × by < factor/2 cents+½
     assert abs(many.amount - factor * one.amount) <= Decimal("0.005") * (factor + 1)
 

@@ -31,8 +31,9 @@ def smard_rows() -> list[tuple[str, Decimal | None]]:
     with SMARD.open(encoding="utf-8-sig") as handle:
         reader = csv.reader(handle, delimiter=";")
         next(reader)
-        return [(row[0], None if row[2] == "-" else Decimal(row[2].replace(",", ".")))
-                for row in reader]
+        return [
+            (row[0], None if row[2] == "-" else Decimal(row[2].replace(",", "."))) for row in reader
+        ]
 
 
 def test_smard_import_keeps_every_value_and_the_dst_hours():
@@ -40,15 +41,19 @@ def test_smard_import_keeps_every_value_and_the_dst_hours():
     raw = smard_rows()
     assert len(series.starts_utc_ns) == len(raw)
     expected = [int(v * 100) if v is not None else None for _, v in raw]
-    got = [int(v) if ok else None for v, ok in zip(series.price_hundredths, series.has_price,
-                                                    strict=True)]
+    got = [
+        int(v) if ok else None
+        for v, ok in zip(series.price_hundredths, series.has_price, strict=True)
+    ]
     assert got == expected
     assert sum(1 for text, _ in raw if text.startswith("30.03.2025")) == 23
     assert sum(1 for text, _ in raw if text.startswith("26.10.2025")) == 25
     stamps = pd.to_datetime(series.starts_utc_ns, utc=True)
     repeated = [i for i, (text, _) in enumerate(raw) if text == "26.10.2025 02:00"]
-    assert [stamps[i].isoformat() for i in repeated] == ["2025-10-26T00:00:00+00:00",
-                                                         "2025-10-26T01:00:00+00:00"]
+    assert [stamps[i].isoformat() for i in repeated] == [
+        "2025-10-26T00:00:00+00:00",
+        "2025-10-26T01:00:00+00:00",
+    ]
     assert np.all(np.diff(series.starts_utc_ns) == 3600 * 10**9)
 
 
@@ -101,6 +106,7 @@ def test_committed_scenario_prices_equal_the_smard_column():
     raw = read_prices(SMARD)["DE_LU"]
     n = len(derived.starts_utc_ns)
     assert np.array_equal(derived.starts_utc_ns, raw.starts_utc_ns[:n])
-    assert np.array_equal(derived.price_hundredths[derived.has_price],
-                          raw.price_hundredths[:n][derived.has_price])
+    assert np.array_equal(
+        derived.price_hundredths[derived.has_price], raw.price_hundredths[:n][derived.has_price]
+    )
     assert not raw.has_price[n:].any()

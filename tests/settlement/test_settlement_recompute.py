@@ -71,12 +71,18 @@ def recompute(c: dict, price: dict[datetime, Decimal], energy: dict[datetime, in
     else:
         monthly = None
     rule = c["negative_price_rule"]
-    out = {"support": Decimal(0), "rate_cap": Decimal(0), "rate_floor": Decimal(0),
-           "negative_kwh": 0, "eligible_kwh": 0}
+    out = {
+        "support": Decimal(0),
+        "rate_cap": Decimal(0),
+        "rate_floor": Decimal(0),
+        "negative_kwh": 0,
+        "eligible_kwh": 0,
+    }
     for t in hours:
         q = energy[t]
-        if (rule == "any" and price[t] < 0) or (rule.startswith("run:") and \
-                run_hours(price, t) >= int(rule[4:])):
+        if (rule == "any" and price[t] < 0) or (
+            rule.startswith("run:") and run_hours(price, t) >= int(rule[4:])
+        ):
             out["negative_kwh"] += q
             continue
         r = monthly if monthly is not None else price[t]
@@ -93,12 +99,20 @@ def recompute(c: dict, price: dict[datetime, Decimal], energy: dict[datetime, in
 
 def random_contract(rng: random.Random, i: int) -> dict:
     scheme = rng.choice(["cfd", "variable_premium", "fixed_premium", "feed_in"])
-    c = dict(contract_id=f"R{i:03d}", producer=f"P{i % 4}", scheme=scheme,
-             price=f"{rng.randint(500, 15000) / 100:.2f}", currency="GEL",
-             start="2025-06-01", end="2026-06-30", capacity_mw="3",
-             reference_basis=rng.choice(["interval", "interval", "monthly_baseload",
-                                         "monthly_weighted"]),
-             negative_price_rule=rng.choice(["none", "any", "run:1", "run:2", "run:3"]))
+    c = dict(
+        contract_id=f"R{i:03d}",
+        producer=f"P{i % 4}",
+        scheme=scheme,
+        price=f"{rng.randint(500, 15000) / 100:.2f}",
+        currency="GEL",
+        start="2025-06-01",
+        end="2026-06-30",
+        capacity_mw="3",
+        reference_basis=rng.choice(
+            ["interval", "interval", "monthly_baseload", "monthly_weighted"]
+        ),
+        negative_price_rule=rng.choice(["none", "any", "run:1", "run:2", "run:3"]),
+    )
     if rng.random() < 0.3:
         c["zero_floor"] = "true"
     if scheme in ("cfd", "variable_premium") and rng.random() < 0.3:
@@ -114,8 +128,13 @@ def test_engine_matches_the_interval_by_interval_recomputation():
     rng = random.Random(5652)
     start = datetime(2025, 5, 31, 0, tzinfo=UTC)
     stamps = [start + i * HOUR for i in range(24 * 32)]
-    price = {t: Decimal(rng.choice([rng.randint(-3000, -1), rng.randint(0, 20000),
-                                    rng.randint(0, 20000)])) / 100 for t in stamps}
+    price = {
+        t: Decimal(
+            rng.choice([rng.randint(-3000, -1), rng.randint(0, 20000), rng.randint(0, 20000)])
+        )
+        / 100
+        for t in stamps
+    }
     records = [random_contract(rng, i) for i in range(40)]
     contracts = contracts_from_records(records)
     june = [t for t in stamps if in_june(t)]

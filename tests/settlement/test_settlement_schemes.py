@@ -37,8 +37,9 @@ def series(day30=HALF, before=None, after=None, default="40.00", name="dam"):
 def settle(c, energy=None, price_series=None, extra=None, **kw):
     energy = [1000] * 24 if energy is None else energy
     data = meters({c.contract_id: (DAY30, energy)}, {c.contract_id: extra} if extra else None)
-    return settle_month([c], {"dam": price_series or series(), **kw.pop("more", {})}, data,
-                        "2025-06", **kw)
+    return settle_month(
+        [c], {"dam": price_series or series(), **kw.pop("more", {})}, data, "2025-06", **kw
+    )
 
 
 def support_total(result, cid="C1"):
@@ -81,8 +82,7 @@ def test_monthly_baseload_reference():
 
 def test_monthly_weighted_by_own_output():
     energy = [1000] * 12 + [3000] * 12
-    result = settle(contract(scheme="cfd", price="60", reference_basis="monthly_weighted"),
-                    energy)
+    result = settle(contract(scheme="cfd", price="60", reference_basis="monthly_weighted"), energy)
     (line,) = result.lines
     # R = (12·1·50 + 12·3·70.25) / 48 = 3129 / 48 = 65.1875 → 65.19
     assert line.reference_price == Decimal("65.19")
@@ -95,12 +95,18 @@ def test_monthly_weighted_by_a_technology_profile():
 
     index = grid("2025-06-01", 720)
     weights = [0] * 696 + [2000] * 12 + [6000] * 12  # MW ×1000: output only on 30 June
-    profile = Profile("solar", "solar.csv", 3600,
-                      index.tz_convert("UTC").as_unit("ns").asi8.copy(),
-                      pd.array(weights, dtype="int64").to_numpy())
+    profile = Profile(
+        "solar",
+        "solar.csv",
+        3600,
+        index.tz_convert("UTC").as_unit("ns").asi8.copy(),
+        pd.array(weights, dtype="int64").to_numpy(),
+    )
     assert NS_PER_S == 1_000_000_000
-    result = settle(contract(scheme="cfd", price="60", reference_basis="monthly_weighted",
-                             weighting="solar"), profiles={"solar": profile})
+    result = settle(
+        contract(scheme="cfd", price="60", reference_basis="monthly_weighted", weighting="solar"),
+        profiles={"solar": profile},
+    )
     (line,) = result.lines
     # R = (12·2·50 + 12·6·70.25) / (12·2 + 12·6) = 6258 / 96 = 65.1875 → 65.19
     assert line.reference_price == Decimal("65.19")
@@ -109,8 +115,9 @@ def test_monthly_weighted_by_a_technology_profile():
 
 def test_annual_weighted_pays_the_monthly_value_provisionally():
     energy = [1000] * 12 + [3000] * 12
-    result = settle(contract(scheme="variable_premium", price="70",
-                             reference_basis="annual_weighted"), energy)
+    result = settle(
+        contract(scheme="variable_premium", price="70", reference_basis="annual_weighted"), energy
+    )
     (line,) = result.lines
     assert line.reference_price == Decimal("65.19")  # as the monthly weighted case
     assert line.amount == Decimal("230.88")  # (70 − 65.19) × 48 MWh = 4.81 × 48
@@ -128,8 +135,9 @@ def test_zero_floor_on_the_reference():
 def test_premium_cap_georgia_2020_hydro():
     # min(15, max(0, 55 − p)) per MWh: p = 10 → 15 (capped from 45), p = 45 → 10
     day = [Decimal("10")] * 12 + [Decimal("45")] * 12
-    result = settle(contract(scheme="variable_premium", price="55", cap="15"),
-                    price_series=series(day))
+    result = settle(
+        contract(scheme="variable_premium", price="55", cap="15"), price_series=series(day)
+    )
     kinds = lines_by_kind(result)
     assert kinds["support"][0].amount == Decimal("660.00")  # 12 × 45 + 12 × 10 uncapped
     assert kinds["rate_cap"][0].amount == Decimal("-360.00")  # 12 × (15 − 45)
@@ -150,34 +158,41 @@ def test_negative_price_rules():
     day = ["-1", "-1", "5", "-2", "-2", "-2", "0", "-3"] + ["40"] * 16
     ps = series(day, before=["4"], after=["4"])
     # none: every hour paid; fixed premium 10 × 24 MWh
-    assert support_total(settle(contract(scheme="fixed_premium", price="10"),
-                                price_series=ps)) == Decimal("240.00")
+    assert support_total(
+        settle(contract(scheme="fixed_premium", price="10"), price_series=ps)
+    ) == Decimal("240.00")
     # any: hours 0, 1, 3, 4, 5, 7 excluded (zero is not negative) → 18 h paid
-    result = settle(contract(scheme="fixed_premium", price="10", negative_price_rule="any"),
-                    price_series=ps)
+    result = settle(
+        contract(scheme="fixed_premium", price="10", negative_price_rule="any"), price_series=ps
+    )
     kinds = lines_by_kind(result)
     assert kinds["support"][0].amount == Decimal("180.00")
     assert kinds["negative_price_exclusion"][0].excluded_kwh == 6000
     assert kinds["negative_price_exclusion"][0].amount == Decimal("0.00")
     # run:2: runs 0–1 (2 h) and 3–5 (3 h) excluded; hour 7 alone is not → 19 h paid
-    result = settle(contract(scheme="fixed_premium", price="10", negative_price_rule="run:2"),
-                    price_series=ps)
+    result = settle(
+        contract(scheme="fixed_premium", price="10", negative_price_rule="run:2"), price_series=ps
+    )
     assert support_total(result) == Decimal("190.00")
     # run:3: only 3–5 → 21 h paid
-    result = settle(contract(scheme="fixed_premium", price="10", negative_price_rule="run:3"),
-                    price_series=ps)
+    result = settle(
+        contract(scheme="fixed_premium", price="10", negative_price_rule="run:3"), price_series=ps
+    )
     assert support_total(result) == Decimal("210.00")
 
 
 def test_negative_run_crossing_the_month_boundary_counts_whole():
     day = ["40"] * 22 + ["-1", "-1"]
     ps = series(day, after=["-1", "-1", "30"])  # the run goes on for 2 h into July: 4 h
-    result = settle(contract(scheme="fixed_premium", price="10", negative_price_rule="run:4"),
-                    price_series=ps)
+    result = settle(
+        contract(scheme="fixed_premium", price="10", negative_price_rule="run:4"), price_series=ps
+    )
     assert support_total(result) == Decimal("220.00")  # hours 22 and 23 excluded
     short = series(day, after=["30"])
-    result = settle(contract(scheme="fixed_premium", price="10", negative_price_rule="run:4"),
-                    price_series=short)
+    result = settle(
+        contract(scheme="fixed_premium", price="10", negative_price_rule="run:4"),
+        price_series=short,
+    )
     assert support_total(result) == Decimal("240.00")
 
 
@@ -185,8 +200,10 @@ def test_a_run_at_the_edge_of_the_prices_needs_prices_beyond_the_month():
     index = grid("2025-06-01", 720)
     values = ["40"] * 718 + ["-1", "-1"]
     with pytest.raises(InputError) as err:
-        settle(contract(scheme="fixed_premium", price="10", negative_price_rule="run:3"),
-               price_series=prices(index, values))
+        settle(
+            contract(scheme="fixed_premium", price="10", negative_price_rule="run:3"),
+            price_series=prices(index, values),
+        )
     assert "run:3" in str(err.value) and "before and after the month" in str(err.value)
 
 
@@ -205,8 +222,13 @@ def test_cpi_indexation_rounds_the_indexed_price():
     assert line.rate == Decimal("56.17")  # 50 × 112.34 / 100 = 56.17
     assert line.amount == Decimal("1348.08")  # 56.17 × 24
     assert "112.34" in line.explanation
-    partial = contract(scheme="fixed_premium", price="50", indexation="cpi",
-                       index_base_month="2023-04", indexed_share="0.3")
+    partial = contract(
+        scheme="fixed_premium",
+        price="50",
+        indexation="cpi",
+        index_base_month="2023-04",
+        indexed_share="0.3",
+    )
     # 50 × (0.7 + 0.3 × 1.1234) = 51.851 → 51.85
     assert settle(partial, cpi=cpi).lines[0].rate == Decimal("51.85")
     with pytest.raises(InputError, match="no CPI value for 2025-04"):
@@ -214,15 +236,21 @@ def test_cpi_indexation_rounds_the_indexed_price():
 
 
 def test_strike_in_another_currency_at_the_official_rate():
-    fx = {"USD/GEL": {"2025-06-27": Decimal("2.7100"), "2025-06-30": Decimal("2.7012"),
-                      "2025-07-01": Decimal("2.9")}}
+    fx = {
+        "USD/GEL": {
+            "2025-06-27": Decimal("2.7100"),
+            "2025-06-30": Decimal("2.7012"),
+            "2025-07-01": Decimal("2.9"),
+        }
+    }
     c = contract(scheme="fixed_premium", price="20", strike_currency="USD")
     (line,) = settle(c, fx_rates=fx).lines
     assert line.rate == Decimal("54.02")  # 20 × 2.7012 = 54.024, last business day of June
     assert line.amount == Decimal("1296.48")
     assert "2.7012" in line.explanation
-    avg = contract(scheme="fixed_premium", price="20", strike_currency="USD",
-                   fx_rule="monthly_average")
+    avg = contract(
+        scheme="fixed_premium", price="20", strike_currency="USD", fx_rule="monthly_average"
+    )
     # mean of June's rates (2.7100 + 2.7012) / 2 = 2.7056 → 20 × 2.7056 = 54.112 → 54.11
     assert settle(avg, fx_rates=fx).lines[0].rate == Decimal("54.11")
     with pytest.raises(InputError, match="USD/GEL"):
@@ -312,13 +340,15 @@ def test_rounding_once_per_line_half_up_unless_the_contract_says_otherwise():
     assert up.lines[0].amount == Decimal("0.01")
     assert even.lines[0].amount == Decimal("0.00")
     # 24 h × 0.005 would be 24 × 0.01 = 0.24 if each hour were rounded: one rounding gives 0.12
-    assert settle(contract(scheme="fixed_premium", price="0.05"),
-                  [100] * 24).lines[0].amount == Decimal("0.12")
+    assert settle(contract(scheme="fixed_premium", price="0.05"), [100] * 24).lines[
+        0
+    ].amount == Decimal("0.12")
 
 
 def test_annual_weighted_is_trued_up_in_december():
-    c = contract(scheme="variable_premium", price="70", reference_basis="annual_weighted",
-                 start="2025-11-30")
+    c = contract(
+        scheme="variable_premium", price="70", reference_basis="annual_weighted", start="2025-11-30"
+    )
     index = grid("2025-11-30", 24 + 744)
     ps = prices(grid("2025-11-29", 24 * 34), ["50"] * 48 + ["60"] * (24 * 32))
     data = meters({"C1": (index, [1000] * len(index))})
@@ -335,8 +365,9 @@ def test_annual_weighted_is_trued_up_in_december():
     assert true_up.eligible_kwh == 768_000
     # The year's meter data is needed: without November's the true-up is refused.
     december_only = meters({"C1": (grid("2025-12-01", 744), [1000] * 744)})
-    c_nov = contract(scheme="variable_premium", price="70", reference_basis="annual_weighted",
-                     start="2025-11-30")
+    c_nov = contract(
+        scheme="variable_premium", price="70", reference_basis="annual_weighted", start="2025-11-30"
+    )
     with pytest.raises(InputError, match="no meter data for C1 in 2025-11"):
         settle_month([c_nov], {"dam": ps}, december_only, "2025-12")
 
@@ -354,8 +385,13 @@ def test_weighted_month_falls_back_whole_when_the_primary_is_incomplete():
 
 
 def test_true_up_respects_the_annual_volume_cap():
-    c = contract(scheme="variable_premium", price="70", reference_basis="annual_weighted",
-                 start="2025-11-30", annual_cap_mwh="30")
+    c = contract(
+        scheme="variable_premium",
+        price="70",
+        reference_basis="annual_weighted",
+        start="2025-11-30",
+        annual_cap_mwh="30",
+    )
     index = grid("2025-11-30", 24 + 744)
     ps = prices(grid("2025-11-29", 24 * 34), ["50"] * 48 + ["60"] * (24 * 32))
     data = meters({"C1": (index, [1000] * len(index))})
@@ -373,7 +409,8 @@ def test_curtailed_energy_is_not_paid_in_excluded_months_or_negative_hours():
     assert "curtailment" not in lines_by_kind(settle(seasonal, extra={"curtailed_kwh": curtailed}))
     day = ["-1"] * 12 + ["50"] * 12
     negative = contract(price="60", curtailment_compensated="true", negative_price_rule="any")
-    kinds = lines_by_kind(settle(negative, price_series=series(day),
-                                 extra={"curtailed_kwh": curtailed}))
+    kinds = lines_by_kind(
+        settle(negative, price_series=series(day), extra={"curtailed_kwh": curtailed})
+    )
     assert kinds["curtailment"][0].eligible_kwh == 12 * 500
     assert kinds["curtailment"][0].amount == Decimal("60.00")  # 6 MWh × (60 − 50)

@@ -44,27 +44,57 @@ from api.uow import UnitOfWork
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 ROUND_SPEC = {
     "round_id": "W-2022",
     "name": "Web test round 2022",
     "currency": "GEL",
-    "technologies": [{"name": "solar", "ceiling_price": "200"}, {"name": "wind"},
-                     {"name": "hydro", "ceiling_price": "90"}],
+    "technologies": [
+        {"name": "solar", "ceiling_price": "200"},
+        {"name": "wind"},
+        {"name": "hydro", "ceiling_price": "90"},
+    ],
     "budget": {"amount": "3000000", "reference_price": "100"},
 }
 BIDS = {
-    "Alpha": {"bid_id": "a1", "technology": "solar", "capacity_mw": "10",
-              "annual_mwh": "15000", "price": "150.50"},
-    "Beta": {"bid_id": "b1", "technology": "wind", "capacity_mw": "20",
-             "annual_mwh": "50000", "price": "140.00"},
-    "Gamma": {"bid_id": "g1", "technology": "hydro", "capacity_mw": "5",
-              "annual_mwh": "20000", "price": "95.00"},
-    "Delta": {"bid_id": "d1", "technology": "wind", "capacity_mw": "10",
-              "annual_mwh": "8000", "price": "190.00"},
+    "Alpha": {
+        "bid_id": "a1",
+        "technology": "solar",
+        "capacity_mw": "10",
+        "annual_mwh": "15000",
+        "price": "150.50",
+    },
+    "Beta": {
+        "bid_id": "b1",
+        "technology": "wind",
+        "capacity_mw": "20",
+        "annual_mwh": "50000",
+        "price": "140.00",
+    },
+    "Gamma": {
+        "bid_id": "g1",
+        "technology": "hydro",
+        "capacity_mw": "5",
+        "annual_mwh": "20000",
+        "price": "95.00",
+    },
+    "Delta": {
+        "bid_id": "d1",
+        "technology": "wind",
+        "capacity_mw": "10",
+        "annual_mwh": "8000",
+        "price": "190.00",
+    },
 }
 PRICES_2022 = {1: "101.50", 2: "160.25", **{m: "120.00" for m in range(3, 13)}}
 OPERATOR = Actor("seed-operator", "operator")
@@ -79,8 +109,7 @@ def _body(text: str) -> tuple[io.BytesIO, str]:
 def meter_csv(month: int, alpha_kwh: int, beta_kwh: int | None) -> str:
     lines = ["timestamp,contract_id,energy_kwh"]
     start = pd.Timestamp(f"2022-{month:02d}-01", tz="Asia/Tbilisi")
-    for hour in pd.date_range(start, start + pd.offsets.MonthBegin(1), freq="h",
-                              inclusive="left"):
+    for hour in pd.date_range(start, start + pd.offsets.MonthBegin(1), freq="h", inclusive="left"):
         lines.append(f"{hour.isoformat()},W-2022-a1,{alpha_kwh if 8 <= hour.hour < 18 else 0}")
         if beta_kwh is not None:
             lines.append(f"{hour.isoformat()},W-2022-b1,{beta_kwh}")
@@ -92,9 +121,13 @@ def seed(engine: Engine) -> dict[str, Any]:
         return UnitOfWork.for_engine(engine)
 
     keys = {}
-    for name, role, producer in (("operator", "operator", None), ("treasury", "treasury", None),
-                                 ("admin", "admin", None), ("alpha", "producer", "Alpha"),
-                                 ("beta", "producer", "Beta")):
+    for name, role, producer in (
+        ("operator", "operator", None),
+        ("treasury", "treasury", None),
+        ("admin", "admin", None),
+        ("alpha", "producer", "Alpha"),
+        ("beta", "producer", "Beta"),
+    ):
         with uow() as u:
             keys[name] = create_key(u, role, producer).secret_key
     with uow() as u:
@@ -108,12 +141,21 @@ def seed(engine: Engine) -> dict[str, Any]:
         with uow() as u:
             step(u, OPERATOR, "W-2022")
     with uow() as u:
-        rounds.award_round(u, OPERATOR, "W-2022", rounds.ContractTerms(
-            start=date(2022, 1, 1), years=15, payment_currency="GEL",
-            reference_series="balancing"))
+        rounds.award_round(
+            u,
+            OPERATOR,
+            "W-2022",
+            rounds.ContractTerms(
+                start=date(2022, 1, 1),
+                years=15,
+                payment_currency="GEL",
+                reference_series="balancing",
+            ),
+        )
     with uow() as u:
-        body, sha = _body("month,price\n" + "".join(
-            f"2022-{m:02d},{p}\n" for m, p in PRICES_2022.items()))
+        body, sha = _body(
+            "month,price\n" + "".join(f"2022-{m:02d},{p}\n" for m, p in PRICES_2022.items())
+        )
         uploads.upload_prices(u, OPERATOR, "balancing", "GEL", body, sha)
     runs = []
     for month, alpha_kwh, beta_kwh in ((1, 1000, 2000), (2, 1000, 2000), (1, 1100, None)):
@@ -124,27 +166,44 @@ def seed(engine: Engine) -> dict[str, Any]:
             runs.append(settlements.run_settlement(u, OPERATOR, f"2022-{month:02d}").run.id)
     # A second round still open, with one sealed bid, and a forecast job still queued.
     with uow() as u:
-        rounds.create_round(u, OPERATOR, {**ROUND_SPEC, "round_id": "W-2023",
-                                          "name": "Web test round 2023"})
+        rounds.create_round(
+            u, OPERATOR, {**ROUND_SPEC, "round_id": "W-2023", "name": "Web test round 2023"}
+        )
     with uow() as u:
         rounds.open_round(u, OPERATOR, "W-2023")
     with uow() as u:
-        rounds.submit_bid(u, Actor("seed-Alpha", "producer", "Alpha"), "W-2023",
-                          {**BIDS["Alpha"], "price": "173.21"})
+        rounds.submit_bid(
+            u,
+            Actor("seed-Alpha", "producer", "Alpha"),
+            "W-2023",
+            {**BIDS["Alpha"], "price": "173.21"},
+        )
     with uow() as u:
         queued = forecasts.create_job(u, TREASURY, {"start_month": "2023-01", "months": 12})
     with uow() as u:
-        job = forecasts.create_job(u, TREASURY, {
-            "start_month": "2022-01", "months": 24, "scenarios": 200, "seed": 7,
-            "auction_budget": "600000"})
+        job = forecasts.create_job(
+            u,
+            TREASURY,
+            {
+                "start_month": "2022-01",
+                "months": 24,
+                "scenarios": 200,
+                "seed": 7,
+                "auction_budget": "600000",
+            },
+        )
     forecasts.run_job(make_session_factory(engine), job.id)
     with uow() as u:
-        statements = {(s.producer, s.month, s.run_id): s.id
-                      for s in u.settlements.statements()}
+        statements = {(s.producer, s.month, s.run_id): s.id for s in u.settlements.statements()}
         state = u.jobs.get(job.id)
         assert state is not None and state.status == "done", state and state.error
-    return {"keys": keys, "runs": runs, "statements": statements, "forecast": job.id,
-            "queued_forecast": queued.id}
+    return {
+        "keys": keys,
+        "runs": runs,
+        "statements": statements,
+        "forecast": job.id,
+        "queued_forecast": queued.id,
+    }
 
 
 @pytest.fixture(scope="session")
@@ -183,8 +242,9 @@ def live_server(web_app: Any) -> Iterator[str]:
     import uvicorn
 
     port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(web_app, host="127.0.0.1", port=port,
-                                           log_level="warning", lifespan="on"))
+    server = uvicorn.Server(
+        uvicorn.Config(web_app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+    )
     thread = threading.Thread(target=server.run, name="uvicorn-web-tests", daemon=True)
     thread.start()
     deadline = time.monotonic() + 20
@@ -200,8 +260,11 @@ def live_server(web_app: Any) -> Iterator[str]:
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Any]:
     if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: install Debian's `chromium` and `chromium-driver` "
-                    "(.ci/run does) to run the browser tests", pytrace=False)
+        pytest.fail(
+            f"{CHROMIUM} is missing: install Debian's `chromium` and `chromium-driver` "
+            "(.ci/run does) to run the browser tests",
+            pytrace=False,
+        )
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
@@ -221,6 +284,7 @@ def page(browser: Any, live_server: str) -> Iterator[Any]:
 @pytest.fixture
 def screenshot() -> Any:
     """`screenshot(page, name)` saves a full-page PNG under test-artifacts/screenshots."""
+
     def take(page: Any, name: str) -> Path:
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         path = SCREENSHOTS / f"{name}.png"

@@ -72,8 +72,11 @@ def number(text: str) -> Decimal:
 
 def sign_in(client: Any, key: str, next_path: str = "/web/") -> Any:
     token = client.get("/web/sign-in").cookies.get("mzk_csrf") or client.cookies.get("mzk_csrf")
-    return client.post("/web/sign-in", data={"api_key": key, "csrf_token": token,
-                                             "next": next_path}, follow_redirects=False)
+    return client.post(
+        "/web/sign-in",
+        data={"api_key": key, "csrf_token": token, "next": next_path},
+        follow_redirects=False,
+    )
 
 
 def bearer(key: str) -> dict[str, str]:

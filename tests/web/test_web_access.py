@@ -5,11 +5,18 @@ from __future__ import annotations
 import pytest
 from pagetools import bearer, number, parse, sign_in
 
-PAGES = ("/web/contracts", "/web/statements", "/web/rounds", "/web/rounds/W-2022",
-         "/web/settlements", "/web/treasury")
+PAGES = (
+    "/web/contracts",
+    "/web/statements",
+    "/web/rounds",
+    "/web/rounds/W-2022",
+    "/web/settlements",
+    "/web/treasury",
+)
 
 
 # --- sign-in ---------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("path", PAGES)
 def test_pages_redirect_to_sign_in_without_a_session(client, path):
@@ -44,8 +51,12 @@ def test_sign_in_without_the_form_token_or_from_another_origin_is_refused(client
     client.get("/web/sign-in")
     no_token = client.post("/web/sign-in", data={"api_key": key}, follow_redirects=False)
     token = client.cookies.get("mzk_csrf")
-    foreign = client.post("/web/sign-in", data={"api_key": key, "csrf_token": token},
-                          headers={"Origin": "https://evil.example"}, follow_redirects=False)
+    foreign = client.post(
+        "/web/sign-in",
+        data={"api_key": key, "csrf_token": token},
+        headers={"Origin": "https://evil.example"},
+        follow_redirects=False,
+    )
     for response in (no_token, foreign):
         assert response.status_code == 403
         assert "mzk_session" not in response.headers.get("set-cookie", "")
@@ -116,8 +127,11 @@ def test_pages_refuse_exactly_whom_the_json_api_refuses(client, web_db, path):
 def test_producer_b_cannot_open_producer_a_statement_page_or_csv(client, web_db):
     alpha_jan = web_db.statements[("Alpha", "2022-01", 1)]
     sign_in(client, web_db.keys["beta"])
-    for path in (f"/web/statements/{alpha_jan}", f"/web/statements/{alpha_jan}/csv",
-                 "/web/contracts/W-2022-a1"):
+    for path in (
+        f"/web/statements/{alpha_jan}",
+        f"/web/statements/{alpha_jan}/csv",
+        "/web/contracts/W-2022-a1",
+    ):
         response = client.get(path)
         assert response.status_code == 404, path
         assert "15,190" not in response.text
@@ -131,7 +145,8 @@ def test_a_producer_lists_only_its_own_statements_and_contracts(client, web_db):
     sign_in(client, web_db.keys["alpha"])
     statements = parse(client.get("/web/statements").text).tables["statements-table"][1:]
     ids = {int(number(row[0])) for row in statements}
-    assert ids == {sid for (producer, _, _), sid in web_db.statements.items()
-                   if producer == "Alpha"}
+    assert ids == {
+        sid for (producer, _, _), sid in web_db.statements.items() if producer == "Alpha"
+    }
     contracts = parse(client.get("/web/contracts").text).tables["table-1"][1:]
     assert [row[0] for row in contracts] == ["W-2022-a1"]

@@ -25,7 +25,8 @@ def sign_in(page, key: str, start: str = "/web/") -> None:
 
 
 def test_producer_signs_in_opens_a_statement_and_sees_the_api_numbers(
-        page, live_server, web_db, screenshot):
+    page, live_server, web_db, screenshot
+):
     key = web_db.keys["alpha"]
     sign_in(page, key)
     assert page.url.endswith("/web/statements")
@@ -44,7 +45,8 @@ def test_producer_signs_in_opens_a_statement_and_sees_the_api_numbers(
         assert number(row.locator(f'td[data-field="{field}"]').inner_text()) == line[field]
     assert number(page.locator("#net").inner_text()) == Decimal(api["net"]) == Decimal("15190.00")
     assert number(page.locator("#paid-to-producer").inner_text()) == Decimal(
-        api["paid_to_producer"])
+        api["paid_to_producer"]
+    )
     # Right-aligned by the served style sheet, with tabular figures.
     amount = row.locator('td[data-field="amount"]')
     assert amount.evaluate("e => getComputedStyle(e).textAlign") == "right"
@@ -106,8 +108,7 @@ def test_operator_pages_show_the_round_analysis_and_runs(page, web_db, screensho
     assert box is not None and box["width"] > 300 and box["height"] > 100
     assert page.locator("#rejected-table tbody tr").count() == 2
     screenshot(page, "operator-round")
-    page.get_by_role("navigation", name="Main").get_by_role("link",
-                                                           name="Settlement runs").click()
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Settlement runs").click()
     page.wait_for_url("**/web/settlements")
     assert page.locator("#runs-table tbody tr").count() == len(web_db.runs)
     screenshot(page, "operator-settlement-runs")

@@ -45,9 +45,14 @@ def _rects(svg: str, cls: str) -> list[dict[str, float]]:
 
 
 def test_money_bars_are_proportional_to_the_amounts():
-    svg = str(charts.money_in_out(["2022-01", "2022-02", "2022-03"],
-                                  [Decimal("16709.00"), Decimal(0), Decimal("4000")],
-                                  [Decimal(0), Decimal("2730.00"), Decimal("1000")], "GEL"))
+    svg = str(
+        charts.money_in_out(
+            ["2022-01", "2022-02", "2022-03"],
+            [Decimal("16709.00"), Decimal(0), Decimal("4000")],
+            [Decimal(0), Decimal("2730.00"), Decimal("1000")],
+            "GEL",
+        )
+    )
     bars_in, bars_out = _rects(svg, "bar-in"), _rects(svg, "bar-out")
     assert len(bars_in) == 2 and len(bars_out) == 2  # no zero-height bars
     # One scale for every bar: pixels per GEL from the largest bar, heights to 0.1 px.

@@ -9,11 +9,18 @@ from decimal import Decimal
 import pytest
 from pagetools import bearer, number, parse, sign_in
 
-PAGES = ("/web/contracts", "/web/statements", "/web/rounds", "/web/rounds/W-2022",
-         "/web/settlements", "/web/treasury")
+PAGES = (
+    "/web/contracts",
+    "/web/statements",
+    "/web/rounds",
+    "/web/rounds/W-2022",
+    "/web/settlements",
+    "/web/treasury",
+)
 
 
 # --- numbers ---------------------------------------------------------------------------------
+
 
 def test_statement_page_shows_the_api_numbers_and_the_hand_worked_amounts(client, web_db):
     sid = web_db.statements[("Alpha", "2022-01", 1)]
@@ -95,7 +102,8 @@ def test_round_page_compares_the_rules_and_draws_the_budget_curve(client, web_db
         assert row[7] in ("—", "same bids")
     curve = tables["curve-table"][1:]
     assert sorted({number(r[0]) for r in curve}) == [
-        Decimal(v) for v in ("750000", "1500000", "2250000", "3000000", "3750000", "4500000")]
+        Decimal(v) for v in ("750000", "1500000", "2250000", "3000000", "3750000", "4500000")
+    ]
     assert len(curve) == 24  # six budgets × (optimiser and three rules)
     # At 25 % of the budget (750 000) only d1 (720 000) fits: 8 000 MWh for the optimiser and
     # uk_skip; germany and stop_at_breach end the round at b1, the first bid that breaches.
@@ -122,8 +130,9 @@ def test_round_page_shows_the_stored_analysis_and_runs_no_solver(client, web_db,
     for row, kept in zip(tables["comparison-table"][1:], analysis["comparison"], strict=True):
         assert row[0] == kept["method"].replace("_", " ")
         assert [number(c) for c in row[2:7]] == [
-            Decimal(kept[k]) for k in ("accepted_bids", "capacity_mw", "energy_mwh",
-                                       "budget_used", "average_price")]
+            Decimal(kept[k])
+            for k in ("accepted_bids", "capacity_mw", "energy_mwh", "budget_used", "average_price")
+        ]
     for row, kept in zip(tables["curve-table"][1:], analysis["curve"], strict=True):
         assert number(row[0]) == Decimal(kept["budget"])
         assert number(row[2]) == Decimal(kept["energy_mwh"])
@@ -162,8 +171,9 @@ def test_settlement_runs_page_shows_each_run_and_its_status(client, web_db):
 
 
 def test_treasury_page_shows_the_forecast_reserve_and_headroom(client, web_db):
-    job = client.get(f"/api/forecasts/{web_db.forecast}",
-                     headers=bearer(web_db.keys["treasury"])).json()
+    job = client.get(
+        f"/api/forecasts/{web_db.forecast}", headers=bearer(web_db.keys["treasury"])
+    ).json()
     sign_in(client, web_db.keys["treasury"])
     html = client.get("/web/treasury").text
     tables = parse(html).tables
@@ -195,6 +205,7 @@ def test_times_are_shown_in_tbilisi_time(client, web_db):
 
 
 # --- structure -------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("path", PAGES)
 def test_pages_are_semantic_and_right_align_numbers(client, web_db, path):

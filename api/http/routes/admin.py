@@ -43,8 +43,12 @@ def revoke_key(key_id: str, uow: UowDep, actor: Admin) -> Any:
 
 
 @router.get("/audit", response_model=AuditList)
-def read_audit(uow: UowDep, actor: Auditor, after_id: Annotated[int, Query(ge=0)] = 0,
-               limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> Any:
+def read_audit(
+    uow: UowDep,
+    actor: Auditor,
+    after_id: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> Any:
     items = uow.audit.list(after_id=after_id, limit=limit)
     return {"count": len(items), "items": items}
 

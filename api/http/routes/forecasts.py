@@ -31,8 +31,11 @@ def get_forecast(job_id: str, uow: UowDep, actor: Treasury) -> Any:
     return _public(uow, forecasts.get_job(uow, actor, job_id))
 
 
-@router.get("/{job_id}/files/{name}", response_class=Response,
-            responses={200: {"content": {"text/csv": {}, "image/png": {}, "text/html": {}}}})
+@router.get(
+    "/{job_id}/files/{name}",
+    response_class=Response,
+    responses={200: {"content": {"text/csv": {}, "image/png": {}, "text/html": {}}}},
+)
 def get_forecast_file(job_id: str, name: str, uow: UowDep, actor: Treasury) -> Response:
     forecasts.get_job(uow, actor, job_id)
     stored = uow.jobs.file(job_id, name)

@@ -24,8 +24,9 @@ from api.http.schemas import (
 from api.services import rounds
 
 router = APIRouter(prefix="/api/rounds", tags=["rounds"])
-RoundSpecBody = Annotated[dict[str, Any],
-                          Body(description="The round definition (round.toml as JSON)")]
+RoundSpecBody = Annotated[
+    dict[str, Any], Body(description="The round definition (round.toml as JSON)")
+]
 
 
 @router.post("", status_code=201, response_model=RoundPublic)
@@ -55,8 +56,9 @@ def close_round(round_id: str, uow: UowDep, actor: Operator) -> Any:
 
 
 @router.post("/{round_id}/clear", response_model=RoundPublic)
-def clear_round(round_id: str, uow: UowDep, actor: Operator,
-                request: ClearRequest | None = None) -> Any:
+def clear_round(
+    round_id: str, uow: UowDep, actor: Operator, request: ClearRequest | None = None
+) -> Any:
     return rounds.clear_round(uow, actor, round_id, rule=request.rule if request else None)
 
 
@@ -94,5 +96,10 @@ def analysis(round_id: str, uow: UowDep, actor: Finance) -> Any:
 
 def _results(uow: Any, round_id: str) -> dict[str, Any]:
     row, awards = rounds.results(uow, round_id)
-    return {"round_id": row.round_id, "status": row.status, "clearing": row.clearing,
-            "count": len(awards), "awards": [AwardPublic.model_validate(a) for a in awards]}
+    return {
+        "round_id": row.round_id,
+        "status": row.status,
+        "clearing": row.clearing,
+        "count": len(awards),
+        "awards": [AwardPublic.model_validate(a) for a in awards],
+    }

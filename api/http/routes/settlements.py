@@ -34,30 +34,49 @@ def statement_public(row: m.Statement, with_lines: bool) -> StatementPublic:
     cur = row.currency
     lines = None
     if with_lines:
-        lines = [LinePublic(
-            line_id=ln.line_id, contract_id=ln.contract_id, kind=ln.kind,
-            reference_series=ln.reference_series, reference_price=ln.reference_price,
-            eligible_kwh=ln.eligible_kwh, excluded_kwh=ln.excluded_kwh, rate=ln.rate,
-            amount=from_minor_units(ln.amount_minor, ln.currency), currency=ln.currency,
-            direction=ln.direction, corrects_line_id=ln.corrects_line_id,
-            explanation=ln.explanation) for ln in sorted(row.lines, key=lambda x: x.line_id)]
+        lines = [
+            LinePublic(
+                line_id=ln.line_id,
+                contract_id=ln.contract_id,
+                kind=ln.kind,
+                reference_series=ln.reference_series,
+                reference_price=ln.reference_price,
+                eligible_kwh=ln.eligible_kwh,
+                excluded_kwh=ln.excluded_kwh,
+                rate=ln.rate,
+                amount=from_minor_units(ln.amount_minor, ln.currency),
+                currency=ln.currency,
+                direction=ln.direction,
+                corrects_line_id=ln.corrects_line_id,
+                explanation=ln.explanation,
+            )
+            for ln in sorted(row.lines, key=lambda x: x.line_id)
+        ]
     return StatementPublic(
-        id=row.id, run_id=row.run_id, producer=row.producer, month=row.month, currency=cur,
+        id=row.id,
+        run_id=row.run_id,
+        producer=row.producer,
+        month=row.month,
+        currency=cur,
         paid_to_producer=from_minor_units(row.paid_to_producer_minor, cur),
         paid_by_producer=from_minor_units(row.paid_by_producer_minor, cur),
-        net=from_minor_units(row.net_minor, cur), lines=lines)
+        net=from_minor_units(row.net_minor, cur),
+        lines=lines,
+    )
 
 
 @router.post("/settlements", status_code=201, response_model=RunPublic)
-def run_settlement(request: SettlementRequest, uow: UowDep, actor: Operator,
-                   idempotency_key: IdempotencyKey = None) -> Any:
+def run_settlement(
+    request: SettlementRequest, uow: UowDep, actor: Operator, idempotency_key: IdempotencyKey = None
+) -> Any:
     outcome = settlements.run_settlement(uow, actor, request.month, idempotency_key)
     return RunPublic.model_validate(outcome.run).model_copy(update={"replayed": outcome.replayed})
 
 
 @router.get("/settlements", response_model=RunList)
-def list_runs(uow: UowDep, actor: Finance,
-              month: Annotated[str | None, Query(pattern=MONTH_PATTERN)] = None) -> Any:
+def list_runs(
+    uow: UowDep, actor: Finance, month: Annotated[str | None, Query(pattern=MONTH_PATTERN)] = None
+) -> Any:
     items = uow.settlements.runs(month)
     return {"count": len(items), "items": items}
 
@@ -68,10 +87,13 @@ def get_run(run_id: int, uow: UowDep, actor: Finance) -> Any:
 
 
 @router.get("/statements", response_model=StatementList)
-def list_statements(uow: UowDep, actor: AnyRole,
-                    month: Annotated[str | None, Query(pattern=MONTH_PATTERN)] = None,
-                    producer: Annotated[str | None, Query(max_length=200)] = None,
-                    run_id: int | None = None) -> Any:
+def list_statements(
+    uow: UowDep,
+    actor: AnyRole,
+    month: Annotated[str | None, Query(pattern=MONTH_PATTERN)] = None,
+    producer: Annotated[str | None, Query(max_length=200)] = None,
+    run_id: int | None = None,
+) -> Any:
     rows = settlements.list_statements(uow, actor, month, producer, run_id)
     return {"count": len(rows), "items": [statement_public(r, False) for r in rows]}
 
@@ -88,14 +110,16 @@ def _render(request: Request, actor: Actor, statement_id: int, fmt: str) -> Rend
             document = settlements.statement_document(uow, actor, statement_id)
             producer, month = document["producer"], document["month"]
             body = StatementPublic.model_validate(document).model_dump_json().encode()
-        rendered = RenderedStatement(producer, body,
-                                     f"statement-{producer}-{month}-{statement_id}.{fmt}")
+        rendered = RenderedStatement(
+            producer, body, f"statement-{producer}-{month}-{statement_id}.{fmt}"
+        )
     request.app.state.statements.put(statement_id, fmt, rendered)
     return rendered
 
 
-async def _rendered(request: Request, actor: Actor, statement_id: int, fmt: str
-                    ) -> RenderedStatement:
+async def _rendered(
+    request: Request, actor: Actor, statement_id: int, fmt: str
+) -> RenderedStatement:
     cache: StatementCache = request.app.state.statements
     rendered = cache.get(statement_id, fmt)
     if rendered is None:
@@ -111,11 +135,17 @@ async def get_statement(statement_id: int, request: Request, actor: AnyRole) -> 
     return Response(rendered.body, media_type="application/json")
 
 
-@router.get("/statements/{statement_id}/csv", response_class=PlainTextResponse,
-            responses={200: {"content": {"text/csv": {}}}})
-async def get_statement_csv(statement_id: int, request: Request, actor: AnyRole
-                            ) -> PlainTextResponse:
+@router.get(
+    "/statements/{statement_id}/csv",
+    response_class=PlainTextResponse,
+    responses={200: {"content": {"text/csv": {}}}},
+)
+async def get_statement_csv(
+    statement_id: int, request: Request, actor: AnyRole
+) -> PlainTextResponse:
     rendered = await _rendered(request, actor, statement_id, "csv")
     return PlainTextResponse(
-        rendered.body, media_type="text/csv",
-        headers={"Content-Disposition": f'attachment; filename="{rendered.filename}"'})
+        rendered.body,
+        media_type="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{rendered.filename}"'},
+    )

@@ -17,8 +17,7 @@ from api.services import uploads
 router = APIRouter(prefix="/api", tags=["uploads"])
 
 CSV_BODY: dict[str, Any] = {
-    "requestBody": {"required": True,
-                    "content": {"text/csv": {"schema": {"type": "string"}}}},
+    "requestBody": {"required": True, "content": {"text/csv": {"schema": {"type": "string"}}}},
 }
 IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)]
 SPOOL_MEMORY_BYTES = 16 << 20
@@ -37,45 +36,76 @@ async def _spool(request: Request) -> tuple[IO[bytes], str]:
 
 def _public(outcome: uploads.UploadOutcome) -> UploadPublic:
     return UploadPublic.model_validate(outcome.upload).model_copy(
-        update={"replayed": outcome.replayed})
+        update={"replayed": outcome.replayed}
+    )
 
 
-@router.post("/meter-data", status_code=201, response_model=UploadPublic,
-             openapi_extra=CSV_BODY,
-             description="CSV with columns timestamp (with UTC offset), contract_id, energy_kwh.")
-async def upload_meter_data(request: Request, uow: UowDep, actor: Operator,
-                            settings: SettingsDep, idempotency_key: IdempotencyKey = None
-                            ) -> Any:
+@router.post(
+    "/meter-data",
+    status_code=201,
+    response_model=UploadPublic,
+    openapi_extra=CSV_BODY,
+    description="CSV with columns timestamp (with UTC offset), contract_id, energy_kwh.",
+)
+async def upload_meter_data(
+    request: Request,
+    uow: UowDep,
+    actor: Operator,
+    settings: SettingsDep,
+    idempotency_key: IdempotencyKey = None,
+) -> Any:
     body, sha256 = await _spool(request)
     with body:
-        outcome = await run_in_threadpool(uploads.upload_meters, uow, actor, body, sha256,
-                                          idempotency_key, settings.upload_chunk_rows)
+        outcome = await run_in_threadpool(
+            uploads.upload_meters,
+            uow,
+            actor,
+            body,
+            sha256,
+            idempotency_key,
+            settings.upload_chunk_rows,
+        )
     return _public(outcome)
 
 
-@router.post("/prices/{series}", status_code=201, response_model=UploadPublic,
-             openapi_extra=CSV_BODY,
-             description="CSV `timestamp,price` (hourly or quarter-hourly) or `month,price`.")
-async def upload_prices(series: Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]{1,50}$")],
-                        request: Request, uow: UowDep, actor: Operator,
-                        currency: Annotated[str, Query(pattern=r"^[A-Z]{3}$")] = "GEL",
-                        idempotency_key: IdempotencyKey = None) -> Any:
+@router.post(
+    "/prices/{series}",
+    status_code=201,
+    response_model=UploadPublic,
+    openapi_extra=CSV_BODY,
+    description="CSV `timestamp,price` (hourly or quarter-hourly) or `month,price`.",
+)
+async def upload_prices(
+    series: Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]{1,50}$")],
+    request: Request,
+    uow: UowDep,
+    actor: Operator,
+    currency: Annotated[str, Query(pattern=r"^[A-Z]{3}$")] = "GEL",
+    idempotency_key: IdempotencyKey = None,
+) -> Any:
     body, sha256 = await _spool(request)
     with body:
-        outcome = await run_in_threadpool(uploads.upload_prices, uow, actor, series, currency,
-                                          body, sha256, idempotency_key)
+        outcome = await run_in_threadpool(
+            uploads.upload_prices, uow, actor, series, currency, body, sha256, idempotency_key
+        )
     return _public(outcome)
 
 
-@router.post("/fx-rates", status_code=201, response_model=UploadPublic,
-             openapi_extra=CSV_BODY,
-             description="CSV `date,pair,rate`, official rates such as 2021-06-30,USD/GEL,3.1.")
-async def upload_fx_rates(request: Request, uow: UowDep, actor: Operator,
-                          idempotency_key: IdempotencyKey = None) -> Any:
+@router.post(
+    "/fx-rates",
+    status_code=201,
+    response_model=UploadPublic,
+    openapi_extra=CSV_BODY,
+    description="CSV `date,pair,rate`, official rates such as 2021-06-30,USD/GEL,3.1.",
+)
+async def upload_fx_rates(
+    request: Request, uow: UowDep, actor: Operator, idempotency_key: IdempotencyKey = None
+) -> Any:
     body, sha256 = await _spool(request)
     with body:
-        outcome = await run_in_threadpool(uploads.upload_fx_rates, uow, actor, body, sha256,
-                                          idempotency_key)
+        outcome = await run_in_threadpool(
+            uploads.upload_fx_rates, uow, actor, body, sha256, idempotency_key
+        )
     return _public(outcome)
 
 

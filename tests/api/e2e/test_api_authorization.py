@@ -49,9 +49,15 @@ MATRIX: dict[tuple[str, str], set[str]] = {
 
 BODIES = {
     ("POST", "/api/rounds"): {"json": {"round_id": "X"}},
-    ("POST", "/api/rounds/{round_id}/bids"): {"json": {"bid_id": "z9", "technology": "wind",
-                                                       "capacity_mw": "1", "annual_mwh": "1",
-                                                       "price": "1"}},
+    ("POST", "/api/rounds/{round_id}/bids"): {
+        "json": {
+            "bid_id": "z9",
+            "technology": "wind",
+            "capacity_mw": "1",
+            "annual_mwh": "1",
+            "price": "1",
+        }
+    },
     ("POST", "/api/rounds/{round_id}/award"): {"json": {"start": "2021-01-01"}},
     ("POST", "/api/meter-data"): {"content": "timestamp,contract_id,energy_kwh\n"},
     ("POST", "/api/prices/{series}"): {"content": "month,price\n"},
@@ -63,8 +69,12 @@ BODIES = {
 
 
 def api_routes(app) -> set[tuple[str, str]]:
-    return {(method.upper(), path) for path, operations in app.openapi()["paths"].items()
-            if path.startswith("/api/") for method in operations}
+    return {
+        (method.upper(), path)
+        for path, operations in app.openapi()["paths"].items()
+        if path.startswith("/api/")
+        for method in operations
+    }
 
 
 def test_matrix_covers_every_route(client):
@@ -72,9 +82,16 @@ def test_matrix_covers_every_route(client):
 
 
 def _url(path: str, statement_id: int, run_id: int) -> str:
-    values = {"round_id": "T-2021", "contract_id": "T-2021-a1", "statement_id": statement_id,
-              "run_id": run_id, "job_id": "no-such-job", "name": "x.csv", "key_id": "nokey",
-              "series": "balancing"}
+    values = {
+        "round_id": "T-2021",
+        "contract_id": "T-2021-a1",
+        "statement_id": statement_id,
+        "run_id": run_id,
+        "job_id": "no-such-job",
+        "name": "x.csv",
+        "key_id": "nokey",
+        "series": "balancing",
+    }
     return path.format(**values)
 
 
@@ -88,8 +105,9 @@ def test_every_route_admits_exactly_its_roles(client, auth, settled):
         if anonymous.status_code != 401:
             wrong.append((method, path, "anonymous", anonymous.status_code))
         for role in sorted(ALL):
-            response = client.request(method, url, headers=auth(role),
-                                      **BODIES.get((method, path), {}))
+            response = client.request(
+                method, url, headers=auth(role), **BODIES.get((method, path), {})
+            )
             refused = response.status_code == 403
             if refused == (role in allowed) or response.status_code in (401, 500):
                 wrong.append((method, path, role, response.status_code))

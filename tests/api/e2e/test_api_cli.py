@@ -22,8 +22,7 @@ def sqlite_env(tmp_path, monkeypatch):
 def test_create_key_prints_a_key_that_authenticates(sqlite_env, capsys):
     assert main(["db", "upgrade"]) == 0
     assert main(["admin", "create-key", "--role", "producer", "--producer", "Alpha"]) == 0
-    secret = next(line for line in capsys.readouterr().out.splitlines()
-                  if line.startswith("mzk_"))
+    secret = next(line for line in capsys.readouterr().out.splitlines() if line.startswith("mzk_"))
     with TestClient(create_app(Settings(database_url=sqlite_env))) as client:
         me = client.get("/api/me", headers={"Authorization": f"Bearer {secret}"}).json()
     assert me == {"key_id": secret.split("_")[1], "role": "producer", "producer": "Alpha"}

@@ -19,8 +19,10 @@ def test_demo_statements_follow_the_cfd_formula(tmp_path, capsys):
     printed = capsys.readouterr().out
     assert "chain intact" in printed and "Statements 2021" in printed
     _check_printed_budget_and_files(tmp_path / "demo", printed)
-    esco = {r["month"]: Decimal(r["price_gel_per_mwh"])
-            for r in csv.DictReader((SCENARIO / "esco_2021.csv").open())}
+    esco = {
+        r["month"]: Decimal(r["price_gel_per_mwh"])
+        for r in csv.DictReader((SCENARIO / "esco_2021.csv").open())
+    }
     with (tmp_path / "demo" / "statements_summary.csv").open() as fh:
         summary = list(csv.DictReader(fh))
     assert {r["month"] for r in summary} == {"2021-01", "2021-02", "2021-03"}
@@ -32,15 +34,19 @@ def test_demo_statements_follow_the_cfd_formula(tmp_path, capsys):
         assert sum(Decimal(ln["amount"]) for ln in lines) == Decimal(row["net"])
         for line in lines:
             strike_gel = (awards[line["contract_id"]] * Decimal(GEL_PER_USD)).quantize(
-                CENT, rounding=ROUND_HALF_UP)
+                CENT, rounding=ROUND_HALF_UP
+            )
             mwh = Decimal(line["eligible_kwh"]) / 1000
             expected = ((strike_gel - esco[line["month"]]) * mwh).quantize(
-                CENT, rounding=ROUND_HALF_UP)
+                CENT, rounding=ROUND_HALF_UP
+            )
             assert Decimal(line["amount"]) == expected, line
             # The recorded rate is the month's official rate dated its last weekday.
             year, month = int(line["month"][:4]), int(line["month"][5:])
-            assert f"USD/GEL {GEL_PER_USD} of {_last_weekday(year, month)} (last business day)" \
-                in line["explanation"], line["explanation"]
+            assert (
+                f"USD/GEL {GEL_PER_USD} of {_last_weekday(year, month)} (last business day)"
+                in line["explanation"]
+            ), line["explanation"]
             assert "mean of" not in line["explanation"]
             checked += 1
     assert checked >= 30
@@ -87,5 +93,9 @@ def _check_printed_budget_and_files(out: Path, printed: str) -> None:
 def test_the_months_rate_is_dated_its_last_weekday():
     # 2021: 31 January a Sunday, 31 October a Sunday, 31 July a Saturday, 31 December a Friday.
     assert [last_weekday(2021, m).isoformat() for m in (1, 7, 10, 12)] == [
-        "2021-01-29", "2021-07-30", "2021-10-29", "2021-12-31"]
+        "2021-01-29",
+        "2021-07-30",
+        "2021-10-29",
+        "2021-12-31",
+    ]
     assert all(last_weekday(2021, m).isoformat() == _last_weekday(2021, m) for m in range(1, 13))

@@ -7,8 +7,7 @@ import csv
 import io
 import time
 
-CONFIG = {"start_month": "2022-01", "months": 12, "scenarios": 40, "seed": 7,
-          "scenario_chunk": 10}
+CONFIG = {"start_month": "2022-01", "months": 12, "scenarios": 40, "seed": 7, "scenario_chunk": 10}
 
 
 def _wait(client, headers, job_id, timeout_s=120):
@@ -21,8 +20,7 @@ def _wait(client, headers, job_id, timeout_s=120):
     raise AssertionError(f"forecast {job_id} still {job['status']} after {timeout_s} s")
 
 
-def test_forecast_job_returns_the_engines_result_and_files(client, auth, awarded,
-                                                            uow_factory):
+def test_forecast_job_returns_the_engines_result_and_files(client, auth, awarded, uow_factory):
     from api.services.settlements import contract_record
     from settlement import contracts_from_records
     from treasury import ForecastConfig, run_forecast
@@ -38,28 +36,37 @@ def test_forecast_job_returns_the_engines_result_and_files(client, auth, awarded
         rows = uow.contracts.list()
         records = [contract_record(r) for r in rows]
         technologies = {r.contract_id: r.terms["technology"] for r in rows}
-    direct = run_forecast(contracts_from_records(records, source="test"),
-                          ForecastConfig(**CONFIG, contract_technologies=technologies))
+    direct = run_forecast(
+        contracts_from_records(records, source="test"),
+        ForecastConfig(**CONFIG, contract_technologies=technologies),
+    )
     expected = direct.summary()
     assert job["summary"]["monthly"] == expected["monthly"]
     assert job["summary"]["annual"] == expected["annual"]
 
     assert "forecast_monthly.csv" in job["files"]
-    response = client.get(f"/api/forecasts/{job['id']}/files/forecast_monthly.csv",
-                          headers=treasury)
+    response = client.get(
+        f"/api/forecasts/{job['id']}/files/forecast_monthly.csv", headers=treasury
+    )
     assert response.status_code == 200
     assert len(list(csv.DictReader(io.StringIO(response.text)))) == 12
 
 
 def test_paths_on_the_server_are_not_accepted(client, auth):
-    response = client.post("/api/forecasts", headers=auth("treasury"),
-                           json={"config": {**CONFIG, "price_history": "/etc/passwd"}})
+    response = client.post(
+        "/api/forecasts",
+        headers=auth("treasury"),
+        json={"config": {**CONFIG, "price_history": "/etc/passwd"}},
+    )
     assert response.status_code == 422
     assert response.json()["problems"][0]["field"] == "config.price_history"
 
 
 def test_invalid_configuration_is_422_with_the_field(client, auth):
-    response = client.post("/api/forecasts", headers=auth("admin"),
-                           json={"config": {**CONFIG, "start_month": "2022-13"}})
+    response = client.post(
+        "/api/forecasts",
+        headers=auth("admin"),
+        json={"config": {**CONFIG, "start_month": "2022-13"}},
+    )
     assert response.status_code == 422
     assert response.json()["problems"][0]["field"] == "config.start_month"

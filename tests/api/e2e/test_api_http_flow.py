@@ -73,11 +73,13 @@ def test_idempotency_key_replays_the_first_run(client, auth, settled):
 
 
 def test_corrected_meter_data_posts_an_adjustment_that_references_the_line(
-        client, auth, settled, scenario):
+    client, auth, settled, scenario
+):
     op = auth("operator")
     # Alpha's January doubles: 620 MWh; the adjustment adds another 15 190.00.
-    response = client.post("/api/meter-data", content=scenario.meter_csv((1,), alpha_kwh=2000),
-                           headers=op)
+    response = client.post(
+        "/api/meter-data", content=scenario.meter_csv((1,), alpha_kwh=2000), headers=op
+    )
     assert response.status_code == 201, response.text
     run = client.post("/api/settlements", json={"month": "2021-01"}, headers=op).json()
     assert run["replayed"] is False and run["id"] != settled["run"]["id"]
@@ -113,8 +115,11 @@ def test_bids_are_sealed_while_open_and_frozen_after_close(client, auth, scenari
     audit = client.get("/api/audit", headers=auth("admin")).text
     assert "150.5" not in audit and "solar" not in audit  # the log holds receipts only
     client.post("/api/rounds/T-2021/close", headers=op)
-    late = client.post("/api/rounds/T-2021/bids", json={**BIDS["producer"], "price": "99.00"},
-                       headers=auth("producer"))
+    late = client.post(
+        "/api/rounds/T-2021/bids",
+        json={**BIDS["producer"], "price": "99.00"},
+        headers=auth("producer"),
+    )
     assert late.status_code == 409
     bids = client.get("/api/rounds/T-2021/bids", headers=op).json()
     assert bids["count"] == 1 and bids["items"][0]["payload"]["price"] == "150.50"
@@ -127,8 +132,9 @@ def test_producer_cannot_see_another_producers_resources(client, auth, settled):
     assert client.get(f"/api/statements/{beta['id']}/csv", headers=alpha).status_code == 404
     assert client.get("/api/contracts/T-2021-b1", headers=alpha).status_code == 404
     assert client.get("/api/contracts/T-2021-a1", headers=alpha).status_code == 200
-    assert [c["producer"] for c in client.get("/api/contracts", headers=alpha).json()["items"]
-            ] == ["Alpha"]
+    assert [c["producer"] for c in client.get("/api/contracts", headers=alpha).json()["items"]] == [
+        "Alpha"
+    ]
     assert _statements(client, alpha, producer="Beta") == []
     bids = client.get("/api/rounds/T-2021/bids", headers=alpha).json()["items"]
     assert [b["bidder"] for b in bids] == ["Alpha"]
@@ -161,9 +167,18 @@ def test_lifecycle_refuses_steps_out_of_order(client, auth, step, scenario):
 def test_every_state_change_is_in_a_verifiable_audit_chain(client, auth, settled):
     entries = client.get("/api/audit", headers=auth("admin"), params={"limit": 1000}).json()
     actions = [e["action"] for e in entries["items"]]
-    for action in ("key.create", "round.create", "round.open", "bid.submit", "round.close",
-                   "round.clear", "round.award", "upload.prices", "upload.meters",
-                   "settlement.run"):
+    for action in (
+        "key.create",
+        "round.create",
+        "round.open",
+        "bid.submit",
+        "round.close",
+        "round.clear",
+        "round.award",
+        "upload.prices",
+        "upload.meters",
+        "settlement.run",
+    ):
         assert action in actions
     previous = "0" * 64
     for entry in entries["items"]:

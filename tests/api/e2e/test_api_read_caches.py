@@ -22,19 +22,32 @@ def _key_id(secret_key: str) -> str:
 
 def _from_tables(engine, statement_id: int) -> dict[str, object]:
     with engine.connect() as connection:
-        producer, net_minor = connection.execute(text(
-            "SELECT producer, net_minor FROM statements WHERE id = :i"), {"i": statement_id}).one()
-        lines = connection.execute(text(
-            "SELECT line_id, amount_minor, direction, corrects_line_id FROM settlement_lines "
-            "WHERE statement_id = :i ORDER BY line_id"), {"i": statement_id}).all()
-    return {"producer": producer, "net": Decimal(net_minor) / 100,
-            "lines": [(ln, Decimal(a) / 100, d, c) for ln, a, d, c in lines]}
+        producer, net_minor = connection.execute(
+            text("SELECT producer, net_minor FROM statements WHERE id = :i"), {"i": statement_id}
+        ).one()
+        lines = connection.execute(
+            text(
+                "SELECT line_id, amount_minor, direction, corrects_line_id FROM settlement_lines "
+                "WHERE statement_id = :i ORDER BY line_id"
+            ),
+            {"i": statement_id},
+        ).all()
+    return {
+        "producer": producer,
+        "net": Decimal(net_minor) / 100,
+        "lines": [(ln, Decimal(a) / 100, d, c) for ln, a, d, c in lines],
+    }
 
 
 def _as_read(body: dict[str, object]) -> dict[str, object]:
-    return {"producer": body["producer"], "net": Decimal(body["net"]),
-            "lines": [(ln["line_id"], Decimal(ln["amount"]), ln["direction"],
-                       ln["corrects_line_id"]) for ln in body["lines"]]}
+    return {
+        "producer": body["producer"],
+        "net": Decimal(body["net"]),
+        "lines": [
+            (ln["line_id"], Decimal(ln["amount"]), ln["direction"], ln["corrects_line_id"])
+            for ln in body["lines"]
+        ],
+    }
 
 
 def test_a_revoked_key_is_refused_at_once(client, auth, keys, settled):
@@ -49,14 +62,17 @@ def test_a_revoked_key_is_refused_at_once(client, auth, keys, settled):
 
 
 def test_a_revocation_by_another_process_takes_effect_within_the_ttl(
-        engine, database_url, keys, settled):
+    engine, database_url, keys, settled
+):
     app = create_app(Settings(database_url=database_url, key_cache_seconds=0.5), engine)
     headers = {"Authorization": f"Bearer {keys['producer']}"}
     with TestClient(app) as other:
         assert other.get("/api/me", headers=headers).status_code == 200
         with engine.begin() as connection:  # another process revokes: no in-process notice
-            connection.execute(text("UPDATE api_keys SET revoked_at = CURRENT_TIMESTAMP "
-                                    "WHERE key_id = :k"), {"k": _key_id(keys["producer"])})
+            connection.execute(
+                text("UPDATE api_keys SET revoked_at = CURRENT_TIMESTAMP WHERE key_id = :k"),
+                {"k": _key_id(keys["producer"])},
+            )
         time.sleep(0.6)
         assert other.get("/api/me", headers=headers).status_code == 401
         wrong = {"Authorization": f"Bearer mzk_{_key_id(keys['producer_b'])}_wrong"}
@@ -64,21 +80,27 @@ def test_a_revocation_by_another_process_takes_effect_within_the_ttl(
 
 
 def test_statements_read_before_an_adjustment_run_stay_as_posted(
-        client, auth, engine, settled, scenario):
+    client, auth, engine, settled, scenario
+):
     producer = auth("producer")
-    (first,) = client.get("/api/statements", headers=producer,
-                          params={"month": "2021-01"}).json()["items"]
+    (first,) = client.get("/api/statements", headers=producer, params={"month": "2021-01"}).json()[
+        "items"
+    ]
     url = f"/api/statements/{first['id']}"
     before = client.get(url, headers=producer).json()
     before_csv = client.get(url + "/csv", headers=producer).text
     # Alpha's January meter data doubles: the next run posts an adjustment on a new statement.
-    response = client.post("/api/meter-data", content=scenario.meter_csv((1,), alpha_kwh=2000),
-                           headers=auth("operator"))
+    response = client.post(
+        "/api/meter-data",
+        content=scenario.meter_csv((1,), alpha_kwh=2000),
+        headers=auth("operator"),
+    )
     assert response.status_code == 201, response.text
     run = client.post("/api/settlements", json={"month": "2021-01"}, headers=auth("operator"))
     assert run.status_code == 201 and run.json()["replayed"] is False
-    items = client.get("/api/statements", headers=producer, params={"month": "2021-01"}
-                       ).json()["items"]
+    items = client.get("/api/statements", headers=producer, params={"month": "2021-01"}).json()[
+        "items"
+    ]
     assert len(items) == 2 and items[0]["id"] == first["id"]
     newer = client.get(f"/api/statements/{items[1]['id']}", headers=producer).json()
     assert _as_read(newer) == _from_tables(engine, items[1]["id"])
@@ -91,7 +113,8 @@ def test_statements_read_before_an_adjustment_run_stay_as_posted(
     assert _as_read(before) == _from_tables(engine, first["id"])
     rows = list(csv.DictReader(io.StringIO(before_csv)))
     assert [(r["line_id"], Decimal(r["amount"])) for r in rows] == [
-        (ln[0], ln[1]) for ln in _from_tables(engine, first["id"])["lines"]]
+        (ln[0], ln[1]) for ln in _from_tables(engine, first["id"])["lines"]
+    ]
 
 
 def test_other_producers_never_see_a_cached_statement(client, auth, settled):

@@ -40,8 +40,8 @@ def admin_headers():
 
 
 @schema.parametrize()
-@settings(max_examples=8, deadline=None, derandomize=True,
-          suppress_health_check=list(HealthCheck))
+@settings(max_examples=8, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
 def test_generated_requests_never_crash_the_api(case, admin_headers):
-    case.call_and_validate(headers=admin_headers,
-                           checks=[not_a_server_error, response_schema_conformance])
+    case.call_and_validate(
+        headers=admin_headers, checks=[not_a_server_error, response_schema_conformance]
+    )

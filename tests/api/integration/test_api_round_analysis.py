@@ -33,8 +33,9 @@ def _clear_georgia(uow_factory) -> str:
         for bid in csv.DictReader(fh):
             fields = {k: v for k, v in bid.items() if v != "" and k != "bidder"}
             with uow_factory() as uow:
-                rounds.submit_bid(uow, Actor(f"k-{bid['bidder']}", "producer", bid["bidder"]),
-                                  round_id, fields)
+                rounds.submit_bid(
+                    uow, Actor(f"k-{bid['bidder']}", "producer", bid["bidder"]), round_id, fields
+                )
     for step in (rounds.close_round, rounds.clear_round):
         with uow_factory() as uow:
             step(uow, OPERATOR, round_id)
@@ -73,14 +74,19 @@ def test_stored_optimiser_row_is_the_clearing_and_sums_the_stored_awards(georgia
     assert stored is not None
     analysis = stored.analysis
     assert [r["method"] for r in analysis["comparison"]] == [
-        "optimiser", "germany", "uk_skip", "stop_at_breach"]
+        "optimiser",
+        "germany",
+        "uk_skip",
+        "stop_at_breach",
+    ]
     opt = analysis["comparison"][0]
     energy = sum((a.awarded_annual_mwh for a in awards), Decimal(0))
     assert _d(opt["energy_mwh"]) == energy
     assert _d(opt["capacity_mw"]) == sum((a.awarded_capacity_mw for a in awards), Decimal(0))
     assert _d(opt["budget_used"]) == sum((a.budget_used for a in awards), Decimal(0))
     assert opt["accepted"] == sorted(a.bid_id for a in awards) and opt["accepted_bids"] == len(
-        awards)
+        awards
+    )
     paid = sum((a.price_paid * a.awarded_annual_mwh for a in awards), Decimal(0))
     assert _d(opt["average_price"]) == (paid / energy).quantize(Decimal("0.01"), ROUND_HALF_UP)
     assert opt["proven_optimal"] is True
@@ -107,7 +113,8 @@ def test_optimiser_buys_at_least_what_each_rule_buys_at_the_same_budget(cleared)
         for method in ("germany", "uk_skip", "stop_at_breach"):
             if not by_method[method]["over_volume"]:
                 assert _d(by_method["optimiser"]["objective"]) >= _d(
-                    by_method[method]["objective"]), (budget_text, method)
+                    by_method[method]["objective"]
+                ), (budget_text, method)
 
 
 def test_curve_budgets_are_the_published_shares_and_volumes_are_checked(cleared):
@@ -117,12 +124,14 @@ def test_curve_budgets_are_the_published_shares_and_volumes_are_checked(cleared)
     shares = ["0.25", "0.5", "0.75", "1", "1.25", "1.5"]
     assert analysis["curve_shares"] == shares
     assert sorted({_d(p["budget"]) for p in analysis["curve"]}) == [
-        Decimal("45000000") * Decimal(s) for s in shares]
+        Decimal("45000000") * Decimal(s) for s in shares
+    ]
     # The at-budget curve rows are the comparison rows (one clearing, not two).
     at_budget = [p for p in analysis["curve"] if p["share"] == "1"]
     for point, row in zip(at_budget, analysis["comparison"], strict=True):
         assert {k: v for k, v in point.items() if k not in ("share", "budget")} == {
-            k: v for k, v in row.items() if k != "accepted"}
+            k: v for k, v in row.items() if k != "accepted"
+        }
     # The over_volume flags, recomputed from each method's awards and the technology limits.
     from auction import clear, load_round, read_bids
 
@@ -134,8 +143,9 @@ def test_curve_budgets_are_the_published_shares_and_volumes_are_checked(cleared)
         by_tech: dict[str, Decimal] = {}
         for award in result.awards:
             if award.accepted:
-                by_tech[award.technology] = by_tech.get(award.technology, Decimal(0)) + \
-                    award.awarded_capacity_mw
+                by_tech[award.technology] = (
+                    by_tech.get(award.technology, Decimal(0)) + award.awarded_capacity_mw
+                )
         over = sorted(t for t, mw in by_tech.items() if mw > limits[t])
         assert sorted(text.split(":")[0] for text in row["over_volume"]) == over, row["method"]
         assert row["method"] == "germany" or over == []
@@ -147,8 +157,9 @@ def test_the_clearing_audit_entry_carries_the_analysis_hash(cleared):
         stored = rounds.stored_analysis(uow, georgia)
         entries = [e for e in uow.audit.list(limit=10_000) if e.action == "round.clear"]
     (entry,) = entries
-    recomputed = sha256_hex(json.dumps(stored.analysis, sort_keys=True, separators=(",", ":"),
-                                       ensure_ascii=False))
+    recomputed = sha256_hex(
+        json.dumps(stored.analysis, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    )
     assert json.loads(entry.details)["analysis_sha256"] == stored.sha256 == recomputed
 
 

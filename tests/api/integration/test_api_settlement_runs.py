@@ -31,18 +31,22 @@ def test_concurrent_runs_post_one_set_of_statements(settled, uow_factory):
     assert len({o.run.id for o in outcomes}) == 1
     assert sum(not o.replayed for o in outcomes) == 1
     with uow_factory() as uow:
-        count = uow.session.scalar(select(func.count()).select_from(m.Statement)
-                                   .where(m.Statement.month == "2021-02"))
-        runs = uow.session.scalar(select(func.count()).select_from(m.SettlementRun)
-                                  .where(m.SettlementRun.month == "2021-02"))
+        count = uow.session.scalar(
+            select(func.count()).select_from(m.Statement).where(m.Statement.month == "2021-02")
+        )
+        runs = uow.session.scalar(
+            select(func.count())
+            .select_from(m.SettlementRun)
+            .where(m.SettlementRun.month == "2021-02")
+        )
     assert (count, runs) == (2, 1)
 
 
-def test_run_without_prices_is_refused_and_posts_nothing(awarded, uow_factory, client, auth,
-                                                           scenario):
+def test_run_without_prices_is_refused_and_posts_nothing(
+    awarded, uow_factory, client, auth, scenario
+):
     client.post("/api/meter-data", content=scenario.meter_csv((1,)), headers=auth("operator"))
-    response = client.post("/api/settlements", json={"month": "2021-01"},
-                           headers=auth("operator"))
+    response = client.post("/api/settlements", json={"month": "2021-01"}, headers=auth("operator"))
     assert response.status_code == 422
     assert response.json()["problems"]
     with uow_factory() as uow:

@@ -19,17 +19,20 @@ OPERATOR = Actor("op-key", "operator")
 def _upload_meters(uow_factory, body: str, key: str | None = None, chunk_rows: int = 500_000):
     data = body.encode()
     with uow_factory() as uow:
-        return uploads.upload_meters(uow, OPERATOR, io.BytesIO(data),
-                                     hashlib.sha256(data).hexdigest(), key, chunk_rows)
+        return uploads.upload_meters(
+            uow, OPERATOR, io.BytesIO(data), hashlib.sha256(data).hexdigest(), key, chunk_rows
+        )
 
 
 def _counts(uow_factory) -> tuple[int, int, int, int]:
     with uow_factory() as uow:
         s = uow.session
-        return (s.scalar(select(func.count()).select_from(m.MeterReading)),
-                s.scalar(select(func.sum(m.MeterReading.energy_kwh))) or 0,
-                s.scalar(select(func.count()).select_from(m.Upload)),
-                s.scalar(select(func.count()).select_from(m.AuditEntry)))
+        return (
+            s.scalar(select(func.count()).select_from(m.MeterReading)),
+            s.scalar(select(func.sum(m.MeterReading.energy_kwh))) or 0,
+            s.scalar(select(func.count()).select_from(m.Upload)),
+            s.scalar(select(func.count()).select_from(m.AuditEntry)),
+        )
 
 
 def test_meter_upload_stores_every_value(awarded, uow_factory, scenario):
@@ -46,20 +49,26 @@ def test_bad_rows_are_named_and_nothing_is_written(awarded, uow_factory, scenari
     good = scenario.meter_csv((1,)).splitlines()
     bad = [
         *good[:3],
-        "2021-02-01T05:00:00,T-2021-a1,10",          # row 3: no UTC offset
-        "2021-02-01T06:00:00+04:00,T-2021-zz,10",    # row 4: unknown contract
-        "2021-02-01T07:00:00+04:00,T-2021-a1,1.5",   # row 5: not whole kWh
-        "2021-02-01T08:00:00+04:00,T-2021-a1,-3",    # row 6: negative
-        "2021-02-01T08:10:00+04:00,T-2021-a1,3",     # row 7: not on a quarter-hour
-        good[1],                                     # row 8: repeats row 1
+        "2021-02-01T05:00:00,T-2021-a1,10",  # row 3: no UTC offset
+        "2021-02-01T06:00:00+04:00,T-2021-zz,10",  # row 4: unknown contract
+        "2021-02-01T07:00:00+04:00,T-2021-a1,1.5",  # row 5: not whole kWh
+        "2021-02-01T08:00:00+04:00,T-2021-a1,-3",  # row 6: negative
+        "2021-02-01T08:10:00+04:00,T-2021-a1,3",  # row 7: not on a quarter-hour
+        good[1],  # row 8: repeats row 1
         *good[3:],
     ]
     before = _counts(uow_factory)
     with pytest.raises(InputError) as caught:
         _upload_meters(uow_factory, "\n".join(bad) + "\n", chunk_rows=4)
     found = {(p.row, p.field) for p in caught.value.problems}
-    assert found == {(3, "timestamp"), (4, "contract_id"), (5, "energy_kwh"), (6, "energy_kwh"),
-                     (7, "timestamp"), (8, "timestamp")}
+    assert found == {
+        (3, "timestamp"),
+        (4, "contract_id"),
+        (5, "energy_kwh"),
+        (6, "energy_kwh"),
+        (7, "timestamp"),
+        (8, "timestamp"),
+    }
     assert _counts(uow_factory) == before
 
 
@@ -94,20 +103,27 @@ def test_a_corrected_upload_replaces_the_values_it_covers(awarded, uow_factory, 
 def test_prices_name_bad_rows_and_change_nothing(uow_factory):
     body = b"month,price\n2021-01,101.50\n2021-13,99\n2021-03,12.345\n2021-01,5\n"
     with uow_factory() as uow, pytest.raises(InputError) as caught:
-        uploads.upload_prices(uow, OPERATOR, "balancing", "GEL", io.BytesIO(body),
-                              hashlib.sha256(body).hexdigest())
+        uploads.upload_prices(
+            uow, OPERATOR, "balancing", "GEL", io.BytesIO(body), hashlib.sha256(body).hexdigest()
+        )
     assert {(p.row, p.field) for p in caught.value.problems} == {
-        (2, "month"), (3, "price"), (4, "month")}
+        (2, "month"),
+        (3, "price"),
+        (4, "month"),
+    }
     with uow_factory() as uow:
         assert uow.uploads.series("balancing") is None
 
 
 def test_hourly_prices_keep_their_resolution_and_exact_values(uow_factory):
-    body = ("timestamp,price\n" + "".join(
-        f"2021-01-01T{h:02d}:00:00+04:00,{100 + h}.07\n" for h in range(24))).encode()
+    body = (
+        "timestamp,price\n"
+        + "".join(f"2021-01-01T{h:02d}:00:00+04:00,{100 + h}.07\n" for h in range(24))
+    ).encode()
     with uow_factory() as uow:
-        uploads.upload_prices(uow, OPERATOR, "dam", "GEL", io.BytesIO(body),
-                              hashlib.sha256(body).hexdigest())
+        uploads.upload_prices(
+            uow, OPERATOR, "dam", "GEL", io.BytesIO(body), hashlib.sha256(body).hexdigest()
+        )
     with uow_factory() as uow:
         assert uow.uploads.series("dam").resolution_s == 3600
         prices = uow.session.scalars(select(m.PricePoint.price).order_by(m.PricePoint.ts)).all()

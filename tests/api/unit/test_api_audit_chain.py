@@ -43,8 +43,20 @@ def _chain(n: int = 4) -> FakeUnitOfWork:
 
 
 def _copy(entry: AuditEntry, **changes: object) -> AuditEntry:
-    fields = {c: getattr(entry, c) for c in ("id", "at", "actor_key_id", "actor_role", "action",
-                                            "entity", "details", "prev_hash", "hash")}
+    fields = {
+        c: getattr(entry, c)
+        for c in (
+            "id",
+            "at",
+            "actor_key_id",
+            "actor_role",
+            "action",
+            "entity",
+            "details",
+            "prev_hash",
+            "hash",
+        )
+    }
     return AuditEntry(**{**fields, **changes})
 
 
@@ -52,10 +64,18 @@ def test_hash_is_sha256_of_previous_hash_and_the_entry():
     uow = _chain(2)
     first, second = uow.audit.entries
     assert first.prev_hash == "0" * 64 and second.prev_hash == first.hash
-    body = json.dumps({"action": "round.open", "actor_key_id": "key1", "actor_role": "operator",
-                       "at": second.at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
-                       "details": '{"i":1}', "entity": "round/R1"},
-                      sort_keys=True, separators=(",", ":"))
+    body = json.dumps(
+        {
+            "action": "round.open",
+            "actor_key_id": "key1",
+            "actor_role": "operator",
+            "at": second.at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+            "details": '{"i":1}',
+            "entity": "round/R1",
+        },
+        sort_keys=True,
+        separators=(",", ":"),
+    )
     assert second.hash == hashlib.sha256((first.hash + body).encode()).hexdigest()
     assert uow.locks == ["audit_log", "audit_log"]
 
@@ -65,8 +85,9 @@ def test_intact_chain_verifies():
     assert check.valid and check.entries == 4 and check.first_bad_id is None
 
 
-@pytest.mark.parametrize("field,value", [("details", '{"i":99}'), ("actor_role", "admin"),
-                                         ("action", "round.close")])
+@pytest.mark.parametrize(
+    "field,value", [("details", '{"i":99}'), ("actor_role", "admin"), ("action", "round.close")]
+)
 def test_edited_entry_is_found(field, value):
     entries = _chain().audit.entries
     entries[2] = _copy(entries[2], **{field: value})
@@ -84,10 +105,15 @@ def test_removed_entry_is_found():
 def test_rehashing_an_edit_still_breaks_the_next_link():
     entries = _chain().audit.entries
     forged = _copy(entries[1], details='{"i":42}')
-    forged.hash = audit.entry_hash(forged.prev_hash, forged.at, forged.actor_key_id,
-                                   forged.actor_role, forged.action, forged.entity,
-                                   forged.details)
+    forged.hash = audit.entry_hash(
+        forged.prev_hash,
+        forged.at,
+        forged.actor_key_id,
+        forged.actor_role,
+        forged.action,
+        forged.entity,
+        forged.details,
+    )
     entries[1] = forged
     check = audit.verify(entries)
     assert not check.valid and check.first_bad_id == 3
-

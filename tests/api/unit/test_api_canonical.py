@@ -14,9 +14,18 @@ from hypothesis import strategies as st
 from api.canonical import canonical_json, sha256_hex
 from api.services.rounds import canonical_bid
 
-BID = {"bid_id": "b1", "bidder": "P", "technology": "wind", "capacity_mw": Decimal("20"),
-       "annual_mwh": Decimal("50000"), "price": Decimal("140.00"), "innovative": False,
-       "grid_node": None, "alternative_group": None, "min_capacity_mw": None}
+BID = {
+    "bid_id": "b1",
+    "bidder": "P",
+    "technology": "wind",
+    "capacity_mw": Decimal("20"),
+    "annual_mwh": Decimal("50000"),
+    "price": Decimal("140.00"),
+    "innovative": False,
+    "grid_node": None,
+    "alternative_group": None,
+    "min_capacity_mw": None,
+}
 
 
 def test_key_order_and_trailing_zeros_do_not_change_the_receipt():
@@ -37,7 +46,8 @@ def test_receipt_is_the_sha256_of_the_canonical_text():
 def test_any_price_change_changes_the_receipt(price):
     other = price + Decimal("0.01")
     assert sha256_hex(canonical_bid("R", {**BID, "price": price})) != sha256_hex(
-        canonical_bid("R", {**BID, "price": other}))
+        canonical_bid("R", {**BID, "price": other})
+    )
 
 
 def test_datetimes_are_written_in_utc_and_naive_ones_refused():

@@ -9,8 +9,15 @@ from api.services.csvcheck import MAX_PROBLEMS, Problems, check_header, timestam
 
 
 def test_timestamps_need_an_offset_and_are_converted_to_utc():
-    values = pd.Series(["2021-01-01T04:00:00+04:00", "2021-01-01T00:00:00Z",
-                        "2021-01-01 04:00:00+04:00", "2021-01-01T04:00:00", "soon"])
+    values = pd.Series(
+        [
+            "2021-01-01T04:00:00+04:00",
+            "2021-01-01T00:00:00Z",
+            "2021-01-01 04:00:00+04:00",
+            "2021-01-01T04:00:00",
+            "soon",
+        ]
+    )
     problems = Problems("m.csv")
     ns, ok = timestamps_ns(values, np.arange(1, 6), "timestamp", problems)
     midnight_utc = pd.Timestamp("2021-01-01", tz="UTC").value

@@ -43,9 +43,13 @@ class Store:
 @pytest.fixture
 def uow():
     audit = SimpleNamespace(last=lambda: None, add=lambda entry: None)
-    return SimpleNamespace(keys=Store(), audit=audit,
-                           session=SimpleNamespace(flush=lambda: None), lock=lambda n: None,
-                           commit=lambda: None)
+    return SimpleNamespace(
+        keys=Store(),
+        audit=audit,
+        session=SimpleNamespace(flush=lambda: None),
+        lock=lambda n: None,
+        commit=lambda: None,
+    )
 
 
 def test_a_verified_key_is_served_from_memory_until_it_expires(uow):

@@ -59,8 +59,9 @@ def test_a_wrong_secret_for_a_real_key_id_is_refused():
         keys.authenticate(uow, f"mzk_{issued.key_id}_not-the-secret")
 
 
-@pytest.mark.parametrize("role,producer", [("producer", None), ("producer", "  "),
-                                           ("operator", "Alpha"), ("root", None)])
+@pytest.mark.parametrize(
+    "role,producer", [("producer", None), ("producer", "  "), ("operator", "Alpha"), ("root", None)]
+)
 def test_role_and_producer_binding_are_checked(role, producer):
     with pytest.raises(InputError):
         keys.create_key(FakeUnitOfWork(), role, producer)

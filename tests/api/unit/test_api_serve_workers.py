@@ -17,8 +17,9 @@ def test_one_worker_unless_the_environment_says_otherwise(monkeypatch):
         Settings(workers=0)
 
 
-@pytest.mark.parametrize("argv,expected", [([], (1, "app object")),
-                                           (["--workers", "3"], (3, "api.app:create_app"))])
+@pytest.mark.parametrize(
+    "argv,expected", [([], (1, "app object")), (["--workers", "3"], (3, "api.app:create_app"))]
+)
 def test_serve_passes_the_worker_count_to_uvicorn(tmp_path, monkeypatch, argv, expected):
     import uvicorn
 
