@@ -20,7 +20,7 @@ import uuid
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
-import httpx
+import httpx2 as httpx
 import numpy as np
 import pandas as pd
 from sqlalchemy import create_engine, insert, text

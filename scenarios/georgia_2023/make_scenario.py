@@ -4,7 +4,7 @@
     python scenarios/georgia_2023/make_scenario.py --write    # also rewrite bids.csv, esco_2021.csv
 
 The reference price is the mean of ESCO's monthly balancing-electricity price over 2021 (the
-last full year in shared/data), converted to USD at the National Bank of Georgia's 2021
+last full year in scenarios/sources), converted to USD at the National Bank of Georgia's 2021
 average rate. The bids are drawn (seeded) from the ranges in README.md.
 """
 
@@ -20,7 +20,7 @@ from auction.bids import OPTIONAL_COLUMNS, REQUIRED_COLUMNS
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent.parent
-ESCO = REPO.parent / "shared" / "data" / "georgia_esco_balancing_price_monthly_2013_2021.csv"
+ESCO = REPO / "scenarios" / "sources" / "georgia_esco_balancing_price_monthly_2013_2021.csv"
 EXTRACT = HERE / "esco_2021.csv"  # the 12 months used, committed so the scenario stands alone
 GEL_PER_USD_2021 = Decimal("3.2209")  # National Bank of Georgia, 2021 annual average
 SEED = 2023

@@ -1,4 +1,4 @@
-"""Derive the committed price files from the shared real data (run from anywhere).
+"""Derive the committed price files from the real data in scenarios/sources (run from anywhere).
 
 - de_lu_day_ahead_2025.csv: SMARD "Großhandelspreise" export, column Deutschland/Luxemburg
   (CC BY 4.0, Bundesnetzagentur | SMARD.de), hourly EUR/MWh, naive Berlin time converted to
@@ -8,7 +8,7 @@
   file ships inside the treasury package (treasury/esco_balancing_monthly.csv) as the default
   calibration history of the forecast, for installs that have no scenarios/ folder.
 
-Usage: python scenarios/prices/derive_prices.py   (reads ../shared/data next to the repo root)
+Usage: python scenarios/prices/derive_prices.py   (reads scenarios/sources)
 """
 
 from __future__ import annotations
@@ -26,12 +26,12 @@ sys.path.insert(0, str(ROOT))
 from settlement.price_io import read_smard  # noqa: E402
 from settlement.prices import read_prices  # noqa: E402
 
-SHARED = ROOT.parent / "shared" / "data"
+SOURCES = ROOT / "scenarios" / "sources"
 TREASURY_DEFAULT_HISTORY = ROOT / "treasury" / "esco_balancing_monthly.csv"
 
 
 def main() -> None:
-    smard = read_smard(SHARED / "de_lu_day_ahead_2025_hourly_smard.csv")["DE_LU"]
+    smard = read_smard(SOURCES / "de_lu_day_ahead_2025_hourly_smard.csv")["DE_LU"]
     priced = smard.has_price.nonzero()[0]
     last = int(priced.max()) + 1
     stamps = pd.to_datetime(smard.starts_utc_ns[:last], utc=True).tz_convert("Europe/Berlin")
@@ -43,7 +43,7 @@ def main() -> None:
         ):
             price = f"{value / 100:.2f}" if ok else ""
             writer.writerow([stamp.isoformat(), price])
-    esco = read_prices(SHARED / "georgia_esco_balancing_price_monthly_2013_2021.csv", series="esco")
+    esco = read_prices(SOURCES / "georgia_esco_balancing_price_monthly_2013_2021.csv", series="esco")
     assert not isinstance(esco, dict)
     for target in (HERE / "ge_esco_balancing_monthly.csv", TREASURY_DEFAULT_HISTORY):
         with target.open("w", newline="", encoding="utf-8") as handle:

@@ -20,7 +20,7 @@ import pandas as pd
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
-SHARED = ROOT.parent / "shared" / "data"
+SOURCES = ROOT / "scenarios" / "sources"
 sys.path.insert(0, str(ROOT))
 
 from settlement.contracts import load_contracts  # noqa: E402
@@ -40,7 +40,7 @@ FLAT = {"DE-MPV-05", "DE-MPF-01", "DE-FIT-01"}  # biogas: steady output
 
 def main() -> None:
     rng = np.random.default_rng(20250601)
-    opsd = pd.read_csv(SHARED / "de_2017_hourly_price_solar_wind_opsd.csv")
+    opsd = pd.read_csv(SOURCES / "de_2017_hourly_price_solar_wind_opsd.csv")
     stamps = pd.to_datetime(opsd["utc_timestamp"], utc=True).dt.tz_convert("Europe/Berlin")
     june = (stamps.dt.year == 2017) & (stamps.dt.month == 6)
     solar = opsd.loc[june, "DE_solar_generation_actual"].to_numpy()

@@ -1,4 +1,4 @@
-"""The shipped Georgian round through the command line, and its derivation from shared data."""
+"""The shipped Georgian round through the command line, and its derivation from the real data in scenarios/sources."""
 
 from __future__ import annotations
 

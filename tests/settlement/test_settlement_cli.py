@@ -168,7 +168,7 @@ def test_settle_with_exchange_rates_cpi_profiles_and_a_monthly_fallback(tmp_path
 
 
 def test_settling_on_the_smard_export_as_published_gives_the_same_lines(tmp_path):
-    smard = ROOT.parent / "shared" / "data" / "de_lu_day_ahead_2025_hourly_smard.csv"
+    smard = ROOT / "scenarios" / "sources" / "de_lu_day_ahead_2025_hourly_smard.csv"
     settle(tmp_path / "derived")
     assert (
         main(

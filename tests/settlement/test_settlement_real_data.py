@@ -20,10 +20,10 @@ from settlement import PriceSeries, monthly_reference_prices, read_prices
 from settlement.price_io import read_profile
 
 ROOT = Path(__file__).resolve().parents[2]
-SHARED = ROOT.parent / "shared" / "data"
-SMARD = SHARED / "de_lu_day_ahead_2025_hourly_smard.csv"
-OPSD = SHARED / "de_2017_hourly_price_solar_wind_opsd.csv"
-ESCO = SHARED / "georgia_esco_balancing_price_monthly_2013_2021.csv"
+SOURCES = ROOT / "scenarios" / "sources"
+SMARD = SOURCES / "de_lu_day_ahead_2025_hourly_smard.csv"
+OPSD = SOURCES / "de_2017_hourly_price_solar_wind_opsd.csv"
+ESCO = SOURCES / "georgia_esco_balancing_price_monthly_2013_2021.csv"
 CENT = Decimal("0.01")
 
 

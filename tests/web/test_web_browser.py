@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 
-import httpx
+import httpx2 as httpx
 import pytest
 from pagetools import number
 
