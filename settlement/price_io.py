@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -12,6 +11,7 @@ import pandas as pd
 
 from mzekari.errors import InputError, ProblemCollector
 from settlement.prices import PriceSeries, validate_grid
+from settlement.tables import Source, read_table, timestamps_utc_ns
 from settlement.timegrid import MONTH_RE
 
 _OFFSET = r"(?:Z|[+-][0-9]{2}:?[0-9]{2})$"
@@ -38,18 +38,8 @@ _SMARD_ZONES = {
 
 
 def parse_timestamps(values: pd.Series, problems: ProblemCollector, field: str) -> np.ndarray:
-    """ISO 8601 with an explicit offset → int64 UTC ns; bad rows recorded (value -1)."""
-    text = values.astype("string").str.strip()
-    has_offset = text.str.contains(_OFFSET, regex=True, na=False).to_numpy(dtype=bool)
-    parsed = pd.to_datetime(text.where(has_offset), format="ISO8601", utc=True, errors="coerce")
-    ns = pd.DatetimeIndex(parsed).as_unit("ns").asi8.copy()
-    bad_parse = np.asarray(pd.isna(parsed)) & has_offset
-    for i in np.nonzero(~has_offset)[0][:20]:
-        problems.add(int(i) + 1, field, f"timestamp {text.iloc[i]!r} has no UTC offset")
-    for i in np.nonzero(bad_parse)[0][:20]:
-        problems.add(int(i) + 1, field, f"not an ISO 8601 timestamp: {text.iloc[i]!r}")
-    ns[~has_offset | bad_parse] = -1
-    return ns
+    """Text timestamps → int64 UTC ns under the one timestamp rule (`tables.timestamps_utc_ns`)."""
+    return timestamps_utc_ns(values.astype(str).to_numpy(), problems, field)
 
 
 def parse_hundredths(
@@ -79,10 +69,13 @@ def _interval_series(
     return PriceSeries(name, source, resolution_s, starts, values, ok)
 
 
-def parse_price_csv(text: str, source: str) -> dict[str, PriceSeries]:
-    frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
-    frame.columns = [str(c).strip() for c in frame.columns]
-    return _series_from_text_frame(frame, source)
+def text_frame(data: Source, source: str, delimiter: str = ",") -> pd.DataFrame:
+    """Every column of a CSV as text (the shared reader: bad rows are named, not raised)."""
+    return read_table(data, None, source, delimiter=delimiter).to_pandas()
+
+
+def parse_price_csv(data: Source, source: str) -> dict[str, PriceSeries]:
+    return _series_from_text_frame(text_frame(data, source), source)
 
 
 def _series_from_text_frame(frame: pd.DataFrame, source: str) -> dict[str, PriceSeries]:
@@ -166,7 +159,7 @@ def _price_text(values: pd.Series) -> pd.Series:
 def read_smard(path: Path) -> dict[str, PriceSeries]:
     """SMARD "Großhandelspreise": ';', decimal comma, naive Europe/Berlin times, '-' = none."""
     source = str(path)
-    frame = pd.read_csv(path, sep=";", dtype=str, encoding="utf-8-sig", keep_default_na=False)
+    frame = text_frame(path, source, delimiter=";")
     if "Datum von" not in frame.columns:
         raise InputError(f"{source}: not a SMARD export (no 'Datum von' column)")
     naive = pd.to_datetime(frame["Datum von"], format="%d.%m.%Y %H:%M", errors="coerce")
@@ -194,7 +187,10 @@ def read_smard(path: Path) -> dict[str, PriceSeries]:
 def read_opsd(path: Path, series: str) -> PriceSeries:
     """OPSD extract: `utc_timestamp` (UTC), `DE_price_day_ahead` in EUR/MWh."""
     source = str(path)
-    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    frame = text_frame(path, source)
+    for col in ("utc_timestamp", "DE_price_day_ahead"):
+        if col not in frame.columns:
+            raise InputError(f"{source}: not an OPSD extract (no {col!r} column)")
     problems = ProblemCollector(source)
     starts = parse_timestamps(frame["utc_timestamp"], problems, "utc_timestamp")
     values, ok = parse_hundredths(frame["DE_price_day_ahead"], problems, "DE_price_day_ahead")
@@ -218,7 +214,7 @@ def read_price_file(path: Any, series: str, fmt: str) -> PriceSeries | dict[str,
         return read_opsd(path, series)
     if fmt not in ("csv", "esco"):
         raise InputError(f"unknown price format {fmt!r}; known: auto, csv, smard, opsd, esco")
-    result = parse_price_csv(path.read_text(encoding="utf-8-sig"), str(path))
+    result = parse_price_csv(path, str(path))
     if len(result) == 1:
         only = next(iter(result.values()))
         return PriceSeries(
@@ -249,7 +245,7 @@ def read_profile(path: Any, column: str | None = None, name: str | None = None) 
     """A generation series from CSV (`timestamp` or OPSD `utc_timestamp` + value columns)."""
     path = Path(path)
     source = str(path)
-    frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    frame = text_frame(path, source)
     ts_col = "utc_timestamp" if "utc_timestamp" in frame.columns else "timestamp"
     cols = [c for c in frame.columns if c != ts_col and "price" not in c]
     column = column or (cols[0] if cols else None)

@@ -123,7 +123,7 @@ def read_prices_text(text: str, series: str = "dam", source: str = "prices.csv")
     """One series from CSV text: `timestamp,price`, `timestamp,<series>,…` or `month,price`."""
     from settlement.price_io import parse_price_csv
 
-    result = parse_price_csv(text, source)
+    result = parse_price_csv(text.encode(), source)
     if series in result:
         return result[series]
     if len(result) == 1:
