@@ -5,11 +5,11 @@ from __future__ import annotations
 import argparse
 import csv
 import dataclasses
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from mzekari.errors import InputError
+from mzekari.errors import InputError, Problem
+from mzekari.vocabulary import MARKET_TZ
 
 
 def register(subparsers: Any) -> None:
@@ -36,7 +36,7 @@ def register(subparsers: Any) -> None:
     settle.add_argument(
         "--tz",
         default=None,
-        help="market time zone of the month (default: the contracts' market_tz, else Asia/Tbilisi)",
+        help=f"market time zone of the month (default: the contracts' market_tz, else {MARKET_TZ})",
     )
     settle.add_argument("--posted", nargs="*", default=[], help="lines.csv files already posted")
     settle.add_argument("--fx", help="official exchange rates CSV: date,pair,rate (pair USD/GEL)")
@@ -79,43 +79,34 @@ def _load_prices(specs: list[str]) -> dict[str, Any]:
             if column not in loaded:
                 raise InputError(f"{path}: no series {column!r}; have {sorted(loaded)}")
             chosen = loaded[column]
-            out[name or column] = dataclasses.replace(chosen, series=name or column, _cache={})
+            _add(out, dataclasses.replace(chosen, series=name or column, _cache={}))
         elif isinstance(loaded, dict):
-            out.update(loaded)
+            for series in loaded.values():
+                _add(out, series)
         else:
-            out[name or "dam"] = loaded
+            _add(out, dataclasses.replace(loaded, series=name or "dam", _cache={}))
     return out
 
 
-def _read_fx(path: str) -> dict[str, dict[str, Decimal]]:
-    from mzekari.money import parse_decimal
+def _add(out: dict[str, Any], series: Any) -> None:
+    """Two files for one series are merged into one (or refused when they disagree)."""
+    from settlement.prices import merge_series
 
-    rates: dict[str, dict[str, Decimal]] = {}
-    with open(path, newline="", encoding="utf-8-sig") as handle:
-        for row in csv.DictReader(handle):
-            rates.setdefault(row["pair"].strip().upper(), {})[row["date"].strip()] = parse_decimal(
-                row["rate"]
-            )
-    return rates
-
-
-def _read_cpi(path: str) -> dict[str, Decimal]:
-    from mzekari.money import parse_decimal
-
-    with open(path, newline="", encoding="utf-8-sig") as handle:
-        return {row["month"].strip(): parse_decimal(row["cpi"]) for row in csv.DictReader(handle)}
+    have = out.get(series.series)
+    out[series.series] = series if have is None else merge_series(have, series)
 
 
 def _settle(args: argparse.Namespace) -> int:
     from settlement.contracts import load_contracts
     from settlement.engine import settle_month
-    from settlement.ledger import read_lines
+    from settlement.ledger import read_lines, unique_lines
     from settlement.meters import read_meters
     from settlement.price_io import read_profile
+    from settlement.rates import read_cpi, read_fx
 
     contracts = load_contracts(args.contracts)
     zones = {c.market_tz for c in contracts if c.market_tz}
-    tz = args.tz or (zones.pop() if len(zones) == 1 else "Asia/Tbilisi")
+    tz = args.tz or (zones.pop() if len(zones) == 1 else MARKET_TZ)
     prices = _load_prices(args.prices)
     meters = read_meters(args.meters)
     profiles = {}
@@ -123,7 +114,8 @@ def _settle(args: argparse.Namespace) -> int:
         name, _, rest = spec.partition("=")
         path, _, column = rest.partition(":") if ":" in rest[2:] else (rest, "", "")
         profiles[name] = read_profile(path, column or None, name)
-    posted = [line for path in args.posted for line in read_lines(path)]
+    # The same line in two files (a file passed twice) counts once.
+    posted = unique_lines([line for path in args.posted for line in read_lines(path)], "--posted")
     result = settle_month(
         contracts,
         prices,
@@ -131,11 +123,14 @@ def _settle(args: argparse.Namespace) -> int:
         args.month,
         tz=tz,
         posted_lines=posted,
-        fx_rates=_read_fx(args.fx) if args.fx else None,
-        cpi=_read_cpi(args.cpi) if args.cpi else None,
+        fx_rates=read_fx(args.fx) if args.fx else None,
+        cpi=read_cpi(args.cpi) if args.cpi else None,
         profiles=profiles,
     )
-    lines_path, statements_path = result.write(args.out)
+    try:
+        lines_path, statements_path = result.write(args.out)
+    except OSError as exc:
+        raise InputError(Problem(args.out, None, "--out", f"cannot write: {exc}")) from exc
     print(
         f"settlement {args.month} ({tz}): {len(result.lines)} line(s) posted, "
         f"{len(result.statements)} statement(s)"
@@ -143,7 +138,8 @@ def _settle(args: argparse.Namespace) -> int:
     for st in result.statements:
         print(
             f"  {st.producer:<24} {st.currency}  to producer {st.paid_to_producer:>14}  "
-            f"by producer {st.paid_by_producer:>14}  net {st.net:>14}"
+            f"by producer {st.paid_by_producer:>14}  reductions {st.reductions:>12}  "
+            f"net {st.net:>14}"
         )
     if not result.lines:
         print("  nothing to post: the period is already settled on these inputs")

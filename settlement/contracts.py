@@ -18,7 +18,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from mzekari.errors import InputError, Problem, ProblemCollector
 from mzekari.money import MINOR_UNITS, ROUNDING_MODES, D
-from settlement.model import REFERENCE_BASES, SCHEMES, Contract
+from mzekari.vocabulary import FX_RULES, INDEXATIONS, REFERENCE_BASES, SCHEMES
+from settlement.model import Contract
 
 REQUIRED = ("contract_id", "producer", "scheme", "price", "currency", "start", "end", "capacity_mw")
 KNOWN = {f.name for f in fields(Contract)}
@@ -116,8 +117,8 @@ def _check(c: Contract, row: int, add: Any) -> None:
     rule = c.negative_price_rule
     if rule not in ("none", "any") and not _RUN_RULE.match(rule):
         add(row, "negative_price_rule", f"expected none, any or run:N (hours), got {rule!r}")
-    if c.indexation not in ("none", "cpi"):
-        add(row, "indexation", f"expected none or cpi, got {c.indexation!r}")
+    if c.indexation not in INDEXATIONS:
+        add(row, "indexation", f"expected one of {', '.join(INDEXATIONS)}, got {c.indexation!r}")
     if c.indexation == "cpi" and not (c.index_base_month and _MONTH.match(c.index_base_month)):
         add(row, "index_base_month", "CPI indexation needs index_base_month as YYYY-MM")
     if not 1 <= c.index_month <= 12:
@@ -125,8 +126,8 @@ def _check(c: Contract, row: int, add: Any) -> None:
     for name in ("indexed_share", "double_benefit_share"):
         if not Decimal(0) <= getattr(c, name) <= Decimal(1):
             add(row, name, "share must be between 0 and 1")
-    if c.fx_rule not in ("last_business_day", "monthly_average"):
-        add(row, "fx_rule", f"expected last_business_day or monthly_average, got {c.fx_rule!r}")
+    if c.fx_rule not in FX_RULES:
+        add(row, "fx_rule", f"expected one of {', '.join(FX_RULES)}, got {c.fx_rule!r}")
     if c.annual_cap_mwh is not None and c.annual_cap_mwh < 0:
         add(row, "annual_cap_mwh", "annual cap must not be negative")
     if c.market_tz is not None:

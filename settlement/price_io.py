@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -10,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from mzekari.errors import InputError, ProblemCollector
-from settlement.prices import PriceSeries, validate_grid
+from settlement.prices import PriceSeries, hourly_rows, to_quarter_hours, validate_grid
 from settlement.tables import Source, read_table, timestamps_utc_ns
 from settlement.timegrid import MONTH_RE
 
@@ -65,7 +66,11 @@ def parse_hundredths(
 def _interval_series(
     name: str, source: str, starts: np.ndarray, values: np.ndarray, ok: np.ndarray
 ) -> PriceSeries:
-    resolution_s = validate_grid(starts, source)
+    """A series on one grid; hourly stretches of a quarter-hour file become quarter-hours."""
+    hourly = hourly_rows(starts)
+    resolution_s = validate_grid(starts, source, hourly=hourly)
+    if hourly.any():
+        starts, values, ok = to_quarter_hours(starts, values, ok, hourly)
     return PriceSeries(name, source, resolution_s, starts, values, ok)
 
 
@@ -176,9 +181,8 @@ def read_smard(path: Path) -> dict[str, PriceSeries]:
         name = _SMARD_ZONES.get(zone, zone)
         text = frame[col].str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
         values, ok = parse_hundredths(text, problems, str(col))
-        series = _interval_series(name, source, starts, values, ok)
-        out[name] = PriceSeries(
-            name, source, series.resolution_s, starts, values, ok, currency="EUR"
+        out[name] = dataclasses.replace(
+            _interval_series(name, source, starts, values, ok), currency="EUR"
         )
     problems.raise_if_any()
     return out
@@ -195,8 +199,7 @@ def read_opsd(path: Path, series: str) -> PriceSeries:
     starts = parse_timestamps(frame["utc_timestamp"], problems, "utc_timestamp")
     values, ok = parse_hundredths(frame["DE_price_day_ahead"], problems, "DE_price_day_ahead")
     problems.raise_if_any()
-    s = _interval_series(series, source, starts, values, ok)
-    return PriceSeries(series, source, s.resolution_s, starts, values, ok, currency="EUR")
+    return dataclasses.replace(_interval_series(series, source, starts, values, ok), currency="EUR")
 
 
 def read_price_file(path: Any, series: str, fmt: str) -> PriceSeries | dict[str, PriceSeries]:

@@ -65,7 +65,9 @@ def test_settle_the_shipped_scenario(tmp_path, capsys):
         net[row["producer"]] += Decimal(row["amount"])
     assert {s["producer"]: Decimal(s["net"]) for s in statements} == dict(net)
     for s in statements:
-        assert Decimal(s["net"]) == Decimal(s["paid_to_producer"]) - Decimal(s["paid_by_producer"])
+        assert Decimal(s["net"]) == Decimal(s["paid_to_producer"]) - Decimal(
+            s["paid_by_producer"]
+        ) - Decimal(s["reductions"])
 
 
 def test_resettling_with_the_posted_lines_posts_nothing(tmp_path, capsys):
