@@ -208,7 +208,9 @@ def settle_rows(rows: RowInputs, params: ContractParams) -> dict[str, list[int]]
             paid_mask &= ~season
         paid = np.where(paid_mask, rows.curtailed_kwh, 0)
         out["curtailed_kwh"] = group_sum(paid, starts).tolist()
-        out["curtailment"] = exact_products_sum(bounded, paid, starts)
+        # Curtailed energy earns the scheme's positive rate only: when R > K a two-way CfD
+        # would otherwise charge the producer for energy it never produced or sold.
+        out["curtailment"] = exact_products_sum(np.maximum(bounded, 0), paid, starts)
     out["go_kwh"] = out["double_benefit"] = zero
     if rows.go_kwh is not None and rows.go_kwh.any():
         go = np.where(bounded > 0, np.minimum(rows.go_kwh, eligible), 0)

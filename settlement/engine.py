@@ -20,8 +20,9 @@ from zoneinfo import ZoneInfo
 import numpy as np
 
 from mzekari.errors import InputError, Problem, ProblemCollector
+from mzekari.vocabulary import MARKET_TZ
 from settlement.compute import ContractParams, RowInputs, settle_rows, take
-from settlement.ledger import reconcile, statements_of, write_files
+from settlement.ledger import reconcile, statements_of, unique_lines, write_files
 from settlement.lines import build_lines, contract_params
 from settlement.meters import MeterData, check_against_contracts
 from settlement.model import Contract, Line, Statement
@@ -235,6 +236,38 @@ def _check_contract_inputs(
     return out
 
 
+def _check_cap_history(
+    present: Sequence[Contract], posted: Sequence[Line], month: str, tz: str
+) -> None:
+    """An annual volume cap counts the year's earlier months: each month of the year in which a
+    capped contract was active needs its posted support line, or the cap would restart."""
+    year, mon = parse_month(month)
+    settled = {
+        (line.contract_id, line.month)
+        for line in posted
+        if (line.adjusted_kind if line.kind == "adjustment" else line.kind) == "support"
+    }
+    problems = ProblemCollector("posted lines")
+    for c in present:
+        if c.annual_cap_mwh is None:
+            continue
+        missing = [
+            earlier
+            for m in range(1, mon)
+            if (earlier := f"{year:04d}-{m:02d}") >= f"{c.start:%Y-%m}"
+            and (c.contract_id, earlier) not in settled
+        ]
+        if missing:
+            problems.add(
+                None,
+                "annual_cap_mwh",
+                f"{c.contract_id} has an annual cap and was active in {', '.join(missing)} "
+                f"({tz}), but no posted support line for those months was supplied: the volume "
+                "already paid this year is unknown (pass the earlier lines.csv with --posted)",
+            )
+    problems.raise_if_any()
+
+
 def _prior_eligible(posted: Sequence[Line], month: str) -> dict[str, int]:
     """Eligible kWh already paid earlier in the calendar year (for annual volume caps)."""
     totals: dict[str, int] = {}
@@ -317,7 +350,7 @@ def settle_month(
     meters: MeterData,
     month: str,
     *,
-    tz: str = "Asia/Tbilisi",
+    tz: str = MARKET_TZ,
     posted_lines: Sequence[Line] = (),
     fx_rates: Mapping[str, Mapping[Any, Any]] | None = None,
     cpi: Mapping[str, Any] | None = None,
@@ -353,6 +386,9 @@ def settle_month(
     )
     present = [by_id[meters.contract_ids[c]] for c in present_codes]
 
+    posted_lines = unique_lines(posted_lines)
+    if prior_eligible_kwh is None:
+        _check_cap_history(present, posted_lines, month, tz)
     prior = (
         dict(prior_eligible_kwh)
         if prior_eligible_kwh is not None
