@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import csv
 import dataclasses
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -149,7 +149,8 @@ def _settle(args: argparse.Namespace) -> int:
 
 def _monthly(args: argparse.Namespace) -> int:
     from settlement.price_io import read_profile
-    from settlement.prices import monthly_reference_prices, read_prices
+    from settlement.prices import read_prices
+    from settlement.reference import monthly_reference_table
 
     loaded = read_prices(args.prices, series=args.series or "dam")
     if isinstance(loaded, dict):
@@ -158,16 +159,32 @@ def _monthly(args: argparse.Namespace) -> int:
             raise InputError(f"{args.prices}: no series {name!r}; have {sorted(loaded)}")
         loaded = loaded[name]
     weights = read_profile(args.weights, args.weights_column) if args.weights else None
-    table = monthly_reference_prices(loaded, args.tz, weights)
+    table = monthly_reference_table(loaded, args.tz, weights)
     basis = f"weighted by {weights.name}" if weights else "baseload"
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    with out.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["month", "reference_price", "intervals", "basis", "series"])
-        print(f"{'month':<8} {'reference_price':>15}  intervals  ({basis}, {args.tz})")
-        for month, price, count in table:
-            writer.writerow([month, price, count, basis, loaded.series])
-            print(f"{month:<8} {price:>15}  {count:>9}")
-    print(f"wrote {out}")
+    rows: list[list[Any]] = [
+        ["month", "reference_price", "intervals", "missing", "basis", "series"]
+    ]
+    print(f"{'month':<8} {'reference_price':>15}  intervals  ({basis}, {args.tz})")
+    for month, price, count, missing in table:
+        rows.append([month, "" if price is None else price, count, missing, basis, loaded.series])
+        shown = "not computed: " + missing if price is None else f"{price:>15}  {count:>9}"
+        print(f"{month:<8} {shown}")
+    write_csv_atomically(Path(args.out), rows)
+    print(f"wrote {args.out}")
+    incomplete = [month for month, price, _, _ in table if price is None]
+    if incomplete:
+        print(
+            f"error: {len(incomplete)} month(s) could not be computed: {', '.join(incomplete)}",
+            file=sys.stderr,
+        )
+        return 1
     return 0
+
+
+def write_csv_atomically(path: Path, rows: list[list[Any]]) -> None:
+    from settlement.ledger import write_atomically
+
+    try:
+        write_atomically({path: rows})
+    except OSError as exc:
+        raise InputError(Problem(str(path), None, "--out", f"cannot write: {exc}")) from exc

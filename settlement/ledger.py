@@ -18,6 +18,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import fields
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 
@@ -241,10 +242,10 @@ def write_files(
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     lines_path, statements_path = out / "lines.csv", out / "statements.csv"
-    rows = {
-        lines_path: [LINE_COLUMNS]
+    rows: dict[Path, list[list[Any]]] = {
+        lines_path: [list(LINE_COLUMNS)]
         + [[_text(getattr(line, name)) for name in LINE_COLUMNS] for line in lines],
-        statements_path: [STATEMENT_COLUMNS]
+        statements_path: [list(STATEMENT_COLUMNS)]
         + [
             [
                 st.producer,
@@ -259,9 +260,17 @@ def write_files(
             for st in statements
         ],
     }
+    write_atomically(rows)
+    return lines_path, statements_path
+
+
+def write_atomically(tables: dict[Path, list[list[Any]]]) -> None:
+    """CSV files all or none: each is written beside its target, then all are renamed."""
     written: dict[Path, str] = {}
     try:
-        for target, table in rows.items():
+        for target, table in tables.items():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            out = target.parent
             fd, temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=out)
             written[target] = temp
             with os.fdopen(fd, "w", newline="", encoding="utf-8") as handle:
@@ -274,7 +283,6 @@ def write_files(
         for temp in written.values():
             if os.path.exists(temp):
                 os.unlink(temp)
-    return lines_path, statements_path
 
 
 _OPTIONAL_LINE_FIELDS = ("adjusted_kind",)

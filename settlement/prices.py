@@ -160,14 +160,23 @@ def monthly_reference_prices(
     tz: str,
     weights: Any = None,
 ) -> list[tuple[str, Decimal, int]]:
-    """Each local month's reference price: baseload mean, or weighted by a generation series.
+    """Each complete local month's reference price: baseload mean, or weighted by a generation
+    series: (month, price per MWh rounded half-up to 0.01, number of priced intervals).
 
-    Returns (month, price per MWh rounded half-up to 0.01, number of priced intervals). Months
-    with a missing price or (weighted) no generation are left out; partial months too.
+    Months that cannot be computed are named by `incomplete_months`.
     """
     from settlement.reference import monthly_reference_table
 
-    return monthly_reference_table(prices, tz, weights)
+    return [
+        (m, p, n) for m, p, n, _ in monthly_reference_table(prices, tz, weights) if p is not None
+    ]
+
+
+def incomplete_months(prices: PriceSeries, tz: str, weights: Any = None) -> list[tuple[str, str]]:
+    """(month, the intervals it lacks) for each month the data touches but cannot price."""
+    from settlement.reference import monthly_reference_table
+
+    return [(m, why) for m, p, _, why in monthly_reference_table(prices, tz, weights) if p is None]
 
 
 def month_slice(series: PriceSeries, month: str, tz: str) -> slice:

@@ -120,11 +120,13 @@ def month_labels(starts_ns: np.ndarray, tz: str) -> np.ndarray:
 
 def monthly_reference_table(
     prices: PriceSeries, tz: str, weights: Any = None
-) -> list[tuple[str, Decimal, int]]:
+) -> list[tuple[str, Decimal | None, int, str]]:
+    """(month, price or None, priced intervals, what is missing) for every month the data
+    touches; a month that cannot be computed says which intervals it lacks."""
     if prices.is_monthly:
-        return [(m, from_hundredths(v), 1) for m, v in sorted(prices.monthly.items())]
+        return [(m, from_hundredths(v), 1, "") for m, v in sorted(prices.monthly.items())]
     base = weights.starts_utc_ns if weights is not None else prices.starts_utc_ns
-    out = []
+    out: list[tuple[str, Decimal | None, int, str]] = []
     for label in np.unique(month_labels(base, tz)):
         month = f"{label // 100:04d}-{label % 100:02d}"
         if weights is None:
@@ -132,5 +134,30 @@ def monthly_reference_table(
         else:
             result = profile_weighted(prices, weights, month, tz)
         if result is not None:
-            out.append((month, from_hundredths(result[0]), result[1]))
+            out.append((month, from_hundredths(result[0]), result[1], ""))
+        else:
+            out.append((month, None, 0, shortfall(prices, month, tz, weights)))
     return out
+
+
+def shortfall(prices: PriceSeries, month: str, tz: str, weights: Profile | None) -> str:
+    """Which intervals of `month` lack a price (or generation), for the report."""
+    lo, hi = month_bounds_ns(month, tz)
+    grid = weights if weights is not None else prices
+    step = grid.resolution_s * NS_PER_S
+    expected = np.arange(lo, hi, step, dtype=np.int64)
+    present = np.isin(expected, grid.starts_utc_ns)
+    priced, ok, _ = lookup(prices, expected, grid.resolution_s, month)
+    del priced
+    lacking = expected[~(present & ok)]
+    parts = []
+    if len(lacking):
+        first = ", ".join(
+            pd.Timestamp(int(t), tz="UTC").tz_convert(tz).isoformat() for t in lacking[:5]
+        )
+        more = f" and {len(lacking) - 5} more" if len(lacking) > 5 else ""
+        what = "price or generation" if weights is not None else "price"
+        parts.append(f"{len(lacking)} of {len(expected)} intervals without a {what}: {first}{more}")
+    elif weights is not None:
+        parts.append("no generation in the month (weights sum to zero)")
+    return "; ".join(parts)
