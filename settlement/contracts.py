@@ -6,7 +6,6 @@ all. Column names are the `Contract` field names; only the first eight are requi
 
 from __future__ import annotations
 
-import csv
 import json
 import re
 from dataclasses import fields
@@ -20,6 +19,7 @@ from mzekari.errors import InputError, Problem, ProblemCollector
 from mzekari.money import MINOR_UNITS, ROUNDING_MODES, D
 from mzekari.vocabulary import FX_RULES, INDEXATIONS, REFERENCE_BASES, SCHEMES
 from settlement.model import Contract
+from settlement.tables import read_table
 
 REQUIRED = ("contract_id", "producer", "scheme", "price", "currency", "start", "end", "capacity_mw")
 KNOWN = {f.name for f in fields(Contract)}
@@ -203,12 +203,9 @@ def load_contracts(path: str | Path) -> list[Contract]:
         if not isinstance(data, list) or not all(isinstance(r, dict) for r in data):
             raise InputError(f"{source}: expected a list of contract objects")
         return contracts_from_records(data, source)
-    reader = csv.DictReader(text.splitlines())
-    header = [h.strip() for h in reader.fieldnames or []]
-    unknown = [h for h in header if h not in KNOWN]
-    records = [
-        {k.strip(): v for k, v in r.items() if k is not None and k.strip() in KNOWN} for r in reader
-    ]
+    table = read_table(text.encode(), None, source)
+    unknown = [h for h in table.column_names if h not in KNOWN]
+    records = [{k: v for k, v in r.items() if k in KNOWN} for r in table.to_pylist()]
     try:
         contracts = contracts_from_records(records, source)
     except InputError as exc:

@@ -12,20 +12,10 @@ from collections.abc import Sequence
 from datetime import date, timedelta
 from typing import Any
 
+from mzekari.vocabulary import award_contract_id, technology_class
 from settlement import Contract
 
-
-def forecast_technology(name: str) -> str:
-    """The generation model's technology for an auction technology name."""
-    lowered = name.lower()
-    for tech, marks in (
-        ("hydro", ("hydro", "hpp")),
-        ("solar", ("solar", "pv")),
-        ("wind", ("wind",)),
-    ):
-        if any(mark in lowered for mark in marks):
-            return tech
-    return "other"
+forecast_technology = technology_class  # the forecast's name for the shared mapping
 
 
 def contracts_from_bids(
@@ -60,7 +50,7 @@ def contracts_from_bids(
     for bid, capacity_mw, price in sorted(chosen, key=lambda item: item[0].bid_id):
         contracts.append(
             Contract(
-                contract_id=f"{round_spec.round_id}:{bid.bid_id}",
+                contract_id=award_contract_id(round_spec.round_id, bid.bid_id),
                 producer=bid.bidder,
                 scheme="cfd",
                 price=price,

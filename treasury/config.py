@@ -10,8 +10,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from mzekari.money import MINOR_UNITS
+from mzekari.vocabulary import MARKET_TZ, TECHNOLOGIES
 
-TECHNOLOGIES = ("hydro", "solar", "wind", "other")
 _MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 
 
@@ -49,7 +49,7 @@ class ForecastConfig(BaseModel):
     # settled with settlement's money rules (see treasury.exact).
     realised_prices: Path | Any | None = None
     realised_meters: Path | Any | None = None
-    market_tz: str = "Asia/Tbilisi"
+    market_tz: str = MARKET_TZ
     price_volatility: float | None = Field(
         default=None, description="override of the monthly log-price volatility"
     )

@@ -168,7 +168,8 @@ class AwardRequest(BaseModel):
         "interval", "monthly_baseload", "monthly_weighted", "annual_weighted"
     ] = "monthly_baseload"
     fallback_series: str | None = Field(default=None, max_length=50)
-    fx_rule: Literal["last_business_day", "monthly_average"] = "monthly_average"
+    # The engine's default (mzekari.vocabulary.DEFAULT_FX_RULE): one default, not two.
+    fx_rule: Literal["last_business_day", "monthly_average"] = "last_business_day"
 
 
 # --- contracts ---------------------------------------------------------------------------------

@@ -29,8 +29,8 @@ from api.services import audit
 from api.uow import UnitOfWork
 from mzekari.errors import InputError, Problem
 from mzekari.money import to_minor_units
+from mzekari.vocabulary import MARKET_TZ
 
-MARKET_TZ = "Asia/Tbilisi"
 CONTRACT_FIELDS = (
     "contract_id",
     "producer",

@@ -27,9 +27,9 @@ from api.services.csvcheck import Problems, check_header, timestamps_ns, whole_n
 from api.uow import UnitOfWork
 from mzekari.errors import InputError
 from mzekari.money import MINOR_UNITS
+from mzekari.vocabulary import MARKET_TZ
 
 METER_COLUMNS = ("timestamp", "contract_id", "energy_kwh")
-MARKET_TZ = "Asia/Tbilisi"
 ALIGN_S = 900  # every interval starts on a quarter-hour
 SQLITE_TS = "%Y-%m-%d %H:%M:%S.%f"
 

@@ -102,7 +102,7 @@ def _bids() -> list[Bid]:
 def test_bids_become_hypothetical_cfds_that_the_forecast_prices(esco_history) -> None:
     spec = parse_round(ROUND)
     contracts = contracts_from_bids(spec, _bids(), start=date(2026, 1, 1), currency="GEL")
-    assert [c.contract_id for c in contracts] == ["GE-2026-1:b1", "GE-2026-1:b2", "GE-2026-1:b3"]
+    assert [c.contract_id for c in contracts] == ["GE-2026-1-b1", "GE-2026-1-b2", "GE-2026-1-b3"]
     first = contracts[0]
     assert (first.scheme, first.price, first.strike_currency, first.currency) == (
         "cfd",
