@@ -11,9 +11,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 
 from mzekari.errors import InputError, ProblemCollector
@@ -37,6 +37,9 @@ COLUMNS = {
     "curtailed_kwh": Column(pa.int64(), required=False, expect=WHOLE_KWH),
     "go_kwh": Column(pa.int64(), required=False, expect=WHOLE_KWH),
 }
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 @dataclass(frozen=True, eq=False)
@@ -95,6 +98,8 @@ class MeterData:
         cls, df: pd.DataFrame, source: str, contracts: Sequence[Contract] | None = None
     ) -> MeterData:
         """From a DataFrame: contract_id (str), timestamp (tz-aware), energy_kwh (integers)."""
+        import pandas as pd
+
         problems = ProblemCollector(source)
         for col in ("contract_id", "timestamp", "energy_kwh"):
             if col not in df.columns:
@@ -121,6 +126,8 @@ class MeterData:
 
 
 def _kwh(values: pd.Series, problems: ProblemCollector, field: str) -> np.ndarray:
+    import pandas as pd
+
     if pd.api.types.is_integer_dtype(values.dtype):
         arr = values.to_numpy(dtype=np.int64)
     else:

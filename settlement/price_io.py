@@ -5,15 +5,19 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from mzekari.errors import InputError, ProblemCollector
 from settlement.prices import PriceSeries, hourly_rows, to_quarter_hours, validate_grid
 from settlement.tables import Source, read_table, timestamps_utc_ns
 from settlement.timegrid import MONTH_RE
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 _OFFSET = r"(?:Z|[+-][0-9]{2}:?[0-9]{2})$"
 _PRICE = r"^-?[0-9]+(?:\.[0-9]{1,2})?$"
@@ -38,28 +42,44 @@ _SMARD_ZONES = {
 }
 
 
-def parse_timestamps(values: pd.Series, problems: ProblemCollector, field: str) -> np.ndarray:
+TextColumns = dict[str, pa.Array]  # a CSV's columns as text, by header name
+
+
+def _text(values: Any) -> pa.Array:
+    """Text cells as one trimmed Arrow string array (from Arrow, numpy, pandas or a list)."""
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    elif not isinstance(values, pa.Array):
+        if hasattr(values, "to_numpy"):  # a pandas Series: missing cells become ""
+            values = values.astype("string").fillna("").to_numpy(dtype=object)
+        values = pa.array(list(values), pa.string())
+    return pc.utf8_trim_whitespace(values)
+
+
+def parse_timestamps(values: Any, problems: ProblemCollector, field: str) -> np.ndarray:
     """Text timestamps → int64 UTC ns under the one timestamp rule (`tables.timestamps_utc_ns`)."""
-    return timestamps_utc_ns(values.astype(str).to_numpy(), problems, field)
+    return timestamps_utc_ns(_text(values), problems, field)
 
 
 def parse_hundredths(
-    values: pd.Series, problems: ProblemCollector, field: str, allow_missing: bool = True
+    values: Any, problems: ProblemCollector, field: str, allow_missing: bool = True
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Decimal text quoted to 0.01 → (int64 hundredths, has_price). Empty or '-' = no price."""
-    text = values.astype("string").str.strip().fillna("")
-    missing = text.isin(["", "-"]).to_numpy(dtype=bool)
-    ok = text.str.match(_PRICE, na=False).to_numpy(dtype=bool)
-    bad = ~ok & ~missing
-    for i in np.nonzero(bad)[0][:20]:
+    """Decimal text quoted to 0.01 → (int64 hundredths, has_price). Empty or '-' = no price.
+
+    The one price rule: `-?digits[.d[d]]`; `50.250`, `1e2`, `+50`, `50.`, `.5` are refused.
+    """
+    text = _text(values)
+    missing = pc.is_in(text, pa.array(["", "-"])).to_numpy(zero_copy_only=False)
+    ok = pc.match_substring_regex(text, _PRICE).to_numpy(zero_copy_only=False)
+    for i in np.flatnonzero(~ok & ~missing)[:20].tolist():
         problems.add(
-            int(i) + 1, field, f"price {text.iloc[i]!r} is not a number quoted to 0.01 per MWh"
+            i + 1, field, f"price {text[i].as_py()!r} is not a number quoted to 0.01 per MWh"
         )
     if not allow_missing:
-        for i in np.nonzero(missing)[0][:20]:
-            problems.add(int(i) + 1, field, "price is missing")
+        for i in np.flatnonzero(missing)[:20].tolist():
+            problems.add(i + 1, field, "price is missing")
     # Text with at most two decimals: float(x) * 100 rounds back to the exact integer.
-    floats = pd.to_numeric(text.where(ok, "0")).to_numpy(dtype=np.float64)
+    floats = pc.if_else(pa.array(ok), text, "0").cast(pa.float64()).to_numpy(zero_copy_only=False)
     return np.rint(floats * 100).astype(np.int64), ok
 
 
@@ -74,24 +94,23 @@ def _interval_series(
     return PriceSeries(name, source, resolution_s, starts, values, ok)
 
 
-def text_frame(data: Source, source: str, delimiter: str = ",") -> pd.DataFrame:
+def text_columns(data: Source, source: str, delimiter: str = ",") -> TextColumns:
     """Every column of a CSV as text (the shared reader: bad rows are named, not raised)."""
-    return read_table(data, None, source, delimiter=delimiter).to_pandas()
+    table = read_table(data, None, source, delimiter=delimiter)
+    return {name: table.column(name).combine_chunks() for name in table.column_names}
 
 
 def parse_price_csv(data: Source, source: str) -> dict[str, PriceSeries]:
-    return _series_from_text_frame(text_frame(data, source), source)
+    return _series_from_text_frame(text_columns(data, source), source)
 
 
-def _series_from_text_frame(frame: pd.DataFrame, source: str) -> dict[str, PriceSeries]:
+def _series_from_text_frame(frame: TextColumns, source: str) -> dict[str, PriceSeries]:
     problems = ProblemCollector(source)
-    if "month" in frame.columns:
+    if "month" in frame:
         return _monthly_from_frame(frame, source)
-    if "timestamp" not in frame.columns:
-        raise InputError(
-            f"{source}: needs a 'timestamp' (or 'month') column; got {list(frame.columns)}"
-        )
-    value_cols = [c for c in frame.columns if c != "timestamp"]
+    if "timestamp" not in frame:
+        raise InputError(f"{source}: needs a 'timestamp' (or 'month') column; got {list(frame)}")
+    value_cols = [c for c in frame if c != "timestamp"]
     if not value_cols:
         raise InputError(f"{source}: no price column")
     starts = parse_timestamps(frame["timestamp"], problems, "timestamp")
@@ -100,9 +119,9 @@ def _series_from_text_frame(frame: pd.DataFrame, source: str) -> dict[str, Price
     return {c: _interval_series(c, source, starts, v, ok) for c, (v, ok) in parsed.items()}
 
 
-def _monthly_from_frame(frame: pd.DataFrame, source: str) -> dict[str, PriceSeries]:
+def _monthly_from_frame(frame: TextColumns, source: str) -> dict[str, PriceSeries]:
     problems = ProblemCollector(source)
-    months = frame["month"].astype("string").str.strip()
+    months = _text(frame["month"]).to_pylist()
     seen: dict[str, int] = {}
     for i, m in enumerate(months, start=1):
         if not MONTH_RE.match(str(m)):
@@ -110,7 +129,7 @@ def _monthly_from_frame(frame: pd.DataFrame, source: str) -> dict[str, PriceSeri
         elif m in seen:
             problems.add(i, "month", f"duplicate month {m} (first on row {seen[m]})")
         seen.setdefault(str(m), i)
-    cols = [c for c in frame.columns if c != "month"]
+    cols = [c for c in frame if c != "month"]
     if "price_gel_per_mwh" in cols:  # ESCO's file also has tetri/kWh; same value, other unit
         cols = ["price_gel_per_mwh"]
     out = {}
@@ -135,9 +154,11 @@ def _monthly_from_frame(frame: pd.DataFrame, source: str) -> dict[str, PriceSeri
 
 
 def series_from_frame(df: pd.DataFrame, series: str, source: str) -> PriceSeries:
+    import pandas as pd
+
     problems = ProblemCollector(source)
     if "month" in df.columns:
-        frame = pd.DataFrame({"month": df["month"].astype(str), series: _price_text(df["price"])})
+        frame = {"month": _text(df["month"].astype(str)), series: _text(_price_text(df["price"]))}
         return _monthly_from_frame(frame, source)[series]
     ts = df["timestamp"]
     if not isinstance(ts.dtype, pd.DatetimeTZDtype):
@@ -150,6 +171,8 @@ def series_from_frame(df: pd.DataFrame, series: str, source: str) -> PriceSeries
 
 def _price_text(values: pd.Series) -> pd.Series:
     """Prices as text; floats must be whole hundredths (checked after rounding to 2 places)."""
+    import pandas as pd
+
     if pd.api.types.is_float_dtype(values.dtype):
         arr = values.to_numpy(dtype=np.float64)
         cents = np.rint(arr * 100)
@@ -163,11 +186,15 @@ def _price_text(values: pd.Series) -> pd.Series:
 
 def read_smard(path: Path) -> dict[str, PriceSeries]:
     """SMARD "Großhandelspreise": ';', decimal comma, naive Europe/Berlin times, '-' = none."""
+    import pandas as pd
+
     source = str(path)
-    frame = text_frame(path, source, delimiter=";")
-    if "Datum von" not in frame.columns:
+    frame = text_columns(path, source, delimiter=";")
+    if "Datum von" not in frame:
         raise InputError(f"{source}: not a SMARD export (no 'Datum von' column)")
-    naive = pd.to_datetime(frame["Datum von"], format="%d.%m.%Y %H:%M", errors="coerce")
+    naive = pd.to_datetime(
+        pd.Series(frame["Datum von"].to_pylist()), format="%d.%m.%Y %H:%M", errors="coerce"
+    )
     problems = ProblemCollector(source)
     for i in np.nonzero(naive.isna().to_numpy())[0][:20]:
         problems.add(int(i) + 1, "Datum von", "not a date dd.mm.yyyy hh:mm")
@@ -176,10 +203,10 @@ def read_smard(path: Path) -> dict[str, PriceSeries]:
     local = pd.DatetimeIndex(naive).tz_localize("Europe/Berlin", ambiguous="infer")
     starts = local.tz_convert("UTC").as_unit("ns").asi8.copy()
     out = {}
-    for col in frame.columns[2:]:
+    for col in list(frame)[2:]:
         zone = str(col).split(" [", 1)[0].strip()
         name = _SMARD_ZONES.get(zone, zone)
-        text = frame[col].str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
+        text = pc.replace_substring(pc.replace_substring(frame[col], ".", ""), ",", ".")
         values, ok = parse_hundredths(text, problems, str(col))
         out[name] = dataclasses.replace(
             _interval_series(name, source, starts, values, ok), currency="EUR"
@@ -191,9 +218,9 @@ def read_smard(path: Path) -> dict[str, PriceSeries]:
 def read_opsd(path: Path, series: str) -> PriceSeries:
     """OPSD extract: `utc_timestamp` (UTC), `DE_price_day_ahead` in EUR/MWh."""
     source = str(path)
-    frame = text_frame(path, source)
+    frame = text_columns(path, source)
     for col in ("utc_timestamp", "DE_price_day_ahead"):
-        if col not in frame.columns:
+        if col not in frame:
             raise InputError(f"{source}: not an OPSD extract (no {col!r} column)")
     problems = ProblemCollector(source)
     starts = parse_timestamps(frame["utc_timestamp"], problems, "utc_timestamp")
@@ -248,19 +275,21 @@ def read_profile(path: Any, column: str | None = None, name: str | None = None) 
     """A generation series from CSV (`timestamp` or OPSD `utc_timestamp` + value columns)."""
     path = Path(path)
     source = str(path)
-    frame = text_frame(path, source)
-    ts_col = "utc_timestamp" if "utc_timestamp" in frame.columns else "timestamp"
-    cols = [c for c in frame.columns if c != ts_col and "price" not in c]
+    frame = text_columns(path, source)
+    ts_col = "utc_timestamp" if "utc_timestamp" in frame else "timestamp"
+    cols = [c for c in frame if c != ts_col and "price" not in c]
     column = column or (cols[0] if cols else None)
-    if column is None or column not in frame.columns:
+    if column is None or column not in frame:
         raise InputError(f"{source}: no generation column {column!r}; columns: {cols}")
     problems = ProblemCollector(source)
     starts = parse_timestamps(frame[ts_col], problems, ts_col)
-    text = frame[column].astype("string").str.strip()
-    good = text.str.match(r"^[0-9]+(?:\.[0-9]{1,3})?$", na=False).to_numpy(dtype=bool)
-    for i in np.nonzero(~good)[0][:20]:
-        problems.add(int(i) + 1, column, f"generation {text.iloc[i]!r} is not a number ≥ 0")
+    text = _text(frame[column])
+    good = pc.match_substring_regex(text, r"^[0-9]+(?:\.[0-9]{1,3})?$").to_numpy(
+        zero_copy_only=False
+    )
+    for i in np.flatnonzero(~good)[:20].tolist():
+        problems.add(i + 1, column, f"generation {text[i].as_py()!r} is not a number ≥ 0")
     problems.raise_if_any()
-    milli = np.rint(pd.to_numeric(text).to_numpy(dtype=np.float64) * 1000).astype(np.int64)
+    milli = np.rint(text.cast(pa.float64()).to_numpy(zero_copy_only=False) * 1000).astype(np.int64)
     resolution_s = validate_grid(starts, source, field_name=ts_col)
     return Profile(name or column, source, resolution_s, starts, milli)

@@ -13,7 +13,6 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from mzekari.errors import InputError, ProblemCollector
 from mzekari.money import D
@@ -301,6 +300,8 @@ def merge_series(first: PriceSeries, second: PriceSeries) -> PriceSeries:
     same = np.flatnonzero(starts[1:] == starts[:-1])
     differ = same[(values[same] != values[same + 1]) | (ok[same] != ok[same + 1])]
     if len(differ):
+        import pandas as pd
+
         at = pd.Timestamp(int(starts[differ[0]]), tz="UTC").isoformat()
         raise InputError(
             f"series {name!r}: {source} overlap and disagree at {len(differ)} interval(s), "

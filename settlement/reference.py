@@ -12,7 +12,6 @@ from decimal import Decimal
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from settlement.price_io import Profile
 from settlement.prices import PriceSeries, from_hundredths
@@ -114,6 +113,8 @@ def profile_weighted(
 
 
 def month_labels(starts_ns: np.ndarray, tz: str) -> np.ndarray:
+    import pandas as pd
+
     local = pd.DatetimeIndex(pd.to_datetime(starts_ns, utc=True)).tz_convert(tz)
     return np.asarray(local.year * 100 + local.month, dtype=np.int64)
 
@@ -142,6 +143,8 @@ def monthly_reference_table(
 
 def shortfall(prices: PriceSeries, month: str, tz: str, weights: Profile | None) -> str:
     """Which intervals of `month` lack a price (or generation), for the report."""
+    import pandas as pd
+
     lo, hi = month_bounds_ns(month, tz)
     grid = weights if weights is not None else prices
     step = grid.resolution_s * NS_PER_S
