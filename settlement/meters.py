@@ -24,6 +24,7 @@ from settlement.tables import (
     WHOLE_KWH,
     Column,
     Source,
+    int64s,
     read_table,
     timestamps_utc_ns,
 )
@@ -258,14 +259,14 @@ def contract_codes(values: pa.ChunkedArray) -> tuple[np.ndarray, tuple[str, ...]
     chunk_codes, ids = [], None
     for chunk in combined.chunks:
         ids = chunk.dictionary if ids is None else ids
-        chunk_codes.append(chunk.indices.to_numpy(zero_copy_only=False))
+        chunk_codes.append(int64s(chunk.indices))
     if ids is None:
         return np.zeros(0, dtype=np.int64), ()
     names = ids.to_pylist()
     order = np.argsort(np.asarray(names, dtype=object), kind="stable")
     rank = np.empty(len(names), dtype=np.int64)
     rank[order] = np.arange(len(names))
-    codes = rank[np.concatenate(chunk_codes).astype(np.int64)] if chunk_codes else rank[:0]
+    codes = rank[np.concatenate(chunk_codes)] if chunk_codes else rank[:0]
     return codes, tuple(names[i] for i in order)
 
 
@@ -274,11 +275,11 @@ def meters_from_table(
 ) -> MeterData:
     problems = ProblemCollector(source)
     codes, ids = contract_codes(table.column("contract_id"))
-    starts = table.column("timestamp").cast(pa.int64()).to_numpy()
+    starts = int64s(table.column("timestamp"))
     columns = {}
     for name in ("energy_kwh", *OPTIONAL):
         if name in table.column_names:
-            arr = table.column(name).to_numpy()
+            arr = int64s(table.column(name))
             for i in np.flatnonzero(arr < 0)[:20].tolist():
                 problems.add(i + 1, name, f"negative energy {arr[i]} kWh")
             columns[name] = arr

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -20,7 +21,8 @@ if TYPE_CHECKING:
     import pandas as pd
 
 _OFFSET = r"(?:Z|[+-][0-9]{2}:?[0-9]{2})$"
-_PRICE = r"^-?[0-9]+(?:\.[0-9]{1,2})?$"
+_GENERATION = re.compile(r"^([0-9]+)(?:\.([0-9]{1,3}))?$")
+_PRICE_PARTS = re.compile(r"^(-?[0-9]+)(?:\.([0-9]{1,2}))?$")
 _SMARD_ZONES = {
     "Deutschland/Luxemburg": "DE_LU",
     "∅ Anrainer DE/LU": "DE_LU_neighbours",
@@ -68,19 +70,25 @@ def parse_hundredths(
 
     The one price rule: `-?digits[.d[d]]`; `50.250`, `1e2`, `+50`, `50.`, `.5` are refused.
     """
-    text = _text(values)
-    missing = pc.is_in(text, pa.array(["", "-"])).to_numpy(zero_copy_only=False)
-    ok = pc.match_substring_regex(text, _PRICE).to_numpy(zero_copy_only=False)
-    for i in np.flatnonzero(~ok & ~missing)[:20].tolist():
-        problems.add(
-            i + 1, field, f"price {text[i].as_py()!r} is not a number quoted to 0.01 per MWh"
-        )
-    if not allow_missing:
-        for i in np.flatnonzero(missing)[:20].tolist():
-            problems.add(i + 1, field, "price is missing")
-    # Text with at most two decimals: float(x) * 100 rounds back to the exact integer.
-    floats = pc.if_else(pa.array(ok), text, "0").cast(pa.float64()).to_numpy(zero_copy_only=False)
-    return np.rint(floats * 100).astype(np.int64), ok
+    cells = _text(values).to_pylist()
+    # Exact integer hundredths from the digits (price files are thousands of rows, not millions).
+    hundredths = np.zeros(len(cells), dtype=np.int64)
+    ok = np.zeros(len(cells), dtype=bool)
+    reported = 0
+    for i, cell in enumerate(cells):
+        match = _PRICE_PARTS.match(cell)
+        if match:
+            whole, cents = match.group(1), (match.group(2) or "").ljust(2, "0")
+            value = abs(int(whole)) * 100 + int(cents)
+            hundredths[i] = -value if whole.startswith("-") else value
+            ok[i] = True
+        elif reported < 20 and (cell not in ("", "-") or not allow_missing):
+            reported += 1
+            if cell in ("", "-"):
+                problems.add(i + 1, field, "price is missing")
+            else:
+                problems.add(i + 1, field, f"price {cell!r} is not a number quoted to 0.01 per MWh")
+    return hundredths, ok
 
 
 def _interval_series(
@@ -283,13 +291,14 @@ def read_profile(path: Any, column: str | None = None, name: str | None = None) 
         raise InputError(f"{source}: no generation column {column!r}; columns: {cols}")
     problems = ProblemCollector(source)
     starts = parse_timestamps(frame[ts_col], problems, ts_col)
-    text = _text(frame[column])
-    good = pc.match_substring_regex(text, r"^[0-9]+(?:\.[0-9]{1,3})?$").to_numpy(
-        zero_copy_only=False
-    )
-    for i in np.flatnonzero(~good)[:20].tolist():
-        problems.add(i + 1, column, f"generation {text[i].as_py()!r} is not a number ≥ 0")
+    cells = _text(frame[column]).to_pylist()
+    milli = np.zeros(len(cells), dtype=np.int64)
+    for i, cell in enumerate(cells):
+        match = _GENERATION.match(cell)
+        if match:
+            milli[i] = int(match.group(1)) * 1000 + int((match.group(2) or "").ljust(3, "0"))
+        elif len(problems.problems) < 20:
+            problems.add(i + 1, column, f"generation {cell!r} is not a number ≥ 0")
     problems.raise_if_any()
-    milli = np.rint(text.cast(pa.float64()).to_numpy(zero_copy_only=False) * 1000).astype(np.int64)
     resolution_s = validate_grid(starts, source, field_name=ts_col)
     return Profile(name or column, source, resolution_s, starts, milli)

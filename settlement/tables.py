@@ -249,7 +249,30 @@ def timestamps_utc_ns(
 
 
 def _ns(values: pa.Array | pa.ChunkedArray) -> np.ndarray:
-    return np.asarray(values.cast(pa.int64()).to_numpy(zero_copy_only=False), dtype=np.int64)
+    return int64s(values)
+
+
+# pyarrow's own to_numpy() imports pandas (a second or so of a command's start); fixed-width
+# columns without nulls are read from their Arrow buffers instead.
+def int64s(values: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    """An integer or timestamp column without nulls as int64 (timestamps: ns since 1970)."""
+    array = values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
+    array = array.cast(pa.int64())
+    if array.null_count:
+        raise ValueError("column has empty cells")
+    return np.frombuffer(
+        array.buffers()[1], dtype=np.int64, count=len(array), offset=array.offset * 8
+    )
+
+
+def bools(values: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    """A boolean column as numpy (an empty cell is False)."""
+    array = values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
+    bits = np.unpackbits(np.frombuffer(array.buffers()[1], dtype=np.uint8), bitorder="little")
+    out = bits[array.offset : array.offset + len(array)].astype(bool)
+    if array.null_count:
+        out &= ~bools(array.is_null())
+    return out
 
 
 def _raise_bad_cells(table: pa.Table, columns: Mapping[str, Column], name: str) -> None:
@@ -273,7 +296,7 @@ def _check_cells(table: pa.Table, columns: Mapping[str, Column], name: str) -> N
     for col in table.column_names:
         values = table.column(col)
         if values.null_count:
-            missing = np.flatnonzero(values.is_null().to_numpy(zero_copy_only=False))
+            missing = np.flatnonzero(bools(values.is_null()))
             for i in missing[:MAX_REPORTED].tolist():
                 problems.add(i + 1, col, f"empty cell: {columns[col].expect or columns[col].type}")
         if pa.types.is_dictionary(values.type):
