@@ -96,14 +96,18 @@ def write_inputs(folder: Path, n_contracts: int, seed: int = 11) -> int:
     ).to_csv(folder / "contracts.csv", index=False)
     source = pd.read_csv(ROOT / "scenarios/prices/de_lu_day_ahead_2025.csv", dtype=str)
     stamps = pd.to_datetime(source["timestamp"], utc=True).dt.tz_convert(TZ)
-    july = source[(stamps >= pd.Timestamp(f"{MONTH}-01", tz=TZ)) & (stamps < pd.Timestamp("2025-08-01", tz=TZ))]
+    july = source[
+        (stamps >= pd.Timestamp(f"{MONTH}-01", tz=TZ))
+        & (stamps < pd.Timestamp("2025-08-01", tz=TZ))
+    ]
     july.to_csv(folder / "prices.csv", index=False)
     hours = pd.date_range(pd.Timestamp(f"{MONTH}-01", tz=TZ), periods=len(july), freq="h")
     text_hours = np.array([t.isoformat() for t in hours], dtype=object)
     shape = np.clip(np.sin(np.linspace(0, np.pi * 31, len(hours))), 0, None)
     n_rows = n_contracts * len(hours)
     energy = (
-        np.repeat(capacity_mw * 1000, len(hours)) * np.tile(shape, n_contracts)
+        np.repeat(capacity_mw * 1000, len(hours))
+        * np.tile(shape, n_contracts)
         * rng.uniform(0.2, 1.0, n_rows)
     ).astype(np.int64)
     table = pa.table(
@@ -160,7 +164,9 @@ def main() -> int:
         folder.mkdir(parents=True, exist_ok=True)
         rows = write_inputs(folder, args.contracts)
         size = (folder / "meters.csv").stat().st_size / 1e6
-        print(f"{args.contracts} two-way CfDs, {MONTH} ({TZ}): {rows:,} meter rows, {size:.0f} MB CSV")
+        print(
+            f"{args.contracts} two-way CfDs, {MONTH} ({TZ}): {rows:,} meter rows, {size:.0f} MB CSV"
+        )
         lo = pd.Timestamp(f"{MONTH}-01", tz=TZ).isoformat()
         hi = pd.Timestamp("2025-08-01", tz=TZ).isoformat()
         hours = rows // args.contracts
@@ -175,7 +181,8 @@ def main() -> int:
         differ = agree(folder)
         best = {name: min(times) for name, times in runs.items()}
         for name, seconds in best.items():
-            print(f"  {name:<16} {seconds:6.2f} s  (runs: {', '.join(f'{t:.2f}' for t in runs[name])})")
+            each = ", ".join(f"{t:.2f}" for t in runs[name])
+            print(f"  {name:<16} {seconds:6.2f} s  (runs: {each})")
         print(f"  mzekari csv / duckdb csv = {best['mzekari csv'] / best['duckdb csv']:.2f}")
         print(f"  contracts whose amount differs from DuckDB's: {differ}")
         return 1 if differ else 0

@@ -98,14 +98,6 @@ class Line:
     adjusted_kind: str | None = None
 
 
-def direction_of(amount: Decimal) -> str:
-    if amount > 0:
-        return "to_producer"
-    if amount < 0:
-        return "to_counterparty"
-    return "none"
-
-
 @dataclass(frozen=True)
 class Statement:
     """A producer's statement for a month in one currency; totals are sums of rounded lines."""
