@@ -12,6 +12,7 @@ import csv
 import hashlib
 import os
 import re
+import shutil
 import tempfile
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -265,24 +266,43 @@ def write_files(
 
 
 def write_atomically(tables: dict[Path, list[list[Any]]]) -> None:
-    """CSV files all or none: each is written beside its target, then all are renamed."""
+    """CSV files all or none: each is written complete beside its target, then all are renamed
+    into place; if a rename fails, the targets already replaced get their previous content back."""
     written: dict[Path, str] = {}
+    backups: dict[Path, str] = {}
+    replaced: list[Path] = []
     try:
         for target, table in tables.items():
             target.parent.mkdir(parents=True, exist_ok=True)
-            out = target.parent
-            fd, temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=out)
-            written[target] = temp
-            with os.fdopen(fd, "w", newline="", encoding="utf-8") as handle:
+            written[target] = _temp_beside(target)
+            with open(written[target], "w", newline="", encoding="utf-8") as handle:
                 csv.writer(handle).writerows(table)
                 handle.flush()
                 os.fsync(handle.fileno())
-        for target, temp in written.items():
-            os.replace(temp, target)
+            if target.exists():
+                backups[target] = _temp_beside(target)
+                shutil.copy2(target, backups[target])
+        try:
+            for target, temp in written.items():
+                os.replace(temp, target)
+                replaced.append(target)
+        except BaseException:
+            for target in replaced:
+                if target in backups:
+                    os.replace(backups.pop(target), target)
+                else:
+                    target.unlink()
+            raise
     finally:
-        for temp in written.values():
+        for temp in [*written.values(), *backups.values()]:
             if os.path.exists(temp):
                 os.unlink(temp)
+
+
+def _temp_beside(target: Path) -> str:
+    handle, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    os.close(handle)
+    return name
 
 
 _OPTIONAL_LINE_FIELDS = ("adjusted_kind",)
