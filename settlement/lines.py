@@ -91,7 +91,9 @@ def _effect_text(kind: str, c: Contract) -> str:
     if kind == "seasonal_exclusion":
         return f"months {','.join(map(str, c.excluded_months))} carry no support"
     if kind == "volume_cap":
-        return f"energy above capacity {c.capacity_mw} MW × interval length is not paid"
+        # Normalised: the same capacity reads the same whether stored as 5 or 5.000.
+        capacity = format(c.capacity_mw.normalize(), "f")
+        return f"energy above capacity {capacity} MW × interval length is not paid"
     if kind == "annual_cap":
         return f"annual eligible volume {c.annual_cap_mwh} MWh reached"
     if kind == "rate_cap":

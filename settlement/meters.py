@@ -19,6 +19,7 @@ import pyarrow as pa
 from mzekari.errors import InputError, ProblemCollector
 from settlement.model import Contract
 from settlement.tables import (
+    MAX_REPORTED,
     TIMESTAMP_HINT,
     UTC_NS,
     WHOLE_KWH,
@@ -280,7 +281,7 @@ def meters_from_table(
     for name in ("energy_kwh", *OPTIONAL):
         if name in table.column_names:
             arr = int64s(table.column(name))
-            for i in np.flatnonzero(arr < 0)[:20].tolist():
+            for i in np.flatnonzero(arr < 0)[:MAX_REPORTED].tolist():
                 problems.add(i + 1, name, f"negative energy {arr[i]} kWh")
             columns[name] = arr
     problems.raise_if_any()

@@ -176,7 +176,9 @@ def _raise_invalid_rows(found: list[Any], name: str) -> None:
     problems.raise_if_any()
 
 
-def bad_cells(values: pa.Array | pa.ChunkedArray, to: pa.DataType) -> tuple[list[int], bool]:
+def bad_cells(
+    values: pa.Array | pa.ChunkedArray, to: pa.DataType, limit: int = MAX_REPORTED
+) -> tuple[list[int], bool]:
     """(first positions whose text does not convert to `to`, whether there are more).
 
     Halving search: a block that converts whole is skipped in one cast.
@@ -195,7 +197,7 @@ def bad_cells(values: pa.Array | pa.ChunkedArray, to: pa.DataType) -> tuple[list
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
             pass
         if hi - lo == 1:
-            if len(found) < MAX_REPORTED:
+            if len(found) < limit:
                 found.append(lo)
             else:
                 more = True
@@ -235,17 +237,60 @@ def timestamps_utc_ns(
     a timestamp without an offset is refused (it cannot be placed in a month). Bad cells are
     recorded in `problems` (row = position + 1 unless `rows` says otherwise).
     """
+    return checked_cells(values, UTC_NS, problems, field, TIMESTAMP_HINT, rows)[0]
+
+
+def whole_kwh(
+    values: Any, problems: ProblemCollector, field: str, rows: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Whole, non-negative kWh from text (the meter files' rule): (int64 values, ok)."""
+    kwh, ok = checked_cells(values, pa.int64(), problems, field, WHOLE_KWH, rows)
+    for i in np.flatnonzero(ok & (kwh < 0))[:MAX_REPORTED].tolist():
+        problems.add(
+            i + 1 if rows is None else int(rows[i]), field, f"negative energy {kwh[i]} kWh"
+        )
+    return kwh, ok & (kwh >= 0)
+
+
+def checked_cells(
+    values: Any,
+    to: pa.DataType,
+    problems: ProblemCollector,
+    field: str,
+    expect: str,
+    rows: np.ndarray | None = None,
+    limit: int = MAX_REPORTED,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Text cells converted to `to` as int64 (timestamps in ns) and a mask of the good ones.
+
+    The first `limit` bad cells are named; past that the mask is all False (the input is
+    refused anyway).
+    """
     array = (
         values if isinstance(values, (pa.Array, pa.ChunkedArray)) else pa.array(values, pa.string())
     )
-    if pa.types.is_timestamp(array.type):
-        return _ns(array.cast(UTC_NS))
+    if isinstance(array, pa.ChunkedArray):
+        array = array.combine_chunks()
+    if pa.types.is_timestamp(array.type) or pa.types.is_integer(array.type):
+        return int64s(array.cast(to)), np.ones(len(array), dtype=bool)
     text = pc.utf8_trim_whitespace(array)
+    ok = np.ones(len(text), dtype=bool)
     try:
-        return _ns(text.cast(UTC_NS))
+        return int64s(text.cast(to)), ok
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-        report_bad_cells(text, UTC_NS, problems, field, TIMESTAMP_HINT, rows)
-        return np.zeros(len(text), dtype=np.int64)
+        found, more = bad_cells(text, to, limit)
+    for i in found:
+        problems.add(
+            i + 1 if rows is None else int(rows[i]), field, f"{_cell(text, i)!r}: {expect}"
+        )
+    if more:
+        problems.add(None, field, f"… and more cells that are not {expect}")
+        return np.zeros(len(text), dtype=np.int64), np.zeros(len(text), dtype=bool)
+    ok[found] = False
+    out = np.zeros(len(text), dtype=np.int64)
+    good = np.flatnonzero(ok)
+    out[good] = int64s(text.take(pa.array(good)).cast(to))
+    return out, ok
 
 
 def _ns(values: pa.Array | pa.ChunkedArray) -> np.ndarray:

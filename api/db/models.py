@@ -201,11 +201,18 @@ class MeterReading(Base):
     referential trigger would dominate the load time."""
 
     __tablename__ = "meter_readings"
-    __table_args__ = (CheckConstraint("energy_kwh >= 0", name="energy_not_negative"),)
+    __table_args__ = (
+        CheckConstraint("energy_kwh >= 0", name="energy_not_negative"),
+        CheckConstraint("curtailed_kwh >= 0 AND go_kwh >= 0", name="extra_energy_not_negative"),
+    )
 
     contract_pk: Mapped[int] = mapped_column(Integer, primary_key=True)
     ts: Mapped[datetime] = mapped_column(primary_key=True)
     energy_kwh: Mapped[int] = mapped_column(BigInteger)
+    # The meter file's optional columns: curtailed energy (Art. 16), energy that also earned
+    # guarantees of origin (Art. 15(6)); NULL when the file had no such column.
+    curtailed_kwh: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    go_kwh: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
 
 
 class Upload(Base):
@@ -252,7 +259,8 @@ class Statement(Base):
     __table_args__ = (
         UniqueConstraint("run_id", "producer", "currency"),
         CheckConstraint(
-            "net_minor = paid_to_producer_minor - paid_by_producer_minor", name="net_balances"
+            "net_minor = paid_to_producer_minor - paid_by_producer_minor - reductions_minor",
+            name="net_balances",
         ),
         CheckConstraint(
             "paid_to_producer_minor >= 0 AND paid_by_producer_minor >= 0", name="directions"
@@ -267,6 +275,8 @@ class Statement(Base):
     currency: Mapped[str] = mapped_column(String(3))
     paid_to_producer_minor: Mapped[int] = mapped_column(BigInteger)
     paid_by_producer_minor: Mapped[int] = mapped_column(BigInteger)
+    # Support withheld under a rule (rate cap, double benefit, …): less paid, not a debt.
+    reductions_minor: Mapped[int] = mapped_column(BigInteger, server_default="0")
     net_minor: Mapped[int] = mapped_column(BigInteger)
 
     run: Mapped[SettlementRun] = relationship(back_populates="statements", lazy="raise")

@@ -264,6 +264,8 @@ class StatementPublic(BaseModel):
     currency: str
     paid_to_producer: Decimal
     paid_by_producer: Decimal
+    # Support withheld under a rule (rate cap, double benefit, …); net = to − by − reductions.
+    reductions: Decimal
     net: Decimal
     lines: list[LinePublic] | None = None
 
