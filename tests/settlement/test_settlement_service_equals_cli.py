@@ -86,8 +86,14 @@ def service_statements(tmp_path: Path) -> list[dict]:
 
 def test_the_service_settles_the_scenario_as_the_command_line_does(tmp_path, service_statements):
     out = tmp_path / "cli"
-    args = ["settle", "--contracts", str(SCENARIO / "contracts.csv"), "--prices", str(PRICES),
-            "--meters", str(SCENARIO / "meters.csv"), "--month", "2025-06", "--out", str(out)]  # fmt: skip
+    files = {
+        "contracts": SCENARIO / "contracts.csv",
+        "prices": PRICES,
+        "meters": SCENARIO / "meters.csv",
+    }
+    args = ["settle", "--month", "2025-06", "--out", str(out)]
+    for flag, path in files.items():
+        args += [f"--{flag}", str(path)]
     assert main(args) == 0
     cli_statements = {s["producer"]: s for s in _read(out / "statements.csv")}
     cli_lines = {ln["line_id"]: ln for ln in _read(out / "lines.csv")}
