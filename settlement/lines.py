@@ -22,6 +22,7 @@ from settlement.schemes import SCHEME_CODES, USES_REFERENCE, unit_rate
 from settlement.strike import MonthPrice
 from settlement.timegrid import parse_month
 
+CENT = Decimal("0.01")
 CENT_CURRENCIES = {cur for cur, places in MINOR_UNITS.items() if places == 2}
 FORMULA = {
     "cfd": "(K − R) · q, two-way",
@@ -191,7 +192,7 @@ def build_lines(
         notes = (
             terms
             + ("; K = " if uses_r else "; price = ")
-            + str(mp.price)
+            + str(mp.price.quantize(CENT))  # 70 and 70.00 read the same
             + " "
             + cur
             + "/MWh"

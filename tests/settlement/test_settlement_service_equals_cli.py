@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 
-import pytest
+import pandas as pd
 
 from api.actor import SYSTEM
 from api.db import models as m
@@ -43,14 +43,15 @@ def _upload(body_path: Path, upload, uow: UnitOfWork, *args: str) -> None:
         upload(uow, SYSTEM, *args, body, hashlib.sha256(data).hexdigest())
 
 
-@pytest.fixture
-def service_statements(tmp_path: Path) -> list[dict]:
+def _service_run(
+    tmp_path: Path, contracts: Path, prices: Path, meters: Path, month: str
+) -> list[dict]:
     url = f"sqlite:///{tmp_path / 'service.sqlite'}"
     upgrade(url)
     engine = make_engine(url)
     try:
         with UnitOfWork.for_engine(engine) as uow:
-            for row in _read(SCENARIO / "contracts.csv"):
+            for row in _read(contracts):
                 uow.session.add(
                     m.Contract(
                         contract_id=row["contract_id"],
@@ -66,12 +67,13 @@ def service_statements(tmp_path: Path) -> list[dict]:
                     )
                 )
             uow.commit()
+        currency = _read(contracts)[0]["currency"]
         with UnitOfWork.for_engine(engine) as uow:
-            _upload(PRICES, upload_prices, uow, "dam", "EUR")
+            _upload(prices, upload_prices, uow, "dam", currency)
         with UnitOfWork.for_engine(engine) as uow:
-            _upload(SCENARIO / "meters.csv", upload_meters, uow)
+            _upload(meters, upload_meters, uow)
         with UnitOfWork.for_engine(engine) as uow:
-            run = run_settlement(uow, SYSTEM, "2025-06").run
+            run = run_settlement(uow, SYSTEM, month).run
             ids = list(
                 uow.session.scalars(
                     m.Statement.__table__.select()
@@ -84,17 +86,16 @@ def service_statements(tmp_path: Path) -> list[dict]:
         engine.dispose()
 
 
-def test_the_service_settles_the_scenario_as_the_command_line_does(tmp_path, service_statements):
-    out = tmp_path / "cli"
-    files = {
-        "contracts": SCENARIO / "contracts.csv",
-        "prices": PRICES,
-        "meters": SCENARIO / "meters.csv",
-    }
-    args = ["settle", "--month", "2025-06", "--out", str(out)]
+def _cli_run(out: Path, contracts: Path, prices: Path, meters: Path, month: str) -> None:
+    files = {"contracts": contracts, "prices": prices, "meters": meters}
+    args = ["settle", "--month", month, "--out", str(out)]
     for flag, path in files.items():
         args += [f"--{flag}", str(path)]
     assert main(args) == 0
+
+
+def _assert_equal(service_statements: list[dict], out: Path) -> set[str]:
+    """Statements and lines equal field by field; the kinds of line seen."""
     cli_statements = {s["producer"]: s for s in _read(out / "statements.csv")}
     cli_lines = {ln["line_id"]: ln for ln in _read(out / "lines.csv")}
     assert {s["producer"] for s in service_statements} == set(cli_statements)
@@ -114,5 +115,38 @@ def test_the_service_settles_the_scenario_as_the_command_line_does(tmp_path, ser
             for name in LINE_FIELDS:
                 assert str(line[name] if line[name] is not None else "") == theirs[name], name
     assert cli_lines == {}  # every line of the command line's run is in the service's
+    return kinds
+
+
+def test_the_service_settles_the_scenario_as_the_command_line_does(tmp_path):
+    files = (SCENARIO / "contracts.csv", PRICES, SCENARIO / "meters.csv", "2025-06")
+    _cli_run(tmp_path / "cli", *files)
+    kinds = _assert_equal(_service_run(tmp_path, *files), tmp_path / "cli")
     # The scenario exercises the rules the service used to refuse (Art. 15(6), Art. 16).
     assert {"support", "curtailment", "double_benefit"} <= kinds
+
+
+def test_a_december_annual_true_up_in_the_service_uses_the_years_meters(tmp_path):
+    tz = "Asia/Tbilisi"
+    hours = pd.date_range(pd.Timestamp("2025-01-01", tz=tz), pd.Timestamp("2026-01-01", tz=tz),
+                          freq="h", inclusive="left")  # fmt: skip
+    (tmp_path / "contracts.csv").write_text(
+        "contract_id,producer,scheme,price,currency,start,end,capacity_mw,reference_basis\n"
+        "A1,Rioni Hydro,cfd,60,GEL,2024-01-01,2040-12-31,2,annual_weighted\n"
+        "A2,Kakheti Solar,variable_premium,70,GEL,2025-01-01,2040-12-31,1,annual_weighted\n"
+    )
+    price = [f"{40 + (i * 7) % 45}.{i % 100:02d}" for i in range(len(hours))]
+    (tmp_path / "prices.csv").write_text(
+        "timestamp,price\n"
+        + "".join(f"{t.isoformat()},{p}\n" for t, p in zip(hours, price, strict=True))
+    )
+    rows = [
+        f"{cid},{t.isoformat()},{(i * k) % 900 if 6 <= t.hour < 20 else 0}\n"
+        for cid, k in (("A1", 13), ("A2", 29))
+        for i, t in enumerate(hours)
+    ]
+    (tmp_path / "meters.csv").write_text("contract_id,timestamp,energy_kwh\n" + "".join(rows))
+    files = (tmp_path / "contracts.csv", tmp_path / "prices.csv", tmp_path / "meters.csv")
+    _cli_run(tmp_path / "cli", *files, "2025-12")
+    kinds = _assert_equal(_service_run(tmp_path, *files, "2025-12"), tmp_path / "cli")
+    assert kinds == {"support", "true_up"}
