@@ -7,19 +7,18 @@ line is returned from input that failed a check.
 
 from __future__ import annotations
 
-import functools
 import itertools
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import numpy as np
 
 from mzekari.errors import InputError, Problem, ProblemCollector
+from mzekari.months import NS_PER_S, month_bounds_ns, next_month, parse_month, term_ns
 from mzekari.vocabulary import MARKET_TZ
 from settlement.compute import ContractParams, RowInputs, settle_rows, take
 from settlement.ledger import reconcile, statements_of, unique_lines, write_files
@@ -29,7 +28,6 @@ from settlement.model import Contract, Line, Statement
 from settlement.prices import PriceSeries, to_hundredths
 from settlement.resolve import References, needs_prices, resolve_references
 from settlement.strike import MonthPrice, PriceRuleError, month_price
-from settlement.timegrid import NS_PER_S, month_bounds_ns, next_month, parse_month
 from settlement.trueup import closes_year, true_up_lines
 
 
@@ -44,18 +42,6 @@ class Settlement:
 
     def write(self, out_dir: str | Path) -> tuple[Path, Path]:
         return write_files(out_dir, self.lines, self.statements)
-
-
-@functools.lru_cache(maxsize=4096)
-def local_midnight_ns(day: date, tz: str) -> int:
-    moment = datetime(day.year, day.month, day.day, tzinfo=ZoneInfo(tz))
-    return int(moment.timestamp()) * NS_PER_S
-
-
-@functools.lru_cache(maxsize=4096)
-def term_ns(start: date, end: date, tz: str) -> tuple[int, int]:
-    """[first, last) UTC nanoseconds of a term of inclusive local dates."""
-    return local_midnight_ns(start, tz), local_midnight_ns(end + timedelta(days=1), tz)
 
 
 def _check_meters(

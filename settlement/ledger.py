@@ -25,10 +25,10 @@ import pyarrow as pa
 
 from mzekari.errors import ProblemCollector
 from mzekari.money import parse_decimal
+from mzekari.months import parse_month
 from mzekari.vocabulary import LINE_KINDS
 from settlement.model import Line, Statement
 from settlement.tables import Column, Source, read_table
-from settlement.timegrid import parse_month
 
 LINE_COLUMNS = [f.name for f in fields(Line)]
 _new_line = object.__new__

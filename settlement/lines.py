@@ -12,6 +12,7 @@ from decimal import Decimal
 import numpy as np
 
 from mzekari.money import MINOR_UNITS, round_money
+from mzekari.months import parse_month
 from settlement.compute import AMOUNT_SCALE, NO_BOUND, ContractParams
 from settlement.ledger import new_line
 from settlement.model import Contract, Line
@@ -20,7 +21,6 @@ from settlement.reference import div_half_up
 from settlement.resolve import References, needs_prices
 from settlement.schemes import SCHEME_CODES, USES_REFERENCE, unit_rate
 from settlement.strike import MonthPrice
-from settlement.timegrid import parse_month
 
 CENT = Decimal("0.01")
 CENT_CURRENCIES = {cur for cur, places in MINOR_UNITS.items() if places == 2}

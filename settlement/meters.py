@@ -17,6 +17,7 @@ import numpy as np
 import pyarrow as pa
 
 from mzekari.errors import InputError, ProblemCollector
+from mzekari.months import NS_PER_S
 from settlement.model import Contract
 from settlement.tables import (
     MAX_REPORTED,
@@ -29,7 +30,6 @@ from settlement.tables import (
     read_table,
     timestamps_utc_ns,
 )
-from settlement.timegrid import NS_PER_S
 
 OPTIONAL = ("curtailed_kwh", "go_kwh")
 COLUMNS = {

@@ -13,9 +13,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from mzekari.errors import InputError, ProblemCollector
+from mzekari.months import MONTH_RE
 from settlement.prices import PriceSeries, hourly_rows, to_quarter_hours, validate_grid
 from settlement.tables import Source, read_table, timestamps_utc_ns
-from settlement.timegrid import MONTH_RE
 
 if TYPE_CHECKING:
     import pandas as pd

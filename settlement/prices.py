@@ -16,7 +16,7 @@ import numpy as np
 
 from mzekari.errors import InputError, ProblemCollector
 from mzekari.money import D
-from settlement.timegrid import NS_PER_S, parse_month
+from mzekari.months import NS_PER_S, parse_month
 
 RESOLUTIONS_S = (900, 3600)
 

@@ -13,9 +13,9 @@ from typing import Any
 
 import numpy as np
 
+from mzekari.months import NS_PER_S, month_bounds_ns
 from settlement.price_io import Profile
 from settlement.prices import PriceSeries, from_hundredths
-from settlement.timegrid import NS_PER_S, month_bounds_ns
 
 UNKNOWN = -1  # a negative run that touches the end of the data: its full length is not known
 

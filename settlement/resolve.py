@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from mzekari.errors import InputError, ProblemCollector
+from mzekari.months import NS_PER_S
 from settlement.compute import exact_products_sum, expand, take
 from settlement.meters import MeterData
 from settlement.model import Contract
@@ -29,7 +30,6 @@ from settlement.reference import (
     profile_weighted,
 )
 from settlement.schemes import USES_REFERENCE
-from settlement.timegrid import NS_PER_S
 
 if TYPE_CHECKING:
     pass

@@ -17,8 +17,8 @@ from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 from typing import Any, NamedTuple
 
+from mzekari.months import parse_month
 from settlement.model import Contract
-from settlement.timegrid import parse_month
 
 CENT = Decimal("0.01")
 

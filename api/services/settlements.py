@@ -30,6 +30,7 @@ from api.services.uploads import OPTIONAL_METER_COLUMNS
 from api.uow import UnitOfWork
 from mzekari.errors import InputError, Problem
 from mzekari.money import to_minor_units
+from mzekari.months import parse_month
 from mzekari.vocabulary import MARKET_TZ
 
 MARGIN = pd.Timedelta(days=1)  # a negative-price run crossing the month boundary counts whole
@@ -43,13 +44,12 @@ class RunOutcome:
 
 def month_bounds(month: str, tz: str = MARKET_TZ) -> tuple[pd.Timestamp, pd.Timestamp]:
     try:
-        start = pd.Timestamp(f"{month}-01", tz=tz)
-        if len(month) != 7:
-            raise ValueError
+        parse_month(month)
     except ValueError as exc:
         raise InputError(
             Problem("settlement", None, "month", f"expected YYYY-MM, got {month!r}")
         ) from exc
+    start = pd.Timestamp(f"{month}-01", tz=tz)
     return start, start + pd.offsets.MonthBegin(1)
 
 
