@@ -17,7 +17,13 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from mzekari.errors import InputError, Problem, ProblemCollector
 from mzekari.money import MINOR_UNITS, ROUNDING_MODES, D
-from mzekari.vocabulary import FX_RULES, INDEXATIONS, REFERENCE_BASES, SCHEMES
+from mzekari.vocabulary import (
+    FX_RULES,
+    INDEXATIONS,
+    REFERENCE_BASES,
+    SCHEMES,
+    technology_class,
+)
 from settlement.model import Contract
 from settlement.tables import read_table
 
@@ -82,6 +88,8 @@ def _parse_field(name: str, value: Any) -> Any:
         return _months(value)
     if name == "index_month":
         return int(str(value))
+    if name == "technology":
+        return technology_class(str(value))  # "Small HPP" → "hydro": one place for the mapping
     text = str(value).strip()
     return text.upper() if name in ("currency", "strike_currency") else text
 

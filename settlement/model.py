@@ -61,6 +61,8 @@ class Contract:
     rounding: str = "half_up"
     # Market time zone whose calendar months are settled; a run for another zone is refused.
     market_tz: str | None = None
+    # Generation technology (vocabulary.TECHNOLOGIES), for forecasts; settlement ignores it.
+    technology: str | None = None
 
     @property
     def price_currency(self) -> str:

@@ -15,8 +15,6 @@ from typing import Any
 from mzekari.vocabulary import award_contract_id, technology_class
 from settlement import Contract
 
-forecast_technology = technology_class  # the forecast's name for the shared mapping
-
 
 def contracts_from_bids(
     round_spec: Any,
@@ -59,7 +57,7 @@ def contracts_from_bids(
                 end=end,
                 capacity_mw=capacity_mw,
                 reference_basis="monthly_baseload",
-                weighting=forecast_technology(bid.technology),
+                technology=technology_class(bid.technology),
                 strike_currency=None if pay_currency == round_currency else round_currency,
             )
         )

@@ -54,7 +54,7 @@ def month_bounds(month: str, tz: str = MARKET_TZ) -> tuple[pd.Timestamp, pd.Time
 
 
 def contract_record(row: m.Contract) -> dict[str, Any]:
-    rules = {k: v for k, v in row.terms.items() if k not in ("technology", "annual_mwh")}
+    rules = {k: v for k, v in row.terms.items() if k != "annual_mwh"}
     return {
         "contract_id": row.contract_id,
         "producer": row.producer,
