@@ -320,8 +320,8 @@ def build_lines(
                     _money(curtailment[j], cur, mode),
                     cur,
                     None,
-                    "curtailed energy paid as if produced (contract rule), at each interval's rate when "
-                    "positive; never charged where R > K",
+                    "curtailed energy paid as if produced (contract rule), at each interval's "
+                    "rate when positive; never charged where R > K",
                     None,
                 )
             )

@@ -54,7 +54,6 @@ def read_table(
     columns: Mapping[str, Column] | None,
     source: str | None = None,
     *,
-    parquet: bool | None = None,
     delimiter: str = ",",
 ) -> pa.Table:
     """The file's columns converted to their types; unknown or missing columns are errors.
@@ -63,8 +62,7 @@ def read_table(
     `columns=None` every column is read as text, whatever its name (the caller checks names).
     """
     name = _describe(data, source)
-    if parquet is None:
-        parquet = isinstance(data, (str, Path)) and str(data).lower().endswith(".parquet")
+    parquet = isinstance(data, (str, Path)) and str(data).lower().endswith(".parquet")
     try:
         if parquet:
             return _parquet(data, columns, name)
@@ -293,10 +291,6 @@ def checked_cells(
     return out, ok
 
 
-def _ns(values: pa.Array | pa.ChunkedArray) -> np.ndarray:
-    return int64s(values)
-
-
 # pyarrow's own to_numpy() imports pandas (a second or so of a command's start); fixed-width
 # columns without nulls are read from their Arrow buffers instead.
 def int64s(values: pa.Array | pa.ChunkedArray) -> np.ndarray:
@@ -366,12 +360,11 @@ def _parquet(data: Source, columns: Mapping[str, Column] | None, name: str) -> p
     out = {}
     for col in table.column_names:
         values, want = table.column(col), columns[col].type
+        if pa.types.is_timestamp(values.type) and values.type.tz is None:
+            problems.add(None, col, "timestamps without a time zone cannot be placed in a month")
+            continue
         try:
-            out[col] = (
-                values.cast(want)
-                if pa.types.is_string(values.type) or values.type != want
-                else values
-            )
+            out[col] = values if values.type == want else values.cast(want)
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
             if pa.types.is_string(values.type):
                 expect = columns[col].expect or str(want)

@@ -88,6 +88,16 @@ def test_meters_from_parquet_equal_meters_from_csv(tmp_path):
     assert parquet_data.contract_ids == csv_data.contract_ids
     for name in ("contract_index", "starts_utc_ns", "energy_kwh", "curtailed_kwh", "go_kwh"):
         assert np.array_equal(getattr(parquet_data, name), getattr(csv_data, name)), name
+    # A timestamp column without a zone is refused, as a text timestamp without an offset is.
+    naive = table.set_column(
+        1,
+        "timestamp",
+        table.column("timestamp").cast(pa.timestamp("ns", tz="UTC")).cast(pa.timestamp("ns")),
+    )
+    pq.write_table(naive, tmp_path / "naive.parquet")
+    with pytest.raises(InputError) as err:
+        read_meters(tmp_path / "naive.parquet")
+    assert [p.field for p in err.value.problems] == ["timestamp"]
 
 
 def test_a_bad_cell_deep_in_a_large_file_is_named_by_row(tmp_path):
