@@ -36,6 +36,11 @@ class PriceRuleError(ValueError):
         self.field = field
 
 
+def plain(value: Decimal) -> str:
+    """A recorded figure as written, whatever its stored scale: 100.0 and 100.000 read 100."""
+    return format(value.normalize(), "f")
+
+
 def index_month_for(contract: Contract, month: str) -> str:
     """The CPI month in force: the latest re-set month (index_month) not after `month`."""
     year, mon = parse_month(month)
@@ -60,10 +65,10 @@ def fx_rate(
         raise PriceRuleError("strike_currency", f"no official {pair} rate dated in {month}")
     if rule == "last_business_day":
         day, rate = in_month[-1]
-        return Fraction(rate), f"{pair} {rate} of {day} (last business day)"
+        return Fraction(rate), f"{pair} {plain(rate)} of {day} (last business day)"
     total = sum((r for _, r in in_month), Decimal(0))
     return Fraction(total) / len(in_month), (
-        f"{pair} mean of {len(in_month)} official rates in {month} = {total} / "
+        f"{pair} mean of {len(in_month)} official rates in {month} = {plain(total)} / "
         f"{len(in_month)}, unrounded"
     )
 
@@ -95,15 +100,15 @@ def month_price(
         price = indexed.quantize(CENT, rounding=ROUND_HALF_UP)
         part = "" if share == 1 else f" on {share * 100:g}% of it"
         notes.append(
-            f"price {contract.price} indexed by CPI {now_month} {cpi_now} / "
-            f"{base_month} {cpi_base}{part} = {price} {contract.price_currency}/MWh"
+            f"price {plain(contract.price)} indexed by CPI {now_month} {plain(cpi_now)} / "
+            f"{base_month} {plain(cpi_base)}{part} = {price} {contract.price_currency}/MWh"
         )
     if contract.strike_currency and contract.strike_currency != contract.currency:
         pair = f"{contract.strike_currency}/{contract.currency}"
         rate, rate_note = fx_rate(fx_rates, pair, month, contract.fx_rule)
         converted = round_cents(Fraction(price) * rate)
         notes.append(
-            f"{price} {contract.strike_currency}/MWh at {rate_note} = "
+            f"{plain(price)} {contract.strike_currency}/MWh at {rate_note} = "
             f"{converted} {contract.currency}/MWh"
         )
         price = converted

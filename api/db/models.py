@@ -42,7 +42,7 @@ NAMING = {
 ROLES = ("operator", "producer", "treasury", "admin")
 ROUND_STATES = ("draft", "open", "closed", "cleared", "awarded")
 JOB_STATES = ("queued", "running", "done", "failed")
-UPLOAD_KINDS = ("prices", "meters", "fx")
+UPLOAD_KINDS = ("prices", "meters", "fx", "cpi")
 
 
 def _in(column: str, values: tuple[str, ...]) -> str:
@@ -213,6 +213,16 @@ class MeterReading(Base):
     # guarantees of origin (Art. 15(6)); NULL when the file had no such column.
     curtailed_kwh: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     go_kwh: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+
+
+class CpiValue(Base):
+    """The consumer price index by month, for CPI-indexed strike prices."""
+
+    __tablename__ = "cpi_values"
+    __table_args__ = (CheckConstraint("cpi > 0", name="cpi_positive"),)
+
+    month: Mapped[str] = mapped_column(String(7), primary_key=True)
+    cpi: Mapped[Decimal] = mapped_column(ExactDecimal(14, 6))
 
 
 class Upload(Base):

@@ -249,6 +249,14 @@ def _fx_rates(
     return out
 
 
+def _cpi(uow: UnitOfWork, digest: Any) -> dict[str, Decimal]:
+    """The stored CPI by month (a few hundred rows at most), for CPI-indexed contracts."""
+    rows = uow.session.execute(select(m.CpiValue.month, m.CpiValue.cpi).order_by(m.CpiValue.month))
+    out = {month: value for month, value in rows}
+    digest.update(canonical_json(out).encode())
+    return out
+
+
 def run_settlement(
     uow: UnitOfWork, actor: Actor, month: str, idempotency_key: str | None = None
 ) -> RunOutcome:
@@ -284,6 +292,7 @@ def run_settlement(
     prices = _prices(uow, names, start, end, digest)
     meter_frame = _meters(uow, rows, first, end, digest)
     fx_rates = _fx_rates(uow, first.strftime("%Y-%m"), month, digest)
+    cpi = _cpi(uow, digest) if any(c.indexation == "cpi" for c in contracts) else None
     # Lines posted earlier in the year count against annual volume caps.
     posted = uow.settlements.lines_for_year_until(month)
     input_sha256 = digest.hexdigest()
@@ -302,6 +311,7 @@ def run_settlement(
         tz=tz,
         posted_lines=[domain_line(p) for p in posted],
         fx_rates=fx_rates,
+        cpi=cpi,
     )
     run = m.SettlementRun(
         month=month,

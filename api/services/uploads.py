@@ -34,7 +34,7 @@ from api.uow import UnitOfWork
 from mzekari.errors import InputError
 from mzekari.money import MINOR_UNITS
 from mzekari.vocabulary import MARKET_TZ
-from settlement.rates import parse_fx
+from settlement.rates import parse_cpi, parse_fx
 
 METER_COLUMNS = ("timestamp", "contract_id", "energy_kwh")
 OPTIONAL_METER_COLUMNS = ("curtailed_kwh", "go_kwh")  # Art. 16 curtailment, Art. 15(6) GOs
@@ -463,6 +463,55 @@ def upload_fx_rates(
     upload = m.Upload(
         kind="fx",
         target="fx",
+        idempotency_key=idempotency_key,
+        content_sha256=sha256,
+        row_count=len(frame),
+        first_ts=None,
+        last_ts=None,
+        created_at=datetime.now(UTC),
+        created_by=actor.key_id,
+    )
+    return _finish(uow, actor, upload, {})
+
+
+# --- consumer price index -----------------------------------------------------------------------
+
+CPI_COLUMNS = ("month", "cpi")
+
+
+def upload_cpi(
+    uow: UnitOfWork, actor: Actor, body: IO[bytes], sha256: str, idempotency_key: str | None = None
+) -> UploadOutcome:
+    """`month,cpi`: the index by month (e.g. `2025-04,112.3`), for CPI-indexed strike prices."""
+    previous = _begin(uow, actor, "cpi", "cpi", sha256, idempotency_key)
+    if previous is not None:
+        return UploadOutcome(previous, replayed=True)
+    problems = Problems("cpi.csv")
+    frames = list(_chunks(body, 1_000_000, problems))
+    _raise(problems)
+    frame = pd.concat(frames) if frames else pd.DataFrame()
+    if not check_header(list(frame.columns), CPI_COLUMNS, problems) or frame.empty:
+        if not problems:
+            problems.add(None, None, "no data rows")
+        _raise(problems)
+    values = shared_check(
+        problems, lambda c: parse_cpi(frame[list(CPI_COLUMNS)].itertuples(index=False), c.source)
+    )
+    _raise(problems)
+    table = m.CpiValue.__table__
+    assert isinstance(table, Table)
+    if uow.dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert  # type: ignore[assignment]
+    statement = insert(table)
+    statement = statement.on_conflict_do_update(
+        index_elements=["month"], set_={"cpi": statement.excluded.cpi}
+    )
+    uow.session.execute(statement, [{"month": k, "cpi": v} for k, v in values.items()])
+    upload = m.Upload(
+        kind="cpi",
+        target="cpi",
         idempotency_key=idempotency_key,
         content_sha256=sha256,
         row_count=len(frame),

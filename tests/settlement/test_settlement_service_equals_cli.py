@@ -20,7 +20,7 @@ from api.actor import SYSTEM
 from api.db import models as m
 from api.db.engine import make_engine, upgrade
 from api.services.settlements import run_settlement, statement_document
-from api.services.uploads import upload_meters, upload_prices
+from api.services.uploads import upload_cpi, upload_fx_rates, upload_meters, upload_prices
 from api.uow import UnitOfWork
 from mzekari.cli import main
 
@@ -44,7 +44,7 @@ def _upload(body_path: Path, upload, uow: UnitOfWork, *args: str) -> None:
 
 
 def _service_run(
-    tmp_path: Path, contracts: Path, prices: Path, meters: Path, month: str
+    tmp_path: Path, contracts: Path, prices: Path, meters: Path, month: str, **rates: Path
 ) -> list[dict]:
     url = f"sqlite:///{tmp_path / 'service.sqlite'}"
     upgrade(url)
@@ -72,6 +72,10 @@ def _service_run(
             _upload(prices, upload_prices, uow, "dam", currency)
         with UnitOfWork.for_engine(engine) as uow:
             _upload(meters, upload_meters, uow)
+        for kind, upload in (("fx", upload_fx_rates), ("cpi", upload_cpi)):
+            if kind in rates:
+                with UnitOfWork.for_engine(engine) as uow:
+                    _upload(rates[kind], upload, uow)
         with UnitOfWork.for_engine(engine) as uow:
             run = run_settlement(uow, SYSTEM, month).run
             ids = list(
@@ -86,8 +90,10 @@ def _service_run(
         engine.dispose()
 
 
-def _cli_run(out: Path, contracts: Path, prices: Path, meters: Path, month: str) -> None:
-    files = {"contracts": contracts, "prices": prices, "meters": meters}
+def _cli_run(
+    out: Path, contracts: Path, prices: Path, meters: Path, month: str, **rates: Path
+) -> None:
+    files = {"contracts": contracts, "prices": prices, "meters": meters, **rates}
     args = ["settle", "--month", month, "--out", str(out)]
     for flag, path in files.items():
         args += [f"--{flag}", str(path)]
@@ -150,3 +156,40 @@ def test_a_december_annual_true_up_in_the_service_uses_the_years_meters(tmp_path
     _cli_run(tmp_path / "cli", *files, "2025-12")
     kinds = _assert_equal(_service_run(tmp_path, *files, "2025-12"), tmp_path / "cli")
     assert kinds == {"support", "true_up"}
+
+
+def test_cpi_indexed_and_converted_strikes_in_the_service_equal_the_command_line(tmp_path):
+    tz = "Asia/Tbilisi"
+    hours = pd.date_range(pd.Timestamp("2025-05-31", tz=tz), pd.Timestamp("2025-07-02", tz=tz),
+                          freq="h", inclusive="left")  # fmt: skip
+    (tmp_path / "contracts.csv").write_text(
+        "contract_id,producer,scheme,price,currency,start,end,capacity_mw,indexation,"
+        "index_base_month,indexed_share,strike_currency,fx_rule\n"
+        "G1,Rioni Hydro,cfd,55,GEL,2024-01-01,2040-12-31,2,cpi,2023-04,0.3,USD,monthly_average\n"
+        "G2,Enguri Hydro,fixed_premium,12,GEL,2024-01-01,2040-12-31,3,cpi,2023-04,1,,\n"
+    )
+    (tmp_path / "prices.csv").write_text(
+        "timestamp,price\n"
+        + "".join(f"{t.isoformat()},{100 + (i * 17) % 90}.{i % 10}0\n" for i, t in enumerate(hours))
+    )
+    june = [t for t in hours if t.month == 6]
+    (tmp_path / "meters.csv").write_text(
+        "contract_id,timestamp,energy_kwh\n"
+        + "".join(
+            f"{cid},{t.isoformat()},{(i * k) % 1500}\n"
+            for cid, k in (("G1", 7), ("G2", 11))
+            for i, t in enumerate(june)
+        )
+    )
+    (tmp_path / "fx.csv").write_text(
+        "date,pair,rate\n2025-06-02,USD/GEL,2.7731\n2025-06-16,USD/GEL,2.7731\n"
+        "2025-06-30,USD/GEL,2.7732\n"
+    )
+    (tmp_path / "cpi.csv").write_text("month,cpi\n2023-04,100.0\n2025-04,112.37\n")
+    files = (tmp_path / "contracts.csv", tmp_path / "prices.csv", tmp_path / "meters.csv")
+    rates = {"fx": tmp_path / "fx.csv", "cpi": tmp_path / "cpi.csv"}
+    _cli_run(tmp_path / "cli", *files, "2025-06", **rates)
+    kinds = _assert_equal(_service_run(tmp_path, *files, "2025-06", **rates), tmp_path / "cli")
+    assert kinds == {"support"}
+    explanations = [row["explanation"] for row in _read(tmp_path / "cli" / "lines.csv")]
+    assert all("indexed by CPI 2025-04 112.37" in text for text in explanations)

@@ -1,4 +1,5 @@
-"""meter readings carry curtailed and guarantee-of-origin energy; statements show reductions
+"""meter readings carry curtailed and guarantee-of-origin energy; statements show reductions;
+CPI values for indexed strike prices
 
 Revision ID: 0005_readers
 Revises: 0002
@@ -9,6 +10,7 @@ reading without them stores NULL. A statement's `reductions_minor` is support wi
 rule (rate cap, double benefit, …), kept apart from payments by the producer:
 net = paid to producer − paid by producer − reductions. Statements stored before this revision
 have no reductions apart (0): their reductions stay inside `paid_by_producer_minor`.
+`cpi_values` holds the CPI uploads (`month,cpi`) the service needs for CPI-indexed contracts.
 """
 
 from collections.abc import Sequence
@@ -22,7 +24,21 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
+def exact(precision: int, scale: int) -> sa.types.TypeEngine:
+    """NUMERIC(p, s); on SQLite, whose NUMERIC is a float, the decimal as text."""
+    return sa.Numeric(precision, scale).with_variant(sa.String(precision + 2), "sqlite")
+
+
 def upgrade() -> None:
+    op.create_table('cpi_values',
+    sa.Column('month', sa.String(length=7), nullable=False),
+    sa.Column('cpi', exact(14, 6), nullable=False),
+    sa.CheckConstraint('cpi > 0', name=op.f('ck_cpi_values_cpi_positive')),
+    sa.PrimaryKeyConstraint('month', name=op.f('pk_cpi_values'))
+    )
+    with op.batch_alter_table('uploads', schema=None) as batch_op:
+        batch_op.drop_constraint(op.f('ck_uploads_kind'), type_='check')
+        batch_op.create_check_constraint('kind', "kind IN ('prices', 'meters', 'fx', 'cpi')")
     with op.batch_alter_table('meter_readings', schema=None) as batch_op:
         batch_op.add_column(sa.Column('curtailed_kwh', sa.BigInteger(), nullable=True))
         batch_op.add_column(sa.Column('go_kwh', sa.BigInteger(), nullable=True))
@@ -47,3 +63,7 @@ def downgrade() -> None:
         batch_op.drop_constraint(op.f('ck_meter_readings_extra_energy_not_negative'), type_='check')
         batch_op.drop_column('go_kwh')
         batch_op.drop_column('curtailed_kwh')
+    with op.batch_alter_table('uploads', schema=None) as batch_op:
+        batch_op.drop_constraint(op.f('ck_uploads_kind'), type_='check')
+        batch_op.create_check_constraint('kind', "kind IN ('prices', 'meters', 'fx')")
+    op.drop_table('cpi_values')
