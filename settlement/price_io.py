@@ -279,11 +279,13 @@ class Profile:
     weight_milli: np.ndarray
 
 
-def read_profile(path: Any, column: str | None = None, name: str | None = None) -> Profile:
-    """A generation series from CSV (`timestamp` or OPSD `utc_timestamp` + value columns)."""
-    path = Path(path)
-    source = str(path)
-    frame = text_columns(path, source)
+def read_profile(
+    data: Source, column: str | None = None, name: str | None = None, source: str | None = None
+) -> Profile:
+    """A generation series from CSV (`timestamp` or OPSD `utc_timestamp` + value columns); `data`
+    a path, bytes or a binary file object."""
+    source = source or str(data)
+    frame = text_columns(data, source)
     ts_col = "utc_timestamp" if "utc_timestamp" in frame else "timestamp"
     cols = [c for c in frame if c != ts_col and "price" not in c]
     column = column or (cols[0] if cols else None)

@@ -42,7 +42,7 @@ NAMING = {
 ROLES = ("operator", "producer", "treasury", "admin")
 ROUND_STATES = ("draft", "open", "closed", "cleared", "awarded")
 JOB_STATES = ("queued", "running", "done", "failed")
-UPLOAD_KINDS = ("prices", "meters", "fx", "cpi")
+UPLOAD_KINDS = ("prices", "meters", "fx", "cpi", "profile")
 
 
 def _in(column: str, values: tuple[str, ...]) -> str:
@@ -213,6 +213,18 @@ class MeterReading(Base):
     # guarantees of origin (Art. 15(6)); NULL when the file had no such column.
     curtailed_kwh: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     go_kwh: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+
+
+class ProfilePoint(Base):
+    """A generation profile (e.g. national solar feed-in) in thousandths, for contracts whose
+    reference price is weighted by a technology's output (`weighting` = the profile's name)."""
+
+    __tablename__ = "profile_points"
+    __table_args__ = (CheckConstraint("weight_milli >= 0", name="weight_not_negative"),)
+
+    profile: Mapped[str] = mapped_column(String(50), primary_key=True)
+    ts: Mapped[datetime] = mapped_column(primary_key=True)
+    weight_milli: Mapped[int] = mapped_column(BigInteger)
 
 
 class CpiValue(Base):

@@ -249,6 +249,32 @@ def _fx_rates(
     return out
 
 
+def _profiles(
+    uow: UnitOfWork, names: set[str], start: pd.Timestamp, end: pd.Timestamp, digest: Any
+) -> dict[str, Any]:
+    """The generation profiles contracts are weighted by, over the month's calendar year."""
+    from settlement.price_io import Profile
+    from settlement.prices import validate_grid
+
+    lo = pd.Timestamp(f"{start.year}-01-01", tz=start.tz).tz_convert(UTC).to_pydatetime()
+    hi = max(pd.Timestamp(f"{start.year + 1}-01-01", tz=start.tz), end).tz_convert(UTC)
+    out: dict[str, Any] = {}
+    for name in sorted(names):
+        point = m.ProfilePoint
+        rows = uow.session.execute(
+            select(point.ts, point.weight_milli)
+            .where(point.profile == name, point.ts >= lo, point.ts < hi.to_pydatetime())
+            .order_by(point.ts)
+        ).all()
+        starts = np.array([int(t.timestamp()) * 10**9 for t, _ in rows], dtype=np.int64)
+        weights = np.array([w for _, w in rows], dtype=np.int64)
+        digest.update(name.encode() + starts.tobytes() + weights.tobytes())
+        if rows:
+            source = f"db:profile:{name}"
+            out[name] = Profile(name, source, validate_grid(starts, source), starts, weights)
+    return out
+
+
 def _cpi(uow: UnitOfWork, digest: Any) -> dict[str, Decimal]:
     """The stored CPI by month (a few hundred rows at most), for CPI-indexed contracts."""
     rows = uow.session.execute(select(m.CpiValue.month, m.CpiValue.cpi).order_by(m.CpiValue.month))
@@ -293,6 +319,8 @@ def run_settlement(
     meter_frame = _meters(uow, rows, first, end, digest)
     fx_rates = _fx_rates(uow, first.strftime("%Y-%m"), month, digest)
     cpi = _cpi(uow, digest) if any(c.indexation == "cpi" for c in contracts) else None
+    weightings = {c.weighting for c in contracts if "weighted" in c.reference_basis}
+    profiles = _profiles(uow, weightings - {"own"}, start, end, digest)
     # Lines posted earlier in the year count against annual volume caps.
     posted = uow.settlements.lines_for_year_until(month)
     input_sha256 = digest.hexdigest()
@@ -312,6 +340,7 @@ def run_settlement(
         posted_lines=[domain_line(p) for p in posted],
         fx_rates=fx_rates,
         cpi=cpi,
+        profiles=profiles,
     )
     run = m.SettlementRun(
         month=month,

@@ -18,7 +18,7 @@ from typing import IO, Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Table, text
+from sqlalchemy import Table, delete, insert, text
 
 from api.actor import Actor, Conflict
 from api.db import models as m
@@ -521,3 +521,47 @@ def upload_cpi(
         created_by=actor.key_id,
     )
     return _finish(uow, actor, upload, {})
+
+
+# --- generation profiles ----------------------------------------------------------------------
+
+
+def upload_profile(
+    uow: UnitOfWork,
+    actor: Actor,
+    name: str,
+    body: IO[bytes],
+    sha256: str,
+    idempotency_key: str | None = None,
+) -> UploadOutcome:
+    """`timestamp,<generation>` (or OPSD's `utc_timestamp`): a technology's output, the weights
+    of references for contracts whose `weighting` names this profile."""
+    from settlement.price_io import read_profile
+
+    previous = _begin(uow, actor, "profile", name, sha256, idempotency_key)
+    if previous is not None:
+        return UploadOutcome(previous, replayed=True)
+    problems = Problems(f"profiles/{name}.csv")
+    profile = shared_check(problems, lambda c: read_profile(body, None, name, c.source))
+    _raise(problems)
+    starts = profile.starts_utc_ns
+    uow.session.execute(delete(m.ProfilePoint).where(m.ProfilePoint.profile == name))
+    uow.session.execute(
+        insert(m.ProfilePoint),
+        [
+            {"profile": name, "ts": _ts(int(t)), "weight_milli": int(w)}
+            for t, w in zip(starts.tolist(), profile.weight_milli.tolist(), strict=True)
+        ],
+    )
+    upload = m.Upload(
+        kind="profile",
+        target=name,
+        idempotency_key=idempotency_key,
+        content_sha256=sha256,
+        row_count=len(starts),
+        first_ts=_ts(int(starts[0])),
+        last_ts=_ts(int(starts[-1])),
+        created_at=datetime.now(UTC),
+        created_by=actor.key_id,
+    )
+    return _finish(uow, actor, upload, {"resolution_s": profile.resolution_s})

@@ -20,7 +20,13 @@ from api.actor import SYSTEM
 from api.db import models as m
 from api.db.engine import make_engine, upgrade
 from api.services.settlements import run_settlement, statement_document
-from api.services.uploads import upload_cpi, upload_fx_rates, upload_meters, upload_prices
+from api.services.uploads import (
+    upload_cpi,
+    upload_fx_rates,
+    upload_meters,
+    upload_prices,
+    upload_profile,
+)
 from api.uow import UnitOfWork
 from mzekari.cli import main
 
@@ -76,6 +82,9 @@ def _service_run(
             if kind in rates:
                 with UnitOfWork.for_engine(engine) as uow:
                     _upload(rates[kind], upload, uow)
+        if "profile" in rates:  # named by the file: solar.csv is the profile `solar`
+            with UnitOfWork.for_engine(engine) as uow:
+                _upload(rates["profile"], upload_profile, uow, rates["profile"].stem)
         with UnitOfWork.for_engine(engine) as uow:
             run = run_settlement(uow, SYSTEM, month).run
             ids = list(
@@ -96,7 +105,7 @@ def _cli_run(
     files = {"contracts": contracts, "prices": prices, "meters": meters, **rates}
     args = ["settle", "--month", month, "--out", str(out)]
     for flag, path in files.items():
-        args += [f"--{flag}", str(path)]
+        args += [f"--{flag}", f"{path.stem}={path}" if flag == "profile" else str(path)]
     assert main(args) == 0
 
 
@@ -158,15 +167,17 @@ def test_a_december_annual_true_up_in_the_service_uses_the_years_meters(tmp_path
     assert kinds == {"support", "true_up"}
 
 
-def test_cpi_indexed_and_converted_strikes_in_the_service_equal_the_command_line(tmp_path):
+def test_cpi_fx_and_profile_weighted_contracts_in_the_service_equal_the_command_line(tmp_path):
     tz = "Asia/Tbilisi"
     hours = pd.date_range(pd.Timestamp("2025-05-31", tz=tz), pd.Timestamp("2025-07-02", tz=tz),
                           freq="h", inclusive="left")  # fmt: skip
     (tmp_path / "contracts.csv").write_text(
         "contract_id,producer,scheme,price,currency,start,end,capacity_mw,indexation,"
-        "index_base_month,indexed_share,strike_currency,fx_rule\n"
-        "G1,Rioni Hydro,cfd,55,GEL,2024-01-01,2040-12-31,2,cpi,2023-04,0.3,USD,monthly_average\n"
-        "G2,Enguri Hydro,fixed_premium,12,GEL,2024-01-01,2040-12-31,3,cpi,2023-04,1,,\n"
+        "index_base_month,indexed_share,strike_currency,fx_rule,reference_basis,weighting\n"
+        "G1,Rioni Hydro,cfd,55,GEL,2024-01-01,2040-12-31,2,cpi,2023-04,0.3,USD,monthly_average,,\n"
+        "G2,Enguri Hydro,fixed_premium,12,GEL,2024-01-01,2040-12-31,3,cpi,2023-04,1,,,,\n"
+        "S1,Kakheti Solar,variable_premium,150,GEL,2024-01-01,2040-12-31,2,,,,,,"
+        "monthly_weighted,solar\n"
     )
     (tmp_path / "prices.csv").write_text(
         "timestamp,price\n"
@@ -177,7 +188,7 @@ def test_cpi_indexed_and_converted_strikes_in_the_service_equal_the_command_line
         "contract_id,timestamp,energy_kwh\n"
         + "".join(
             f"{cid},{t.isoformat()},{(i * k) % 1500}\n"
-            for cid, k in (("G1", 7), ("G2", 11))
+            for cid, k in (("G1", 7), ("G2", 11), ("S1", 5))
             for i, t in enumerate(june)
         )
     )
@@ -186,10 +197,19 @@ def test_cpi_indexed_and_converted_strikes_in_the_service_equal_the_command_line
         "2025-06-30,USD/GEL,2.7732\n"
     )
     (tmp_path / "cpi.csv").write_text("month,cpi\n2023-04,100.0\n2025-04,112.37\n")
+    (tmp_path / "solar.csv").write_text(
+        "timestamp,solar\n"
+        + "".join(f"{t.isoformat()},{max(0, 12 - abs(t.hour - 13)) * 1.5:.1f}\n" for t in hours)
+    )
     files = (tmp_path / "contracts.csv", tmp_path / "prices.csv", tmp_path / "meters.csv")
-    rates = {"fx": tmp_path / "fx.csv", "cpi": tmp_path / "cpi.csv"}
+    rates = {
+        "fx": tmp_path / "fx.csv",
+        "cpi": tmp_path / "cpi.csv",
+        "profile": tmp_path / "solar.csv",
+    }
     _cli_run(tmp_path / "cli", *files, "2025-06", **rates)
     kinds = _assert_equal(_service_run(tmp_path, *files, "2025-06", **rates), tmp_path / "cli")
     assert kinds == {"support"}
-    explanations = [row["explanation"] for row in _read(tmp_path / "cli" / "lines.csv")]
-    assert all("indexed by CPI 2025-04 112.37" in text for text in explanations)
+    lines = {row["contract_id"]: row for row in _read(tmp_path / "cli" / "lines.csv")}
+    assert "indexed by CPI 2025-04 112.37" in lines["G1"]["explanation"]
+    assert "weighted by solar" in lines["S1"]["explanation"]

@@ -1,5 +1,5 @@
 """meter readings carry curtailed and guarantee-of-origin energy; statements show reductions;
-CPI values for indexed strike prices
+CPI values for indexed strike prices; generation profiles for technology-weighted references
 
 Revision ID: 0005_readers
 Revises: 0002
@@ -10,7 +10,8 @@ reading without them stores NULL. A statement's `reductions_minor` is support wi
 rule (rate cap, double benefit, …), kept apart from payments by the producer:
 net = paid to producer − paid by producer − reductions. Statements stored before this revision
 have no reductions apart (0): their reductions stay inside `paid_by_producer_minor`.
-`cpi_values` holds the CPI uploads (`month,cpi`) the service needs for CPI-indexed contracts.
+`cpi_values` holds the CPI uploads (`month,cpi`) the service needs for CPI-indexed contracts,
+`profile_points` the generation profiles for contracts weighted by a technology's output.
 """
 
 from collections.abc import Sequence
@@ -36,9 +37,17 @@ def upgrade() -> None:
     sa.CheckConstraint('cpi > 0', name=op.f('ck_cpi_values_cpi_positive')),
     sa.PrimaryKeyConstraint('month', name=op.f('pk_cpi_values'))
     )
+    op.create_table('profile_points',
+    sa.Column('profile', sa.String(length=50), nullable=False),
+    sa.Column('ts', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('weight_milli', sa.BigInteger(), nullable=False),
+    sa.CheckConstraint('weight_milli >= 0', name=op.f('ck_profile_points_weight_not_negative')),
+    sa.PrimaryKeyConstraint('profile', 'ts', name=op.f('pk_profile_points'))
+    )
     with op.batch_alter_table('uploads', schema=None) as batch_op:
         batch_op.drop_constraint(op.f('ck_uploads_kind'), type_='check')
-        batch_op.create_check_constraint('kind', "kind IN ('prices', 'meters', 'fx', 'cpi')")
+        batch_op.create_check_constraint(
+            'kind', "kind IN ('prices', 'meters', 'fx', 'cpi', 'profile')")
     with op.batch_alter_table('meter_readings', schema=None) as batch_op:
         batch_op.add_column(sa.Column('curtailed_kwh', sa.BigInteger(), nullable=True))
         batch_op.add_column(sa.Column('go_kwh', sa.BigInteger(), nullable=True))
@@ -67,3 +76,4 @@ def downgrade() -> None:
         batch_op.drop_constraint(op.f('ck_uploads_kind'), type_='check')
         batch_op.create_check_constraint('kind', "kind IN ('prices', 'meters', 'fx')")
     op.drop_table('cpi_values')
+    op.drop_table('profile_points')
