@@ -158,20 +158,13 @@ def monthly_reference_prices(
     """Each complete local month's reference price: baseload mean, or weighted by a generation
     series: (month, price per MWh rounded half-up to 0.01, number of priced intervals).
 
-    Months that cannot be computed are named by `incomplete_months`.
+    `reference.monthly_reference_table` also names the months that cannot be computed.
     """
     from settlement.reference import monthly_reference_table
 
     return [
         (m, p, n) for m, p, n, _ in monthly_reference_table(prices, tz, weights) if p is not None
     ]
-
-
-def incomplete_months(prices: PriceSeries, tz: str, weights: Any = None) -> list[tuple[str, str]]:
-    """(month, the intervals it lacks) for each month the data touches but cannot price."""
-    from settlement.reference import monthly_reference_table
-
-    return [(m, why) for m, p, _, why in monthly_reference_table(prices, tz, weights) if p is None]
 
 
 HOURLY_STRETCH_MIN = 24  # an hourly stretch inside a quarter-hour series lasts a day or more
