@@ -201,6 +201,8 @@ def load_contracts(path: str | Path) -> list[Contract]:
         text = path.read_text(encoding="utf-8-sig")
     except OSError as exc:
         raise InputError(f"{source}: cannot read: {exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{source}: not UTF-8 text: {exc.reason}") from exc
     if path.suffix.lower() == ".json":
         try:
             data = json.loads(text, parse_float=Decimal)

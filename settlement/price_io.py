@@ -287,6 +287,8 @@ def read_profile(
     source = source or str(data)
     frame = text_columns(data, source)
     ts_col = "utc_timestamp" if "utc_timestamp" in frame else "timestamp"
+    if ts_col not in frame:
+        raise InputError(f"{source}: needs a 'timestamp' (or OPSD 'utc_timestamp') column")
     cols = [c for c in frame if c != ts_col and "price" not in c]
     column = column or (cols[0] if cols else None)
     if column is None or column not in frame:

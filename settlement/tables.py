@@ -140,6 +140,12 @@ def _csv(data: Source, columns: Mapping[str, Column] | None, name: str, delimite
             ),
         )
 
+    def read_text(threads: bool) -> pa.Table:
+        try:
+            return read({raw: pa.string() for raw in header}, threads)
+        except pa.ArrowInvalid as exc:
+            raise InputError(Problem(name, None, None, f"not readable as CSV: {exc}")) from exc
+
     table: pa.Table | None
     try:
         table = read(types, threads=True)
@@ -148,10 +154,10 @@ def _csv(data: Source, columns: Mapping[str, Column] | None, name: str, delimite
     if invalid:
         # Rows with too many or too few fields; one thread knows their line numbers.
         invalid.clear()
-        read({raw: pa.string() for raw in header}, threads=False)
+        read_text(threads=False)
         _raise_invalid_rows(invalid, name)
     if table is None:
-        text = read({raw: pa.string() for raw in header}, threads=True)
+        text = read_text(threads=True)
         _raise_bad_cells(text.rename_columns([h.strip() for h in header]), columns, name)
         raise InputError(Problem(name, None, None, "not readable as CSV"))
     table = table.rename_columns([h.strip() for h in header])
