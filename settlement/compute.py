@@ -52,7 +52,8 @@ class ContractParams:
     go_from_ledger: np.ndarray | None = None
 
     def subset(self, a: int, b: int) -> ContractParams:
-        return ContractParams(**{k: None if v is None else v[a:b] for k, v in vars(self).items()})
+        parts: dict[str, Any] = {k: None if v is None else v[a:b] for k, v in vars(self).items()}
+        return ContractParams(**parts)
 
 
 def take(values: np.ndarray, index: np.ndarray | range | slice) -> np.ndarray:
