@@ -393,6 +393,18 @@ def import_ledger(uow: UnitOfWork, actor: Actor, text: str) -> ImportOutcome:
                 raise Conflict(f"batch {batch_id} is already in the ledger with other content")
             unchanged.append(batch_id)
             continue
+        cid = batch.installation.contract_id
+        if cid is not None and batch.origin == "issued":
+            contract = uow.contracts.get(cid)
+            if contract is None or contract.producer != batch.issued_to:
+                raise InputError(
+                    Problem(
+                        "import",
+                        None,
+                        "contract_id",
+                        f"batch {batch_id}: no contract {cid!r} of {batch.issued_to!r} here",
+                    )
+                )
         if batch.origin == "issued":
             same_month = uow.session.scalar(
                 select(m.GoBatch.batch_id).where(

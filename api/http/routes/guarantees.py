@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import PlainTextResponse
+from starlette.concurrency import run_in_threadpool
 
 from api.http.deps import BidReader, Operator, UowDep
 from api.http.routes.uploads import CSV_BODY
@@ -24,6 +25,7 @@ from api.http.schemas_guarantees import (
     TransferRequest,
 )
 from api.services import guarantees
+from api.uow import UnitOfWork
 from mzekari.errors import InputError, Problem
 
 router = APIRouter(prefix="/api/guarantees", tags=["guarantees of origin"])
@@ -103,6 +105,8 @@ def export(uow: UowDep, actor: Operator) -> PlainTextResponse:
 
 @router.post("/import", response_model=ImportPublic, openapi_extra=CSV_BODY)
 async def import_records(request: Request, actor: Operator) -> Any:
+    """The body is read on the event loop, bounded; the import runs in a worker thread with
+    its own unit of work, opened only once the whole body has arrived."""
     body = bytearray()
     async for block in request.stream():
         body += block
@@ -112,9 +116,6 @@ async def import_records(request: Request, actor: Operator) -> Any:
         text = body.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise InputError(Problem("import", None, None, f"not UTF-8: {exc}")) from exc
-    from starlette.concurrency import run_in_threadpool
-
-    from api.uow import UnitOfWork
 
     def run() -> guarantees.ImportOutcome:
         with UnitOfWork(request.app.state.session_factory) as uow:
