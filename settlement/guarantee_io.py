@@ -306,8 +306,11 @@ def read_ledger_text(text: str, source: str = "guarantees.csv") -> Ledger:
         if holding is not None:
             holdings.append(holding)
     problems.raise_if_any()
+    by_batch: dict[str, list[Holding]] = {}
+    for h in holdings:
+        by_batch.setdefault(h.batch_id, []).append(h)
     for batch in batches.values():
-        for message in check_batch_coverage(batch, holdings):
+        for message in check_batch_coverage(batch, by_batch.get(batch.batch_id, [])):
             problems.add(first_row[batch.batch_id], "certificate_id_from", message)
     problems.raise_if_any()
     return Ledger(batches, holdings)

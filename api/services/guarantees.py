@@ -385,10 +385,11 @@ def import_ledger(uow: UnitOfWork, actor: Actor, text: str) -> ImportOutcome:
     uow.lock(LOCK)
     present = _ledger(uow, m.GoBatch.batch_id.in_(list(incoming.batches)))
     added, unchanged = [], []
+    incoming_runs, present_runs = _by_batch(incoming.holdings), _by_batch(present.holdings)
     for batch_id, batch in sorted(incoming.batches.items()):
-        theirs = sorted((h for h in incoming.holdings if h.batch_id == batch_id), key=_order)
+        theirs = incoming_runs.get(batch_id, [])
         if batch_id in present.batches:
-            ours = sorted((h for h in present.holdings if h.batch_id == batch_id), key=_order)
+            ours = present_runs.get(batch_id, [])
             if present.batches[batch_id] != batch or ours != theirs:
                 raise Conflict(f"batch {batch_id} is already in the ledger with other content")
             unchanged.append(batch_id)
@@ -441,8 +442,12 @@ def import_ledger(uow: UnitOfWork, actor: Actor, text: str) -> ImportOutcome:
     return ImportOutcome(added, unchanged, refused)
 
 
-def _order(h: Holding) -> tuple[str, int]:
-    return (h.batch_id, h.first)
+def _by_batch(holdings: Sequence[Holding]) -> dict[str, list[Holding]]:
+    """Holdings grouped by batch, each group in serial order."""
+    out: dict[str, list[Holding]] = {}
+    for h in sorted(holdings, key=lambda x: (x.batch_id, x.first)):
+        out.setdefault(h.batch_id, []).append(h)
+    return out
 
 
 def month_uses(
