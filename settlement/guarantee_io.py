@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, fields
 from datetime import date
@@ -24,6 +25,7 @@ from mzekari.errors import InputError, ProblemCollector
 from mzekari.money import D
 from settlement.guarantees import (
     COUNTRY,
+    RECOGNITION,
     STATUSES,
     Batch,
     Holding,
@@ -68,6 +70,7 @@ COLUMNS = (
 )
 ROW_STATUSES = (*STATUSES, "empty", "refused")
 MAX_ROWS = 200_000
+_BATCH_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 MAX_VOLUME = 10**9
 
 
@@ -196,11 +199,23 @@ def _row_batch(row: dict[str, str]) -> Batch:
     )
     check_installation(inst)
     batch_id = row["batch_id"].strip()
+    recognition = row["recognition"].strip() or "recognised"
+    if recognition not in RECOGNITION:
+        raise ValueError(f"recognition {recognition!r}; known: {', '.join(RECOGNITION)}")
+    if not _BATCH_ID.match(batch_id):
+        raise ValueError(f"batch_id {batch_id!r}: 1–100 letters, digits, '.', '_' or '-'")
+    start = date.fromisoformat(row["production_period_start"].strip())
+    end = date.fromisoformat(row["production_period_end"].strip())
+    if end < start:
+        raise ValueError(f"production ends {end}, before it starts {start}")
+    reason = row["refusal_reason"].strip()
+    if len(reason) > 500:
+        raise ValueError("refusal_reason: at most 500 characters")
     return Batch(
         batch_id=batch_id,
         installation=inst,
-        production_start=date.fromisoformat(row["production_period_start"].strip()),
-        production_end=date.fromisoformat(row["production_period_end"].strip()),
+        production_start=start,
+        production_end=end,
         issue_date=date.fromisoformat(row["issue_date"].strip()),
         volume=_int(row["batch_volume_mwh"], 0, MAX_VOLUME),
         issued_to=inst.producer,
@@ -208,8 +223,8 @@ def _row_batch(row: dict[str, str]) -> Batch:
         carried_in_kwh=_int(row["carried_in_kwh"], 0, 999),
         carried_out_kwh=_int(row["carried_out_kwh"], 0, 999),
         origin="issued" if country == COUNTRY else "imported",
-        recognition=row["recognition"].strip() or "recognised",
-        refusal_reason=row["refusal_reason"].strip(),
+        recognition=recognition,
+        refusal_reason=reason,
         serial_width=_serial_width(row),
     )
 
@@ -244,8 +259,8 @@ def _row_holding(row: dict[str, str], batch: Batch) -> Holding | None:
     if (status == "cancelled") != bool(cancelled) or (status == "cancelled") != bool(beneficiary):
         raise ValueError("a cancelled run, and only one, names its date and consumer")
     account = row["account"].strip()
-    if not 0 < len(account) <= 200:
-        raise ValueError("account: 1–200 characters")
+    if not 0 < len(account) <= 200 or len(beneficiary or "") > 200:
+        raise ValueError("account and beneficiary: 1–200 characters")
     return Holding(
         batch.batch_id,
         first,

@@ -44,49 +44,20 @@ ENERGY_SOURCES = (
 SUPPORT_SCHEMES = ("none", *SCHEMES)
 # 15(14): the Parties to the Energy Community Treaty — its nine contracting parties and the
 # European Union's member states.
-ENERGY_COMMUNITY = frozenset(
-    [
-        "AL",
-        "BA",
-        "GE",
-        "MD",
-        "ME",
-        "MK",
-        "RS",
-        "UA",
-        "XK",
-        "AT",
-        "BE",
-        "BG",
-        "HR",
-        "CY",
-        "CZ",
-        "DK",
-        "EE",
-        "FI",
-        "FR",
-        "DE",
-        "GR",
-        "HU",
-        "IE",
-        "IT",
-        "LV",
-        "LT",
-        "LU",
-        "MT",
-        "NL",
-        "PL",
-        "PT",
-        "RO",
-        "SK",
-        "SI",
-        "ES",
-        "SE",
-    ]
-)
+_CONTRACTING_PARTIES = "AL BA GE MD ME MK RS UA XK"
+_EU_STATES = "AT BE BG CY CZ DE DK EE ES FI FR GR HR HU IE IT LT LU LV MT NL PL PT RO SE SI SK"
+ENERGY_COMMUNITY = frozenset(f"{_CONTRACTING_PARTIES} {_EU_STATES}".split())
 ORIGINS = ("issued", "imported")
 RECOGNITION = ("recognised", "refused")
 STATUSES = ("active", "cancelled")
+_COUNTRY = re.compile(r"^[A-Z]{2}$")
+_TEXT_LIMITS = (
+    ("producer", 200),
+    ("installation_type", 200),
+    ("location", 200),
+    ("investment_support", 500),
+    ("production_support", 200),
+)
 _ID_PART = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,79}$")
 _GO_ID = re.compile(r"^(?P<batch>[A-Za-z0-9][A-Za-z0-9._-]{0,99})-(?P<serial>[0-9]{1,12})$")
 
@@ -137,13 +108,19 @@ def check_installation(inst: Installation, source: str = "installation") -> None
         bad("support_scheme", f"unknown scheme; known: {', '.join(SUPPORT_SCHEMES)}")
     if not Decimal(0) < inst.capacity_mw <= Decimal(100_000):
         bad("capacity_mw", "must be above 0 and at most 100000 MW")
+    elif inst.capacity_mw != inst.capacity_mw.quantize(Decimal("0.001")):
+        bad("capacity_mw", "is stated to 0.001 MW at most")
+    if not _COUNTRY.match(inst.country):
+        bad("country", "an ISO 3166 alpha-2 code")
+    if inst.contract_id is not None and not 0 < len(inst.contract_id) <= 100:
+        bad("contract_id", "1–100 characters")
     if inst.energy_carrier != "electricity":
         bad("energy_carrier", "only electricity GOs are issued")
     if (inst.support_scheme == "none") != (inst.contract_id is None) and inst.country == COUNTRY:
         bad("contract_id", "a supported installation names its contract, an unsupported none")
-    for name in ("producer", "installation_type", "location"):
-        if not 0 < len(getattr(inst, name).strip()) <= 200:
-            bad(name, "1–200 characters")
+    for name, longest in _TEXT_LIMITS:
+        if not 0 < len(getattr(inst, name).strip()) <= longest:
+            bad(name, f"1–{longest} characters")
     if problems:
         raise InputError(problems)
 

@@ -30,6 +30,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from api.db.types import ExactDecimal, UTCDateTime
+from settlement import guarantees as go
 
 NAMING = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -339,11 +340,6 @@ class ForecastFile(Base):
     content: Mapped[bytes] = mapped_column(LargeBinary)
 
 
-GO_STATUSES = ("active", "cancelled")
-GO_ORIGINS = ("issued", "imported")
-GO_RECOGNITION = ("recognised", "refused")
-
-
 class GoInstallation(Base):
     """An installation registered for guarantees of origin (law Art. 15(12) fields)."""
 
@@ -379,8 +375,8 @@ class GoBatch(Base):
             name="carried_below_one_mwh",
         ),
         CheckConstraint("production_end >= production_start", name="period"),
-        CheckConstraint(_in("origin", GO_ORIGINS), name="origin"),
-        CheckConstraint(_in("recognition", GO_RECOGNITION), name="recognition"),
+        CheckConstraint(_in("origin", go.ORIGINS), name="origin"),
+        CheckConstraint(_in("recognition", go.RECOGNITION), name="recognition"),
         Index(None, "installation_id", "production_end"),
     )
 
@@ -422,7 +418,7 @@ class GoHolding(Base):
     __table_args__ = (
         UniqueConstraint("batch_id", "first_serial"),
         CheckConstraint("first_serial >= 1 AND last_serial >= first_serial", name="run"),
-        CheckConstraint(_in("status", GO_STATUSES), name="status"),
+        CheckConstraint(_in("status", go.STATUSES), name="status"),
         CheckConstraint(
             "(status = 'cancelled') = (cancelled_on IS NOT NULL AND beneficiary IS NOT NULL)",
             name="cancellation_named",

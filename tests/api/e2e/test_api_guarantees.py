@@ -301,3 +301,50 @@ def test_cancel_once_audited_and_export_import_reproduces_the_ledger(market, aut
     rows = list(csv.DictReader(io.StringIO(exported)))
     assert {r["status"] for r in rows} == {"active", "cancelled"}
     assert client.get("/api/audit/verify", headers=op).json()["valid"] is True
+
+
+HOSTILE = ("", "-1", "9" * 30, "é" * 600)
+
+
+def test_hostile_import_cells_answer_4xx_and_write_nothing(client, auth):
+    from settlement.guarantee_io import COLUMNS, Ledger, write_ledger_text
+    from settlement.guarantees import Installation, initial_holdings, issue_batch
+
+    inst = Installation(
+        "WPP-1", "Gamma", "wind", "onshore wind", "Kartli", Decimal("20.5"), date(2016, 9, 1)
+    )
+    batch = issue_batch(inst, "2025-06", 5_000_500, date(2025, 7, 3))
+    good = write_ledger_text(Ledger({batch.batch_id: batch}, initial_holdings(batch)))
+    (row,) = list(csv.DictReader(io.StringIO(good)))
+    op = auth("operator")
+    statuses = set()
+    for column in COLUMNS:
+        for value in HOSTILE:
+            if value == row[column]:
+                continue
+            out = io.StringIO()
+            writer = csv.DictWriter(out, fieldnames=COLUMNS, lineterminator="\n")
+            writer.writeheader()
+            writer.writerow({**row, column: value})
+            response = client.post("/api/guarantees/import", content=out.getvalue(), headers=op)
+            statuses.add(response.status_code)
+            assert response.status_code in (200, 409, 422), (column, value, response.text)
+            exported = client.get("/api/guarantees/export", headers=op).text
+            if response.status_code == 200:  # a value the ledger accepts: it reads back
+                assert exported.count("\n") == 2, (column, value)
+                _clear_ledger(client)
+            else:
+                assert exported.count("\n") == 1, (column, value)
+    assert 422 in statuses
+    assert client.get("/api/guarantees/export", headers=op).text.count("\n") == 1
+    response = client.post("/api/guarantees/import", content=good, headers=op)
+    assert response.status_code == 200 and response.json()["added"] == [batch.batch_id]
+
+
+def _clear_ledger(client) -> None:
+    from sqlalchemy.orm import Session
+
+    with Session(client.app.state.engine) as session:
+        session.execute(delete(m.GoHolding))
+        session.execute(delete(m.GoBatch))
+        session.commit()
