@@ -241,17 +241,27 @@ def _check_guarantees(
     contracts: Sequence[Contract],
     meters: MeterData,
     month: str,
+    tz: str,
     guarantees: Mapping[str, GoUse],
     problems: ProblemCollector,
 ) -> None:
     """GOs of contracts settled in this month, each MWh from one source only (Art. 15(5))."""
     known = {c.contract_id for c in contracts}
+    lo, hi = month_bounds_ns(month, tz)
+
+    def metered_gos(cid: str) -> bool:
+        if meters.go_kwh is None:
+            return False
+        rows = meters.rows_of(cid)
+        starts = meters.starts_utc_ns[rows]
+        return bool(meters.go_kwh[rows][(starts >= lo) & (starts < hi)].any())
+
     for cid, use in sorted(guarantees.items()):
         if cid not in known or use.contract_id != cid:
             problems.add(None, "guarantees", f"GOs name contract {cid!r}, not settled in {month}")
         elif use.month != month:
             problems.add(None, "guarantees", f"GOs of {cid} are for {use.month}, not {month}")
-        elif meters.go_kwh is not None and meters.go_kwh[meters.rows_of(cid)].any():
+        elif metered_gos(cid):
             problems.add(
                 None,
                 "go_kwh",
@@ -374,7 +384,7 @@ def settle_month(
         active, prices, profiles or {}, month, fx_rates, cpi, contract_problems, tz
     )
     guarantees = dict(guarantees or {})
-    _check_guarantees(active, meters, month, guarantees, contract_problems)
+    _check_guarantees(active, meters, month, tz, guarantees, contract_problems)
     all_problems = meter_problems.problems + contract_problems.problems
     if all_problems:
         raise InputError(all_problems)
