@@ -18,7 +18,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from decimal import Decimal
 
-from dateutil.relativedelta import relativedelta
+import pandas as pd
 
 from mzekari.errors import InputError, MzekariError, Problem
 from settlement.model import SCHEMES
@@ -151,7 +151,8 @@ class Batch:
     @property
     def expires_on(self) -> date:
         """The last day a GO of this batch may be used (15(8))."""
-        return self.production_end + relativedelta(months=VALID_MONTHS)
+        # The same day 12 months on, or that month's last day (29 Feb 2024 → 28 Feb 2025).
+        return (pd.Timestamp(self.production_end) + pd.DateOffset(months=VALID_MONTHS)).date()
 
     def go_id(self, serial: int) -> str:
         return f"{self.batch_id}-{serial:0{self.serial_width}d}"

@@ -84,6 +84,8 @@ def test_cancellation_allowed_until_twelve_months_after_production_then_refused(
     jan = issue_batch(HPP, "2025-01", 10_000, date(2025, 2, 5))
     holdings = initial_holdings(jan)
     assert jan.expires_on == date(2026, 1, 31)
+    # A leap February's GOs: the same day a year on does not exist, the month's last does.
+    assert issue_batch(HPP, "2024-02", 0, date(2024, 3, 1)).expires_on == date(2025, 2, 28)
     refused = pytest.raises(GuaranteeConflict, match="expired")
     with refused:
         cancel(jan, holdings, 1, 1, "Tbilisi Metro", date(2026, 2, 1), "Alpha")
