@@ -377,6 +377,30 @@ def _merge(holdings: list[Holding]) -> list[Holding]:
     return out
 
 
+def uses_kept(batch: Batch, ours: Iterable[Holding], theirs: Iterable[Holding]) -> list[str]:
+    """A newer state of a batch (a registry's later export) may move GOs on, never undo a use:
+    every GO cancelled in `ours` is cancelled in `theirs` on the same date for the same
+    consumer. Both are complete holdings of the batch."""
+    later = sorted((h for h in theirs if h.status == "cancelled"), key=lambda h: h.first)
+    problems = []
+    for h in sorted(ours, key=lambda h: h.first):
+        if h.status != "cancelled":
+            continue
+        kept = sum(
+            min(h.last, t.last) - max(h.first, t.first) + 1
+            for t in later
+            if t.first <= h.last
+            and t.last >= h.first
+            and (t.cancelled_on, t.beneficiary) == (h.cancelled_on, h.beneficiary)
+        )
+        if kept != h.count:
+            problems.append(
+                f"GOs {batch.go_id(h.first)}…{batch.go_id(h.last)} were cancelled on "
+                f"{h.cancelled_on} for {h.beneficiary!r}; a use is never undone"
+            )
+    return problems
+
+
 def check_batch_coverage(batch: Batch, holdings: Iterable[Holding]) -> list[str]:
     """Every serial 1…volume in exactly one holding (none for a refused batch): one MWh once."""
     runs = sorted((h.first, h.last) for h in holdings if h.batch_id == batch.batch_id)

@@ -194,5 +194,6 @@ class HoldingList(BaseModel):
 
 class ImportPublic(BaseModel):
     added: list[str]
+    updated: list[str] = Field(description="known batches whose holdings moved on")
     unchanged: list[str]
     refused: dict[str, str] = Field(description="batch id → the reason it is not recognised")

@@ -44,6 +44,7 @@ from settlement.guarantees import (
     issue_batch,
     parse_range,
     transfer,
+    uses_kept,
 )
 
 MARKET_TZ = "Asia/Tbilisi"
@@ -373,26 +374,39 @@ def export_ledger(uow: UnitOfWork, actor: Actor) -> str:
 @dataclass(frozen=True)
 class ImportOutcome:
     added: list[str]
+    updated: list[str]
     unchanged: list[str]
     refused: dict[str, str]
 
 
 def import_ledger(uow: UnitOfWork, actor: Actor, text: str) -> ImportOutcome:
-    """GO records from a registry export (the `export_ledger` shape). A batch already held
-    identically is left as it is; one held differently is a conflict, so nothing is written."""
+    """GO records from a registry export (the `export_ledger` shape), so the ledger can mirror
+    the national registry. A new batch is added; a known one with the same fields takes the
+    file's holdings when they only move GOs on (`uses_kept`: a cancellation is never undone);
+    other fields, or an undone use, are a conflict and nothing is written."""
     actor.require("operator", "admin")
     incoming = read_ledger_text(text, "import")
     uow.lock(LOCK)
     present = _ledger(uow, m.GoBatch.batch_id.in_(list(incoming.batches)))
-    added, unchanged = [], []
+    added: list[str] = []
+    updated: list[str] = []
+    unchanged: list[str] = []
     incoming_runs, present_runs = _by_batch(incoming.holdings), _by_batch(present.holdings)
     for batch_id, batch in sorted(incoming.batches.items()):
         theirs = incoming_runs.get(batch_id, [])
         if batch_id in present.batches:
             ours = present_runs.get(batch_id, [])
-            if present.batches[batch_id] != batch or ours != theirs:
-                raise Conflict(f"batch {batch_id} is already in the ledger with other content")
-            unchanged.append(batch_id)
+            if present.batches[batch_id] != batch:
+                raise Conflict(f"batch {batch_id} is already in the ledger with other fields")
+            if ours == theirs:
+                unchanged.append(batch_id)
+                continue
+            undone = uses_kept(batch, ours, theirs)
+            if undone:
+                raise Conflict(undone[0])
+            uow.session.execute(delete(m.GoHolding).where(m.GoHolding.batch_id == batch_id))
+            uow.session.execute(insert(m.GoHolding), [_holding_row(h) for h in theirs])
+            updated.append(batch_id)
             continue
         cid = batch.installation.contract_id
         if cid is not None and batch.origin == "issued":
@@ -434,12 +448,13 @@ def import_ledger(uow: UnitOfWork, actor: Actor, text: str) -> ImportOutcome:
         {
             "sha256": hashlib.sha256(text.encode()).hexdigest(),
             "added": added,
+            "updated": updated,
             "unchanged": len(unchanged),
             "refused": refused,
         },
     )
     uow.commit()
-    return ImportOutcome(added, unchanged, refused)
+    return ImportOutcome(added, updated, unchanged, refused)
 
 
 def _by_batch(holdings: Sequence[Holding]) -> dict[str, list[Holding]]:

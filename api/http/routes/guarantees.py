@@ -122,4 +122,9 @@ async def import_records(request: Request, actor: Operator) -> Any:
             return guarantees.import_ledger(uow, actor, text)
 
     outcome = await run_in_threadpool(run)
-    return {"added": outcome.added, "unchanged": outcome.unchanged, "refused": outcome.refused}
+    return {
+        "added": outcome.added,
+        "updated": outcome.updated,
+        "unchanged": outcome.unchanged,
+        "refused": outcome.refused,
+    }

@@ -104,9 +104,9 @@ def test_imports_that_double_count_or_name_a_foreign_contract_write_nothing(ledg
         writer.writerow({**rows[0], **changed})
         return out.getvalue()
 
-    # The same batch held by someone else: a conflict.
-    with uow_factory() as uow, pytest.raises(Conflict, match="other content"):
-        guarantees.import_ledger(uow, OPERATOR, text({"account": "Supplier"}))
+    # The same batch with other 15(12) fields: a conflict.
+    with uow_factory() as uow, pytest.raises(Conflict, match="other fields"):
+        guarantees.import_ledger(uow, OPERATOR, text({"device_location": "Kutaisi"}))
     # The same installation and month under another batch id: one MWh counted once.
     renamed = {
         "batch_id": "GE-HPP-7-JUNE",
@@ -119,6 +119,44 @@ def test_imports_that_double_count_or_name_a_foreign_contract_write_nothing(ledg
     foreign_contract = {**renamed, "production_device_id": "HPP-8", "issued_to": "Beta"}
     with uow_factory() as uow, pytest.raises(InputError, match="no contract"):
         guarantees.import_ledger(uow, OPERATOR, text(foreign_contract))
+    assert _counts(uow_factory) == before
+
+
+def test_a_later_registry_export_moves_gos_on_but_never_undoes_a_use(ledger, uow_factory):
+    with uow_factory() as uow:
+        guarantees.cancel_gos(
+            uow,
+            ALPHA,
+            "GE-HPP-7-202506-0000001",
+            "GE-HPP-7-202506-0000010",
+            "Tbilisi Metro",
+            date(2025, 7, 5),
+        )
+    with uow_factory() as uow:
+        rows = list(csv.DictReader(io.StringIO(guarantees.export_ledger(uow, OPERATOR))))
+    cancelled, active = rows
+
+    def text(*body: dict[str, str]) -> str:
+        out = io.StringIO()
+        writer = csv.DictWriter(out, fieldnames=list(cancelled), lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(body)
+        return out.getvalue()
+
+    # The registry says the active run was sold to a supplier since: the ledger follows.
+    with uow_factory() as uow:
+        outcome = guarantees.import_ledger(
+            uow, OPERATOR, text(cancelled, {**active, "account": "Supplier"})
+        )
+    assert (outcome.added, outcome.updated) == ([], ["GE-HPP-7-202506"])
+    with uow_factory() as uow:
+        holders = [(h.first, h.holder) for _, h in guarantees.account_holdings(uow, OPERATOR)]
+    assert holders == [(1, "Alpha"), (11, "Supplier")]
+    # An export where the cancelled GOs are active again would undo their use.
+    before = _counts(uow_factory)
+    revived = {**cancelled, "status": "active", "cancelled_on": "", "beneficiary": ""}
+    with uow_factory() as uow, pytest.raises(Conflict, match="never undone"):
+        guarantees.import_ledger(uow, OPERATOR, text(revived, {**active, "account": "Supplier"}))
     assert _counts(uow_factory) == before
 
 
