@@ -10,7 +10,7 @@ from __future__ import annotations
 # Georgia's electricity market settles calendar months in Tbilisi time (UTC+4, no DST).
 MARKET_TZ = "Asia/Tbilisi"
 
-SCHEMES = ("cfd", "variable_premium", "fixed_premium", "feed_in")
+SCHEMES = ("cfd", "variable_premium", "fixed_premium", "feed_in", "green_certificate")
 REFERENCE_BASES = ("interval", "monthly_baseload", "monthly_weighted", "annual_weighted")
 FX_RULES = ("last_business_day", "monthly_average")
 DEFAULT_FX_RULE = "last_business_day"

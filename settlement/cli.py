@@ -48,6 +48,12 @@ def register(subparsers: Any) -> None:
         metavar="NAME=FILE[:COLUMN]",
         help="generation profiles for technology-weighted reference prices",
     )
+    settle.add_argument(
+        "--guarantees",
+        metavar="LEDGER",
+        help="GO ledger CSV (the export of `GET /api/guarantees/export`): GOs of the month's "
+        "supported energy sold or cancelled for the producer give double-benefit lines",
+    )
     settle.set_defaults(handler=_settle)
 
     prices = subparsers.add_parser("prices", help="reference prices")
@@ -120,6 +126,13 @@ def _settle(args: argparse.Namespace) -> int:
         profiles[name] = read_profile(path, column or None, name)
     # The same line in two files (a file passed twice) counts once.
     posted = unique_lines([line for path in args.posted for line in read_lines(path)], "--posted")
+    guarantees = None
+    if args.guarantees:
+        from settlement.guarantee_io import read_ledger
+        from settlement.guarantees import benefited
+
+        ledger = read_ledger(args.guarantees)
+        guarantees = benefited(ledger.batches.values(), ledger.holdings, args.month)
     result = settle_month(
         contracts,
         prices,
@@ -130,6 +143,7 @@ def _settle(args: argparse.Namespace) -> int:
         fx_rates=read_fx(args.fx) if args.fx else None,
         cpi=read_cpi(args.cpi) if args.cpi else None,
         profiles=profiles,
+        guarantees=guarantees,
     )
     try:
         lines_path, statements_path = result.write(args.out)

@@ -18,9 +18,10 @@ from mzekari.vocabulary import DEFAULT_FX_RULE, REDUCTION_KINDS
 class Contract:
     """A support contract held by exactly one producer.
 
-    `price` is the strike K (cfd, variable_premium), the premium P (fixed_premium) or the
-    tariff T (feed_in), per MWh in `strike_currency` (defaults to `currency`, the payment
-    currency). `start` and `end` are inclusive local dates of the term.
+    `price` is the strike K (cfd, variable_premium), the premium P (fixed_premium), the
+    tariff T (feed_in) or the guaranteed certificate price G (green_certificate), per MWh in
+    `strike_currency` (defaults to `currency`, the payment currency). `start` and `end` are
+    inclusive local dates of the term.
     """
 
     contract_id: str

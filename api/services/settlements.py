@@ -25,7 +25,7 @@ from sqlalchemy.exc import IntegrityError
 from api.actor import Actor, Conflict, NotFound
 from api.canonical import canonical_json
 from api.db import models as m
-from api.services import audit
+from api.services import audit, guarantees
 from api.services.uploads import OPTIONAL_METER_COLUMNS
 from api.uow import UnitOfWork
 from mzekari.errors import InputError, Problem
@@ -321,6 +321,8 @@ def run_settlement(
     cpi = _cpi(uow, digest) if any(c.indexation == "cpi" for c in contracts) else None
     weightings = {c.weighting for c in contracts if "weighted" in c.reference_basis}
     profiles = _profiles(uow, weightings - {"own"}, start, end, digest)
+    # GOs of the month's supported energy sold or cancelled: the double benefit (Art. 15(6)).
+    go_uses = guarantees.month_uses(uow, month, {c.contract_id for c in contracts}, digest)
     # Lines posted earlier in the year count against annual volume caps.
     posted = uow.settlements.lines_for_year_until(month)
     input_sha256 = digest.hexdigest()
@@ -341,6 +343,7 @@ def run_settlement(
         fx_rates=fx_rates,
         cpi=cpi,
         profiles=profiles,
+        guarantees=go_uses,
     )
     run = m.SettlementRun(
         month=month,

@@ -2,7 +2,7 @@
 CPI values for indexed strike prices; generation profiles for technology-weighted references
 
 Revision ID: 0005_readers
-Revises: 0002
+Revises: 0004_origin
 Create Date: 2026-11-30 08:10:00.000000
 
 `curtailed_kwh` (Art. 16) and `go_kwh` (Art. 15(6)) are the meter file's optional columns; a
@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = '0005_readers'
-down_revision: str | None = '0002'
+down_revision: str | None = '0004_origin'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
