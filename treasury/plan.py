@@ -45,6 +45,9 @@ class Plan:
     contract_chunk: int
     given_prices: np.ndarray | None = None  # (S, M) user paths
     notes: tuple[str, ...] = ()  # what the engine approximates for this portfolio
+    history_end: str | None = None  # last month of the price history, "YYYY-MM"
+    history_age_months: int | None = None  # from the history's end to the as-of month
+    warnings: tuple[str, ...] = ()  # said on every output (stale data)
 
 
 def _per_month(table: np.ndarray, moy: np.ndarray, z: np.ndarray) -> np.ndarray:
