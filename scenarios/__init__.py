@@ -1,1 +1,1 @@
-"""Shipped scenarios and the real data they are derived from (package data: read with importlib.resources)."""
+"""Shipped scenarios and the real data they come from (package data: importlib.resources)."""

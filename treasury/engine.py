@@ -71,6 +71,7 @@ def data_age(config: ForecastConfig, history_end: str | None) -> tuple[int | Non
         )
     return age, warnings
 
+
 ProgressCallback = Callable[[int, int], None]
 
 

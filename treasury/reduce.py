@@ -88,9 +88,7 @@ def annual_table(
         row.update({name: float(value[0]) for name, value in stats.items()})
         reserve, reserve_se = float(stats["reserve"][0]), float(stats["reserve_se"][0])
         target = (
-            float(precision)
-            if precision is not None
-            else DEFAULT_RELATIVE_PRECISION * abs(reserve)
+            float(precision) if precision is not None else DEFAULT_RELATIVE_PRECISION * abs(reserve)
         )
         row["reserve_precision"] = target
         row["scenarios_needed"] = scenarios_needed(net.shape[0], reserve_se, target)

@@ -7,8 +7,8 @@ import logging
 import tempfile
 import time
 import uuid
-from datetime import UTC, datetime
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 

@@ -118,8 +118,8 @@ def test_too_many_scenarios_are_refused(client, auth, uow_factory) -> None:
 
 def test_stored_official_fx_rates_fill_a_foreign_strike(uow_factory) -> None:
     """The latest rate on or before the as-of date, not a later one, and the note says which."""
-    from treasury import ForecastConfig
     from tests.treasury.conftest import contract
+    from treasury import ForecastConfig
 
     with uow_factory() as uow:
         for day, rate in ((date(2025, 12, 30), "2.70"), (date(2025, 12, 31), "2.71")):
