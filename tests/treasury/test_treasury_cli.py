@@ -101,8 +101,11 @@ def _bids() -> list[Bid]:
 
 def test_bids_become_hypothetical_cfds_that_the_forecast_prices(esco_history) -> None:
     spec = parse_round(ROUND)
-    contracts = contracts_from_bids(spec, _bids(), start=date(2026, 1, 1), currency="GEL")
+    contracts, energy = contracts_from_bids(
+        spec, _bids(), start=date(2026, 1, 1), currency="GEL"
+    )
     assert [c.contract_id for c in contracts] == ["GE-2026-1:b1", "GE-2026-1:b2", "GE-2026-1:b3"]
+    assert energy == {c.contract_id: c.capacity_mw * 3000 for c in contracts}
     first = contracts[0]
     assert (first.scheme, first.price, first.strike_currency, first.currency) == (
         "cfd",
@@ -119,9 +122,13 @@ def test_bids_become_hypothetical_cfds_that_the_forecast_prices(esco_history) ->
         seed=3,
         price_history=esco_history,
         fx_rates={"USD": Decimal("2.70")},
+        contract_annual_mwh=energy,
+        generation_volatility={"hydro": 0, "solar": 0, "wind": 0},
     )
     result = run_forecast(contracts, config)
-    assert result.contracts == 3 and result.monthly["energy_mwh"].gt(0).all()
+    assert result.contracts == 3
+    # Without weather noise each bid delivers its own annual energy over a year.
+    assert result.annual["energy_mwh"].iloc[0] == pytest.approx(float(sum(energy.values())))
 
 
 def test_only_accepted_awards_at_their_awarded_terms() -> None:
@@ -155,8 +162,11 @@ def test_only_accepted_awards_at_their_awarded_terms() -> None:
         gap=None,
         awards=awards,
     )
-    contracts = contracts_from_bids(parse_round(ROUND), _bids(), result, start=date(2026, 1, 1))
+    contracts, energy = contracts_from_bids(
+        parse_round(ROUND), _bids(), result, start=date(2026, 1, 1)
+    )
     assert len(contracts) == 1
+    assert energy == {"GE-2026-1:b1": Decimal("36000")}
     assert (contracts[0].capacity_mw, contracts[0].price, contracts[0].currency) == (
         Decimal("12"),
         Decimal("52.00"),
