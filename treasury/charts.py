@@ -4,7 +4,6 @@ self-contained HTML page (inline SVG with hover read-outs; no scripts fetched fr
 from __future__ import annotations
 
 import html
-import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -26,6 +25,19 @@ def fan_quantiles(result: ForecastResult) -> dict[int, list[float]]:
     return {level: monthly[fallback[level]].astype(float).tolist() for level in FAN_LEVELS}
 
 
+MILLION = 1e6
+LEGEND_BELOW = {"loc": "upper center", "bbox_to_anchor": (0.5, -0.22), "ncol": 5, "frameon": False}
+
+
+def _subtitle(result: ForecastResult) -> str:
+    text = f"as of {result.as_of}"
+    if result.history_end:
+        text += f"; price history to {result.history_end}"
+    if result.warnings:
+        text += " — STALE PRICE HISTORY, see the warning"
+    return text
+
+
 def write_png(result: ForecastResult, out_dir: Path) -> list[Path]:
     import matplotlib
 
@@ -35,40 +47,94 @@ def write_png(result: ForecastResult, out_dir: Path) -> list[Path]:
     currency = result.config.currency
     months = list(result.monthly["month"])
     x = np.arange(len(months))
-    fan = fan_quantiles(result)
-    fig, ax = plt.subplots(figsize=(11, 5))
+    fan = {k: np.asarray(v) / MILLION for k, v in fan_quantiles(result).items()}
+    fig, (ax, ax_price) = plt.subplots(2, 1, figsize=(11, 8.5), sharex=True)
     ax.fill_between(x, fan[5], fan[95], color="#9ecae1", label="P5–P95")
     ax.fill_between(x, fan[25], fan[75], color="#4292c6", label="P25–P75")
     ax.plot(x, fan[50], color="#08306b", label="P50")
-    ax.plot(x, result.monthly["expected"], color="#d94801", linestyle="--", label="expected")
+    ax.plot(
+        x,
+        result.monthly["expected"].astype(float) / MILLION,
+        "--",
+        color="#d94801",
+        label="expected",
+    )
+    ax.plot(
+        x,
+        result.monthly["reserve"].astype(float) / MILLION,
+        color="#a50f15",
+        linewidth=1,
+        label=f"reserve ({result.config.reserve_probability:.0%})",
+    )
+    ax.set_ylabel(f"million {currency} per month")
+    ax.set_title(
+        f"Monthly net support cost (positive: paid to producers)\n{_subtitle(result)}",
+        fontsize=11,
+    )
+    ax.axhline(0, color="black", linewidth=0.6)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
+    if "price_p5" in result.monthly:
+        ax_price.fill_between(
+            x,
+            result.monthly["price_p5"],
+            result.monthly["price_p95"],
+            color="#c7e9c0",
+            label="P5–P95",
+        )
+        ax_price.plot(x, result.monthly["price_p50"], color="#00441b", label="P50")
+        ax_price.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
+    ax_price.set_ylabel(f"reference price, {currency}/MWh")
+    ax_price.set_title("Reference price fan", fontsize=11)
     step = max(1, len(months) // 12)
-    ax.set_xticks(x[::step], months[::step], rotation=45, ha="right")
-    ax.set_ylabel(f"net support cost, {currency} per month")
-    ax.set_title("Monthly support cost (positive: paid to producers)")
-    fan_path = _save(fig, ax, out_dir / "forecast_fan.png")
+    ax_price.set_xticks(x[::step], months[::step], rotation=45, ha="right")
+    fig.tight_layout()
+    fan_path = out_dir / "forecast_fan.png"
+    fig.savefig(fan_path, dpi=110)
+    plt.close(fig)
 
     annual = result.annual
-    fig, ax = plt.subplots(figsize=(9, 5))
+    fig, ax = plt.subplots(figsize=(10, 5.5))
     xa = np.arange(len(annual))
-    ax.bar(xa - 0.2, annual["payments_out"], width=0.4, color="#fd8d3c", label="payments out")
-    ax.bar(xa + 0.2, -annual["paybacks_in"], width=0.4, color="#74c476", label="paybacks in")
-    err = np.vstack([annual["expected"] - annual["p5"], annual["p95"] - annual["expected"]])
-    ax.errorbar(xa, annual["expected"], yerr=err, fmt="o", color="black", label="net, P5–P95")
+    m = {c: annual[c].astype(float) / MILLION for c in annual if c not in ("year", "months")}
+    ax.bar(xa - 0.2, m["payments_out"], width=0.4, color="#fd8d3c", label="payments out")
+    ax.bar(xa + 0.2, -m["paybacks_in"], width=0.4, color="#74c476", label="paybacks in")
+    err = np.vstack([m["expected"] - m["p5"], m["p95"] - m["expected"]])
+    ax.errorbar(xa, m["expected"], yerr=err, fmt="o", color="black", label="net: expected, P5–P95")
+    ax.plot(
+        xa,
+        m["reserve"],
+        "v",
+        color="#a50f15",
+        markersize=9,
+        label=f"reserve ({result.config.reserve_probability:.0%})",
+    )
     if "budget" in annual:
-        ax.plot(xa, annual["budget"], "r_", markersize=30, label="budget")
+        ax.plot(
+            xa, m["budget"], "_", color="#cb181d", markersize=34, markeredgewidth=2, label="budget"
+        )
+        for k in range(len(annual)):
+            headroom = m["headroom_reserve"].iloc[k]
+            ax.annotate(
+                f"headroom at reserve\n{headroom:+,.1f} M",
+                (xa[k], m["budget"].iloc[k]),
+                textcoords="offset points",
+                xytext=(12, 6),
+                ha="left",
+                fontsize=8,
+            )
     ax.set_xticks(xa, [str(y) for y in annual["year"]])
-    ax.set_ylabel(f"{currency} per year")
-    ax.set_title("Annual support cost")
+    ax.set_ylabel(f"million {currency} per year")
+    ax.set_title(f"Annual support cost\n{_subtitle(result)}", fontsize=11)
     bars_path = _save(fig, ax, out_dir / "forecast_annual.png")
     return [fan_path, bars_path]
 
 
 def _save(fig: Any, ax: Any, path: Path) -> Path:
-    """The finish both charts share: a zero line, the legend, the PNG written, the figure freed."""
+    """The finish: a zero line, the legend below the axes (clear of the data), saved, freed."""
     import matplotlib.pyplot as plt
 
     ax.axhline(0, color="black", linewidth=0.6)
-    ax.legend(loc="best")
+    ax.legend(**LEGEND_BELOW)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
@@ -190,27 +256,102 @@ document.querySelectorAll('[data-tip]').forEach(el => {
 """
 
 
-def write_html(result: ForecastResult, out_dir: Path) -> Path:
-    from treasury.result import _as_text
+# Column headings of the HTML tables (unit in the heading, values with separators).
+ANNUAL_COLUMNS = {
+    "year": "Year",
+    "months": "Months",
+    "expected": "Expected net cost",
+    "expected_se": "± s.e.",
+    "p5": "P5",
+    "p50": "P50",
+    "p95": "P95",
+    "reserve": "Reserve",
+    "reserve_se": "Reserve ± s.e.",
+    "scenarios_needed": "Scenarios for the reserve to 1 %",
+    "payments_out": "Payments out",
+    "paybacks_in": "Paybacks in",
+    "budget": "Budget",
+    "headroom_expected": "Headroom at expected",
+    "headroom_reserve": "Headroom at reserve",
+}
+MONTHLY_COLUMNS = {
+    "month": "Month",
+    "expected": "Expected net cost",
+    "p5": "P5",
+    "p50": "P50",
+    "p95": "P95",
+    "reserve": "Reserve",
+    "price_p5": "Price P5",
+    "price_p50": "Price P50",
+    "price_p95": "Price P95",
+}
+PLAIN_COLUMNS = ("year", "months", "month", "scenarios_needed")
 
+
+def _cell(column: str, value: Any) -> str:
+    if value is None or (isinstance(value, float) and value != value):
+        return "—"
+    if column in PLAIN_COLUMNS:
+        return html.escape(f"{value:,}" if isinstance(value, int) else str(value))
+    if column.startswith("price_"):
+        return f"{float(value):,.2f}"
+    return f"{float(value):,.0f}"
+
+
+def html_table(frame: Any, columns: dict[str, str], caption: str) -> str:
+    shown = [c for c in columns if c in frame]
+    head = "".join(f'<th scope="col">{html.escape(columns[c])}</th>' for c in shown)
+    body = "".join(
+        "<tr>" + "".join(f"<td>{_cell(c, row[c])}</td>" for c in shown) + "</tr>"
+        for row in frame.to_dict(orient="records")
+    )
+    return (
+        f'<div class="scroll"><table><caption>{html.escape(caption)}</caption>'
+        f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>"
+    )
+
+
+def write_html(result: ForecastResult, out_dir: Path) -> Path:
     currency = result.config.currency
     months = list(result.monthly["month"])
     fan = fan_quantiles(result)
     expected = result.monthly["expected"].astype(float).tolist()
-    table = _as_text(result.annual, currency).to_html(index=False, border=0)
-    summary = {k: v for k, v in result.summary().items() if k not in ("monthly", "annual")}
+    warnings = "".join(f'<p class="warning">{html.escape(w)}</p>' for w in result.warnings)
+    notes = "".join(f"<li>{html.escape(n)}</li>" for n in result.notes)
+    price_fan = ""
+    if "price_p5" in result.monthly:
+        price = {
+            k: result.monthly[c].astype(float).tolist()
+            for k, c in ((5, "price_p5"), (50, "price_p50"), (95, "price_p95"))
+        }
+        price[25], price[75] = price[50], price[50]
+        price_fan = f"<h2>Reference price ({currency}/MWh)</h2>" + fan_svg(
+            months, price, price[50], currency + "/MWh"
+        )
+    probability = f"{result.config.reserve_probability:.0%}"
     page = f"""<!doctype html><html><head><meta charset="utf-8"><title>Support cost forecast</title>
-<style>body{{font-family:sans-serif;margin:2em;max-width:1000px}}table{{border-collapse:collapse}}
-td,th{{padding:2px 8px;text-align:right}}#tip{{position:absolute;display:none;background:#fff;
-border:1px solid #888;padding:4px;font-size:12px}}</style></head><body>
-<h1>Support cost forecast</h1>
-<p>{result.scenarios} scenarios × {result.contracts} contracts × {len(months)} months from
-{html.escape(result.config.start_month)}; positive = paid to producers; reserve at
-{result.config.reserve_probability:.0%}.</p>
+<style>body{{font-family:sans-serif;margin:2em auto;max-width:1100px;padding:0 1em}}
+.scroll{{overflow-x:auto}}table{{border-collapse:collapse;margin:1em 0}}
+caption{{text-align:left;font-weight:bold;padding:4px 0}}
+td,th{{padding:3px 8px;text-align:right;border-bottom:1px solid #ddd;white-space:nowrap}}
+.warning{{background:#fee;border:2px solid #c00;padding:8px;font-weight:bold}}
+#tip{{position:absolute;display:none;background:#fff;border:1px solid #888;padding:4px;
+font-size:12px}}</style></head><body>
+<h1>Support cost forecast</h1>{warnings}
+<p>As of <strong>{html.escape(result.as_of)}</strong>{
+        f"; price history to {html.escape(result.history_end)}" if result.history_end else ""
+    }.
+{result.scenarios:,} scenarios × {result.contracts:,} contracts × {len(months)} months from
+{html.escape(result.config.start_month)} ({html.escape(result.mode)} mode, seed
+{result.config.seed}); amounts in {currency}, positive = paid to producers; the reserve covers
+a period's net payments with probability {probability}; ± s.e. is the Monte Carlo standard
+error.</p>
 <h2>Monthly net cost ({currency})</h2>{fan_svg(months, fan, expected, currency + "/month")}
+{price_fan}
 <h2>Annual ({currency})</h2>{bars_svg(result.annual, currency + "/year")}
-{table}
-<h2>Run</h2><pre>{html.escape(json.dumps(summary, indent=1, default=str))}</pre>
+{html_table(result.annual, ANNUAL_COLUMNS, f"Per calendar year, {currency}")}
+{html_table(result.monthly, MONTHLY_COLUMNS, f"Per month, {currency} (prices {currency}/MWh)")}
+<h2>What the forecast approximates</h2><ul>{notes or "<li>nothing for this portfolio</li>"}</ul>
 <div id="tip"></div><script>{_SCRIPT}</script></body></html>"""
     path = out_dir / "forecast.html"
     path.write_text(page, encoding="utf-8")

@@ -16,7 +16,6 @@ PATH_KEYS = (
     "price_paths",
     "realised_prices",
     "realised_meters",
-    "profiles",
 )
 BACKTEST = "backtest"
 
@@ -109,6 +108,11 @@ def load_config_file(path: Path | None) -> dict[str, Any]:
     for key in PATH_KEYS:
         if isinstance(values.get(key), str):
             values[key] = (path.parent / values[key]).resolve()
+    if isinstance(values.get("profiles"), dict):
+        values["profiles"] = {
+            name: (path.parent / file).resolve() if isinstance(file, str) else file
+            for name, file in values["profiles"].items()
+        }
     return values
 
 
@@ -246,7 +250,8 @@ def _print_summary(result: Any, config: Any) -> None:
             f"  {row['year']}: expected {float(row['expected']):,.0f}"
             f" (±{float(row.get('expected_se', 0)):,.0f})"
             f"  P5 {float(row['p5']):,.0f}  P95 {float(row['p95']):,.0f}"
-            f"  reserve@{level} {float(row['reserve']):,.0f} (±{float(row.get('reserve_se', 0)):,.0f})"
+            f"  reserve@{level} {float(row['reserve']):,.0f}"
+            f" (±{float(row.get('reserve_se', 0)):,.0f})"
         )
         if "headroom_reserve" in row:
             line += (

@@ -88,8 +88,9 @@ class ForecastConfig(BaseModel):
     fx_rates: dict[str, Decimal] = Field(default_factory=dict)
     # Where fx_rates came from when a caller filled them (e.g. stored official rates); reported.
     fx_rate_sources: tuple[str, ...] = ()
-    # Exact mode: the contracts' weighting profiles (settlement.read_profiles file or mapping).
-    profiles: Path | Any | None = None
+    # Exact mode: generation profiles by weighting name (a settlement profile file each, or a
+    # settlement.price_io.Profile); foreign strikes use the planning rates in fx_rates.
+    profiles: dict[str, Path | Any] = Field(default_factory=dict)
     # Contracts not yet delivering, keyed by contract id or technology (a contract id wins).
     delivery: dict[str, Delivery] = Field(default_factory=dict)
     # Expected energy per year for contracts whose own estimate replaces capacity × capacity

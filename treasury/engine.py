@@ -257,6 +257,7 @@ def _run_realised(
 ) -> ForecastResult:
     """The exact single-path mode (realised prices and meter data)."""
     from settlement import PriceSeries, read_meters, read_prices
+    from settlement.price_io import read_profile
     from treasury.exact import forecast_realised
 
     collector = ProblemCollector("forecast config")
@@ -273,9 +274,26 @@ def _run_realised(
     meters: Any = config.realised_meters
     if isinstance(meters, (str, Path)):
         meters = read_meters(meters, contracts)
+    profiles = {
+        name: read_profile(source, None, name) if isinstance(source, (str, Path)) else source
+        for name, source in config.profiles.items()
+    }
+    # A foreign strike converts at the planning rate, dated the first of each forecast month.
+    fx_rates = {
+        f"{currency}/{config.currency}": {f"{month}-01": rate for month in config.month_labels}
+        for currency, rate in config.fx_rates.items()
+    }
     if progress:
         progress(0, 1)
-    result = forecast_realised(contracts, prices, meters, config, tz=config.market_tz)
+    result = forecast_realised(
+        contracts,
+        prices,
+        meters,
+        config,
+        tz=config.market_tz,
+        fx_rates=fx_rates,
+        profiles=profiles,
+    )
     if progress:
         progress(1, 1)
     return result
