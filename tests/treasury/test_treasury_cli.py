@@ -101,9 +101,7 @@ def _bids() -> list[Bid]:
 
 def test_bids_become_hypothetical_cfds_that_the_forecast_prices(esco_history) -> None:
     spec = parse_round(ROUND)
-    contracts, energy = contracts_from_bids(
-        spec, _bids(), start=date(2026, 1, 1), currency="GEL"
-    )
+    contracts, energy = contracts_from_bids(spec, _bids(), start=date(2026, 1, 1), currency="GEL")
     assert [c.contract_id for c in contracts] == ["GE-2026-1:b1", "GE-2026-1:b2", "GE-2026-1:b3"]
     assert energy == {c.contract_id: c.capacity_mw * 3000 for c in contracts}
     first = contracts[0]
