@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from importlib.resources import as_file, files
+from importlib.resources import as_file
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +30,9 @@ DEFAULT_PRICE_HISTORY = ("prices", "ge_esco_balancing_monthly.csv")
 
 def default_price_history() -> pd.Series:
     """The shipped ESCO history, read from the installed `scenarios` package."""
-    with as_file(files("scenarios").joinpath(*DEFAULT_PRICE_HISTORY)) as path:
+    from scenarios import scenario_file
+
+    with as_file(scenario_file(*DEFAULT_PRICE_HISTORY)) as path:
         return load_monthly_history(path)
 
 
