@@ -19,6 +19,7 @@ _MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 MAX_SCENARIO_MONTHS = 25_000_000
 MAX_SCENARIOS = 1_000_000
 STALE_HISTORY_MONTHS = 12
+FIRST_YEAR, LAST_YEAR = 1990, 2200  # calendar years a forecast may start in
 
 
 class Delivery(BaseModel):
@@ -111,6 +112,8 @@ class ForecastConfig(BaseModel):
     def _month(cls, value: str) -> str:
         if not _MONTH.match(value):
             raise ValueError(f"start_month must be 'YYYY-MM', got {value!r}")
+        if not FIRST_YEAR <= int(value[:4]) <= LAST_YEAR:
+            raise ValueError(f"start_month must be in {FIRST_YEAR}..{LAST_YEAR}, got {value!r}")
         return value
 
     @field_validator("scenarios")
