@@ -6,8 +6,8 @@ x_t   = phi * x_{t-1} + sigma * e_t                    (months deviate, and devi
 C_t   = crash size drawn from the history's own crashes, with probability crash_probability[moy]
 
 Fitted on monthly means (ESCO balancing prices; or day-ahead means). Georgia's spring flood
-crashes the price in some years (May 2014: 11.7 GEL/MWh against ~110). A crash is a month more
-than `CRASH_LOG` below its seasonal median; it is counted only in the calendar months it
+crashes the price in some years (May 2014: 11.7 GEL/MWh against ~110). A crash is a month
+below half its year's median price; it is counted only in the calendar months it
 happened, sized from the crashes seen (so the tail cannot outgrow the history), and kept out of
 the season (medians, not means), out of the AR(1) fit and out of the level: a crash is one
 month's event and is not counted twice. The level starts from the last year's median and, when
@@ -90,16 +90,20 @@ def calibrate_prices(monthly: pd.Series) -> PriceModel:
     else:
         slope, intercept = 0.0, float(np.median(log_price))
     detrended = log_price - (intercept + slope * t)
+    years = pd.PeriodIndex(monthly.index).year.to_numpy()
+    # A crash is a month below half its year's median: found before the season is fitted, so
+    # a short history where most Mays crashed still learns what a normal May is.
+    year_median = pd.Series(detrended).groupby(years).transform("median").to_numpy()
+    crash = detrended - year_median < CRASH_LOG
     season = np.zeros(12)
     if fit_season:
         for m in range(1, 13):
-            season[m - 1] = np.median(detrended[moy == m])
+            normal = (moy == m) & ~crash
+            season[m - 1] = np.median(detrended[normal if normal.any() else moy == m])
         season -= season.mean()
     residual = detrended - season[moy - 1]
-    residual -= np.median(residual)
-    crash = residual < CRASH_LOG
+    residual -= np.median(residual[~crash])
     phi, sigma = _ar1_without(residual, crash)
-    years = pd.PeriodIndex(monthly.index).year.to_numpy()
     crash_probability = np.zeros(12)
     if fit_season:
         for m in range(1, 13):
