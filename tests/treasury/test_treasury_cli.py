@@ -176,3 +176,46 @@ def test_unknown_technology_name_is_other() -> None:
     assert forecast_technology("geothermal") == "other"
     with pytest.raises(ValueError):
         ForecastConfig(start_month="2026-13", months=1)
+
+
+def test_round_adds_only_its_cleared_winners_with_their_energy(tmp_path, capsys) -> None:
+    """--round clears the round and adds the accepted awards (checked against auction.clear);
+    --all-bids says it takes every bid. Same command, same answer: no system date involved."""
+    from auction import clear, load_round, read_bids
+    from tests.treasury.conftest import ROOT
+
+    round_dir = ROOT / "scenarios" / "georgia_2023"
+    spec = load_round(round_dir / "round.toml")
+    bids = read_bids(round_dir / "bids.csv", spec)
+    winners = [a for a in clear(spec, bids).awards if a.accepted]
+    assert 0 < len(winners) < len(bids)
+    outputs = []
+    for extra in ([], [], ["--all-bids"]):
+        code = main(
+            [
+                "forecast",
+                str(SCENARIO / "contracts.csv"),
+                "--config",
+                str(SCENARIO / "forecast.toml"),
+                "--round",
+                str(round_dir / "round.toml"),
+                "--bids",
+                str(round_dir / "bids.csv"),
+                "--out",
+                str(tmp_path),
+                "--scenarios",
+                "50",
+                "--months",
+                "12",
+                "--no-progress",
+                *extra,
+            ]
+        )
+        assert code == 0
+        outputs.append(capsys.readouterr().out)
+    assert f"{len(winners)} winners of the cleared round, from 2026-01-01" in outputs[0]
+    assert f"50 scenarios × {10 + len(winners)} contracts" in outputs[0]
+    years = [[ln for ln in out.splitlines() if ln.startswith("  2026:")] for out in outputs]
+    assert years[0] == years[1] and len(years[0]) == 1
+    assert f"{len(bids)} bids as a hypothetical set" in outputs[2]
+    assert f"{len(winners)} contract(s): energy scaled to their own annual_mwh" in outputs[0]
