@@ -50,7 +50,8 @@ class BacktestReport:
             table[column] = table[column].map("{:,.2f}".format)
         table["skill"] = table["skill"].map("{:+.2f}".format)
         header = (
-            f"Price backtest on {self.history_start}..{self.history_end}, {self.scenarios} "
+            f"Price backtest on {self.history_start}..{self.history_end} (origin: the December "
+            f"calibrated to, forecasting the next year), {self.scenarios} "
             "scenarios per origin (currency/MWh; bias = median − realised; skill = 1 − "
             "CRPS / CRPS of the naive seasonal forecast)"
         )
@@ -155,14 +156,21 @@ def write_backtest(report: BacktestReport, out_dir: Path) -> list[Path]:
     frame = report.months
     x = np.arange(len(frame))
     fig, ax = plt.subplots(figsize=(12, 5))
-    for _, part in frame.groupby("origin"):
+    for k, (_, part) in enumerate(frame.groupby("origin")):
         idx = x[part.index.to_numpy()]
-        ax.fill_between(idx, part["p5"], part["p95"], color="#9ecae1", linewidth=0)
-        ax.plot(idx, part["p50"], color="#08306b")
-    ax.plot(x, frame["realised"], "o", color="#d94801", markersize=4)
-    ax.plot(x, frame["naive"], ":", color="#555555")
+        first = k == 0  # one legend entry per kind, not per origin
+        ax.fill_between(
+            idx,
+            part["p5"],
+            part["p95"],
+            color="#9ecae1",
+            linewidth=0,
+            label="P5–P95 (forecast)" if first else None,
+        )
+        ax.plot(idx, part["p50"], color="#08306b", label="P50 (forecast)" if first else None)
+    ax.plot(x, frame["realised"], "o", color="#d94801", markersize=4, label="realised")
+    ax.plot(x, frame["naive"], ":", color="#555555", label="naive: same month last year")
     ax.legend(
-        ["P5–P95 (forecast)", "P50 (forecast)", "realised", "naive: same month last year"],
         loc="upper center",
         bbox_to_anchor=(0.5, -0.18),
         ncol=4,

@@ -215,7 +215,9 @@ def test_exact_mode_from_the_command_line_with_fx_and_profiles(realised, tmp_pat
     solar = hourly_profile("solar", pd.DatetimeIndex(may.index))
     (data / "solar.csv").write_text(
         "timestamp,solar\n"
-        + "\n".join(f"{t:%Y-%m-%dT%H:%M}+04:00,{w:.3f}" for t, w in zip(may.index, solar))
+        + "\n".join(
+            f"{t:%Y-%m-%dT%H:%M}+04:00,{w:.3f}" for t, w in zip(may.index, solar, strict=True)
+        )
     )
     (data / "contracts.csv").write_text(
         "contract_id,producer,scheme,price,currency,start,end,capacity_mw,reference_basis,"

@@ -257,3 +257,22 @@ def test_a_history_running_into_the_forecast_is_refused(esco_history) -> None:
     config = ForecastConfig(start_month="2021-06", months=3, price_history=esco_history)
     with pytest.raises(InputError, match="inside the price history"):
         run_forecast([hydro()], config)
+
+
+def test_the_reserve_does_not_flip_with_the_fitting_window(esco_history) -> None:
+    """The shipped portfolio's 2026 reserve fitted on 2013-2021 (two flood crashes) and on
+    2015-2021 (none) differ by far less than the 29 % the former model gave."""
+    from settlement import load_contracts
+    from treasury.cli import load_config_file
+    from treasury.history import load_monthly_history
+
+    values = load_config_file(SCENARIO / "forecast.toml")
+    history = load_monthly_history(esco_history)
+    contracts = load_contracts(SCENARIO / "contracts.csv")
+    reserves = []
+    for window in ("2013", "2015"):
+        config = ForecastConfig(
+            **{**values, "price_history": history[window:], "months": 12, "scenarios": 2000}
+        )
+        reserves.append(float(run_forecast(contracts, config).annual.iloc[0]["reserve"]))
+    assert abs(reserves[1] / reserves[0] - 1) < 0.15
