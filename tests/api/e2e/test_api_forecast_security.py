@@ -144,3 +144,43 @@ def _wait(client, headers, job_id, timeout_s=60):
             return job
         time.sleep(0.1)
     raise AssertionError(f"forecast {job_id} did not finish in {timeout_s} s")
+
+
+def test_a_usd_round_forecasts_with_the_stored_official_rates(client, auth) -> None:
+    """Awards of a USD round paid in GEL: the first forecast runs on the uploaded official
+    USD/GEL rates (the service fills them) and says which rate it used."""
+    op = auth("operator")
+    spec = {
+        "round_id": "U-2021",
+        "name": "USD round",
+        "currency": "USD",
+        "technologies": [{"name": "solar", "ceiling_price": "80"}],
+        "budget": {"amount": "100000000", "reference_price": "30"},
+    }
+    assert client.post("/api/rounds", json=spec, headers=op).status_code == 201
+    assert client.post("/api/rounds/U-2021/open", headers=op).status_code == 200
+    bid = {
+        "bid_id": "u1",
+        "technology": "solar",
+        "capacity_mw": "10",
+        "annual_mwh": "15000",
+        "price": "55.00",
+    }
+    assert client.post("/api/rounds/U-2021/bids", json=bid, headers=auth("producer")).is_success
+    for step in ("close", "clear"):
+        assert client.post(f"/api/rounds/U-2021/{step}", headers=op).status_code == 200
+    award = {
+        "start": "2021-01-01",
+        "years": 15,
+        "payment_currency": "GEL",
+        "reference_series": "balancing",
+    }
+    response = client.post("/api/rounds/U-2021/award", headers=op, json=award)
+    assert response.status_code == 200, response.text
+    fx = "date,pair,rate\n2021-12-30,USD/GEL,3.0900\n2021-12-31,USD/GEL,3.1000\n"
+    assert client.post("/api/fx-rates", content=fx, headers=op).status_code == 201
+    treasury = auth("treasury")
+    started = client.post("/api/forecasts", headers=treasury, json={"config": CONFIG})
+    job = _wait(client, treasury, started.json()["id"])
+    assert job["status"] == "done", job["error"]
+    assert "FX rate USD/GEL 3.1 (official rate of 2021-12-31)" in job["summary"]["notes"]
