@@ -79,9 +79,18 @@ ProgressCallback = Callable[[int, int], None]
 
 def load_price_paths(source: Path | pd.DataFrame | Any, labels: list[str]) -> np.ndarray:
     """User paths (columns scenario, month, price) as a (paths, months) array over the horizon."""
-    frame = source if isinstance(source, pd.DataFrame) else pd.read_csv(Path(source))
     name = "price paths" if isinstance(source, pd.DataFrame) else Path(source).name
     collector = ProblemCollector(name)
+    if isinstance(source, pd.DataFrame):
+        frame = source
+    else:
+        try:
+            frame = pd.read_csv(Path(source))
+        except FileNotFoundError:
+            collector.add(None, None, "no such file")
+        except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError):
+            collector.add(None, None, "cannot read the price paths as CSV")
+        collector.raise_if_any()
     for column in ("scenario", "month", "price"):
         if column not in frame.columns:
             collector.add(None, column, "missing column (need scenario, month, price)")
@@ -89,6 +98,13 @@ def load_price_paths(source: Path | pd.DataFrame | Any, labels: list[str]) -> np
     if frame.empty:
         collector.add(None, None, "no price paths (no scenarios)")
         collector.raise_if_any()
+    price = pd.to_numeric(frame["price"], errors="coerce")
+    for pos in np.flatnonzero((price.isna() | ~np.isfinite(price)).to_numpy())[:50]:
+        collector.add(
+            int(pos) + 1, "price", f"not a number: {str(frame['price'].iloc[pos])[:40]!r}"
+        )
+    collector.raise_if_any()
+    frame = frame.assign(price=price)
     frame = frame.assign(month=frame["month"].astype(str))
     table = frame.pivot_table(index="scenario", columns="month", values="price", aggfunc="first")
     missing = [m for m in labels if m not in table.columns]

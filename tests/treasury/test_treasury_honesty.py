@@ -276,3 +276,20 @@ def test_the_reserve_does_not_flip_with_the_fitting_window(esco_history) -> None
         )
         reserves.append(float(run_forecast(contracts, config).annual.iloc[0]["reserve"]))
     assert abs(reserves[1] / reserves[0] - 1) < 0.15
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (None, "no such file"),
+        ("scenario,month,price\n0,2026-01,100\n0,2026-02,x\n", "row 2, field 'price'"),
+    ],
+)
+def test_bad_price_paths_name_file_row_and_field(tmp_path, content, message) -> None:
+    paths = tmp_path / "paths.csv"
+    if content is not None:
+        paths.write_text(content)
+    config = ForecastConfig(start_month="2026-01", months=2, price_paths=paths)
+    with pytest.raises(InputError, match=message) as error:
+        run_forecast([hydro()], config)
+    assert "paths.csv" in str(error.value)
