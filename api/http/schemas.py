@@ -321,6 +321,9 @@ class ForecastRequestConfig(BaseModel):
     )
     currency: str | None = Field(default=None, max_length=3)
     reserve_probability: float | None = Field(default=None, ge=0.5, lt=1)
+    reserve_precision: Decimal | None = Field(
+        default=None, gt=0, le=Decimal("1e12"), description="wanted standard error of a reserve"
+    )
     auction_budget: Decimal | None = Field(
         default=None, ge=0, le=Decimal("1e12"), description="currency per year"
     )

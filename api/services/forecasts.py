@@ -34,6 +34,7 @@ HTTP_FIELDS = (
     "as_of",
     "currency",
     "reserve_probability",
+    "reserve_precision",
     "auction_budget",
     "sensitivity",
     "price_volatility",
