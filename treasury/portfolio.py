@@ -39,6 +39,9 @@ class GroupKey:
     index_base_month: str = ""
     index_month: int = 0
     indexed_share: float = 0.0
+    # A plant that may not be built: its own group, built or not per scenario (index into the
+    # plan's build probabilities); -1 for contracts that deliver for certain.
+    pipeline: int = -1
 
 
 @dataclass
@@ -48,6 +51,7 @@ class ContractGroup:
     strike: np.ndarray  # (C,) ascending, payment currency per MWh
     weight_mw: np.ndarray  # (M, C) eligible capacity per month (term, season, double benefit)
     strike_factor: np.ndarray | None = None  # (M,) CPI indexation common to the group
+    build_probability: float = 1.0  # of a pipeline plant (key.pipeline >= 0)
 
     def prefix_sums(self) -> tuple[np.ndarray, np.ndarray]:
         zeros = np.zeros((self.weight_mw.shape[0], 1))
@@ -89,17 +93,16 @@ def _add_months(day: date, months: int) -> date:
 def delivered_share(
     start: date, end: date, labels: Sequence[str], delivery: Delivery | None
 ) -> np.ndarray:
-    """Expected share of each month the contract is delivering: built with the stated
-    probability, its whole term moved by the expected delay (a fractional delay of k + f
-    months is k months with probability 1 − f and k + 1 with probability f)."""
+    """Share of each month the contract delivers once built, its whole term moved by the
+    expected delay (a fractional delay of k + f months is k months with probability 1 − f and
+    k + 1 with probability f). Whether it is built at all is drawn per scenario."""
     if delivery is None:
         return _active_share(start, end, labels)
     whole = int(np.floor(delivery.delay_months))
     part = delivery.delay_months - whole
-    share = (1 - part) * _active_share(
+    return (1 - part) * _active_share(
         _add_months(start, whole), _add_months(end, whole), labels
     ) + part * _active_share(_add_months(start, whole + 1), _add_months(end, whole + 1), labels)
-    return delivery.probability * share
 
 
 def pipeline_delivery(contract: Any, tech: str, config: ForecastConfig) -> Delivery | None:
@@ -141,6 +144,7 @@ def build_groups(contracts: Sequence[Any], config: ForecastConfig) -> list[Contr
     if not contracts:
         collector.add(None, None, "no contracts to forecast")
     members: dict[GroupKey, list[tuple[str, float, np.ndarray]]] = {}
+    build_probability: dict[int, float] = {}
     for row, contract in enumerate(contracts, start=1):
         cid = getattr(contract, "contract_id", None)
         if not cid:
@@ -203,6 +207,9 @@ def build_groups(contracts: Sequence[Any], config: ForecastConfig) -> list[Contr
                 indexed_share=float(contract.indexed_share),
             )
         delivery = pipeline_delivery(contract, str(tech), config)
+        if delivery is not None and delivery.probability < 1:
+            key = dataclasses.replace(key, pipeline=len(build_probability))
+            build_probability[key.pipeline] = delivery.probability
         weight = float(contract.capacity_mw) * delivered_share(
             contract.start, contract.end, labels, delivery
         )
@@ -221,6 +228,7 @@ def build_groups(contracts: Sequence[Any], config: ForecastConfig) -> list[Contr
                 strike=np.array([r[1] for r in rows]),
                 weight_mw=np.stack([r[2] for r in rows], axis=1),
                 strike_factor=indexation_factor(key, labels, config.cpi_inflation),
+                build_probability=build_probability.get(key.pipeline, 1.0),
             )
         )
     return groups
@@ -287,9 +295,8 @@ def approximation_notes(contracts: Sequence[Any], config: ForecastConfig) -> lis
     )
     if pipeline:
         notes.append(
-            f"{pipeline} contract(s) in the pipeline: expected capacity (delivery probability × "
-            "capacity, term moved by the expected delay); the spread between a plant built and "
-            "not built is not in the scenarios"
+            f"{pipeline} contract(s) in the pipeline: built or not in each scenario with their "
+            "delivery probability, term moved by the expected delay (not a random delay)"
         )
     own = count(lambda c: c.contract_id in config.contract_annual_mwh)
     if own:

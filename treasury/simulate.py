@@ -39,6 +39,7 @@ class Horizon:
 class Drivers:
     price: np.ndarray  # (S, M) monthly mean price, currency/MWh
     capacity_factor: np.ndarray  # (tech, S, M)
+    built: np.ndarray  # (S, pipeline) whether each pipeline plant is built in the scenario
 
 
 def scenario_streams(seed: int, first: int, last: int) -> list[np.random.Generator]:
@@ -49,9 +50,10 @@ def scenario_streams(seed: int, first: int, last: int) -> list[np.random.Generat
 
 
 def draw_normals(
-    seed: int, first: int, last: int, months: int, technologies: int
+    seed: int, first: int, last: int, months: int, technologies: int, pipeline: int = 0
 ) -> dict[str, np.ndarray]:
-    """Every random number a block needs, drawn per scenario in a fixed order."""
+    """Every random number a block needs, drawn per scenario in a fixed order; the pipeline's
+    build draws come last, so adding a pipeline plant changes no other number."""
     n = last - first
     out = {
         "start": np.empty(n),
@@ -61,6 +63,7 @@ def draw_normals(
         "crash_u": np.empty((n, months)),
         "crash_pick": np.empty((n, months)),
         "weather": np.empty((technologies, n, months)),
+        "build": np.empty((n, pipeline)),
     }
     for k, rng in enumerate(scenario_streams(seed, first, last)):
         out["start"][k] = rng.standard_normal()
@@ -70,6 +73,7 @@ def draw_normals(
         out["crash_u"][k] = rng.random(months)
         out["crash_pick"][k] = rng.random(months)
         out["weather"][:, k] = rng.standard_normal((technologies, months))
+        out["build"][k] = rng.random(pipeline)
     return out
 
 
@@ -128,10 +132,15 @@ def simulate_block(
     first: int,
     last: int,
     given_prices: np.ndarray | None = None,
+    build_probability: np.ndarray | None = None,
 ) -> Drivers:
-    """Drivers for scenarios first..last-1. `given_prices` (S, M) replaces the price model."""
+    """Drivers for scenarios first..last-1. `given_prices` (S, M) replaces the price model;
+    `build_probability` (P,) gives each pipeline plant's chance of being built."""
     months = len(horizon.moy)
-    normals = draw_normals(seed, first, last, months, len(generation.technologies))
+    probability = np.zeros(0) if build_probability is None else np.asarray(build_probability)
+    normals = draw_normals(
+        seed, first, last, months, len(generation.technologies), len(probability)
+    )
     if given_prices is not None:
         price = np.asarray(given_prices, dtype=float)
         shock = price_shocks(model, horizon, price)
@@ -139,4 +148,4 @@ def simulate_block(
         assert model is not None
         price, shock = simulate_prices(model, horizon, normals)
     cf = generation.capacity_factor(horizon.moy, shock, normals["weather"])
-    return Drivers(price=price, capacity_factor=cf)
+    return Drivers(price=price, capacity_factor=cf, built=normals["build"] < probability[None, :])

@@ -189,8 +189,12 @@ def test_a_given_month_is_priced_alone(hourly_2025) -> None:
     assert costs[0] == pytest.approx(costs[1], rel=1e-12)
 
 
-def test_a_pipeline_plant_counts_at_its_probability_and_delay(esco_history) -> None:
-    base = {"start_month": "2026-01", "months": 24, "scenarios": 50, "seed": 5, **CALM}
+def test_a_pipeline_plant_is_built_or_not_in_each_scenario(esco_history) -> None:
+    """Built, a pipeline plant costs exactly what the same plant started two months later
+    costs in that scenario (the build draw is the scenario's last, so prices and weather are
+    the same numbers); not built, nothing. It is built in about `probability` of scenarios."""
+    scenarios = 400
+    base = {"start_month": "2026-01", "months": 24, "scenarios": scenarios, "seed": 5, **CALM}
     planned = hydro("P", start=date(2026, 4, 1), end=date(2041, 3, 31))
     late = hydro("P", start=date(2026, 6, 1), end=date(2041, 5, 31))
     delivered = run_forecast(
@@ -198,15 +202,19 @@ def test_a_pipeline_plant_counts_at_its_probability_and_delay(esco_history) -> N
         ForecastConfig(
             **base,
             price_history=esco_history,
-            delivery={"hydro": {"probability": 0.5, "delay_months": 2}},
+            delivery={"hydro": {"probability": 0.3, "delay_months": 2}},
         ),
     )
     shifted = run_forecast([late], ForecastConfig(**base, price_history=esco_history))
-    assert np.allclose(
-        delivered.monthly["expected"].astype(float),
-        0.5 * shifted.monthly["expected"].astype(float),
-    )
+    built = np.abs(delivered.scenario_totals).sum(axis=1) > 0
+    assert np.allclose(delivered.scenario_totals[built], shifted.scenario_totals[built])
+    assert not delivered.scenario_totals[~built].any()
+    sd = np.sqrt(0.3 * 0.7 / scenarios)
+    assert abs(built.mean() - 0.3) < 4 * sd
     assert any("pipeline" in note for note in delivered.notes)
+    # The reserve covers the pipeline: with nothing else contracted, a plant built in 30 % of
+    # the scenarios still needs a 95 % reserve.
+    assert delivered.annual.iloc[0]["reserve"] > 0
 
 
 def test_zero_volatility_gives_one_price_path(esco_history) -> None:
