@@ -3,7 +3,7 @@
 The shipped scenario (18 contracts, every scheme and rule, curtailment and guarantee-of-origin
 columns, Europe/Berlin months) goes through the service's uploads and settlement run on a fresh
 database, and through `mzekari settle` on the same files; the statements and their lines must
-be equal.
+be equal, on SQLite and on PostgreSQL.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import pandas as pd
 
 from api.actor import SYSTEM
 from api.db import models as m
-from api.db.engine import make_engine, upgrade
+from api.db.engine import make_engine
 from api.services.settlements import run_settlement, statement_document
 from api.services.uploads import (
     upload_cpi,
@@ -30,7 +30,7 @@ from api.services.uploads import (
 from api.uow import UnitOfWork
 from mzekari.cli import main
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 SCENARIO = ROOT / "scenarios" / "settlement_de_2025"
 PRICES = ROOT / "scenarios" / "prices" / "de_lu_day_ahead_2025.csv"
 COLUMNS = {"contract_id", "producer", "scheme", "price", "currency", "start", "end", "capacity_mw"}
@@ -50,11 +50,9 @@ def _upload(body_path: Path, upload, uow: UnitOfWork, *args: str) -> None:
 
 
 def _service_run(
-    tmp_path: Path, contracts: Path, prices: Path, meters: Path, month: str, **rates: Path
+    database_url: str, contracts: Path, prices: Path, meters: Path, month: str, **rates: Path
 ) -> list[dict]:
-    url = f"sqlite:///{tmp_path / 'service.sqlite'}"
-    upgrade(url)
-    engine = make_engine(url)
+    engine = make_engine(database_url)
     try:
         with UnitOfWork.for_engine(engine) as uow:
             for row in _read(contracts):
@@ -133,15 +131,15 @@ def _assert_equal(service_statements: list[dict], out: Path) -> set[str]:
     return kinds
 
 
-def test_the_service_settles_the_scenario_as_the_command_line_does(tmp_path):
+def test_the_service_settles_the_scenario_as_the_command_line_does(tmp_path, database_url):
     files = (SCENARIO / "contracts.csv", PRICES, SCENARIO / "meters.csv", "2025-06")
     _cli_run(tmp_path / "cli", *files)
-    kinds = _assert_equal(_service_run(tmp_path, *files), tmp_path / "cli")
+    kinds = _assert_equal(_service_run(database_url, *files), tmp_path / "cli")
     # The scenario exercises the rules the service used to refuse (Art. 15(6), Art. 16).
     assert {"support", "curtailment", "double_benefit"} <= kinds
 
 
-def test_a_december_annual_true_up_in_the_service_uses_the_years_meters(tmp_path):
+def test_a_december_annual_true_up_in_the_service_uses_the_years_meters(tmp_path, database_url):
     tz = "Asia/Tbilisi"
     hours = pd.date_range(pd.Timestamp("2025-01-01", tz=tz), pd.Timestamp("2026-01-01", tz=tz),
                           freq="h", inclusive="left")  # fmt: skip
@@ -163,11 +161,13 @@ def test_a_december_annual_true_up_in_the_service_uses_the_years_meters(tmp_path
     (tmp_path / "meters.csv").write_text("contract_id,timestamp,energy_kwh\n" + "".join(rows))
     files = (tmp_path / "contracts.csv", tmp_path / "prices.csv", tmp_path / "meters.csv")
     _cli_run(tmp_path / "cli", *files, "2025-12")
-    kinds = _assert_equal(_service_run(tmp_path, *files, "2025-12"), tmp_path / "cli")
+    kinds = _assert_equal(_service_run(database_url, *files, "2025-12"), tmp_path / "cli")
     assert kinds == {"support", "true_up"}
 
 
-def test_cpi_fx_and_profile_weighted_contracts_in_the_service_equal_the_command_line(tmp_path):
+def test_cpi_fx_and_profile_weighted_contracts_in_the_service_equal_the_command_line(
+    tmp_path, database_url
+):
     tz = "Asia/Tbilisi"
     hours = pd.date_range(pd.Timestamp("2025-05-31", tz=tz), pd.Timestamp("2025-07-02", tz=tz),
                           freq="h", inclusive="left")  # fmt: skip
@@ -208,7 +208,7 @@ def test_cpi_fx_and_profile_weighted_contracts_in_the_service_equal_the_command_
         "profile": tmp_path / "solar.csv",
     }
     _cli_run(tmp_path / "cli", *files, "2025-06", **rates)
-    kinds = _assert_equal(_service_run(tmp_path, *files, "2025-06", **rates), tmp_path / "cli")
+    kinds = _assert_equal(_service_run(database_url, *files, "2025-06", **rates), tmp_path / "cli")
     assert kinds == {"support"}
     lines = {row["contract_id"]: row for row in _read(tmp_path / "cli" / "lines.csv")}
     assert "indexed by CPI 2025-04 112.37" in lines["G1"]["explanation"]
