@@ -15,6 +15,7 @@ SCHEMES = ("cfd", "variable_premium", "fixed_premium", "feed_in")
 REFERENCE_BASES = ("interval", "monthly_baseload", "monthly_weighted", "annual_weighted")
 LINE_KINDS = (
     "support",
+    "status_exclusion",
     "negative_price_exclusion",
     "seasonal_exclusion",
     "volume_cap",

@@ -337,3 +337,94 @@ class ForecastFile(Base):
     name: Mapped[str] = mapped_column(String(100), primary_key=True)
     media_type: Mapped[str] = mapped_column(String(100))
     content: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+# --- privileged-producer status, securities (api/services/contracts.py, securities.py) -------
+CONTRACT_STATUSES = ("granted", "commissioned", "suspended", "revoked", "terminated", "expired")
+STATUS_ACTIONS = ("grant", "commission", "suspend", "resume", "revoke", "terminate", "expire")
+TERM_FROM = ("start", "commissioning")
+SECURITY_KINDS = ("held", "returned", "drawn")
+
+
+class ContractLifecycle(Base):
+    """A contract's privileged-producer status and its own dates; history in
+    `contract_status_events`."""
+
+    __tablename__ = "contract_lifecycles"
+    __table_args__ = (
+        CheckConstraint(_in("status", CONTRACT_STATUSES), name="status"),
+        CheckConstraint(_in("term_from", TERM_FROM), name="term_from"),
+        CheckConstraint("term_years BETWEEN 1 AND 40", name="term_years"),
+    )
+
+    contract_id: Mapped[str] = mapped_column(ForeignKey("contracts.contract_id"), primary_key=True)
+    status: Mapped[str] = mapped_column(String(16))
+    term_from: Mapped[str] = mapped_column(String(16))
+    term_years: Mapped[int] = mapped_column(Integer)
+    granted_on: Mapped[date] = mapped_column(Date)
+    commissioning_deadline: Mapped[date] = mapped_column(Date)
+    milestone_date: Mapped[date | None] = mapped_column(Date)
+    longstop_date: Mapped[date | None] = mapped_column(Date)
+    commissioned_on: Mapped[date | None] = mapped_column(Date)
+    last_effective: Mapped[date] = mapped_column(Date)
+
+
+class ContractStatusEvent(Base):
+    """One status change: never edited; `seq` orders a contract's history."""
+
+    __tablename__ = "contract_status_events"
+    __table_args__ = (
+        UniqueConstraint("contract_id", "seq"),
+        CheckConstraint(_in("action", STATUS_ACTIONS), name="action"),
+        CheckConstraint(_in("to_status", CONTRACT_STATUSES), name="to_status"),
+        CheckConstraint("length(reason) > 0", name="reason_given"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    contract_id: Mapped[str] = mapped_column(ForeignKey("contracts.contract_id"), index=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    action: Mapped[str] = mapped_column(String(16))
+    from_status: Mapped[str | None] = mapped_column(String(16))
+    to_status: Mapped[str] = mapped_column(String(16))
+    effective_date: Mapped[date] = mapped_column(Date)
+    reason: Mapped[str] = mapped_column(Text)
+    decided_by: Mapped[str] = mapped_column(String(32))
+    decided_role: Mapped[str] = mapped_column(String(16))
+    recorded_at: Mapped[datetime]
+    audit_hash: Mapped[str] = mapped_column(String(64))
+
+
+class RoundSecurityRules(Base):
+    """A round's bid security per MW and its penalty schedule (canonical JSON of
+    `auction.securities.SecurityRules`)."""
+
+    __tablename__ = "round_security_rules"
+
+    round_id: Mapped[str] = mapped_column(ForeignKey("rounds.round_id"), primary_key=True)
+    rules: Mapped[dict[str, Any]]
+    set_at: Mapped[datetime]
+    set_by: Mapped[str] = mapped_column(String(32))
+
+
+class SecurityEntry(Base):
+    """The securities ledger: held at award for every bid, returned (losers at award, winners
+    at commissioning) or drawn as a penalty. Entries are never edited."""
+
+    __tablename__ = "security_ledger"
+    __table_args__ = (
+        CheckConstraint(_in("kind", SECURITY_KINDS), name="kind"),
+        CheckConstraint("amount_minor > 0", name="amount_positive"),
+        Index(None, "round_id", "bid_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    round_id: Mapped[str] = mapped_column(ForeignKey("rounds.round_id"))
+    bid_id: Mapped[str] = mapped_column(String(100))
+    bidder: Mapped[str] = mapped_column(String(200), index=True)
+    contract_id: Mapped[str | None] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(16))
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3))
+    reason: Mapped[str] = mapped_column(Text)
+    recorded_at: Mapped[datetime]
+    recorded_by: Mapped[str] = mapped_column(String(32))

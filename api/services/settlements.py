@@ -26,6 +26,7 @@ from api.actor import Actor, Conflict, NotFound
 from api.canonical import canonical_json
 from api.db import models as m
 from api.services import audit
+from api.services.contracts import support_windows_for
 from api.uow import UnitOfWork
 from mzekari.errors import InputError, Problem
 from mzekari.money import to_minor_units
@@ -247,7 +248,13 @@ def run_settlement(
         raise InputError(Problem("settlement", None, "month", f"no contract is active in {month}"))
     records = [contract_record(r) for r in rows]
     contracts = contracts_from_records(records, source="db:contracts")
-    digest = hashlib.sha256(canonical_json([month, records]).encode())
+    # Status: each contract's support windows are an input like its terms (contracts
+    # without a status add nothing, so their runs keep the hash they had).
+    windows = support_windows_for(uow, rows)
+    hashed: list[Any] = [month, records]
+    if windows:
+        hashed.append({k: [str(w) for w in ws] for k, ws in sorted(windows.items())})
+    digest = hashlib.sha256(canonical_json(hashed).encode())
     names = {c.reference_series for c in contracts} | {
         c.fallback_series for c in contracts if c.fallback_series
     }
@@ -272,6 +279,7 @@ def run_settlement(
         tz=MARKET_TZ,
         posted_lines=[domain_line(p) for p in posted],
         fx_rates=fx_rates,
+        support_windows=windows,
     )
     run = m.SettlementRun(
         month=month,

@@ -26,6 +26,11 @@ MATRIX: dict[tuple[str, str], set[str]] = {
     ("GET", "/api/rounds/{round_id}/analysis"): FINANCE,
     ("GET", "/api/contracts"): ALL,
     ("GET", "/api/contracts/{contract_id}"): ALL,
+    ("GET", "/api/contracts/{contract_id}/status"): ALL,
+    ("POST", "/api/contracts/{contract_id}/status"): OPS,
+    ("POST", "/api/contracts/{contract_id}/penalty"): OPS,
+    ("PUT", "/api/rounds/{round_id}/securities"): OPS,
+    ("GET", "/api/rounds/{round_id}/securities"): {"operator", "admin", "producer"},
     ("POST", "/api/meter-data"): OPS,
     ("POST", "/api/prices/{series}"): OPS,
     ("POST", "/api/fx-rates"): OPS,
@@ -59,6 +64,15 @@ BODIES = {
         }
     },
     ("POST", "/api/rounds/{round_id}/award"): {"json": {"start": "2021-01-01"}},
+    ("POST", "/api/contracts/{contract_id}/status"): {
+        "json": {"action": "expire", "effective_date": "2021-01-01", "reason": "test"}
+    },
+    ("POST", "/api/contracts/{contract_id}/penalty"): {
+        "json": {"as_of": "2021-01-01", "commissioned_mw": "0", "reason": "test"}
+    },
+    ("PUT", "/api/rounds/{round_id}/securities"): {
+        "json": {"currency": "GEL", "security_per_mw": "1"}
+    },
     ("POST", "/api/meter-data"): {"content": "timestamp,contract_id,energy_kwh\n"},
     ("POST", "/api/prices/{series}"): {"content": "month,price\n"},
     ("POST", "/api/fx-rates"): {"content": "date,pair,rate\n"},

@@ -1,0 +1,60 @@
+"""Privileged-producer status of a contract: operators change it, its producer reads it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+
+from api.http.deps import AnyRole, Operator, UowDep
+from api.http.lifecycle_schemas import (
+    ContractStatus,
+    PenaltyDrawn,
+    PenaltyRequest,
+    StatusChange,
+)
+from api.services import contracts, securities
+
+router = APIRouter(prefix="/api/contracts", tags=["contracts"])
+
+
+def _status(uow: Any, actor: Any, contract_id: str) -> dict[str, Any]:
+    state, events = contracts.history(uow, actor, contract_id)
+    contract = uow.contracts.get(contract_id)
+    return {
+        "contract_id": contract_id,
+        "status": state.status,
+        "term_from": state.term_from,
+        "term_years": state.term_years,
+        "granted_on": state.granted_on,
+        "commissioning_deadline": state.commissioning_deadline,
+        "milestone_date": state.milestone_date,
+        "longstop_date": state.longstop_date,
+        "commissioned_on": state.commissioned_on,
+        "start_date": contract.start_date,
+        "end_date": contract.end_date,
+        "history": events,
+    }
+
+
+@router.get("/{contract_id}/status", response_model=ContractStatus)
+def get_status(contract_id: str, uow: UowDep, actor: AnyRole) -> Any:
+    """Status and every change; a producer sees only its own contracts (404 otherwise)."""
+    return _status(uow, actor, contract_id)
+
+
+@router.post("/{contract_id}/status", response_model=ContractStatus)
+def change_status(contract_id: str, change: StatusChange, uow: UowDep, actor: Operator) -> Any:
+    """commission, suspend, resume, revoke, terminate or expire; refused changes are 409."""
+    contracts.change_status(
+        uow, actor, contract_id, change.action, change.effective_date, change.reason
+    )
+    return _status(uow, actor, contract_id)
+
+
+@router.post("/{contract_id}/penalty", response_model=PenaltyDrawn)
+def draw_penalty(contract_id: str, request: PenaltyRequest, uow: UowDep, actor: Operator) -> Any:
+    """Draw the round's penalty for capacity not commissioned by `as_of` from the security."""
+    return securities.draw_penalty(
+        uow, actor, contract_id, request.as_of, request.commissioned_mw, request.reason
+    )

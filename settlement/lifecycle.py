@@ -1,0 +1,137 @@
+"""A privileged producer's status over its contract's life, and the support it earns.
+
+Status is granted at award, then moves by actions: `commission`, `suspend`, `resume`,
+`revoke`, `terminate`, `expire`. Revoked, terminated and expired are final. Every action has
+an effective date (a local calendar date of the market); support stops at the start of that
+day and, for `resume` and `commission`, restarts at it.
+
+`support_windows` turns a contract's term and its status history into the local dates on
+which support is paid; the settlement engine excludes every interval outside them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+STATUSES = ("granted", "commissioned", "suspended", "revoked", "terminated", "expired")
+FINAL = frozenset({"revoked", "terminated", "expired"})
+# action: (statuses it may leave, the status it sets)
+ACTIONS: dict[str, tuple[frozenset[str], str]] = {
+    "commission": (frozenset({"granted"}), "commissioned"),
+    "suspend": (frozenset({"commissioned"}), "suspended"),
+    "resume": (frozenset({"suspended"}), "commissioned"),
+    "revoke": (frozenset({"granted", "commissioned", "suspended"}), "revoked"),
+    "terminate": (frozenset({"granted", "commissioned", "suspended"}), "terminated"),
+    "expire": (frozenset({"commissioned", "suspended"}), "expired"),
+}
+# When the support term runs: from the contract's fixed start date, or from commissioning.
+TERM_FROM = ("start", "commissioning")
+
+
+class TransitionRefused(ValueError):
+    """The action is not allowed from the contract's current status or on that date."""
+
+
+@dataclass(frozen=True)
+class StatusEvent:
+    action: str
+    effective: date
+
+
+@dataclass(frozen=True)
+class SupportWindow:
+    """Inclusive local dates on which support is paid."""
+
+    first_day: date
+    last_day: date
+
+    def __str__(self) -> str:
+        return f"{self.first_day} to {self.last_day}"
+
+
+def status_after(events: Sequence[StatusEvent]) -> str:
+    status = "granted"
+    for event in events:
+        status = ACTIONS[event.action][1]
+    return status
+
+
+def check_transition(
+    status: str,
+    action: str,
+    effective: date,
+    *,
+    last_effective: date,
+    term_end: date,
+) -> str:
+    """The status `action` leads to, or TransitionRefused saying why not.
+
+    `last_effective`: the grant date or the latest event's effective date; events are in
+    order, so a new one may not take effect before it. `term_end`: expiry comes after it.
+    """
+    if action not in ACTIONS:
+        raise TransitionRefused(f"unknown action {action!r}; one of {', '.join(ACTIONS)}")
+    sources, target = ACTIONS[action]
+    if status not in sources:
+        why = (
+            "a final status"
+            if status in FINAL
+            else f"{action} needs {' or '.join(sorted(sources))}"
+        )
+        raise TransitionRefused(f"cannot {action}: the contract is {status} ({why})")
+    if effective < last_effective:
+        raise TransitionRefused(
+            f"cannot {action} effective {effective}: the contract's last status change "
+            f"took effect on {last_effective}"
+        )
+    if action == "expire" and effective <= term_end:
+        raise TransitionRefused(f"cannot expire effective {effective}: the term runs to {term_end}")
+    if action == "commission" and effective > term_end:
+        raise TransitionRefused(
+            f"cannot commission effective {effective}: after the term's end {term_end}"
+        )
+    return target
+
+
+def term_from_commissioning(commissioned: date, years: int) -> tuple[date, date]:
+    """The term of `years` starting on the commissioning date (29 Feb runs to 28 Feb)."""
+    try:
+        anniversary = commissioned.replace(year=commissioned.year + years)
+    except ValueError:
+        anniversary = date(commissioned.year + years, 3, 1)
+    return commissioned, anniversary - timedelta(days=1)
+
+
+def support_windows(
+    term_start: date, term_end: date, term_from: str, events: Sequence[StatusEvent]
+) -> tuple[SupportWindow, ...]:
+    """The dates in [term_start, term_end] on which support is paid.
+
+    Under `term_from="start"` support runs from the start date whatever the commissioning
+    date; under "commissioning" only from the commissioning date on. A suspension removes
+    its days; revocation, termination and expiry end support on the day before they take
+    effect.
+    """
+    if term_from not in TERM_FROM:
+        raise ValueError(f"term_from must be one of {TERM_FROM}, got {term_from!r}")
+    windows: list[SupportWindow] = []
+    paying_since: date | None = term_start if term_from == "start" else None
+    for event in events:
+        target = ACTIONS[event.action][1]
+        if target == "commissioned":
+            if paying_since is None:
+                paying_since = event.effective
+        elif paying_since is not None:
+            windows.append(SupportWindow(paying_since, event.effective - timedelta(days=1)))
+            paying_since = None
+        if target in FINAL:
+            break
+    else:
+        if paying_since is not None:
+            windows.append(SupportWindow(paying_since, term_end))
+    clipped = (
+        SupportWindow(max(w.first_day, term_start), min(w.last_day, term_end)) for w in windows
+    )
+    return tuple(w for w in clipped if w.first_day <= w.last_day)
