@@ -28,8 +28,9 @@ from collections import defaultdict
 from collections.abc import Callable
 from datetime import date, timedelta
 from decimal import Decimal
+from functools import partial
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 from mzekari.errors import InputError, MzekariError
 from mzekari.money import for_people
@@ -39,7 +40,7 @@ SCENARIO = "georgia_2023"
 YEAR = 2021
 GEL_PER_USD = "3.2209"  # National Bank of Georgia, 2021 annual average
 FX_SOURCE = "National Bank of Georgia, 2021 annual average USD/GEL"
-FX_RULE = "last_business_day"
+FX_RULE: Literal["last_business_day"] = "last_business_day"
 SERIES = "balancing"
 SEED = 2023
 # Marks a folder as the demo's own: only such a folder is emptied (of the demo's files) on rerun.
@@ -155,7 +156,7 @@ def run_demo(out_dir: str, months: int = 12, database_url: str | None = None) ->
         body["innovative"] = bid["innovative"].lower() in ("true", "yes", "1", "y")
         fields = BidCreate.model_validate(body).model_dump()
         bidder = demo.actor("producer", bid["bidder"])
-        demo.run(lambda uow, b=bidder, f=fields: rounds.submit_bid(uow, b, round_id, f))
+        demo.run(partial(rounds.submit_bid, actor=bidder, round_id=round_id, fields=fields))
     demo.step(
         f"round {round_id}: {len(bids)} sealed bids from "
         f"{len({b['bidder'] for b in bids})} producers"
@@ -163,6 +164,8 @@ def run_demo(out_dir: str, months: int = 12, database_url: str | None = None) ->
     demo.run(lambda uow: rounds.close_round(uow, operator, round_id))
     cleared = demo.run(lambda uow: rounds.clear_round(uow, operator, round_id))
     clearing = cleared.clearing
+    if clearing is None:
+        raise MzekariError(f"round {round_id} was cleared but no clearing was stored")
     award = AwardRequest(
         start=date(YEAR, 1, 1),
         years=15,
@@ -188,7 +191,7 @@ def run_demo(out_dir: str, months: int = 12, database_url: str | None = None) ->
     _load_inputs(demo, operator)
     for month in range(1, months + 1):
         label = f"{YEAR}-{month:02d}"
-        demo.run(lambda uow, m=label: settlements.run_settlement(uow, operator, m))
+        demo.run(partial(settlements.run_settlement, actor=operator, month=label))
     demo.step(f"settled {months} months")
     _report(demo, operator)
     return 0
@@ -265,8 +268,7 @@ def _report(demo: Demo, operator: Any) -> None:
     rows = []
     for s in statements:
         producer = demo.actor("producer", s.producer)  # each reads its own statement
-        document = demo.run(lambda uow, a=producer, i=s.id: _statement(uow, a, i))
-        text, row = document
+        text, row = demo.run(partial(_statement, producer=producer, statement_id=s.id))
         (folder / f"{s.producer}_{s.month}.csv").write_text(text)
         rows.append(row)
         for field in ("paid_to_producer", "paid_by_producer", "net"):
