@@ -80,5 +80,5 @@ def test_bad_rules_are_reported_together():
         )
     fields = {p.field for p in caught.value.problems}
     assert fields == {"currency", "security_per_mw", "tolerance_share", "steps", "extra"}
-    with pytest.raises(InputError, match="outside 0..10 MW"):
+    with pytest.raises(InputError, match=r"outside 0\.\.10 MW"):
         penalty(ONSHORE, Decimal(10), Decimal(11), AWARDED, date(2024, 1, 1))

@@ -151,7 +151,10 @@ def test_settlement_honours_revocation_before_and_after_the_month_is_settled(
         _lines(client, auth, rerun.json()["id"]), key=lambda ln: ln["excluded_kwh"]
     )
     assert {support["kind"], excluded["kind"]} == {"adjustment"}
-    assert (support["contract_id"], Decimal(support["amount"])) == ("T-2021-a1", Decimal("-4880.00"))
+    assert (support["contract_id"], Decimal(support["amount"])) == (
+        "T-2021-a1",
+        Decimal("-4880.00"),
+    )
     assert support["corrects_line_id"] == lines[("T-2021-a1", "support")]["line_id"]
     assert support["eligible_kwh"] == -16 * 10_000
     assert (excluded["excluded_kwh"], Decimal(excluded["amount"])) == (16 * 10_000, 0)
@@ -235,7 +238,7 @@ def test_securities_held_returned_and_drawn(client, auth, scenario):
 
 @pytest.mark.parametrize("kind", ["json", "csv"])
 def test_public_results_match_the_stored_clearing_without_a_key(client, auth, scenario, kind):
-    response, receipts = _award(
+    _, receipts = _award(
         client, auth, scenario, securities=SECURITIES, extra_bids=[("producer_b", LOSER)]
     )
     stored = client.get(f"/api/rounds/{ROUND}/results", headers=auth("operator")).json()

@@ -17,7 +17,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
         "DELETE FROM security_ledger",
     ],
 )
-def test_history_and_ledger_refuse_update_and_delete(engine, client, auth, awarded, statement):
+def test_history_and_ledger_refuse_update_and_delete(engine, awarded, statement):
     table = statement.split()[1] if statement.startswith("UPDATE") else statement.split()[2]
     with engine.begin() as connection:
         if table == "security_ledger":
