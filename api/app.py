@@ -23,6 +23,7 @@ from api.http.routes import (
     rounds,
     securities,
     settlements,
+    standstill,
     uploads,
 )
 from api.http.schemas import ErrorBody
@@ -73,7 +74,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
 
     for module in (rounds, contracts, uploads, settlements, forecasts, admin):
         app.include_router(module.router, responses=ERROR_RESPONSES)
-    for module in (contract_status, securities, public):
+    for module in (contract_status, securities, standstill, public):
         app.include_router(module.router, responses=ERROR_RESPONSES)
     web_router = _web_router()
     if web_router is not None:

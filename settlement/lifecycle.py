@@ -26,6 +26,8 @@ ACTIONS: dict[str, tuple[frozenset[str], str]] = {
     "terminate": (frozenset({"granted", "commissioned", "suspended"}), "terminated"),
     "expire": (frozenset({"commissioned", "suspended"}), "expired"),
 }
+# Dates a contract's life may use: bounds every date before any arithmetic on it.
+EARLIEST, LATEST = date(2000, 1, 1), date(2100, 12, 31)
 # When the support term runs: from the contract's fixed start date, or from commissioning.
 TERM_FROM = ("start", "commissioning")
 

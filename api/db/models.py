@@ -428,3 +428,48 @@ class SecurityEntry(Base):
     reason: Mapped[str] = mapped_column(Text)
     recorded_at: Mapped[datetime]
     recorded_by: Mapped[str] = mapped_column(String(32))
+
+
+class ContractDocument(Base):
+    """The standard-form contract as rendered at award; never re-rendered."""
+
+    __tablename__ = "contract_documents"
+
+    contract_id: Mapped[str] = mapped_column(ForeignKey("contracts.contract_id"), primary_key=True)
+    form_version: Mapped[str] = mapped_column(String(50))
+    html: Mapped[str] = mapped_column(Text)
+    sha256: Mapped[str] = mapped_column(String(64))
+
+
+class RoundStandstill(Base):
+    """Days after clearing during which the results are provisional and bidders may object;
+    the award waits for them and for an answer to every objection."""
+
+    __tablename__ = "round_standstills"
+    __table_args__ = (CheckConstraint("days BETWEEN 0 AND 90", name="days"),)
+
+    round_id: Mapped[str] = mapped_column(ForeignKey("rounds.round_id"), primary_key=True)
+    days: Mapped[int] = mapped_column(Integer)
+    set_at: Mapped[datetime]
+    set_by: Mapped[str] = mapped_column(String(32))
+
+
+class RoundObjection(Base):
+    """A bidder's objection to provisional results and the operator's answer."""
+
+    __tablename__ = "round_objections"
+    __table_args__ = (
+        CheckConstraint("length(text) > 0", name="text_given"),
+        CheckConstraint("(answer IS NULL) = (upheld IS NULL)", name="answer_complete"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    round_id: Mapped[str] = mapped_column(ForeignKey("rounds.round_id"), index=True)
+    producer: Mapped[str] = mapped_column(String(200))
+    text: Mapped[str] = mapped_column(Text)
+    filed_at: Mapped[datetime]
+    filed_by: Mapped[str] = mapped_column(String(32))
+    answer: Mapped[str | None] = mapped_column(Text)
+    upheld: Mapped[bool | None] = mapped_column(Boolean)
+    answered_at: Mapped[datetime | None]
+    answered_by: Mapped[str | None] = mapped_column(String(32))

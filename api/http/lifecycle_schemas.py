@@ -95,3 +95,46 @@ class PenaltyDrawn(BaseModel):
     drawn: Decimal
     shortfall: Decimal
     explanation: str
+
+
+class StandstillBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    days: int = Field(ge=0, le=90)
+
+
+class StandstillPublic(BaseModel):
+    round_id: str
+    status: str
+    days: int | None
+    ends_at: datetime | None
+    provisional: bool
+
+
+class ObjectionCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    text: str = Field(min_length=1, max_length=5000)
+
+
+class ObjectionAnswer(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    answer: str = Field(min_length=1, max_length=5000)
+    upheld: bool
+
+
+class ObjectionPublic(_Out):
+    id: int
+    round_id: str
+    producer: str
+    text: str
+    filed_at: datetime
+    answer: str | None
+    upheld: bool | None
+    answered_at: datetime | None
+
+
+class ObjectionList(BaseModel):
+    count: int
+    items: list[ObjectionPublic]

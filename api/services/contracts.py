@@ -17,10 +17,12 @@ from sqlalchemy import func, select
 
 from api.actor import Actor, Conflict, NotFound
 from api.db import models as m
-from api.services import audit, securities
+from api.services import audit, contract_forms, securities
 from api.uow import UnitOfWork
 from mzekari.errors import InputError, Problem, ProblemCollector
 from settlement.lifecycle import (
+    EARLIEST,
+    LATEST,
     StatusEvent,
     SupportWindow,
     TransitionRefused,
@@ -75,6 +77,10 @@ def plan_terms(
         deadline = merged.get("commissioning_deadline", start)
         milestone, longstop = merged.get("milestone_date"), merged.get("longstop_date")
         where = f"projects.{bid_id}" if bid_id in projects else "award"
+        dates = (start, deadline, milestone, longstop)
+        if any(d is not None and not EARLIEST <= d <= LATEST for d in dates):
+            problems.add(None, where, f"dates must lie in {EARLIEST}..{LATEST}")
+            continue
         if milestone is not None and milestone > deadline:
             problems.add(None, where, f"milestone {milestone} is after the deadline {deadline}")
         if longstop is not None and longstop < deadline:
@@ -136,24 +142,30 @@ def grant(
     plans: Mapping[str, ProjectPlan],
     granted_on: date,
 ) -> None:
-    """Status `granted` for each new contract, in the award's transaction (no commit here)."""
+    """Status `granted` for each new contract and its standard-form contract rendered, in
+    the award's transaction (no commit here; a refusal rolls the award back)."""
+    if not EARLIEST <= granted_on <= LATEST:
+        raise InputError(Problem("award", None, "granted_on", f"must lie in {EARLIEST}..{LATEST}"))
     for contract in contracts:
-        assert contract.bid_id is not None
+        assert contract.bid_id is not None and contract.round_id is not None
         plan = plans[contract.bid_id]
-        uow.session.add(
-            m.ContractLifecycle(
-                contract_id=contract.contract_id,
-                status="granted",
-                term_from=plan.term_from,
-                term_years=plan.years,
-                granted_on=granted_on,
-                commissioning_deadline=plan.commissioning_deadline,
-                milestone_date=plan.milestone_date,
-                longstop_date=plan.longstop_date,
-                commissioned_on=None,
-                last_effective=granted_on,
-            )
+        state = m.ContractLifecycle(
+            contract_id=contract.contract_id,
+            status="granted",
+            term_from=plan.term_from,
+            term_years=plan.years,
+            granted_on=granted_on,
+            commissioning_deadline=plan.commissioning_deadline,
+            milestone_date=plan.milestone_date,
+            longstop_date=plan.longstop_date,
+            commissioned_on=None,
+            last_effective=granted_on,
         )
+        uow.session.add(state)
+        signed = contract_forms.document(
+            contract, state, securities.held_text(uow, contract.round_id, contract.bid_id)
+        )
+        uow.session.add(signed)
         _record_event(
             uow,
             actor,
@@ -169,6 +181,8 @@ def grant(
                 "start": plan.start.isoformat(),
                 "end": plan.end.isoformat(),
                 "commissioning_deadline": plan.commissioning_deadline.isoformat(),
+                "form_version": signed.form_version,
+                "document_sha256": signed.sha256,
             },
         )
 
@@ -200,6 +214,10 @@ def change_status(
     if not reason or len(reason) > MAX_REASON:
         raise InputError(
             Problem("status", None, "reason", f"a reason of 1..{MAX_REASON} characters is required")
+        )
+    if not EARLIEST <= effective <= LATEST:
+        raise InputError(
+            Problem("status", None, "effective_date", f"must lie in {EARLIEST}..{LATEST}")
         )
     uow.lock(f"contract-status:{contract_id}")
     contract = _visible_contract(uow, actor, contract_id)
@@ -317,3 +335,12 @@ def register(uow: UnitOfWork) -> list[dict[str, Any]]:
             }
         )
     return out
+
+
+def document(uow: UnitOfWork, actor: Actor, contract_id: str) -> m.ContractDocument:
+    """The contract as rendered at award: a producer sees only its own."""
+    _visible_contract(uow, actor, contract_id)
+    signed = uow.session.get(m.ContractDocument, contract_id)
+    if signed is None:
+        raise NotFound(f"contract {contract_id!r} has no rendered document")
+    return signed

@@ -18,7 +18,7 @@ from typing import Any
 from api.actor import Actor, Conflict, NotFound
 from api.canonical import canonical_json, sha256_hex
 from api.db import models as m
-from api.services import audit, round_analysis, securities
+from api.services import audit, round_analysis, securities, standstill
 from api.services import contracts as lifecycle
 from api.uow import UnitOfWork
 from mzekari.errors import InputError, Problem
@@ -362,6 +362,7 @@ def award_round(
     """Each accepted award becomes a two-way CfD at its price paid (strike in the round's
     currency; paid in `terms.payment_currency`, converted under `terms.fx_rule`)."""
     row = _advance(uow, actor, round_id, "award")
+    standstill.check_award_allowed(uow, row)
     winners = [a for a in uow.rounds.awards(round_id) if a.accepted and a.price_paid is not None]
     round_terms = {
         k: getattr(terms, k)

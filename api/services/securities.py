@@ -111,6 +111,16 @@ def on_award(uow: UnitOfWork, actor: Actor, round_id: str) -> None:
             )  # fmt: skip
 
 
+def held_text(uow: UnitOfWork, round_id: str, bid_id: str) -> str | None:
+    """The security a bid lodged, as the contract states it (None: the round requires none)."""
+    rules = rules_of(uow, round_id)
+    bid = uow.bids.get(round_id, bid_id)
+    if rules is None or bid is None:
+        return None
+    due = security_due(rules, Decimal(bid.payload["capacity_mw"]))
+    return f"{due} {rules.currency}"
+
+
 def balance(uow: UnitOfWork, round_id: str, bid_id: str) -> int:
     """Minor units still held for a bid."""
     sign = {"held": 1, "returned": -1, "drawn": -1}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Response
 
 from api.http.deps import AnyRole, Operator, UowDep
 from api.http.lifecycle_schemas import (
@@ -57,4 +57,25 @@ def draw_penalty(contract_id: str, request: PenaltyRequest, uow: UowDep, actor: 
     """Draw the round's penalty for capacity not commissioned by `as_of` from the security."""
     return securities.draw_penalty(
         uow, actor, contract_id, request.as_of, request.commissioned_mw, request.reason
+    )
+
+
+@router.get(
+    "/{contract_id}/document",
+    response_class=Response,
+    responses={200: {"content": {"text/html": {}}, "description": "The contract as rendered"}},
+)
+def get_document(contract_id: str, uow: UowDep, actor: AnyRole) -> Response:
+    """The standard-form contract rendered at award; `X-Document-SHA256` is the hash recorded
+    then (and in the grant's audit entry). A producer sees only its own."""
+    signed = contracts.document(uow, actor, contract_id)
+    return Response(
+        signed.html,
+        media_type="text/html; charset=utf-8",
+        headers={
+            "X-Document-SHA256": signed.sha256,
+            "X-Form-Version": signed.form_version,
+            "Content-Security-Policy": "default-src 'none'",
+            "X-Content-Type-Options": "nosniff",
+        },
     )

@@ -1,4 +1,5 @@
-"""privileged-producer status (per contract, with its history) and bid securities
+"""privileged-producer status (per contract, with its history), bid securities, the
+standard-form contract documents, standstill and objections
 
 Revision ID: 0003_lifecycle
 Revises: 0002
@@ -18,7 +19,7 @@ down_revision: str | None = '0002'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-APPEND_ONLY = ('contract_status_events', 'security_ledger')
+APPEND_ONLY = ('contract_status_events', 'security_ledger', 'contract_documents')
 
 
 def _guards(dialect: str) -> list[str]:
@@ -115,11 +116,52 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_security_ledger_bidder'), ['bidder'], unique=False)
         batch_op.create_index(batch_op.f('ix_security_ledger_round_id_bid_id'), ['round_id', 'bid_id'], unique=False)
 
+    op.create_table('contract_documents',
+    sa.Column('contract_id', sa.String(length=100), nullable=False),
+    sa.Column('form_version', sa.String(length=50), nullable=False),
+    sa.Column('html', sa.Text(), nullable=False),
+    sa.Column('sha256', sa.String(length=64), nullable=False),
+    sa.ForeignKeyConstraint(['contract_id'], ['contracts.contract_id'], name=op.f('fk_contract_documents_contract_id_contracts')),
+    sa.PrimaryKeyConstraint('contract_id', name=op.f('pk_contract_documents'))
+    )
+    op.create_table('round_standstills',
+    sa.Column('round_id', sa.String(length=100), nullable=False),
+    sa.Column('days', sa.Integer(), nullable=False),
+    sa.Column('set_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('set_by', sa.String(length=32), nullable=False),
+    sa.CheckConstraint('days BETWEEN 0 AND 90', name=op.f('ck_round_standstills_days')),
+    sa.ForeignKeyConstraint(['round_id'], ['rounds.round_id'], name=op.f('fk_round_standstills_round_id_rounds')),
+    sa.PrimaryKeyConstraint('round_id', name=op.f('pk_round_standstills'))
+    )
+    op.create_table('round_objections',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('round_id', sa.String(length=100), nullable=False),
+    sa.Column('producer', sa.String(length=200), nullable=False),
+    sa.Column('text', sa.Text(), nullable=False),
+    sa.Column('filed_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('filed_by', sa.String(length=32), nullable=False),
+    sa.Column('answer', sa.Text(), nullable=True),
+    sa.Column('upheld', sa.Boolean(), nullable=True),
+    sa.Column('answered_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('answered_by', sa.String(length=32), nullable=True),
+    sa.CheckConstraint('(answer IS NULL) = (upheld IS NULL)', name=op.f('ck_round_objections_answer_complete')),
+    sa.CheckConstraint('length(text) > 0', name=op.f('ck_round_objections_text_given')),
+    sa.ForeignKeyConstraint(['round_id'], ['rounds.round_id'], name=op.f('fk_round_objections_round_id_rounds')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_round_objections'))
+    )
+    with op.batch_alter_table('round_objections', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_round_objections_round_id'), ['round_id'], unique=False)
+
     for statement in _guards(op.get_bind().dialect.name):
         op.execute(statement)
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('round_objections', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_round_objections_round_id'))
+    op.drop_table('round_objections')
+    op.drop_table('round_standstills')
+    op.drop_table('contract_documents')
     with op.batch_alter_table('security_ledger', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_security_ledger_round_id_bid_id'))
         batch_op.drop_index(batch_op.f('ix_security_ledger_bidder'))

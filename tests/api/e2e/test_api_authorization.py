@@ -31,6 +31,12 @@ MATRIX: dict[tuple[str, str], set[str]] = {
     ("POST", "/api/contracts/{contract_id}/penalty"): OPS,
     ("PUT", "/api/rounds/{round_id}/securities"): OPS,
     ("GET", "/api/rounds/{round_id}/securities"): {"operator", "admin", "producer"},
+    ("GET", "/api/contracts/{contract_id}/document"): ALL,
+    ("PUT", "/api/rounds/{round_id}/standstill"): OPS,
+    ("GET", "/api/rounds/{round_id}/standstill"): ALL,
+    ("POST", "/api/rounds/{round_id}/objections"): {"producer"},
+    ("GET", "/api/rounds/{round_id}/objections"): {"operator", "admin", "producer"},
+    ("POST", "/api/rounds/{round_id}/objections/{objection_id}/answer"): OPS,
     ("POST", "/api/meter-data"): OPS,
     ("POST", "/api/prices/{series}"): OPS,
     ("POST", "/api/fx-rates"): OPS,
@@ -73,6 +79,11 @@ BODIES = {
     ("PUT", "/api/rounds/{round_id}/securities"): {
         "json": {"currency": "GEL", "security_per_mw": "1"}
     },
+    ("PUT", "/api/rounds/{round_id}/standstill"): {"json": {"days": 1}},
+    ("POST", "/api/rounds/{round_id}/objections"): {"json": {"text": "t"}},
+    ("POST", "/api/rounds/{round_id}/objections/{objection_id}/answer"): {
+        "json": {"answer": "a", "upheld": False}
+    },
     ("POST", "/api/meter-data"): {"content": "timestamp,contract_id,energy_kwh\n"},
     ("POST", "/api/prices/{series}"): {"content": "month,price\n"},
     ("POST", "/api/fx-rates"): {"content": "date,pair,rate\n"},
@@ -105,6 +116,7 @@ def _url(path: str, statement_id: int, run_id: int) -> str:
         "name": "x.csv",
         "key_id": "nokey",
         "series": "balancing",
+        "objection_id": 1,
     }
     return path.format(**values)
 

@@ -199,6 +199,18 @@ def test_unknown_project_in_the_award_is_refused_and_writes_nothing(client, auth
     )
 
 
+def test_dates_beyond_the_calendar_the_system_serves_are_422_not_500(client, auth, scenario):
+    response, _ = _award(client, auth, scenario, start="9999-12-31")
+    assert response.status_code == 422, response.text
+    url, op = f"/api/rounds/{ROUND}/award", auth("operator")
+    body = {"start": "2021-01-01", "granted_on": "0001-01-01"}
+    assert client.post(url, json=body, headers=op).status_code == 422
+    assert client.get("/api/contracts", headers=op).json()["count"] == 0
+    body["granted_on"] = "2021-01-01"
+    assert client.post(url, json=body, headers=op).status_code == 200
+    assert _change(client, auth, "T-2021-a1", "commission", "9999-01-01").status_code == 422
+
+
 def test_securities_held_returned_and_drawn(client, auth, scenario):
     response, _ = _award(
         client, auth, scenario, securities=SECURITIES, extra_bids=[("producer_b", LOSER)]
