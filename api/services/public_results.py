@@ -52,10 +52,15 @@ def weighted_price(pairs: list[tuple[Decimal, Decimal]]) -> Decimal | None:
     return (total / energy).quantize(PRICE_PLACES)
 
 
-def _price_units(spec: dict[str, Any]) -> dict[str, set[str]]:
-    """Pricing unit → technologies: a group (pay-as-clear) or the technology itself."""
-    groups = (spec.get("pricing") or {}).get("groups") or {}
-    return {str(name): set(members) for name, members in groups.items()}
+def _price_units(spec: dict[str, Any]) -> dict[str, list[str]]:
+    """Pricing unit → its technologies, as the clearing prices them: a group under
+    pay-as-clear, each technology alone under median pricing."""
+    from auction import parse_round
+
+    parsed = parse_round(spec, source="round")
+    if parsed.pricing.rule == "pay_as_clear":
+        return parsed.price_groups()
+    return {t: [t] for t in parsed.technology_names}
 
 
 def results(uow: UnitOfWork, round_id: str) -> dict[str, Any]:
@@ -145,7 +150,7 @@ def _price_setters(
     units = _price_units(row.spec)
     out = []
     for unit, price in sorted(prices.items()):
-        members = units.get(unit, {unit})
+        members = units[unit]
         for award in sorted(awards, key=lambda a: a.bid_id):
             if (
                 award.accepted

@@ -304,3 +304,35 @@ def test_public_results_only_for_awarded_rounds_and_the_register(client, auth, s
     assert [(r["contract_id"], r["status"], r["status_since"]) for r in rows] == [
         ("T-2021-a1", "granted", "2021-01-01"), ("T-2021-b1", "terminated", "2021-02-01")
     ]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("pricing", "setters"),
+    [
+        # Lower median of 120, 150, 180 per technology: 150, bid s2.
+        ({"rule": "median"}, [("solar", "150.00", "s2")]),
+        # Uniform price of the group (solar and wind): the highest accepted bid, s3 at 180.
+        ({"rule": "pay_as_clear", "groups": {"all": ["solar", "wind"]}}, [("all", "180.00", "s3")]),
+    ],
+)
+def test_public_results_name_the_bid_that_set_the_price(client, auth, scenario, pricing, setters):
+    op = auth("operator")
+    spec = {**scenario.round_spec, "pricing": pricing}
+    assert client.post("/api/rounds", json=spec, headers=op).status_code == 201
+    client.post(f"/api/rounds/{ROUND}/open", headers=op)
+    bids = [("producer", "s1", "solar", "120.00"), ("producer", "s2", "solar", "150.00"),
+            ("producer_b", "s3", "solar", "180.00")]  # fmt: skip
+    for who, bid_id, tech, price in bids:
+        bid = {"bid_id": bid_id, "technology": tech, "capacity_mw": "10", "annual_mwh": "15000"}
+        response = client.post(
+            f"/api/rounds/{ROUND}/bids", json={**bid, "price": price}, headers=auth(who)
+        )
+        assert response.status_code == 201, response.text
+    for step in ("close", "clear"):
+        assert client.post(f"/api/rounds/{ROUND}/{step}", headers=op).status_code == 200
+    body = {"start": "2021-01-01", "granted_on": "2021-01-01"}
+    assert client.post(f"/api/rounds/{ROUND}/award", json=body, headers=op).status_code == 200
+    document = client.get(f"/public/rounds/{ROUND}/results.json").json()
+    assert document["pricing_rule"] == pricing["rule"]
+    found = [(p["unit"], p["clearing_price"], p["bid_id"]) for p in document["price_setting_bids"]]
+    assert found == setters
