@@ -21,6 +21,13 @@ class StatusChange(BaseModel):
     reason: str = Field(min_length=1, max_length=2000)
 
 
+class ActionBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    effective_date: date = Field(description="Local date (Asia/Tbilisi) the change takes effect.")
+    reason: str = Field(min_length=1, max_length=2000)
+
+
 class StatusEventPublic(_Out):
     seq: int
     action: str

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Response
 
 from api.http.deps import AnyRole, Operator, UowDep
 from api.http.lifecycle_schemas import (
+    ActionBody,
     ContractStatus,
     PenaltyDrawn,
     PenaltyRequest,
@@ -50,6 +51,22 @@ def change_status(contract_id: str, change: StatusChange, uow: UowDep, actor: Op
         uow, actor, contract_id, change.action, change.effective_date, change.reason
     )
     return _status(uow, actor, contract_id)
+
+
+def _action_route(action: str) -> None:
+    def route(contract_id: str, change: ActionBody, uow: UowDep, actor: Operator) -> Any:
+        contracts.change_status(
+            uow, actor, contract_id, action, change.effective_date, change.reason
+        )
+        return _status(uow, actor, contract_id)
+
+    route.__name__ = f"{action}_contract"
+    route.__doc__ = f"The same as POST …/status with action `{action}`."
+    router.post(f"/{{contract_id}}/{action}", response_model=ContractStatus)(route)
+
+
+for _action in ("commission", "suspend", "resume", "revoke", "terminate", "expire"):
+    _action_route(_action)
 
 
 @router.post("/{contract_id}/penalty", response_model=PenaltyDrawn)

@@ -29,6 +29,10 @@ MATRIX: dict[tuple[str, str], set[str]] = {
     ("GET", "/api/contracts/{contract_id}/status"): ALL,
     ("POST", "/api/contracts/{contract_id}/status"): OPS,
     ("POST", "/api/contracts/{contract_id}/penalty"): OPS,
+    **{
+        ("POST", f"/api/contracts/{{contract_id}}/{action}"): OPS
+        for action in ("commission", "suspend", "resume", "revoke", "terminate", "expire")
+    },
     ("PUT", "/api/rounds/{round_id}/securities"): OPS,
     ("GET", "/api/rounds/{round_id}/securities"): {"operator", "admin", "producer"},
     ("GET", "/api/contracts/{contract_id}/document"): ALL,
@@ -72,6 +76,12 @@ BODIES = {
     ("POST", "/api/rounds/{round_id}/award"): {"json": {"start": "2021-01-01"}},
     ("POST", "/api/contracts/{contract_id}/status"): {
         "json": {"action": "expire", "effective_date": "2021-01-01", "reason": "test"}
+    },
+    **{
+        ("POST", f"/api/contracts/{{contract_id}}/{action}"): {
+            "json": {"effective_date": "2021-01-01", "reason": "test"}
+        }
+        for action in ("commission", "suspend", "resume", "revoke", "terminate", "expire")
     },
     ("POST", "/api/contracts/{contract_id}/penalty"): {
         "json": {"as_of": "2021-01-01", "commissioned_mw": "0", "reason": "test"}

@@ -74,18 +74,30 @@ def test_transitions_allowed_refused_audited_and_private(client, auth, scenario)
     cid = "T-2021-a1"
     status = client.get(f"/api/contracts/{cid}/status", headers=auth("producer")).json()
     assert status["status"] == "granted" and status["history"][0]["action"] == "grant"
-    steps = [
+    steps = [  # …/status with an action, or the action's own route (…/revoke)
         ("commission", "2021-01-01", "commissioned"),
         ("suspend", "2021-03-01", "suspended"),
         ("resume", "2021-04-01", "commissioned"),
         ("revoke", "2021-07-16", "revoked"),
     ]
     for action, effective, expected in steps:
-        response = _change(client, auth, cid, action, effective)
+        response = (
+            client.post(
+                f"/api/contracts/{cid}/{action}",
+                json={"effective_date": effective, "reason": "decision of the ministry"},
+                headers=auth("operator"),
+            )
+            if action == "revoke"
+            else _change(client, auth, cid, action, effective)
+        )
         assert response.status_code == 200, response.text
         assert response.json()["status"] == expected
     before = len(_audit(client, auth))
-    refused = _change(client, auth, cid, "resume", "2021-08-01")
+    refused = client.post(
+        f"/api/contracts/{cid}/resume",
+        json={"effective_date": "2021-08-01", "reason": "appeal"},
+        headers=auth("operator"),
+    )
     assert refused.status_code == 409
     assert "cannot resume: the contract is revoked (a final status)" in refused.json()["detail"]
     no_reason = _change(client, auth, cid, "terminate", "2021-08-01", reason="   ")
