@@ -18,6 +18,7 @@ from api.http.routes import (
     admin,
     contract_status,
     contracts,
+    deadlines,
     forecasts,
     public,
     rounds,
@@ -74,7 +75,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
 
     for module in (rounds, contracts, uploads, settlements, forecasts, admin):
         app.include_router(module.router, responses=ERROR_RESPONSES)
-    for module in (contract_status, securities, standstill, public):
+    for module in (contract_status, deadlines, securities, standstill, public):
         app.include_router(module.router, responses=ERROR_RESPONSES)
     web_router = _web_router()
     if web_router is not None:

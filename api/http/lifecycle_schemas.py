@@ -28,6 +28,23 @@ class ActionBody(BaseModel):
     reason: str = Field(min_length=1, max_length=2000)
 
 
+class MissedDates(BaseModel):
+    contract_id: str
+    producer: str
+    capacity_mw: Decimal
+    granted_on: date
+    milestone: date | None
+    commissioning_deadline: date
+    longstop: date | None
+    missed: list[str]
+
+
+class MissedDatesList(BaseModel):
+    as_of: date
+    count: int
+    items: list[MissedDates]
+
+
 class StatusEventPublic(_Out):
     seq: int
     action: str

@@ -344,3 +344,35 @@ def document(uow: UnitOfWork, actor: Actor, contract_id: str) -> m.ContractDocum
     if signed is None:
         raise NotFound(f"contract {contract_id!r} has no rendered document")
     return signed
+
+
+def missed_dates(uow: UnitOfWork, actor: Actor, as_of: date) -> list[dict[str, Any]]:
+    """Contracts not yet commissioned whose milestone, commissioning deadline or longstop
+    is before `as_of`: the cases for a penalty, a revocation or a termination."""
+    actor.require("operator", "admin", "treasury")
+    rows = uow.session.execute(
+        select(m.Contract, m.ContractLifecycle)
+        .join(m.ContractLifecycle, m.ContractLifecycle.contract_id == m.Contract.contract_id)
+        .where(m.ContractLifecycle.status == "granted")
+        .order_by(m.Contract.contract_id)
+    ).all()
+    out = []
+    for contract, state in rows:
+        dates = {
+            "milestone": state.milestone_date,
+            "commissioning_deadline": state.commissioning_deadline,
+            "longstop": state.longstop_date,
+        }
+        missed = [name for name, day in dates.items() if day is not None and day < as_of]
+        if missed:
+            out.append(
+                {
+                    "contract_id": contract.contract_id,
+                    "producer": contract.producer,
+                    "capacity_mw": contract.capacity_mw,
+                    "granted_on": state.granted_on,
+                    **{k: v for k, v in dates.items()},
+                    "missed": missed,
+                }
+            )
+    return out

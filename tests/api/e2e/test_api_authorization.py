@@ -36,6 +36,7 @@ MATRIX: dict[tuple[str, str], set[str]] = {
     ("PUT", "/api/rounds/{round_id}/securities"): OPS,
     ("GET", "/api/rounds/{round_id}/securities"): {"operator", "admin", "producer"},
     ("GET", "/api/contracts/{contract_id}/document"): ALL,
+    ("GET", "/api/contract-deadlines"): FINANCE,
     ("PUT", "/api/rounds/{round_id}/standstill"): OPS,
     ("GET", "/api/rounds/{round_id}/standstill"): ALL,
     ("POST", "/api/rounds/{round_id}/objections"): {"producer"},
@@ -117,6 +118,8 @@ def test_matrix_covers_every_route(client):
 
 
 def _url(path: str, statement_id: int, run_id: int) -> str:
+    if path == "/api/contract-deadlines":
+        return path + "?as_of=2030-01-01"
     values = {
         "round_id": "T-2021",
         "contract_id": "T-2021-a1",

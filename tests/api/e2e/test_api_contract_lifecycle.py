@@ -192,6 +192,14 @@ def test_per_project_terms_and_term_from_commissioning(client, auth, scenario):
     a1, b1 = contracts["T-2021-a1"], contracts["T-2021-b1"]
     assert (a1["start_date"], a1["end_date"]) == ("2022-06-30", "2032-06-29")
     assert (b1["start_date"], b1["end_date"]) == ("2021-12-31", "2036-12-30")
+    missed = client.get("/api/contract-deadlines?as_of=2022-07-01", headers=auth("treasury")).json()
+    # b1's deadline 2021-12-31 has passed on 1 July 2022; a1's own (30 June 2022) too.
+    assert [(c["contract_id"], c["missed"]) for c in missed["items"]] == [
+        ("T-2021-a1", ["commissioning_deadline"]),
+        ("T-2021-b1", ["commissioning_deadline"]),
+    ]
+    early = client.get("/api/contract-deadlines?as_of=2022-01-15", headers=auth("operator"))
+    assert [c["contract_id"] for c in early.json()["items"]] == ["T-2021-b1"]
     status = client.get("/api/contracts/T-2021-a1/status", headers=auth("operator")).json()
     assert (status["commissioning_deadline"], status["longstop_date"]) == (
         "2022-06-30", "2023-12-31"
