@@ -1,10 +1,14 @@
 """The standard-form contract of each privileged producer, rendered once at award from a
 versioned form (api/contract_forms) and stored with its SHA-256, so what was signed can be
-proved later: the hash is also in the audit entry of the award's grant."""
+proved later: the hash is also in the audit entry of the award's grant.
+
+The PDF is a rendering of the stored HTML, made when asked: the same HTML, fpdf2 version and
+font give the same bytes (its creation date is the grant date), but the record is the HTML."""
 
 from __future__ import annotations
 
 import hashlib
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +44,11 @@ def render(contract: m.Contract, state: m.ContractLifecycle, security: str | Non
 
 
 def sha256_of(html: str) -> str:
-    return hashlib.sha256(html.encode("utf-8")).hexdigest()
+    return sha256_of_bytes(html.encode("utf-8"))
+
+
+def sha256_of_bytes(content: bytes) -> str:
+    return hashlib.sha256(content).hexdigest()
 
 
 def document(
@@ -53,3 +61,28 @@ def document(
         html=html,
         sha256=sha256_of(html),
     )
+
+
+def _font_dir() -> Path:
+    # DejaVu Sans ships with matplotlib (a dependency) and covers Georgian as well as Latin.
+    import matplotlib
+
+    return Path(matplotlib.get_data_path()) / "fonts" / "ttf"
+
+
+def pdf(html: str, granted_on: date) -> bytes:
+    """The stored HTML form as an A4 PDF."""
+    from fpdf import FPDF
+
+    body = html[html.index("<body>") + len("<body>") : html.index("</body>")]
+    document = FPDF(format="A4")
+    document.set_creation_date(
+        datetime(granted_on.year, granted_on.month, granted_on.day, tzinfo=UTC)
+    )
+    fonts = _font_dir()
+    document.add_font("DejaVu", "", str(fonts / "DejaVuSans.ttf"))
+    document.add_font("DejaVu", "B", str(fonts / "DejaVuSans-Bold.ttf"))
+    document.add_page()
+    document.set_font("DejaVu", size=10)
+    document.write_html(body, font_family="DejaVu")
+    return bytes(document.output())

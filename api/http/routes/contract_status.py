@@ -14,7 +14,7 @@ from api.http.lifecycle_schemas import (
     PenaltyRequest,
     StatusChange,
 )
-from api.services import contracts, securities
+from api.services import contract_forms, contracts, securities
 
 router = APIRouter(prefix="/api/contracts", tags=["contracts"])
 
@@ -94,5 +94,27 @@ def get_document(contract_id: str, uow: UowDep, actor: AnyRole) -> Response:
             "X-Form-Version": signed.form_version,
             "Content-Security-Policy": "default-src 'none'",
             "X-Content-Type-Options": "nosniff",
+        },
+    )
+
+
+@router.get(
+    "/{contract_id}/document.pdf",
+    response_class=Response,
+    responses={200: {"content": {"application/pdf": {}}, "description": "The contract as PDF"}},
+)
+def get_document_pdf(contract_id: str, uow: UowDep, actor: AnyRole) -> Response:
+    """The stored contract rendered as PDF; `X-Document-SHA256` is the recorded HTML's hash,
+    `X-PDF-SHA256` this rendering's."""
+    signed = contracts.document(uow, actor, contract_id)
+    state, _ = contracts.history(uow, actor, contract_id)
+    content = contract_forms.pdf(signed.html, state.granted_on)
+    return Response(
+        content,
+        media_type="application/pdf",
+        headers={
+            "X-Document-SHA256": signed.sha256,
+            "X-PDF-SHA256": contract_forms.sha256_of_bytes(content),
+            "X-Form-Version": signed.form_version,
         },
     )

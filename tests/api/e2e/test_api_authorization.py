@@ -36,6 +36,7 @@ MATRIX: dict[tuple[str, str], set[str]] = {
     ("PUT", "/api/rounds/{round_id}/securities"): OPS,
     ("GET", "/api/rounds/{round_id}/securities"): {"operator", "admin", "producer"},
     ("GET", "/api/contracts/{contract_id}/document"): ALL,
+    ("GET", "/api/contracts/{contract_id}/document.pdf"): ALL,
     ("GET", "/api/contract-deadlines"): FINANCE,
     ("PUT", "/api/rounds/{round_id}/standstill"): OPS,
     ("GET", "/api/rounds/{round_id}/standstill"): ALL,

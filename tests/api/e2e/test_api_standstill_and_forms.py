@@ -110,6 +110,17 @@ def test_contract_document_hash_recorded_and_reproducible(client, auth, scenario
         assert contract_forms.render(contract, state).encode() == body
     other = client.get("/api/contracts/T-2021-a1/document", headers=auth("producer_b"))
     assert other.status_code == 404
+    # The PDF renders the recorded HTML, the same bytes each time.
+    first = client.get("/api/contracts/T-2021-a1/document.pdf", headers=auth("producer"))
+    again = client.get("/api/contracts/T-2021-a1/document.pdf", headers=auth("operator"))
+    assert first.status_code == 200 and first.content.startswith(b"%PDF-")
+    assert first.content == again.content
+    assert first.headers["X-Document-SHA256"] == digest
+    assert first.headers["X-PDF-SHA256"] == hashlib.sha256(first.content).hexdigest()
+    assert (
+        client.get("/api/contracts/T-2021-a1/document.pdf", headers=auth("producer_b")).status_code
+        == 404
+    )
 
 
 def test_the_form_escapes_what_it_is_filled_with():
@@ -117,7 +128,7 @@ def test_the_form_escapes_what_it_is_filled_with():
         contract_id="X-1",
         round_id="R",
         bid_id="b",
-        producer="<script>alert(1)</script>",
+        producer="შპს <script>alert(1)</script>",
         scheme="cfd",
         strike_price=Decimal("1.00"),
         currency="GEL",
@@ -136,3 +147,4 @@ def test_the_form_escapes_what_it_is_filled_with():
     )
     html = contract_forms.render(contract, state)
     assert "<script>" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert contract_forms.pdf(html, date(2021, 1, 1)).startswith(b"%PDF-")  # Georgian too
