@@ -97,13 +97,13 @@ def check_transition(
     return target
 
 
-def term_from_commissioning(commissioned: date, years: int) -> tuple[date, date]:
-    """The term of `years` starting on the commissioning date (29 Feb runs to 28 Feb)."""
+def term_dates(start: date, years: int) -> tuple[date, date]:
+    """First and last day of a term of `years` from `start` (from 29 Feb: to 28 Feb)."""
     try:
-        anniversary = commissioned.replace(year=commissioned.year + years)
+        anniversary = start.replace(year=start.year + years)
     except ValueError:
-        anniversary = date(commissioned.year + years, 3, 1)
-    return commissioned, anniversary - timedelta(days=1)
+        anniversary = date(start.year + years, 3, 1)
+    return start, anniversary - timedelta(days=1)
 
 
 def support_windows(

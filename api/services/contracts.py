@@ -28,7 +28,7 @@ from settlement.lifecycle import (
     TransitionRefused,
     check_transition,
     support_windows,
-    term_from_commissioning,
+    term_dates,
 )
 
 MARKET_TZ = ZoneInfo("Asia/Tbilisi")
@@ -50,10 +50,6 @@ class ProjectPlan:
 
 def market_today() -> date:
     return datetime.now(MARKET_TZ).date()
-
-
-def _term(start: date, years: int) -> date:
-    return term_from_commissioning(start, years)[1]
 
 
 def plan_terms(
@@ -87,7 +83,7 @@ def plan_terms(
             problems.add(None, where, f"longstop {longstop} is before the deadline {deadline}")
         first = deadline if term_from == "commissioning" else start
         plans[bid_id] = ProjectPlan(
-            first, _term(first, years), years, term_from, deadline, milestone, longstop
+            *term_dates(first, years), years, term_from, deadline, milestone, longstop
         )
     problems.raise_if_any()
     return plans
@@ -199,8 +195,8 @@ def _lifecycle(uow: UnitOfWork, contract_id: str, for_update: bool = False) -> m
     row = uow.session.scalars(query.with_for_update() if for_update else query).first()
     if row is None:
         raise Conflict(
-            f"contract {contract_id!r} has no privileged-producer status (it was not awarded "
-            "through a round since status was recorded)"
+            f"contract {contract_id!r} has no privileged-producer status: it was created "
+            "before statuses were recorded"
         )
     return row
 
@@ -236,7 +232,7 @@ def change_status(
     if action == "commission":
         state.commissioned_on = effective
         if state.term_from == "commissioning":
-            start, end = term_from_commissioning(effective, state.term_years)
+            start, end = term_dates(effective, state.term_years)
             details["term"] = {
                 "from": [contract.start_date.isoformat(), contract.end_date.isoformat()],
                 "to": [start.isoformat(), end.isoformat()],
@@ -278,24 +274,22 @@ def support_windows_for(
     uow: UnitOfWork, contracts: Sequence[m.Contract]
 ) -> dict[str, tuple[SupportWindow, ...]]:
     """For settlement: the support windows of every contract that has a status (contracts
-    without one are paid over their whole term)."""
-    ids = [c.contract_id for c in contracts]
-    if not ids:
+    without one are paid over their whole term). Both tables are read whole: one row per
+    contract and one per status change, where a list of ids could pass a driver's limit."""
+    if not contracts:
         return {}
-    states = {
-        s.contract_id: s
-        for s in uow.session.scalars(
-            select(m.ContractLifecycle).where(m.ContractLifecycle.contract_id.in_(ids))
-        )
-    }
+    states = {s.contract_id: s for s in uow.session.scalars(select(m.ContractLifecycle))}
     events: dict[str, list[StatusEvent]] = {}
-    for e in uow.session.scalars(
-        select(m.ContractStatusEvent)
-        .where(m.ContractStatusEvent.contract_id.in_(list(states)))
+    for contract_id, action, effective in uow.session.execute(
+        select(
+            m.ContractStatusEvent.contract_id,
+            m.ContractStatusEvent.action,
+            m.ContractStatusEvent.effective_date,
+        )
+        .where(m.ContractStatusEvent.action != "grant")
         .order_by(m.ContractStatusEvent.contract_id, m.ContractStatusEvent.seq)
     ):
-        if e.action != "grant":
-            events.setdefault(e.contract_id, []).append(StatusEvent(e.action, e.effective_date))
+        events.setdefault(contract_id, []).append(StatusEvent(action, effective))
     return {
         c.contract_id: support_windows(
             c.start_date,
@@ -371,7 +365,7 @@ def missed_dates(uow: UnitOfWork, actor: Actor, as_of: date) -> list[dict[str, A
                     "producer": contract.producer,
                     "capacity_mw": contract.capacity_mw,
                     "granted_on": state.granted_on,
-                    **{k: v for k, v in dates.items()},
+                    **dates,
                     "missed": missed,
                 }
             )

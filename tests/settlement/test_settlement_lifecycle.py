@@ -20,7 +20,7 @@ from settlement.lifecycle import (
     check_transition,
     status_after,
     support_windows,
-    term_from_commissioning,
+    term_dates,
 )
 
 # The rules as a reader of the contract would write them: (status, action) -> new status.
@@ -95,9 +95,9 @@ def test_support_windows_fixed_start_with_suspension_and_revocation():
 
 def test_support_windows_from_commissioning():
     assert support_windows(GRANT, END, "commissioning", []) == ()
-    start, end = term_from_commissioning(date(2022, 3, 15), 15)
+    start, end = term_dates(date(2022, 3, 15), 15)
     assert (start, end) == (date(2022, 3, 15), date(2037, 3, 14))
-    assert term_from_commissioning(date(2024, 2, 29), 1) == (date(2024, 2, 29), date(2025, 2, 28))
+    assert term_dates(date(2024, 2, 29), 1) == (date(2024, 2, 29), date(2025, 2, 28))
     events = [StatusEvent("commission", start)]
     assert support_windows(start, end, "commissioning", events) == (SupportWindow(start, end),)
     # Revoked on its first day: nothing is paid.

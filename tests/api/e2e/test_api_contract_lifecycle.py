@@ -178,7 +178,7 @@ def test_settlement_honours_revocation_before_and_after_the_month_is_settled(
     assert _lines(client, auth, august.json()["id"]) == []
 
 
-def test_per_project_terms_and_term_from_commissioning(client, auth, scenario):
+def test_per_project_terms_and_term_dates(client, auth, scenario):
     projects = {"a1": {"commissioning_deadline": "2022-06-30", "years": 10}}
     response, _ = _award(
         client, auth, scenario, term_from="commissioning", projects=projects,
