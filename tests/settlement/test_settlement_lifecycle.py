@@ -3,11 +3,14 @@ inside them (interval by interval), checked against sums written out by hand."""
 
 from __future__ import annotations
 
-from datetime import date
+import itertools
+from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from settlement_builders import contract, lines_by_kind, meters, month_grid, prices
 
 from settlement import settle_month
@@ -205,3 +208,49 @@ def test_suspension_stops_support_for_its_days_only():
             expected += (STRIKE - price) * Decimal(kwh) / 1000
     (support,) = lines_by_kind(result)["support"]
     assert support.amount == expected.quantize(Decimal("0.01"), ROUND_HALF_UP)
+
+
+# --- property: windows against a day-by-day reading of the history ---------------------------
+PAID_WHILE = {"start": {"granted", "commissioned"}, "commissioning": {"commissioned"}}
+
+
+@st.composite
+def histories(draw):
+    """A term and a history the transition rules accept, with effective dates in order."""
+    term_start = date(2021, 1, 1) + timedelta(days=draw(st.integers(0, 60)))
+    term_end = term_start + timedelta(days=draw(st.integers(0, 400)))
+    term_from = draw(st.sampled_from(sorted(PAID_WHILE)))
+    status, last, events = "granted", term_start - timedelta(days=30), []
+    for _ in range(draw(st.integers(0, 6))):
+        action = draw(st.sampled_from(sorted(ACTIONS)))
+        effective = last + timedelta(days=draw(st.integers(0, 120)))
+        try:
+            status = check_transition(
+                status, action, effective, last_effective=last, term_end=term_end
+            )
+        except TransitionRefused:
+            continue
+        events.append(StatusEvent(action, effective))
+        last = effective
+    return term_start, term_end, term_from, events
+
+
+@given(histories())
+@settings(max_examples=300, deadline=None)
+def test_windows_are_the_days_a_day_by_day_reading_pays(history):
+    term_start, term_end, term_from, events = history
+    windows = support_windows(term_start, term_end, term_from, events)
+    paid_by_windows = {
+        w.first_day + timedelta(days=i)
+        for w in windows
+        for i in range((w.last_day - w.first_day).days + 1)
+    }
+    paid_by_days = set()
+    day = term_start
+    while day <= term_end:
+        in_force = status_after([e for e in events if e.effective <= day])
+        if in_force in PAID_WHILE[term_from]:
+            paid_by_days.add(day)
+        day += timedelta(days=1)
+    assert paid_by_windows == paid_by_days
+    assert all(a.last_day < b.first_day for a, b in itertools.pairwise(windows))
