@@ -32,6 +32,17 @@ WINNER_COLUMNS = (
     "currency",
     "receipt",
 )
+TECHNOLOGY_COLUMNS = (
+    "technology",
+    "bids",
+    "offered_mw",
+    "awarded_bids",
+    "awarded_mw",
+    "awarded_mwh",
+    "lowest_price",
+    "highest_price",
+    "weighted_price",
+)
 PRICE_PLACES = Decimal("0.01")
 
 

@@ -61,6 +61,16 @@ def results_csv(round_id: str, uow: UowDep) -> Response:
     return _csv(text, f"results-{round_id}.csv")
 
 
+@router.get("/rounds/{round_id}/technologies.csv")
+def technologies_csv(round_id: str, uow: UowDep) -> Response:
+    """Per technology: bids and MW offered, MW and MWh awarded, lowest, highest and
+    quantity-weighted price."""
+    document = public_results.results(uow, round_id)
+    rows = [{"technology": name, **t} for name, t in document["technologies"].items()]
+    text = public_results.to_csv(rows, public_results.TECHNOLOGY_COLUMNS)
+    return _csv(text, f"technologies-{round_id}.csv")
+
+
 @router.get("/contracts.json")
 def register_json(uow: UowDep) -> Any:
     items = contracts.register(uow)

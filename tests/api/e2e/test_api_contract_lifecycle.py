@@ -294,6 +294,12 @@ def test_public_results_match_the_stored_clearing_without_a_key(client, auth, sc
             Decimal(w["annual_mwh"]) for w in rows
         )
         assert Decimal(mine["weighted_price"]) == weighted.quantize(Decimal("0.01"))
+    by_csv = csv.DictReader(
+        io.StringIO(client.get(f"/public/rounds/{ROUND}/technologies.csv").text)
+    )
+    assert {r["technology"]: r["weighted_price"] for r in by_csv} == {
+        t: v["weighted_price"] for t, v in document["technologies"].items()
+    }
     solar = document["technologies"]["solar"]
     assert (solar["bids"], Decimal(solar["offered_mw"]), solar["awarded_bids"]) == (
         2, Decimal("15"), 1
