@@ -7,6 +7,7 @@ line is returned from input that failed a check.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import itertools
 from collections.abc import Mapping, Sequence
@@ -349,13 +350,16 @@ def _outside_support(
     return outside
 
 
+def _month_days(month: str) -> tuple[date, date]:
+    year, mon = parse_month(month)
+    return date(year, mon, 1), date(*parse_month(next_month(month)), 1) - timedelta(days=1)
+
+
 def _dormant(
     contracts: Sequence[Contract], windows: Mapping[str, Sequence[SupportWindow]], month: str
 ) -> frozenset[str]:
     """Contracts whose support windows miss the month entirely: no line is computed."""
-    year, mon = parse_month(month)
-    first_day = date(year, mon, 1)
-    last_day = date(*parse_month(next_month(month)), 1) - timedelta(days=1)
+    first_day, last_day = _month_days(month)
     return frozenset(
         c.contract_id
         for c in contracts
@@ -363,6 +367,22 @@ def _dormant(
         and not any(
             w.first_day <= last_day and w.last_day >= first_day for w in windows[c.contract_id]
         )
+    )
+
+
+def _name_windows(line: Line, windows: Mapping[str, Sequence[SupportWindow]], month: str) -> Line:
+    """A status exclusion says which days of the month were paid (its id does not change:
+    the explanation is not part of it)."""
+    if line.kind != "status_exclusion":
+        return line
+    first_day, last_day = _month_days(month)
+    paid = [
+        f"{max(w.first_day, first_day)} to {min(w.last_day, last_day)}"
+        for w in windows[line.contract_id]
+        if w.first_day <= last_day and w.last_day >= first_day
+    ]
+    return dataclasses.replace(
+        line, explanation=f"{line.explanation}; paid this month: {', '.join(paid)}"
     )
 
 
@@ -435,6 +455,8 @@ def settle_month(
         month_prices,
         windows,
     )
+    if windows:
+        computed = [_name_windows(line, windows, month) for line in computed]
     if any(closes_year(c, month) for c in present) and not _skip_true_up:
 
         def settle_other(

@@ -156,6 +156,7 @@ def test_revoked_16_july_settles_1_to_15_july_interval_by_interval():
     (excluded,) = kinds["status_exclusion"]
     assert (support.amount, support.eligible_kwh) == (amount, paid_kwh)
     assert (excluded.excluded_kwh, excluded.amount) == (unpaid_kwh, Decimal("0.00"))
+    assert excluded.explanation.endswith("paid this month: 2021-07-01 to 2021-07-15")
     full, _, _ = _hand_amount(31)
     assert amount != (full * 15 / 31).quantize(Decimal("0.01"))  # not pro rata by days
 
