@@ -20,6 +20,7 @@ from api.http.routes import (
     contracts,
     deadlines,
     forecasts,
+    guarantees,
     public,
     rounds,
     securities,
@@ -73,7 +74,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     def health() -> dict[str, str]:
         return {"status": "ok"}
 
-    for module in (rounds, contracts, uploads, settlements, forecasts, admin):
+    for module in (rounds, contracts, uploads, settlements, guarantees, forecasts, admin):
         app.include_router(module.router, responses=ERROR_RESPONSES)
     for module in (contract_status, deadlines, securities, standstill, public):
         app.include_router(module.router, responses=ERROR_RESPONSES)

@@ -22,6 +22,8 @@ import numpy as np
 
 from mzekari.errors import InputError, Problem, ProblemCollector
 from settlement.compute import ContractParams, RowInputs, settle_rows, take
+from settlement.double_benefit import ledger_lines
+from settlement.guarantees import GoUse
 from settlement.ledger import reconcile, statements_of, write_files
 from settlement.lifecycle import SupportWindow
 from settlement.lines import build_lines, contract_params
@@ -245,6 +247,39 @@ def _check_contract_inputs(
     return out
 
 
+def _check_guarantees(
+    contracts: Sequence[Contract],
+    meters: MeterData,
+    month: str,
+    tz: str,
+    guarantees: Mapping[str, GoUse],
+    problems: ProblemCollector,
+) -> None:
+    """GOs of contracts settled in this month, each MWh from one source only (Art. 15(5))."""
+    known = {c.contract_id for c in contracts}
+    lo, hi = month_bounds_ns(month, tz)
+
+    def metered_gos(cid: str) -> bool:
+        if meters.go_kwh is None:
+            return False
+        rows = meters.rows_of(cid)
+        starts = meters.starts_utc_ns[rows]
+        return bool(meters.go_kwh[rows][(starts >= lo) & (starts < hi)].any())
+
+    for cid, use in sorted(guarantees.items()):
+        if cid not in known or use.contract_id != cid:
+            problems.add(None, "guarantees", f"GOs name contract {cid!r}, not settled in {month}")
+        elif use.month != month:
+            problems.add(None, "guarantees", f"GOs of {cid} are for {use.month}, not {month}")
+        elif metered_gos(cid):
+            problems.add(
+                None,
+                "go_kwh",
+                f"{cid}: GOs come from both the meter column go_kwh and the GO ledger; "
+                "one MWh is counted once",
+            )
+
+
 def _prior_eligible(posted: Sequence[Line], month: str) -> dict[str, int]:
     """Eligible kWh already paid earlier in the calendar year (for annual volume caps)."""
     totals: dict[str, int] = {}
@@ -271,6 +306,7 @@ def _compute_in_chunks(
     params: ContractParams,
     month_prices: Mapping[str, MonthPrice],
     windows: Mapping[str, Sequence[SupportWindow]],
+    guarantees: Mapping[str, GoUse],
 ) -> list[Line]:
     n = len(idx)
     bounds = [0]
@@ -320,6 +356,8 @@ def _compute_in_chunks(
                 problems.extend(refs_or_error.problems)
             elif not problems:
                 lines.extend(build_lines(present[a:b], month, month_prices, refs_or_error, sums))
+                if guarantees:
+                    lines.extend(ledger_lines(present[a:b], month, refs_or_error, sums, guarantees))
     if problems:
         raise InputError(problems)
     return lines
@@ -399,6 +437,7 @@ def settle_month(
     profiles: Mapping[str, Any] | None = None,
     prior_eligible_kwh: Mapping[str, int] | None = None,
     support_windows: Mapping[str, Sequence[SupportWindow]] | None = None,
+    guarantees: Mapping[str, GoUse] | None = None,
     _skip_true_up: bool = False,
 ) -> Settlement:
     """Settle `month` ("YYYY-MM", a calendar month in `tz`) for every contract active in it.
@@ -411,6 +450,8 @@ def settle_month(
     (`settlement.lifecycle`); energy outside them is excluded interval by interval and
     reported, and a contract with no window in the month gets no line (its posted lines for
     the month are reversed). Contracts it does not name are supported over their whole term.
+    `guarantees`: per contract, the month's GOs sold or cancelled for the producer, from the
+    GO ledger (`settlement.guarantees.benefited`); they feed the double-benefit line.
     """
     try:
         parse_month(month)
@@ -419,12 +460,14 @@ def settle_month(
     meter_problems = ProblemCollector(meters.source)
     contract_problems = ProblemCollector("contracts")
     windows = support_windows or {}
-    active = _check_meters(
-        contracts, meters, month, tz, meter_problems, _dormant(contracts, windows, month)
-    )
+    dormant = _dormant(contracts, windows, month)
+    active = _check_meters(contracts, meters, month, tz, meter_problems, dormant)
     month_prices = _check_contract_inputs(
         active, prices, profiles or {}, month, fx_rates, cpi, contract_problems, tz
     )
+    # A contract paid no support this month has none for its GOs to reduce.
+    guarantees = {cid: use for cid, use in (guarantees or {}).items() if cid not in dormant}
+    _check_guarantees(active, meters, month, tz, guarantees, contract_problems)
     all_problems = meter_problems.problems + contract_problems.problems
     if all_problems:
         raise InputError(all_problems)
@@ -441,7 +484,9 @@ def settle_month(
         if prior_eligible_kwh is not None
         else _prior_eligible(posted_lines, month)
     )
-    params = contract_params(present, month_prices, month, meters.resolution_s, prior)
+    params = contract_params(
+        present, month_prices, month, meters.resolution_s, prior, frozenset(guarantees)
+    )
     computed = _compute_in_chunks(
         present,
         prices,
@@ -454,6 +499,7 @@ def settle_month(
         params,
         month_prices,
         windows,
+        guarantees,
     )
     if windows:
         computed = [_name_windows(line, windows, month) for line in computed]

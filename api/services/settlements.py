@@ -25,7 +25,7 @@ from sqlalchemy.exc import IntegrityError
 from api.actor import Actor, Conflict, NotFound
 from api.canonical import canonical_json
 from api.db import models as m
-from api.services import audit
+from api.services import audit, guarantees
 from api.services.contracts import support_windows_for
 from api.uow import UnitOfWork
 from mzekari.errors import InputError, Problem
@@ -251,6 +251,8 @@ def run_settlement(
     prices = _prices(uow, names, start, end, digest)
     meter_frame = _meters(uow, rows, start, end, digest)
     fx_rates = _fx_rates(uow, month, digest)
+    # GOs of the month's supported energy sold or cancelled: the double benefit (Art. 15(6)).
+    go_uses = guarantees.month_uses(uow, month, {c.contract_id for c in contracts}, digest)
     # Lines posted earlier in the year count against annual volume caps.
     posted = uow.settlements.lines_for_year_until(month)
     input_sha256 = digest.hexdigest()
@@ -270,6 +272,7 @@ def run_settlement(
         posted_lines=[domain_line(p) for p in posted],
         fx_rates=fx_rates,
         support_windows=windows,
+        guarantees=go_uses,
     )
     run = m.SettlementRun(
         month=month,

@@ -2,7 +2,7 @@
 standard-form contract documents, standstill and objections
 
 Revision ID: 0003_lifecycle
-Revises: 0002
+Revises: 0004_origin
 Create Date: 2026-11-30 08:30:00.000000
 
 Contracts awarded before this revision have no status row: settlement pays them over their
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = '0003_lifecycle'
-down_revision: str | None = '0002'
+down_revision: str | None = '0004_origin'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
