@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from settlement_builders import contract, lines_by_kind, meters, month_grid, prices
 
 from settlement import settle_month
+from settlement.guarantees import GoUse
 from settlement.lifecycle import (
     ACTIONS,
     STATUSES,
@@ -163,6 +164,20 @@ def test_revoked_16_july_settles_1_to_15_july_interval_by_interval():
 
 def test_august_after_revocation_posts_no_line_even_with_meter_data():
     result = _settle("2021-08", AUGUST, [100] * len(AUGUST), windows=REVOKED_16_JULY)
+    assert result.lines == []
+
+
+def test_gos_of_a_contract_without_support_in_the_month_reduce_nothing():
+    series = prices(AUGUST, [Decimal(45)] * len(AUGUST))
+    uses = {"C1": GoUse("C1", "2021-08", 50_000)}
+    result = settle_month(
+        [_cfd()],
+        {"dam": series},
+        meters({"C1": (AUGUST, [100] * len(AUGUST))}),
+        "2021-08",
+        support_windows=REVOKED_16_JULY,
+        guarantees=uses,
+    )
     assert result.lines == []
 
 
