@@ -7,13 +7,19 @@ day and, for `resume` and `commission`, restarts at it.
 
 `support_windows` turns a contract's term and its status history into the local dates on
 which support is paid; the settlement engine excludes every interval outside them.
+`read_status` reads a status CSV for `mzekari settle --status`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import csv
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
+from pathlib import Path
+
+from mzekari.errors import InputError, Problem, ProblemCollector
+from settlement.model import Contract
 
 STATUSES = ("granted", "commissioned", "suspended", "revoked", "terminated", "expired")
 FINAL = frozenset({"revoked", "terminated", "expired"})
@@ -137,3 +143,70 @@ def support_windows(
         SupportWindow(max(w.first_day, term_start), min(w.last_day, term_end)) for w in windows
     )
     return tuple(w for w in clipped if w.first_day <= w.last_day)
+
+
+STATUS_COLUMNS = ("contract_id", "action", "effective_date")
+
+
+def windows_from_status_rows(
+    rows: Sequence[Mapping[str, str]], contracts: Sequence[Contract], source: str
+) -> dict[str, tuple[SupportWindow, ...]]:
+    """Support windows from a status file's rows (`contract_id, action, effective_date` and an
+    optional `term_from`, the same on every row of a contract; default `start`), each
+    contract's rows in order. Every problem is reported at once, by row and field."""
+    problems = ProblemCollector(source)
+    by_id = {c.contract_id: c for c in contracts}
+    events: dict[str, list[StatusEvent]] = {}
+    state: dict[str, tuple[str, date]] = {}
+    term_from: dict[str, str] = {}
+    for number, row in enumerate(rows, start=1):
+        cid = (row.get("contract_id") or "").strip()
+        contract = by_id.get(cid)
+        if contract is None:
+            problems.add(number, "contract_id", f"unknown contract {cid!r}")
+            continue
+        rule = (row.get("term_from") or "start").strip()
+        if rule not in TERM_FROM or term_from.setdefault(cid, rule) != rule:
+            problems.add(number, "term_from", f"one of {TERM_FROM}, the same on each row of {cid}")
+            continue
+        try:
+            effective = date.fromisoformat((row.get("effective_date") or "").strip())
+        except ValueError:
+            problems.add(number, "effective_date", f"expected YYYY-MM-DD in {EARLIEST}..{LATEST}")
+            continue
+        if not EARLIEST <= effective <= LATEST:
+            problems.add(number, "effective_date", f"outside {EARLIEST}..{LATEST}")
+            continue
+        action = (row.get("action") or "").strip()
+        status, last = state.get(cid, ("granted", EARLIEST))
+        try:
+            status = check_transition(
+                status, action, effective, last_effective=last, term_end=contract.end
+            )
+        except TransitionRefused as exc:
+            problems.add(number, "action", f"{cid}: {exc}")
+            continue
+        state[cid] = (status, effective)
+        events.setdefault(cid, []).append(StatusEvent(action, effective))
+    problems.raise_if_any()
+    return {
+        cid: support_windows(by_id[cid].start, by_id[cid].end, term_from[cid], evs)
+        for cid, evs in events.items()
+    }
+
+
+def read_status(
+    path: str | Path, contracts: Sequence[Contract]
+) -> dict[str, tuple[SupportWindow, ...]]:
+    """A status CSV (see `windows_from_status_rows`) as support windows per contract."""
+    source = str(path)
+    try:
+        with Path(path).open(newline="", encoding="utf-8-sig") as handle:
+            reader = csv.DictReader(handle)
+            missing = [c for c in STATUS_COLUMNS if c not in (reader.fieldnames or [])]
+            if missing:
+                raise InputError(Problem(source, None, missing[0], "missing column"))
+            rows = list(reader)
+    except OSError as exc:
+        raise InputError(Problem(source, None, None, f"cannot read: {exc.strerror}")) from exc
+    return windows_from_status_rows(rows, contracts, source)
