@@ -13,7 +13,7 @@ from __future__ import annotations
 import csv
 import io
 from collections import defaultdict
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from api.actor import NotFound
@@ -55,12 +55,12 @@ def _awarded_round(uow: UnitOfWork, round_id: str) -> m.Round:
 
 
 def weighted_price(pairs: list[tuple[Decimal, Decimal]]) -> Decimal | None:
-    """Σ price · MWh / Σ MWh, to the cent (half-even on the exact quotient)."""
+    """Σ price · MWh / Σ MWh, to the cent, half-up (as every published price)."""
     energy = sum((mwh for _, mwh in pairs), Decimal(0))
     if not energy:
         return None
     total = sum((price * mwh for price, mwh in pairs), Decimal(0))
-    return (total / energy).quantize(PRICE_PLACES)
+    return (total / energy).quantize(PRICE_PLACES, rounding=ROUND_HALF_UP)
 
 
 def _price_units(spec: dict[str, Any]) -> dict[str, list[str]]:

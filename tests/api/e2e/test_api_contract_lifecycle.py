@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
 
@@ -293,7 +293,7 @@ def test_public_results_match_the_stored_clearing_without_a_key(client, auth, sc
         weighted = sum(Decimal(w["price_paid"]) * Decimal(w["annual_mwh"]) for w in rows) / sum(
             Decimal(w["annual_mwh"]) for w in rows
         )
-        assert Decimal(mine["weighted_price"]) == weighted.quantize(Decimal("0.01"))
+        assert Decimal(mine["weighted_price"]) == weighted.quantize(Decimal("0.01"), ROUND_HALF_UP)
     by_csv = csv.DictReader(
         io.StringIO(client.get(f"/public/rounds/{ROUND}/technologies.csv").text)
     )
