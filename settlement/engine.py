@@ -7,7 +7,6 @@ line is returned from input that failed a check.
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import itertools
 from collections.abc import Mapping, Sequence
@@ -377,12 +376,14 @@ def _outside_support(
     outside = np.zeros(len(starts_ns), dtype=bool)
     ends = np.append(group_starts[1:], len(starts_ns))
     for c, a, b in zip(contracts, group_starts.tolist(), ends.tolist(), strict=True):
-        if c.contract_id not in windows:
+        if c.contract_id not in windows or a == b:
             continue
         rows = starts_ns[a:b]
+        bounds = [term_ns(w.first_day, w.last_day, tz) for w in windows[c.contract_id]]
+        if any(lo <= rows[0] and rows[-1] < hi for lo, hi in bounds):
+            continue  # one window holds the whole month (rows are in time order)
         inside = np.zeros(len(rows), dtype=bool)
-        for w in windows[c.contract_id]:
-            lo, hi = term_ns(w.first_day, w.last_day, tz)
+        for lo, hi in bounds:
             inside |= (rows >= lo) & (rows < hi)
         outside[a:b] = ~inside
     return outside
@@ -419,9 +420,13 @@ def _name_windows(line: Line, windows: Mapping[str, Sequence[SupportWindow]], mo
         for w in windows[line.contract_id]
         if w.first_day <= last_day and w.last_day >= first_day
     ]
-    return dataclasses.replace(
-        line, explanation=f"{line.explanation}; paid this month: {', '.join(paid)}"
+    # As ledger.new_line builds lines: the frozen instance's dict filled directly (a few
+    # thousand lines a month; dataclasses.replace would re-run every field's check).
+    named = object.__new__(Line)
+    named.__dict__.update(
+        line.__dict__, explanation=f"{line.explanation}; paid this month: {', '.join(paid)}"
     )
+    return named
 
 
 def settle_month(
