@@ -150,9 +150,14 @@ def lines(
     title: str,
     desc: str,
     chart_id: str,
+    marker: tuple[Decimal, str] | None = None,
 ) -> Markup:
-    """One polyline with point markers per named series (e.g. the budget curve by method)."""
+    """One polyline per named series (e.g. the budget curve by method), each with its own dash
+    pattern and point shape, so series that coincide still show as distinct marks; `marker`
+    draws a labelled vertical line at one x value (e.g. the round's budget)."""
     xs = [float(x) for points in series.values() for x, _ in points]
+    if marker is not None:
+        xs.append(float(marker[0]))
     ys = [float(y) for points in series.values() for _, y in points] + [0.0]
     if not xs:
         xs = [0.0, 1.0]
@@ -176,18 +181,46 @@ def lines(
         parts.append(f'<g class="series series-{index}"><title>{escape(name)}</title>')
         parts.append(f'<polyline points="{coords}"/>')
         for x, y in points:
-            parts.append(
-                f'<circle cx="{frame.x(float(x)):.1f}" cy="{frame.y(float(y)):.1f}" '
-                f'r="4"><title>{escape(name)}: {grouped(x)} {escape(x_unit)} → '
-                f"{grouped(y)} {escape(y_unit)}</title></circle>"
-            )
+            label = f"{escape(name)}: {grouped(x)} {escape(x_unit)} → {grouped(y)} {escape(y_unit)}"
+            parts.append(_point(index, frame.x(float(x)), frame.y(float(y)), label))
         parts.append("</g>")
         parts.append(
             f'<text class="legend series-{index}" x="{LEFT + 10 + spacing * index}" '
-            f'y="{TOP - 8}">■ {escape(name.replace("_", " "))}</text>'
+            f'y="{TOP - 8}">{SHAPE_GLYPHS[index % len(SHAPE_GLYPHS)]} '
+            f"{escape(name.replace('_', ' '))}</text>"
+        )
+    if marker is not None:
+        x = frame.x(float(marker[0]))
+        parts.append(
+            f'<line class="marker" x1="{x:.1f}" x2="{x:.1f}" y1="{TOP}" '
+            f'y2="{HEIGHT - BOTTOM}"><title>{escape(marker[1])}: {grouped(marker[0])} '
+            f"{escape(x_unit)}</title></line>"
+        )
+        parts.append(
+            f'<text class="marker-label" x="{x - 4:.1f}" y="{TOP + 14}" text-anchor="end">'
+            f"{escape(marker[1])}</text>"
         )
     parts.append("</svg>")
     return Markup("\n".join(parts))
+
+
+SHAPE_GLYPHS = ("●", "■", "▲", "◆")
+
+
+def _point(index: int, x: float, y: float, label: str) -> str:
+    """A point mark whose shape and size differ by series: coinciding points of two series
+    show as a larger shape around a smaller one."""
+    shape = index % len(SHAPE_GLYPHS)
+    if shape == 0:
+        return f'<circle cx="{x:.1f}" cy="{y:.1f}" r="7"><title>{label}</title></circle>'
+    if shape == 1:
+        return (
+            f'<rect x="{x - 4:.1f}" y="{y - 4:.1f}" width="8" height="8">'
+            f"<title>{label}</title></rect>"
+        )
+    corners = ((0, -5), (-4.5, 3), (4.5, 3)) if shape == 2 else ((0, -3), (3, 0), (0, 3), (-3, 0))
+    points = " ".join(f"{x + dx:.1f},{y + dy:.1f}" for dx, dy in corners)
+    return f'<polygon points="{points}"><title>{label}</title></polygon>'
 
 
 def fan(

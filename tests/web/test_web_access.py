@@ -96,8 +96,10 @@ def test_a_revoked_key_loses_its_session_at_once(client, web_db):
 
 ROLE_MATRIX = {
     # page → (JSON route of the same data, roles allowed)
-    # Bids and the analysis of a round are for operators (the JSON API has no such view).
-    "/web/rounds": (None, ("operator", "admin")),
+    "/web/rounds": ("/api/rounds", ("alpha", "operator", "treasury", "admin")),
+    "/web/uploads": ("/api/uploads", ("operator", "admin")),
+    "/web/keys": ("/api/keys", ("admin",)),
+    "/web/audit": ("/api/audit", ("operator", "admin")),
     "/web/settlements": ("/api/settlements", ("operator", "treasury", "admin")),
     "/web/treasury": (None, ("treasury", "admin")),
     "/web/contracts": ("/api/contracts", ("alpha", "operator", "treasury", "admin")),
@@ -114,6 +116,8 @@ def test_pages_for_another_role_answer_403(client, web_db, who, path):
     assert response.status_code == (200 if allowed else 403), response.text[:300]
     if not allowed:
         assert "Not allowed" in response.text
+        # The page names the role in words, not the code's list of roles.
+        assert "['" not in response.text and "needs one of" not in response.text
 
 
 @pytest.mark.parametrize("path", [p for p, (api, _) in ROLE_MATRIX.items() if api])

@@ -7,6 +7,7 @@ import re
 from decimal import Decimal
 
 import pytest
+from auction import REJECTION_REASONS
 from pagetools import bearer, number, parse, sign_in
 
 PAGES = (
@@ -82,8 +83,13 @@ def test_round_page_lists_every_award_and_the_reason_for_every_rejection(client,
     assert set(accepted) == {b for b, a in awards.items() if a["accepted"]} == {"a1", "b1"}
     assert set(rejected) == {b for b, a in awards.items() if not a["accepted"]} == {"g1", "d1"}
     for bid_id, row in rejected.items():
-        assert row[3].startswith(awards[bid_id]["reason"].replace("_", " "))
-    assert rejected["g1"][3].startswith("above ceiling")
+        # The engine's reason once, then the bid's own price and the limit it met.
+        assert row[4] == REJECTION_REASONS[awards[bid_id]["reason"]]
+    assert number(rejected["g1"][3]) == Decimal("95.00")
+    assert rejected["g1"][5] == "hydro ceiling 90.00 GEL/MWh"
+    assert number(rejected["d1"][3]) == Decimal("190.00")
+    # 3 000 000 − 2 757 500 used by a1 and b1 (see conftest): Delta needs 720 000.
+    assert rejected["d1"][5] == "budget 3,000,000.00 GEL, of which 242,500.00 GEL left by the accepted bids"
     assert number(accepted["a1"][5]) == Decimal(awards["a1"]["price_paid"]) == Decimal("150.50")
     assert number(accepted["b1"][6]) == Decimal("2000000.00")  # (140 − 100) × 50 000 MWh
 
