@@ -152,5 +152,5 @@ def test_a_producer_lists_only_its_own_statements_and_contracts(client, web_db):
     assert ids == {
         sid for (producer, _, _), sid in web_db.statements.items() if producer == "Alpha"
     }
-    contracts = parse(client.get("/web/contracts").text).tables["table-1"][1:]
+    contracts = parse(client.get("/web/contracts").text).tables["contracts-table"][1:]
     assert [row[0] for row in contracts] == ["W-2022-a1"]

@@ -57,8 +57,8 @@ def test_monthly_money_in_and_out_sums_every_statement_of_the_month(client, web_
     html = client.get("/web/statements").text
     rows = {r[0]: [number(c) for c in r[1:]] for r in parse(html).tables["money-table"][1:]}
     # January: the first run (15 190.00) plus the adjustment (1 519.00) for corrected meters.
-    assert rows["2022-01"] == [Decimal("16709.00"), Decimal("0.00"), Decimal("16709.00")]
-    assert rows["2022-02"] == [Decimal("0.00"), Decimal("2730.00"), Decimal("-2730.00")]
+    assert rows["January 2022"] == [Decimal("16709.00"), Decimal("0.00"), Decimal("16709.00")]
+    assert rows["February 2022"] == [Decimal("0.00"), Decimal("2730.00"), Decimal("-2730.00")]
     assert '<svg class="chart" id="money-chart"' in html and "<title" in html
 
 
