@@ -70,8 +70,15 @@ ROLE_NAMES = {
 
 # Words stored in the database (states of rounds and jobs) that the pages print translated.
 STATE_WORDS = (
-    *(N_(word) for word in ("draft", "open", "closed", "cleared", "awarded")),
-    *(N_(word) for word in ("queued", "running", "done", "failed")),
+    N_("draft"),
+    N_("open"),
+    N_("closed"),
+    N_("cleared"),
+    N_("awarded"),
+    N_("queued"),
+    N_("running"),
+    N_("done"),
+    N_("failed"),
 )
 
 
