@@ -7,8 +7,9 @@ import re
 from decimal import Decimal
 
 import pytest
-from auction import REJECTION_REASONS
 from pagetools import bearer, number, parse, sign_in
+
+from auction import REJECTION_REASONS
 
 PAGES = (
     "/web/contracts",
@@ -89,7 +90,9 @@ def test_round_page_lists_every_award_and_the_reason_for_every_rejection(client,
     assert rejected["g1"][5] == "hydro ceiling 90.00 GEL/MWh"
     assert number(rejected["d1"][3]) == Decimal("190.00")
     # 3 000 000 − 2 757 500 used by a1 and b1 (see conftest): Delta needs 720 000.
-    assert rejected["d1"][5] == "budget 3,000,000.00 GEL, of which 242,500.00 GEL left by the accepted bids"
+    assert rejected["d1"][5] == (
+        "budget 3,000,000.00 GEL, of which 242,500.00 GEL left by the accepted bids"
+    )
     assert number(accepted["a1"][5]) == Decimal(awards["a1"]["price_paid"]) == Decimal("150.50")
     assert number(accepted["b1"][6]) == Decimal("2000000.00")  # (140 − 100) × 50 000 MWh
 
