@@ -88,9 +88,7 @@ async def upload_prices(
     currency: Annotated[str, Form(pattern=r"^[A-Z]{3}$")] = "GEL",
 ) -> Response:
     body = _require_file(file)
-    return await _store(
-        request, csrf_token, "prices", uploads.upload_prices, series, currency, body
-    )
+    return await _store(request, csrf_token, uploads.upload_prices, series, currency, body)
 
 
 @router.post("/uploads/fx-rates")

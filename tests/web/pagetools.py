@@ -100,7 +100,5 @@ def axe_violations(page: Any) -> list[tuple[str, str, list[Any]]]:
 def horizontal_overflow(page: Any) -> int:
     """How many CSS pixels the page is wider than the window (0 = no sideways scrolling)."""
     return int(
-        page.evaluate(
-            "document.documentElement.scrollWidth - document.documentElement.clientWidth"
-        )
+        page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
     )

@@ -17,8 +17,8 @@ from babel.messages.pofile import read_po
 from conftest import blank
 from pagetools import parse, sign_in
 
-from auction import REJECTION_REASONS
 from api.web import i18n, round_terms
+from auction import REJECTION_REASONS
 
 WEB = Path(i18n.__file__).resolve().parent
 PLACEHOLDER = re.compile(r"\{\w+\}|%\(\w+\)[sd]")
@@ -210,9 +210,7 @@ def test_the_receipt_file_is_recomputed_and_only_for_the_producers_own_bid(clien
     client.post(
         "/web/rounds",
         data={"csrf_token": token(client)},
-        files={
-            "round_file": ("r.toml", ROUND_TOML.replace("F-1", "F-2").encode(), "text/plain")
-        },
+        files={"round_file": ("r.toml", ROUND_TOML.replace("F-1", "F-2").encode(), "text/plain")},
     )
     client.post("/web/rounds/F-2/open", data={"csrf_token": token(client)})
     sign_in(client, forms.keys["alpha"])
