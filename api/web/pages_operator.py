@@ -8,6 +8,7 @@ file, row and field.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from typing import IO, Annotated, Any
 
@@ -68,13 +69,15 @@ def uploads_page(request: Request, done: int | None = None, page: int = 1) -> Re
 
 
 async def _store(request: Request, csrf_token: str, store: Any, *args: Any) -> Response:
+    """Checks the form, then runs the upload service off the event loop (the file is read,
+    checked and loaded in one transaction there)."""
     session.check_form(request, csrf_token)
     actor = session.actor_from_cookie(request)
     actor.require("operator", "admin")
-    body = args[-1]
-    sha256 = await run_in_threadpool(_sha256, body)
+    sha256 = await run_in_threadpool(_sha256, args[-1])
     with _uow(request) as uow:
-        outcome = await run_in_threadpool(store, uow, actor, *args, sha256)
+        call = functools.partial(store, uow, actor, *args, sha256)
+        outcome = await run_in_threadpool(call)
     replayed = "&replayed=1" if outcome.replayed else ""
     return RedirectResponse(f"/web/uploads?done={outcome.upload.id}{replayed}", status_code=303)
 
