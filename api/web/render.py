@@ -59,6 +59,7 @@ NAV: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("/web/treasury", N_("Treasury forecast"), ("treasury", "admin")),
     ("/web/keys", N_("API keys"), ("admin",)),
     ("/web/audit", N_("Audit log"), ("operator", "admin")),
+    ("/web/results", N_("Published results"), EVERYONE),
 )
 PUBLIC_NAV = (("/web/results", N_("Published results")),)
 ROLE_NAMES = {
