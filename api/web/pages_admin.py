@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from api.services import keys
@@ -24,7 +24,7 @@ def _uow(request: Request) -> UnitOfWork:
 
 
 @router.get("/keys")
-def keys_page(request: Request, done: str = "") -> Response:
+def keys_page(request: Request, done: Annotated[str, Query(max_length=50)] = "") -> Response:
     actor = session.actor_from_cookie(request)
     actor.require("admin")
     with _uow(request) as uow:

@@ -20,6 +20,7 @@ from api.services import audit, settlements, uploads
 from api.uow import UnitOfWork
 from api.web import queries, session
 from api.web.i18n import _
+from api.web.queries import PageNumber, RowId
 from api.web.render import PageRoute, render
 from mzekari.errors import InputError, Problem
 
@@ -52,7 +53,7 @@ def _require_file(upload: UploadFile) -> IO[bytes]:
 
 
 @router.get("/uploads")
-def uploads_page(request: Request, done: int | None = None, page: int = 1) -> Response:
+def uploads_page(request: Request, done: RowId = None, page: PageNumber = 1) -> Response:
     actor = session.actor_from_cookie(request)
     actor.require("operator", "admin")
     with _uow(request) as uow:
@@ -105,7 +106,7 @@ async def upload_meters(request: Request, file: CsvFile, csrf_token: CsrfToken =
 
 
 @router.get("/settlements")
-def settlements_page(request: Request, done: int | None = None) -> Response:
+def settlements_page(request: Request, done: RowId = None) -> Response:
     actor = session.actor_from_cookie(request)
     actor.require("operator", "treasury", "admin")
     with _uow(request) as uow:
@@ -127,7 +128,7 @@ def run_settlement(
 
 
 @router.get("/audit")
-def audit_page(request: Request, page: int = 1, verify: bool = False) -> Response:
+def audit_page(request: Request, page: PageNumber = 1, verify: bool = False) -> Response:
     """The audit log, newest first, a page at a time; `verify` recomputes the whole chain."""
     actor = session.actor_from_cookie(request)
     actor.require("operator", "admin")

@@ -7,9 +7,9 @@ from __future__ import annotations
 import re
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import PlainTextResponse, Response
 
 from api.actor import NotFound
@@ -18,6 +18,7 @@ from api.uow import UnitOfWork
 from api.web import charts, queries, session
 from api.web.format import grouped, market_zone
 from api.web.i18n import N_, _
+from api.web.queries import PageNumber
 from api.web.render import PageRoute, render
 from mzekari.errors import InputError, Problem
 
@@ -120,7 +121,11 @@ def contract_page(contract_id: str, request: Request) -> Response:
 
 
 @router.get("/statements")
-def statements_page(request: Request, month: str | None = None, page: int = 1) -> Response:
+def statements_page(
+    request: Request,
+    month: Annotated[str | None, Query(max_length=20)] = None,
+    page: PageNumber = 1,
+) -> Response:
     """Every statement the actor may see, newest month first, a page at a time; `month`
     filters to one month (a malformed one is an error, not an empty list)."""
     actor = session.actor_from_cookie(request)

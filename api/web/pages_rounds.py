@@ -9,11 +9,12 @@ roles, the sealing of bids and the audit entries are the service's.
 from __future__ import annotations
 
 import json
+import re
 from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import PlainTextResponse, RedirectResponse, Response
 from markupsafe import Markup
 
@@ -33,6 +34,9 @@ ACTIONS = {"open": rounds.open_round, "close": rounds.close_round}
 ROUND_FILE_BYTES = 256 * 1024
 CURRENCIES = ("GEL", "USD", "EUR")
 TECHNOLOGY_ROWS = 4
+SAFE_NAME = re.compile(
+    r"[^A-Za-z0-9_.-]"
+)  # a download's file name: nothing that could break the header
 Text = Annotated[str, Form(max_length=200)]
 Number = Annotated[str, Form(max_length=40)]
 
@@ -257,12 +261,13 @@ def download_receipt(
             "",
         )
     )
-    name = f"receipt-{round_id}-{bid.get('bid_id')}.txt"
+    name = SAFE_NAME.sub("_", f"receipt-{round_id}-{bid.get('bid_id')}")[:150] + ".txt"
     return PlainTextResponse(
         body,
         headers={
             "Content-Disposition": f'attachment; filename="{name}"',
             "Cache-Control": "no-store",
+            "X-Content-Type-Options": "nosniff",
         },
     )
 
@@ -291,7 +296,9 @@ def advance_round(
 
 
 @router.get("/rounds/{round_id}")
-def round_page(round_id: str, request: Request, done: str = "") -> Response:
+def round_page(
+    round_id: str, request: Request, done: Annotated[str, Query(max_length=20)] = ""
+) -> Response:
     """Reads what clearing stored (awards and the analysis); never runs a solver."""
     actor = session.actor_from_cookie(request)
     operator = actor.role in ("operator", "admin")

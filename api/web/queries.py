@@ -9,8 +9,9 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Generic, TypeVar
+from typing import Annotated, Generic, TypeVar
 
+from fastapi import Query
 from sqlalchemy import func, select
 
 from api.db import models as m
@@ -19,6 +20,9 @@ from api.web.i18n import _
 from mzekari.money import from_minor_units
 
 T = TypeVar("T")
+# Bounded before any query: a page number or row id beyond these is a 422, not an overflow.
+PageNumber = Annotated[int, Query(ge=1, le=1_000_000)]
+RowId = Annotated[int | None, Query(ge=1, le=2**62)]
 
 
 @dataclass(frozen=True)

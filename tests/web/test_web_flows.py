@@ -76,6 +76,9 @@ def bid_by_keyboard(page: Any, values: list[str]) -> list[str]:
         focused.append(page.evaluate("document.activeElement.id"))
         if value == "select":
             continue  # keep the first technology offered (solar)
+        if value == "ArrowDown":
+            page.keyboard.press(value)  # the next technology offered
+            continue
         page.keyboard.type(value)
     return focused
 
@@ -93,6 +96,7 @@ def test_the_whole_year_of_work_in_the_browser(browser, flow, screenshot, tmp_pa
     operator.fill("#technology-0", "solar")
     operator.fill("#ceiling-0", "200")
     operator.fill("#technology-1", "wind")
+    assert axe_violations(operator) == []
     screenshot(operator, "flow-ka-operator-new-round")
     submit(operator, "form[action='/web/rounds']")
     assert operator.url.endswith("/web/rounds/E-2024?done=created")
@@ -123,12 +127,12 @@ def test_the_whole_year_of_work_in_the_browser(browser, flow, screenshot, tmp_pa
 
     beta = person(browser, flow, keys["beta"], "ka")
     beta.goto("/web/rounds/E-2024")
-    beta.fill("#bid_id", "w1")
-    beta.select_option("#technology", "wind")
-    beta.fill("#capacity_mw", "20")
-    beta.fill("#annual_mwh", "50000")
-    beta.fill("#price", "140.00")
-    submit(beta, "#bid-form")
+    focused = bid_by_keyboard(beta, ["w1", "ArrowDown", "20", "50000", "140.00"])
+    assert focused == ["bid_id", "technology", "capacity_mw", "annual_mwh", "price"]
+    assert beta.locator("#technology").input_value() == "wind"
+    with beta.expect_navigation():
+        beta.keyboard.press("Enter")
+    assert axe_violations(beta) == []
     receipts["Beta"] = beta.locator("#receipt").inner_text()
 
     # --- the operator closes, clears (certified status shown) and awards ----------------------
@@ -154,6 +158,19 @@ def test_the_whole_year_of_work_in_the_browser(browser, flow, screenshot, tmp_pa
 
     # --- the operator uploads prices and meter data and settles January -----------------------
     operator.goto("/web/uploads")
+    wrong = meters_csv().replace(b"E-2024-w1,2000\n", b"E-2024-w1,-2000\n", 1)
+    operator.set_input_files(
+        "#meters-file", {"name": "meters.csv", "mimeType": "text/csv", "buffer": wrong}
+    )
+    submit(operator, "form[action$='/uploads/meter-data']")
+    problems = operator.locator("#problems-table tbody tr")
+    assert problems.count() == 1  # row 2 (Beta's first hour), field energy_kwh
+    assert problems.first.locator("td").nth(1).inner_text() == "2"
+    assert problems.first.locator("td").nth(2).inner_text() == "energy_kwh"
+    assert axe_violations(operator) == []
+    screenshot(operator, "flow-ka-operator-upload-problems")
+    operator.goto("/web/uploads")
+    assert operator.locator("#uploads-table").count() == 0  # nothing was stored
     operator.set_input_files(
         "#prices-file",
         {"name": "prices.csv", "mimeType": "text/csv", "buffer": b"month,price\n2024-01,101.50\n"},

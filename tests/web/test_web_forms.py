@@ -243,3 +243,44 @@ def test_the_receipt_file_is_recomputed_and_only_for_the_producers_own_bid(clien
     # A producer never sees another's sealed bid, nor how many bids there are.
     page = client.get("/web/rounds/F-2").text
     assert "150.00" not in page and "Bids received" not in page
+
+
+def test_a_failed_forecast_lists_each_problem_and_shows_no_progress(client, forms):
+    from datetime import UTC, datetime
+
+    from api.db import models as m
+    from api.uow import UnitOfWork
+
+    error = "InputError: 2 problem(s) in the input:\n  - a: first\n  - b: second"
+    with UnitOfWork.for_engine(forms.engine) as uow:
+        uow.jobs.add(
+            m.ForecastJob(
+                id="failed-job",
+                status="failed",
+                progress_done=0,
+                progress_total=0,
+                config={"start_month": "2024-01", "months": 12},
+                summary=None,
+                error=error,
+                created_at=datetime.now(UTC),
+                finished_at=datetime.now(UTC),
+                created_by="test",
+            )
+        )
+        uow.commit()
+    sign_in(client, forms.keys["treasury"])
+    html = client.get("/web/treasury/forecasts/failed-job").text
+    items = re.findall(r"<li>([^<]*)</li>", html[html.index('id="job-problems"') :])
+    assert items[:3] == ["InputError: 2 problem(s) in the input:", "a: first", "b: second"]
+    assert 'http-equiv="refresh"' not in html  # a finished job does not reload itself
+    assert "0 / 0" not in html
+
+
+def test_long_lists_are_paged():
+    from api.web.queries import Page
+
+    rows = list(range(1, 121))
+    first, last, past = Page.of(rows, 1, 50), Page.of(rows, 3, 50), Page.of(rows, 9, 50)
+    assert (first.items, first.pages, first.total) == (rows[:50], 3, 120)
+    assert last.items == rows[100:] and past.items == []
+    assert Page.of([], 1, 50).pages == 1
