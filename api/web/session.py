@@ -2,9 +2,9 @@
 SameSite=Strict cookie scoped to /web (never in a URL). Every request re-verifies it, so a
 revoked key stops working at once.
 
-The forms that change state (sign-in, sign-out) are POST-only and carry a double-submit
-token (a random cookie repeated in a hidden field); a request whose Origin (or Referer) names
-another site is refused as well.
+Every form that changes state (sign-in and -out, rounds, bids, uploads, settlement, forecasts,
+keys) is POST-only and carries a double-submit token (a random cookie repeated in a hidden
+field); a request whose Origin (or Referer) names another site is refused as well.
 """
 
 from __future__ import annotations
