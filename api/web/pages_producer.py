@@ -29,6 +29,7 @@ SCHEME_NAMES = {
     "variable_premium": N_("Variable premium"),
     "fixed_premium": N_("Fixed premium"),
     "feed_in": N_("Feed-in tariff"),
+    "green_certificate": N_("Green certificates, minimum guaranteed price"),
 }
 DIRECTIONS = {
     "to_producer": N_("paid to the producer"),
