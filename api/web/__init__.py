@@ -10,6 +10,7 @@ from fastapi import APIRouter
 from api.web import (
     pages_admin,
     pages_auth,
+    pages_guarantees,
     pages_operator,
     pages_producer,
     pages_rounds,
@@ -19,6 +20,7 @@ from api.web import (
 router = APIRouter()
 for _module in (
     pages_auth,
+    pages_guarantees,
     pages_rounds,
     pages_producer,
     pages_operator,

@@ -57,6 +57,7 @@ NAV: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("/web/uploads", N_("Uploads"), ("operator", "admin")),
     ("/web/settlements", N_("Settlement runs"), ("operator", "treasury", "admin")),
     ("/web/treasury", N_("Treasury forecast"), ("treasury", "admin")),
+    ("/web/guarantees", N_("Guarantees of origin"), ("producer", "operator", "admin")),
     ("/web/keys", N_("API keys"), ("admin",)),
     ("/web/audit", N_("Audit log"), ("operator", "admin")),
     ("/web/results", N_("Published results"), EVERYONE),
@@ -80,6 +81,7 @@ STATE_WORDS = (
     N_("running"),
     N_("done"),
     N_("failed"),
+    N_("active"),
 )
 
 

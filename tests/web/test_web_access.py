@@ -100,6 +100,7 @@ ROLE_MATRIX = {
     "/web/uploads": ("/api/uploads", ("operator", "admin")),
     "/web/keys": ("/api/keys", ("admin",)),
     "/web/audit": ("/api/audit", ("operator", "admin")),
+    "/web/guarantees": ("/api/guarantees/account", ("alpha", "operator", "admin")),
     "/web/settlements": ("/api/settlements", ("operator", "treasury", "admin")),
     "/web/treasury": (None, ("treasury", "admin")),
     "/web/contracts": ("/api/contracts", ("alpha", "operator", "treasury", "admin")),

@@ -259,6 +259,7 @@ A11Y_PAGES = (
     ("alpha", "/web/rounds/W-2023"),
     ("alpha", "/web/contracts/W-2022-a1"),
     ("admin", "/web/keys"),
+    ("alpha", "/web/guarantees"),
 )
 AXE_IN_BOTH = 3
 

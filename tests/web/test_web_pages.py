@@ -270,3 +270,60 @@ def test_an_unknown_page_is_an_html_404(client, web_db):
     assert response.status_code == 404 and response.headers["content-type"].startswith("text/html")
     assert "no page /web/no-such-page" in response.text
     assert client.get("/api/no-such-route").headers["content-type"] == "application/json"
+
+
+def test_guarantees_of_origin_issued_and_used_through_the_forms(client, web_db, web_app):
+    """Alpha's January 2022 (corrected run: 341 MWh metered, see conftest) becomes 341 GOs;
+    cancelling the first 41 for a consumer leaves 300 active, and Beta sees none of them."""
+    from datetime import date
+
+    from api.actor import Actor
+    from api.services import guarantees
+    from api.uow import UnitOfWork
+
+    with UnitOfWork.for_engine(web_db.engine) as uow:
+        guarantees.register_installation(
+            uow,
+            Actor("seed-operator", "operator"),
+            {
+                "installation_id": "SPP-1",
+                "producer": "Alpha",
+                "energy_source": "solar",
+                "installation_type": "ground-mounted solar",
+                "location": "Kakheti",
+                "capacity_mw": Decimal("10"),
+                "commissioning_date": date(2021, 12, 1),
+                "support_scheme": "cfd",
+                "production_support": "CfD strike 150.50 GEL/MWh",
+                "contract_id": "W-2022-a1",
+            },
+        )
+    web_app.state.go_today = lambda: date(2022, 2, 15)
+    try:
+        sign_in(client, web_db.keys["alpha"])
+        token = client.cookies.get("mzk_csrf")
+        issued = client.post(
+            "/web/guarantees/issue",
+            data={"installation_id": "SPP-1", "month": "2022-01", "csrf_token": token},
+        )
+        assert issued.status_code == 200 and 'id="done"' in issued.text
+        (row,) = parse(issued.text).tables["holdings-table"][1:]
+        first_id, last_id = row[0].split(" – ")
+        assert number(row[1]) == 341 and last_id == first_id[:-4] + "0341"
+        cut = first_id[:-4] + "0041"
+        used = client.post(
+            "/web/guarantees/cancel",
+            data={
+                "first_id": first_id,
+                "last_id": cut,
+                "beneficiary": "Tbilisi Metro",
+                "csrf_token": token,
+            },
+        )
+        rows = parse(used.text).tables["holdings-table"][1:]
+        states = {(number(r[1]), r[4]) for r in rows}
+        assert states == {(41, "used for Tbilisi Metro"), (300, "active")}
+        sign_in(client, web_db.keys["beta"])
+        assert "holdings-table" not in client.get("/web/guarantees").text
+    finally:
+        del web_app.state.go_today
