@@ -284,3 +284,31 @@ def test_long_lists_are_paged():
     assert (first.items, first.pages, first.total) == (rows[:50], 3, 120)
     assert last.items == rows[100:] and past.items == []
     assert Page.of([], 1, 50).pages == 1
+
+
+def test_the_audit_page_verifies_the_chain_and_names_an_altered_entry(tmp_path):
+    from datetime import UTC, datetime
+
+    from fastapi.testclient import TestClient
+    from sqlalchemy import text
+
+    env = blank(tmp_path / "audit.sqlite")  # its five key creations are five entries
+    with TestClient(env.app) as client:
+        sign_in(client, env.keys["operator"])
+        page = client.get("/web/audit?verify=1").text
+        assert "all 5 entries recomputed" in page
+        assert len(parse(page).tables["audit-table"]) == 1 + 5
+        # The log refuses updates; a forged entry can only be appended, with a made-up hash.
+        with env.engine.begin() as connection:
+            last = connection.execute(text("SELECT hash FROM audit_log WHERE id = 5")).scalar()
+            connection.execute(
+                text(
+                    "INSERT INTO audit_log (at, actor_key_id, actor_role, action, entity, "
+                    "details, prev_hash, hash) VALUES (:at, 'k', 'admin', 'key.create', "
+                    "'key/x', '{}', :p, :h)"
+                ),
+                {"at": datetime.now(UTC).replace(tzinfo=None), "p": last, "h": "1" * 64},
+            )
+        page = client.get("/web/audit?verify=1").text
+        assert "The chain is broken at entry 6" in page
+    env.engine.dispose()
