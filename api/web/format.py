@@ -15,7 +15,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date
-from babel.numbers import format_decimal
+from babel.numbers import NumberFormatError, format_decimal, get_group_symbol, parse_decimal
 
 from api.services.settlements import MARKET_TZ
 from api.web import i18n
@@ -36,6 +36,22 @@ def grouped(value: Decimal | int | str | None, places: int | None = None) -> str
     _, _, fraction = format(abs(number), "f").partition(".")
     pattern = "#,##0" + (f".{'0' * len(fraction)}" if fraction else "")
     return sign + format_decimal(abs(number), format=pattern, locale=i18n.locale())
+
+
+def typed_number(text: str) -> str:
+    """A number as typed in the page's language (`1 500,25` in Georgian, `1,500.25` in
+    English) in the engine's form (`1500.25`), every digit kept. Text that is not a number of
+    that language is passed on as typed, for the engine to name the problem."""
+    text = text.strip()
+    if not text:
+        return text
+    # A plain space typed between digit groups stands for the language's group separator.
+    grouping = get_group_symbol(i18n.locale())
+    try:
+        value = parse_decimal(text.replace(" ", grouping), locale=i18n.locale(), strict=True)
+    except NumberFormatError:
+        return text
+    return format(value, "f") if value.is_finite() else text
 
 
 def money_minor(count: int, currency: str) -> str:

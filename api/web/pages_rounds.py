@@ -23,6 +23,7 @@ from api.canonical import sha256_hex
 from api.services import rounds
 from api.uow import UnitOfWork
 from api.web import charts, round_terms, session
+from api.web.format import typed_number
 from api.web.i18n import _
 from api.web.render import PageRoute, actor_or_none, render
 from mzekari.errors import InputError, Problem
@@ -101,16 +102,16 @@ def _spec_from_form(
             continue
         entry: dict[str, Any] = {"name": tech.strip()}
         for key, values in (("ceiling_price", ceiling_price), ("max_mw", max_mw)):
-            value = values[index].strip() if index < len(values) else ""
+            value = typed_number(values[index]) if index < len(values) else ""
             if value:
                 entry[key] = value
         spec["technologies"].append(entry)
     if budget.strip():
-        spec["budget"] = {"amount": budget.strip()}
+        spec["budget"] = {"amount": typed_number(budget)}
         if reference_price.strip():
-            spec["budget"]["reference_price"] = reference_price.strip()
+            spec["budget"]["reference_price"] = typed_number(reference_price)
     if bidder_cap_mw.strip():
-        spec["bidder_cap_mw"] = bidder_cap_mw.strip()
+        spec["bidder_cap_mw"] = typed_number(bidder_cap_mw)
     return spec
 
 
@@ -216,13 +217,13 @@ def submit_bid(
     fields = {
         "bid_id": bid_id.strip(),
         "technology": technology.strip(),
-        "capacity_mw": capacity_mw.strip(),
-        "annual_mwh": annual_mwh.strip(),
-        "price": price.strip(),
+        "capacity_mw": typed_number(capacity_mw),
+        "annual_mwh": typed_number(annual_mwh),
+        "price": typed_number(price),
         "innovative": innovative == "true",
         "grid_node": grid_node.strip() or None,
         "alternative_group": alternative_group.strip() or None,
-        "min_capacity_mw": min_capacity_mw.strip() or None,
+        "min_capacity_mw": typed_number(min_capacity_mw) or None,
     }
     with _uow(request) as uow:
         receipt = rounds.submit_bid(uow, actor, round_id, fields)

@@ -13,6 +13,7 @@ from api.actor import NotFound
 from api.services import forecasts
 from api.uow import UnitOfWork
 from api.web import charts, queries, session
+from api.web.format import typed_number
 from api.web.render import PageRoute, render
 
 router = APIRouter(prefix="/web", route_class=PageRoute, include_in_schema=False)
@@ -87,7 +88,7 @@ def start_forecast(
         "seed": seed,
     }
     if auction_budget.strip():
-        config["auction_budget"] = auction_budget.strip()
+        config["auction_budget"] = typed_number(auction_budget)
     with _uow(request) as uow:
         job = forecasts.create_job(uow, actor, config)
     request.app.state.jobs.submit(forecasts.run_job, request.app.state.session_factory, job.id)

@@ -127,12 +127,14 @@ def test_the_whole_year_of_work_in_the_browser(browser, flow, screenshot, tmp_pa
 
     beta = person(browser, flow, keys["beta"], "ka")
     beta.goto("/web/rounds/E-2024")
-    focused = bid_by_keyboard(beta, ["w1", "ArrowDown", "20", "50000", "140.00"])
+    # Typed as Georgian writes numbers: a decimal comma.
+    focused = bid_by_keyboard(beta, ["w1", "ArrowDown", "20", "50000", "140,00"])
     assert focused == ["bid_id", "technology", "capacity_mw", "annual_mwh", "price"]
     assert beta.locator("#technology").input_value() == "wind"
     with beta.expect_navigation():
         beta.keyboard.press("Enter")
     assert axe_violations(beta) == []
+    assert '"price":"140"' in beta.locator("#canonical-bid").inner_text()
     receipts["Beta"] = beta.locator("#receipt").inner_text()
 
     # --- the operator closes, clears (certified status shown) and awards ----------------------
