@@ -312,3 +312,37 @@ def test_the_audit_page_verifies_the_chain_and_names_an_altered_entry(tmp_path):
         page = client.get("/web/audit?verify=1").text
         assert "The chain is broken at entry 6" in page
     env.engine.dispose()
+
+
+def test_the_round_form_is_checked_by_the_engine_field_by_field(client, forms):
+    from auction import parse_round
+    from mzekari.errors import InputError
+
+    sign_in(client, forms.keys["operator"])
+    fields = {
+        "round_id": "F-3",
+        "name": "Form round 3",
+        "currency": "GEL",
+        "budget": "1000000",
+        "technology": ["solar", "", "", ""],
+        "ceiling_price": ["abc", "", "", ""],
+        "max_mw": ["", "", "", ""],
+    }
+    with pytest.raises(InputError) as engine:
+        parse_round(
+            {
+                "round_id": "F-3",
+                "name": "Form round 3",
+                "currency": "GEL",
+                "pricing": {"rule": "pay_as_bid"},
+                "technologies": [{"name": "solar", "ceiling_price": "abc"}],
+                "budget": {"amount": "1000000"},
+            },
+            source="round",
+        )
+    before = count(forms, "rounds")
+    response = client.post("/web/rounds", data={**fields, "csrf_token": token(client)})
+    assert response.status_code == 422
+    rows = parse(response.text).tables["problems-table"][1:]
+    assert [(r[2], r[3]) for r in rows] == [(p.field, p.message) for p in engine.value.problems]
+    assert count(forms, "rounds") == before
