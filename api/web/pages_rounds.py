@@ -313,6 +313,8 @@ def round_page(
             context["bid_count"] = len(uow.bids.for_round(round_id))
         if row.status not in ("draft", "open") and actor.role == "producer":
             context["own_bids"] = list(rounds.list_bids(uow, actor, round_id))
+        if row.status == "closed" and operator:  # unsealed at close, to review before clearing
+            context["closed_bids"] = list(rounds.list_bids(uow, actor, round_id))
         if row.status in ("cleared", "awarded"):
             context.update(_results_context(uow, row, operator))
     return render(request, "round.html", context, actor=actor)

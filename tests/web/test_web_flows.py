@@ -140,6 +140,8 @@ def test_the_whole_year_of_work_in_the_browser(browser, flow, screenshot, tmp_pa
     # --- the operator closes, clears (certified status shown) and awards ----------------------
     operator.reload()
     submit(operator, "form[action$='/close']")
+    opened = operator.locator("#bids-table tbody th").all_inner_texts()
+    assert sorted(opened) == ["s1", "w1"]
     submit(operator, "form[action$='/clear']")
     assert "დადასტურებულად ოპტიმალური" in operator.locator("#solver-status").inner_text()
     screenshot(operator, "flow-ka-operator-cleared")
