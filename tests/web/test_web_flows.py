@@ -264,6 +264,8 @@ A11Y_PAGES = (
     ("alpha", "/web/contracts/W-2022-a1"),
     ("admin", "/web/keys"),
     ("alpha", "/web/guarantees"),
+    ("operator", "/web/rounds/new"),
+    (None, "/web/sign-in"),
 )
 AXE_IN_BOTH = 3
 
