@@ -3,6 +3,7 @@ and the budget headroom, and the forecast's files to download."""
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any
 
@@ -76,6 +77,7 @@ def start_forecast(
     scenarios: Annotated[int, Form(ge=1, le=100_000)] = 1000,
     seed: Annotated[int, Form(ge=0, le=2**31)] = 0,
     auction_budget: Annotated[str, Form(max_length=40)] = "",
+    as_of: Annotated[date | None, Form()] = None,
 ) -> Response:
     """The same job as `POST /api/forecasts`, run in the background; the job's page shows its
     progress and refreshes itself until it is done."""
@@ -87,6 +89,8 @@ def start_forecast(
         "scenarios": scenarios,
         "seed": seed,
     }
+    if as_of is not None:
+        config["as_of"] = as_of.isoformat()
     if auction_budget.strip():
         config["auction_budget"] = typed_number(auction_budget)
     with _uow(request) as uow:

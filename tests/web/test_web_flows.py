@@ -204,13 +204,15 @@ def test_the_whole_year_of_work_in_the_browser(browser, flow, screenshot, tmp_pa
 
     # --- treasury runs a forecast and downloads a file -----------------------------------------
     treasury = person(browser, flow, keys["treasury"])
+    treasury.fill("#as_of", "2024-01-15")
     treasury.fill("#start_month", "2024-01")
     treasury.fill("#months", "6")
     treasury.fill("#scenarios", "20")
     treasury.fill("#auction_budget", "600000")
     submit(treasury, "#forecast-form")
     treasury.locator("#forecast-files a").first.wait_for(timeout=90_000)
-    assert "20" in treasury.locator("#forecast-settings").inner_text()
+    settings = treasury.locator("#forecast-settings").inner_text()
+    assert "20" in settings and "2024-01-15" in settings
     job_id = treasury.url.rsplit("/", 1)[-1]
     link = treasury.locator("#forecast-files a").first
     name = link.get_attribute("href").rsplit("/", 1)[-1]
