@@ -21,6 +21,7 @@ from api.db import models as m
 from api.services import audit, round_analysis
 from api.uow import UnitOfWork
 from mzekari.errors import InputError, Problem
+from mzekari.vocabulary import DEFAULT_FX_RULE, award_contract_id
 
 BID_FIELDS = (
     "bid_id",
@@ -57,7 +58,7 @@ class ContractTerms:
     reference_series: str
     reference_basis: str = "monthly_baseload"
     fallback_series: str | None = None
-    fx_rule: str = "last_business_day"
+    fx_rule: str = DEFAULT_FX_RULE
 
 
 def _now() -> datetime:
@@ -369,7 +370,7 @@ def award_round(
             rules["strike_currency"] = row.currency
             rules["fx_rule"] = terms.fx_rule
         contract = m.Contract(
-            contract_id=f"{round_id}-{award.bid_id}",
+            contract_id=award_contract_id(round_id, award.bid_id),
             round_id=round_id,
             bid_id=award.bid_id,
             producer=award.bidder,
