@@ -1,4 +1,5 @@
-"""Operator pages: uploads of prices, exchange rates and meter data; settlement runs with
+"""Operator pages: uploads of prices, exchange rates, meter data, CPI and generation profiles;
+settlement runs with
 their amounts and the form that runs a month; the audit log and its verification.
 
 Uploads go through `api.services.uploads` exactly as the JSON API's do: the whole file is
@@ -103,6 +104,21 @@ async def upload_fx_rates(request: Request, file: CsvFile, csrf_token: CsrfToken
 @router.post("/uploads/meter-data")
 async def upload_meters(request: Request, file: CsvFile, csrf_token: CsrfToken = "") -> Response:
     return await _store(request, csrf_token, uploads.upload_meters, _require_file(file))
+
+
+@router.post("/uploads/cpi")
+async def upload_cpi(request: Request, file: CsvFile, csrf_token: CsrfToken = "") -> Response:
+    return await _store(request, csrf_token, uploads.upload_cpi, _require_file(file))
+
+
+@router.post("/uploads/profiles")
+async def upload_profile(
+    request: Request,
+    file: CsvFile,
+    csrf_token: CsrfToken = "",
+    name: Annotated[str, Form(pattern=r"^[A-Za-z0-9_-]{1,50}$")] = "",
+) -> Response:
+    return await _store(request, csrf_token, uploads.upload_profile, name, _require_file(file))
 
 
 @router.get("/settlements")

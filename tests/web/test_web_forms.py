@@ -346,3 +346,28 @@ def test_the_round_form_is_checked_by_the_engine_field_by_field(client, forms):
     rows = parse(response.text).tables["problems-table"][1:]
     assert [(r[2], r[3]) for r in rows] == [(p.field, p.message) for p in engine.value.problems]
     assert count(forms, "rounds") == before
+
+
+def test_the_cpi_form_stores_a_good_file_once_and_a_bad_one_not_at_all(client, forms):
+    sign_in(client, forms.keys["operator"])
+    before = count(forms, "uploads")
+    bad = client.post(
+        "/web/uploads/cpi",
+        data={"csrf_token": token(client)},
+        files={"file": ("cpi.csv", b"month,cpi\n2025-04,abc\n", "text/csv")},
+    )
+    assert bad.status_code == 422 and count(forms, "uploads") == before
+    good = b"month,cpi\n2025-04,112.3\n2025-05,112.9\n"
+    stored = client.post(
+        "/web/uploads/cpi",
+        data={"csrf_token": token(client)},
+        files={"file": ("cpi.csv", good, "text/csv")},
+    )
+    assert stored.status_code == 200 and count(forms, "uploads") == before + 1
+    assert "2 rows of cpi" in stored.text
+    again = client.post(
+        "/web/uploads/cpi",
+        data={"csrf_token": token(client)},
+        files={"file": ("cpi.csv", good, "text/csv")},
+    )
+    assert "already stored" in again.text and count(forms, "uploads") == before + 1
