@@ -12,7 +12,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import PlainTextResponse, Response
 
-from api.actor import NotFound
+from api.actor import Conflict, NotFound
+from api.services import contracts as lifecycle
 from api.services import settlements
 from api.uow import UnitOfWork
 from api.web import charts, queries, session
@@ -107,6 +108,16 @@ def contract_page(contract_id: str, request: Request) -> Response:
         if row is None or not actor.may_see_producer(row.producer):
             raise NotFound(f"no contract {contract_id!r}")
         lines = queries.contract_lines(uow, contract_id)
+        try:
+            recorded, events = lifecycle.history(uow, actor, contract_id)
+            status, history = recorded.status.replace("_", " "), events
+        except Conflict:  # created before statuses were recorded: only the term says
+            status, history = (
+                _("{state} (from the term dates)").format(
+                    state=contract_state(row.start_date, row.end_date)
+                ),
+                [],
+            )
     return render(
         request,
         "contract.html",
@@ -115,7 +126,8 @@ def contract_page(contract_id: str, request: Request) -> Response:
             "schemes": SCHEME_NAMES,
             "lines": lines,
             "terms": terms_in_words(row.terms),
-            "state": contract_state(row.start_date, row.end_date),
+            "state": status,
+            "history": history,
         },
         actor=actor,
     )

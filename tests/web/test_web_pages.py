@@ -327,3 +327,13 @@ def test_guarantees_of_origin_issued_and_used_through_the_forms(client, web_db, 
         assert "holdings-table" not in client.get("/web/guarantees").text
     finally:
         del web_app.state.go_today
+
+
+def test_a_contract_page_shows_the_recorded_status_as_the_api_does(client, web_db):
+    api = client.get("/api/contracts/W-2022-a1/status", headers=bearer(web_db.keys["alpha"])).json()
+    sign_in(client, web_db.keys["alpha"])
+    html = client.get("/web/contracts/W-2022-a1").text
+    status = re.search(r'<dd id="contract-status">([^<]*)</dd>', html)
+    assert status is not None and status.group(1) == api["status"].replace("_", " ")
+    events = parse(html).tables["status-table"][1:]
+    assert len(events) == len(api["history"]) >= 1
