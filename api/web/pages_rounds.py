@@ -18,9 +18,9 @@ from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import PlainTextResponse, RedirectResponse, Response
 from markupsafe import Markup
 
-from api.actor import Actor, NotAllowed, NotFound
+from api.actor import Actor, NotAllowed
 from api.canonical import sha256_hex
-from api.services import rounds
+from api.services import public_results, rounds
 from api.uow import UnitOfWork
 from api.web import charts, round_terms, session
 from api.web.format import typed_number
@@ -389,22 +389,16 @@ def _curve_chart(analysis: dict[str, Any], currency: str) -> Markup:
 @router.get("/results")
 def results_list(request: Request) -> Response:
     with _uow(request) as uow:
-        awarded = [r for r in uow.rounds.list() if r.status == "awarded"]
+        awarded = public_results.awarded_rounds(uow)
     return render(request, "results.html", {"rounds": awarded}, actor=actor_or_none(request))
 
 
 @router.get("/results/{round_id}")
 def results_page(round_id: str, request: Request) -> Response:
+    """What the law publishes, from the public-results service (the same document as
+    `/api/public/rounds/{id}/results.json`): losing bids only by their receipts."""
     actor = actor_or_none(request)
     with _uow(request) as uow:
-        row = rounds.get_round(uow, round_id)
-        if row.status != "awarded":
-            raise NotFound(f"round {round_id!r} has no published results yet")
-        _, awards = rounds.results(uow, round_id)
+        document = public_results.results(uow, round_id)
     own = actor.producer if isinstance(actor, Actor) and actor.role == "producer" else None
-    return render(
-        request,
-        "results_round.html",
-        {"round": row, "awards": awards, "own": own},
-        actor=actor,
-    )
+    return render(request, "results_round.html", {"doc": document, "own": own}, actor=actor)

@@ -337,3 +337,17 @@ def test_a_contract_page_shows_the_recorded_status_as_the_api_does(client, web_d
     assert status is not None and status.group(1) == api["status"].replace("_", " ")
     events = parse(html).tables["status-table"][1:]
     assert len(events) == len(api["history"]) >= 1
+
+
+def test_the_public_results_need_no_key_and_publish_losing_bids_only_by_receipt(client, web_db):
+    from api.uow import UnitOfWork
+
+    with UnitOfWork.for_engine(web_db.engine) as uow:
+        receipts = {b.bid_id: b.receipt for b in uow.bids.for_round("W-2022")}
+    client.cookies.clear()
+    html = client.get("/web/results/W-2022").text
+    tables = parse(html).tables
+    assert {r[0]: r[3] for r in tables["results-table"][1:]} == receipts
+    assert [r[0] for r in tables["winners-table"][1:]] == ["a1", "b1"]
+    assert "95.00" not in html and "190.00" not in html  # Gamma's and Delta's prices
+    assert client.get("/web/results/W-2023").status_code == 404  # open: nothing published
