@@ -83,7 +83,7 @@ def bid_by_keyboard(page: Any, values: list[str]) -> list[str]:
     return focused
 
 
-def test_the_whole_year_of_work_in_the_browser(browser, flow, screenshot, tmp_path: Path):
+def test_the_whole_year_of_work_in_the_browser(browser, flow, screenshot):
     keys = flow.keys
     # --- the operator, in Georgian, creates and opens the round ------------------------------
     operator = person(browser, flow, keys["operator"], "ka")
