@@ -451,6 +451,9 @@ def certify(stage: StageProblem, awarded_kw: Mapping[str, int], weighted_energy:
         cert.disagreement = True
         cert.reason = f"CP-SAT reported {weighted_energy}, its award recomputes to {value[0]}"
         return cert
+    if not stage.pool:  # no bid to award: the empty award, checked above, is the only one
+        cert.certified = True
+        return cert
     reduction = _reduction(stage)
     cert.reduced = reduction is not None
     model = _HighsModel(stage, reduction.restrict(value[0]) if reduction else None)
@@ -458,10 +461,13 @@ def certify(stage: StageProblem, awarded_kw: Mapping[str, int], weighted_energy:
         if level == 1 and reduction is not None:  # awards as good and no dearer: fewer still
             model = _HighsModel(stage, reduction.restrict(value[0], budget_mc=value[1]))
         objectives = (model.weighted_energy(), model.cost_terms, model.lot_sum())
-        if level >= 1:
-            model.rows.append((float(value[0]), INF, _float(objectives[0])))
+        # A level's optimum is held with half a unit to spare: both objectives are integers
+        # on integer awards, so this is the same set, and HiGHS's presolve no longer meets
+        # a row it must hold with equality (seen to make it report a feasible model infeasible).
+        if level == 1:
+            model.rows.append((value[0] - 0.5, INF, _float(objectives[0])))
         if level == 2:
-            model.rows.append((-INF, float(value[1]), _float(objectives[1])))
+            model.rows.append((-INF, value[1] + 0.5, _float(objectives[1])))
         record: dict[str, Any] = {"level": name, "bids_open": model.open_bids}
         cert.levels.append(record)
         started = time.process_time()

@@ -7,10 +7,13 @@ Decimal functions, not from the engine's integer instance.
 
 from __future__ import annotations
 
+import itertools
 import random
 from collections import defaultdict
 from decimal import ROUND_DOWN, Decimal
 from typing import Any
+
+import numpy as np
 
 from auction import Bid, RoundSpec, parse_round
 from auction.validate import expected_exclusion, preference_weight, support_value
@@ -175,9 +178,11 @@ def brute_force(
     fixed: dict[str, int] | None = None,
     minimums: bool = True,
 ) -> tuple[int, Decimal]:
-    """Best (weighted energy, then least budget use) over every award of `pool` given `fixed`."""
+    """Best (weighted energy, then least budget use) over every award of `pool` given `fixed`.
+
+    Every award is one row of an integer array (kW per bid); limits, energy, prices and budget
+    use are computed for all rows at once, in exact integers (kWh, cents, milli-cents)."""
     fixed = fixed or {}
-    ids = [b.bid_id for b in bids]
     choices = []
     for b in bids:
         if b.bid_id in fixed:
@@ -186,24 +191,90 @@ def brute_force(
             choices.append([0])
         else:
             choices.append(_options(spec, b))
-    best: tuple[int, Decimal] = (-1, Decimal(0))
+    grid = np.array(list(itertools.product(*choices)), dtype=np.int64).reshape(-1, len(bids))
+    ok = np.ones(len(grid), dtype=bool)
+    accepted = grid > 0
+    by: dict[tuple[str, str], list[int]] = defaultdict(list)
+    for i, b in enumerate(bids):
+        by["bidder", b.bidder].append(i)
+        by["node", b.grid_node or ""].append(i)
+        by["tech", b.technology].append(i)
+        by["total", ""].append(i)
+        if b.alternative_group:
+            by["group", b.alternative_group].append(i)
+    limits: dict[tuple[str, str], Decimal] = {("node", k): v for k, v in spec.grid_nodes.items()}
+    limits.update({("tech", t.name): t.max_mw for t in spec.technologies if t.max_mw is not None})
+    if spec.max_total_mw is not None:
+        limits["total", ""] = spec.max_total_mw
+    for key, members in by.items():
+        if key[0] == "group":
+            ok &= accepted[:, members].sum(axis=1) <= 1
+            continue
+        limit = spec.bidder_cap_mw if key[0] == "bidder" else limits.get(key)
+        if limit is not None:
+            ok &= grid[:, members].sum(axis=1) <= int(limit * 1000)
+    if minimums:
+        for t in spec.technologies:
+            ok &= grid[:, by.get(("tech", t.name), [])].sum(axis=1) >= int(t.min_mw * 1000)
+    annual = np.array([int(b.annual_mwh * 1000) for b in bids], dtype=np.int64)
+    capacity = np.array([int(b.capacity_mw * 1000) for b in bids], dtype=np.int64)
+    energy = annual * grid // capacity
+    weights = np.array(
+        [
+            0 if expected_exclusion(spec, b) else int(preference_weight(spec, bids, b) * 10_000)
+            for b in bids
+        ],
+        dtype=np.int64,
+    )
+    weighted = (energy * weights).sum(axis=1)
+    cost = _costs(spec, bids, accepted, energy)
+    if budget is not None:
+        ok &= cost <= int(budget * 100_000)
+    if not ok.any():
+        return -1, Decimal(0)
+    best = weighted[ok].max()
+    cheapest = cost[ok & (weighted == best)].min()
+    return int(best), Decimal(int(cheapest)).scaleb(-5)
 
-    def walk(i: int, award: dict[str, int]) -> None:
-        nonlocal best
-        if i == len(bids):
-            got = evaluate(spec, bids, award, minimums)
-            if got is None or (budget is not None and got[1] > budget):
-                return
-            if got[0] > best[0] or (got[0] == best[0] and got[1] < best[1]):
-                best = got
-            return
-        for kw in choices[i]:
-            award[ids[i]] = kw
-            walk(i + 1, award)
-        award.pop(ids[i], None)
 
-    walk(0, {})
-    return best
+def _cents(spec: RoundSpec, price: Decimal) -> int:
+    return int(support_value(spec, price) * 100)
+
+
+def _costs(spec: RoundSpec, bids: list[Bid], accepted: Any, energy: Any) -> Any:
+    """Budget use (milli-cents) of every award row under the round's pricing rule."""
+    rule = spec.pricing.rule
+    if rule == "pay_as_bid":
+        value = np.array([_cents(spec, b.price) for b in bids], dtype=np.int64)
+        return (energy * value).sum(axis=1)
+    group = {t: g for g, ts in spec.price_groups().items() for t in ts}
+    units: dict[str, list[int]] = defaultdict(list)
+    for i, b in enumerate(bids):
+        units[group[b.technology] if rule == "pay_as_clear" else b.technology].append(i)
+    cost = np.zeros(len(accepted), dtype=np.int64)
+    for members in units.values():
+        prices = np.array([int(bids[i].price * 100) for i in members], dtype=np.int64)
+        taken = accepted[:, members]
+        if rule == "pay_as_clear":
+            clearing = np.where(taken, prices, -1).max(axis=1)
+        else:  # lower median of the accepted prices
+            ordered = np.sort(np.where(taken, prices, 2**40), axis=1)
+            count = taken.sum(axis=1)
+            clearing = ordered[np.arange(len(ordered)), np.maximum(count - 1, 0) // 2]
+        candidates = np.unique(prices)
+        where = np.clip(np.searchsorted(candidates, clearing), 0, len(candidates) - 1)
+        for i in members:
+            ceiling = spec.technology(bids[i].technology).ceiling_price
+            table = np.array(
+                [
+                    _cents(spec, min(Decimal(int(p)).scaleb(-2), ceiling or Decimal("Infinity")))
+                    for p in candidates
+                ],
+                dtype=np.int64,
+            )
+            paid = table[where]
+            cost += np.where(accepted[:, i], paid * energy[:, i], 0)
+    return cost
 
 
 def quantize_kwh(value: Decimal) -> Decimal:

@@ -1,0 +1,102 @@
+"""An award published as optimal is optimal: the shapes of wrong certificates seen before.
+
+BF-39: CP-SAT's inclusion presolve (OR-Tools 9.15, google/or-tools#5293) proved a wrong optimum
+of this seven-bid round; the true optimum below is worked by hand and by enumeration."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+from auction_cases import brute_force
+from ortools.sat.python import cp_model
+
+import auction.clearing as clearing
+from auction import clear, load_round, read_bids, validate_result
+from auction.certify import StageProblem, certify, exact_value
+from auction.instance import build_instance
+from auction.solve import SolverInconsistency, checked_status
+
+DATA = Path(__file__).parent / "data"
+
+
+def _bf39() -> tuple:
+    spec = load_round(DATA / "bf39.toml")
+    return spec, read_bids(DATA / "bf39.csv", spec)
+
+
+def test_seven_bid_round_gets_its_true_optimum_certified_twice() -> None:
+    spec, bids = _bf39()
+    result = clear(spec, bids)
+    assert validate_result(spec, bids, result) == []
+    # By hand: B02 + B07 + B08 + B10 + B11 = 32,570.722 + 15,008.088 + 33,374.562
+    # + 51,787.035 + 47,925.540 MWh; wind 7.5 + 11.7 = 19.2 MW ≤ 21.133 MW.
+    assert sorted(a.bid_id for a in result.accepted) == ["B02", "B07", "B08", "B10", "B11"]
+    assert result.energy_mwh == Decimal("180665.947")
+    assert result.budget_used.quantize(Decimal("0.01")) == Decimal("5506427.29")
+    assert result.proven_optimal and result.status == "OPTIMAL"
+    assert result.solver["certified_by"] == ["cp-sat", "highs"]
+    assert spec.budget is not None
+    best = brute_force(spec, bids, spec.budget.amount)
+    assert result.objective is not None
+    assert result.objective * 10_000_000 == best[0] and result.budget_used == best[1]
+
+
+def test_certificate_refutes_the_award_once_published_as_optimal() -> None:
+    spec, bids = _bf39()
+    inst = build_instance(spec, bids)
+    stage = StageProblem(inst, inst.admissible, {}, inst.budget_mc, True)
+    wrong = {"B07": 4900, "B08": 12300, "B10": 15000, "B11": 11700, "B12": 4700}
+    problems, value = exact_value(stage, wrong)
+    assert problems == []  # feasible, but not optimal
+    cert = certify(stage, wrong, value[0])
+    assert not cert.certified and cert.disagreement
+    assert "HiGHS better" in cert.reason
+
+
+def test_clearing_refuses_to_publish_when_the_solvers_disagree(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """CP-SAT made to return the wrong BF-39 award as proven: nothing is published."""
+    spec, bids = _bf39()
+    real = clearing.solve_stage
+    wrong = {"B07": 4900, "B08": 12300, "B10": 15000, "B11": 11700, "B12": 4700}
+
+    def wrong_stage(*args: object, **kwargs: object) -> object:
+        report = real(*args, **kwargs)  # type: ignore[arg-type]
+        inst = build_instance(spec, bids)
+        stage = StageProblem(inst, inst.admissible, {}, inst.budget_mc, True)
+        report.awarded_kw = wrong
+        report.weighted_energy = report.bound = exact_value(stage, wrong)[1][0]
+        return report
+
+    monkeypatch.setattr(clearing, "solve_stage", wrong_stage)
+    with pytest.raises(clearing.CertificationError, match="not published"):
+        clear(spec, bids)
+
+
+def _answer(objective: float, bound: float, maximise: bool = True) -> SimpleNamespace:
+    return SimpleNamespace(
+        objective_value=objective,
+        best_objective_bound=bound,
+        status_name=lambda status: "OPTIMAL" if status == cp_model.OPTIMAL else "FEASIBLE",
+    )
+
+
+@pytest.mark.parametrize("status", [cp_model.OPTIMAL, cp_model.FEASIBLE])
+def test_an_objective_above_its_bound_is_refused(status: int) -> None:
+    # The shape seen: objective 199,158.912 MWh, bound 193,767.849, gap −0.0278, "proven".
+    answer = _answer(1991589120000, 1937678490000)
+    with pytest.raises(SolverInconsistency, match="above its bound"):
+        checked_status(answer, status, maximise=True)  # type: ignore[arg-type]
+
+
+def test_optimal_must_mean_objective_at_bound() -> None:
+    with pytest.raises(SolverInconsistency, match="not at its bound"):
+        checked_status(_answer(10, 12), cp_model.OPTIMAL, maximise=True)  # type: ignore[arg-type]
+    with pytest.raises(SolverInconsistency, match="above its bound"):
+        checked_status(_answer(10, 12), cp_model.FEASIBLE, maximise=False)  # type: ignore[arg-type]
+    assert checked_status(_answer(10, 12), cp_model.FEASIBLE, True) == cp_model.FEASIBLE  # type: ignore[arg-type]
+    assert checked_status(_answer(12, 12), cp_model.OPTIMAL, True) == cp_model.OPTIMAL  # type: ignore[arg-type]
