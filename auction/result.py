@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import csv
+import io
 import json
+import os
+import tempfile
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -145,12 +148,34 @@ class ClearingResult:
         return [a.row() for a in self.awards]
 
     def write(self, out_dir: Path | str) -> None:
+        """awards.csv and summary.json, each written whole or not at all (temporary file,
+        then renamed), summary last."""
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
-        with (out / "awards.csv").open("w", newline="", encoding="utf-8") as fh:
-            writer = csv.DictWriter(fh, fieldnames=AWARD_COLUMNS)
-            writer.writeheader()
-            writer.writerows(self.awards_rows())
-        (out / "summary.json").write_text(
-            json.dumps(self.summary(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
-        )
+        awards = io.StringIO()
+        writer = csv.DictWriter(awards, fieldnames=AWARD_COLUMNS)
+        writer.writeheader()
+        writer.writerows(self.awards_rows())
+        _atomic_write(out / "awards.csv", awards.getvalue())
+        summary = json.dumps(self.summary(), indent=2, ensure_ascii=False) + "\n"
+        _atomic_write(out / "summary.json", summary)
+
+
+OUTPUT_FILES = ("awards.csv", "summary.json")
+
+
+def remove_outputs(out_dir: Path | str) -> None:
+    """Remove a previous run's outputs, so a refused run leaves no awards behind."""
+    for name in OUTPUT_FILES:
+        (Path(out_dir) / name).unlink(missing_ok=True)
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8", newline="") as fh:
+            fh.write(text)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise

@@ -44,7 +44,7 @@ class WorkBudget:
     left: float
 
     def cap(self, limit: float | None = None) -> float:
-        return max(min(self.left, limit) if limit is not None else self.left, 0.001)
+        return max(min(self.left, limit) if limit is not None else self.left, 1e-12)
 
     def spend(self, solver: cp_model.CpSolver) -> None:
         self.left -= solver.deterministic_time
