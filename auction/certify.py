@@ -485,11 +485,21 @@ def certify(stage: StageProblem, awarded_kw: Mapping[str, int], weighted_energy:
             cert.reason = f"HiGHS's {name} optimum breaks a limit in exact arithmetic"
             return cert
         if found_value[: level + 1] != value[: level + 1]:
-            cert.disagreement = True
-            better = found_value[level] > value[level] if level == 0 else found_value[level] < value[level]
+            # Lexicographically better, exactly: CP-SAT's award is not the optimum.
+            sign = (1, -1, -1)
+            better = tuple(s * v for s, v in zip(sign, found_value, strict=True)) > tuple(
+                s * v for s, v in zip(sign, value, strict=True)
+            )
+            cert.disagreement = better
             cert.reason = (
-                f"CP-SAT and HiGHS disagree at the {name} level: CP-SAT {value[level]}, "
-                f"HiGHS {found_value[level]} ({'HiGHS better' if better else 'CP-SAT better'})"
+                f"CP-SAT and HiGHS disagree at the {name} level: CP-SAT {value[: level + 1]}, "
+                f"HiGHS {found_value[: level + 1]} "
+                + (
+                    "(HiGHS better: CP-SAT's award is not the optimum)"
+                    if better
+                    else "(HiGHS's claimed optimum is worse than CP-SAT's award, checked "
+                    "exactly: HiGHS's floating point did not settle it)"
+                )
             )
             return cert
     cert.certified = True

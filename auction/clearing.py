@@ -11,7 +11,6 @@ from mzekari.errors import InputError, MzekariError, Problem
 from .bids import Bid
 from .instance import (
     TIE_BREAK,
-    WEIGHT_SCALE,
     Instance,
     ScaledBid,
     build_instance,
@@ -42,8 +41,8 @@ def _money_mc(milli_cents: int) -> Decimal:
     return cents if cents == value else value
 
 
-def _objective(value: int | None) -> Decimal | None:
-    return None if value is None else Decimal(value) / (THOUSAND * WEIGHT_SCALE)
+def _objective(value: int | None, scale: int) -> Decimal | None:
+    return None if value is None else Decimal(value) / (THOUSAND * scale)
 
 
 def _explain(ledger: Ledger, inst: Instance, b: ScaledBid) -> str:
@@ -287,8 +286,8 @@ def clear(round_spec: RoundSpec, bids: Sequence[Bid], rule: str | None = None) -
     weighted: int | None = _weighted(inst, ledger.awarded)
     if status not in ("OPTIMAL", "FEASIBLE", "RULE"):
         weighted = None
-    objective = _objective(weighted)
-    bound_value = _objective(bound)
+    objective = _objective(weighted, inst.weight_scale)
+    bound_value = _objective(bound, inst.weight_scale)
     gap = None
     if bound_value is not None and objective is not None:
         gap = (bound_value - objective) / max(bound_value, Decimal(1))
@@ -310,4 +309,5 @@ def clear(round_spec: RoundSpec, bids: Sequence[Bid], rule: str | None = None) -
         solver=solver,
         tie_break=TIE_BREAK,
         notes=notes,
+        weight_scale=inst.weight_scale,
     )

@@ -80,6 +80,7 @@ class ClearingResult:
     solver: dict[str, Any] = field(default_factory=dict)
     tie_break: str = ""
     notes: list[str] = field(default_factory=list)
+    weight_scale: int = 10_000  # preference weights are counted in 1/weight_scale
 
     @property
     def accepted(self) -> list[Award]:
@@ -127,6 +128,7 @@ class ClearingResult:
             "proven_optimal": self.proven_optimal,
             "objective": text(self.objective),
             "objective_meaning": "preference-weighted annual energy, MWh",
+            "weight_scale": self.weight_scale,
             "bound": text(self.bound),
             "gap": text(self.gap),
             "currency": self.currency,

@@ -136,6 +136,7 @@ def _precision(spec: RoundSpec, problems: ProblemCollector) -> None:
         checks.append(("budget.amount", spec.budget.amount, 2))
         prices = spec.budget.reference_prices or [spec.budget.reference_price or Decimal(0)]
         checks += [(f"budget.reference_prices[{i}]", p, 15) for i, p in enumerate(prices)]
+    checks.append(("innovation.bonus", spec.innovation.bonus, 4))  # exact in 1/10,000
     for field, value, places in checks:
         if value is None:
             continue

@@ -9,6 +9,7 @@ machine. Every answer is checked for consistency (`checked_status`) before it is
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -146,7 +147,7 @@ def _tie_breaks(
         hint = solution_kw(am, solver)
         report.awarded_kw = {k: v for k, v in hint.items() if v > 0}
         report.proven_optimal &= status == cp_model.OPTIMAL
-        model.add(expression <= round(solver.objective_value))
+        model.add(expression <= int(solver.value(expression)))
 
 
 def solve_lexicographic(
@@ -172,8 +173,8 @@ def solve_lexicographic(
     awarded = solution_kw(am, solver)
     report.awarded_kw = {k: v for k, v in awarded.items() if v > 0}
     report.status = solver.status_name(status)
-    report.weighted_energy = round(solver.objective_value)
-    report.bound = round(solver.best_objective_bound)
+    report.weighted_energy = int(solver.value(energy))
+    report.bound = upper_bound_of(solver)
     report.objective_proven = report.proven_optimal = status == cp_model.OPTIMAL
     # Keep this level's optimum while optimising the next ones.
     model.add(energy >= report.weighted_energy)
@@ -193,4 +194,12 @@ def maximise_energy(
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return None, {}
     awarded = {b.bid_id: int(solver.value(am.kw[b.bid_id])) for b in am.pool}
-    return round(solver.best_objective_bound), {k: v for k, v in awarded.items() if v > 0}
+    return upper_bound_of(solver), {k: v for k, v in awarded.items() if v > 0}
+
+
+def upper_bound_of(solver: cp_model.CpSolver) -> int:
+    """CP-SAT's bound of a maximised integer objective, as an integer never below it: the
+    bound is reported as a double, which is exact only up to 2**53 (values here go beyond);
+    the objective itself is always read back exactly, from the solution."""
+    bound = solver.best_objective_bound
+    return math.ceil(bound) + math.ceil(abs(bound) * 2**-50) + 1

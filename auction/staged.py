@@ -20,6 +20,7 @@ from .solve import (
     solve_lexicographic,
 )
 
+FOUND = (cp_model.OPTIMAL, cp_model.FEASIBLE)
 FREE_BLOCKS = 100  # the first reduction's target leaves about this many bids undecided
 ATTEMPT_WORK = 2.0  # deterministic work (CP-SAT units) of a reduced attempt short of exact
 FIRST_WORK = 0.1  # deterministic work of the direct least-cost solve (CP-SAT units)
@@ -84,11 +85,12 @@ def solve_stage(
         solver, status = run_cp_sat(am.model, work, None if exact else ATTEMPT_WORK)
         levels.append(level_record(solver, status, "weighted_energy", started))
         levels[-1]["bids_open"] = len(am.pool) - len(restriction.required)
-        if status == cp_model.OPTIMAL and solver.objective_value >= target:
-            best = round(solver.objective_value)
+        value = int(solver.value(am.weighted_energy())) if status in FOUND else None
+        if status == cp_model.OPTIMAL and value is not None and value >= target:
+            best = value
             break
         if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):  # an award of the round
-            found = round(solver.objective_value)
+            found = int(solver.value(am.weighted_energy()))
             incumbent = found if incumbent is None else max(incumbent, found)
             hint = solution_kw(am, solver)
         if exact or work.exhausted:  # out of work: the whole model decides
@@ -154,7 +156,7 @@ def _least_cost(
     solver, status = run_cp_sat(am.model, work, FIRST_WORK)
     report.levels.append(level_record(solver, status, "cost", started))
     if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        awarded, cost = solution_kw(am, solver), round(solver.objective_value)
+        awarded, cost = solution_kw(am, solver), int(solver.value(am.cost()))
     if status == cp_model.OPTIMAL:
         return cost, awarded
     while not work.exhausted:
@@ -166,7 +168,7 @@ def _least_cost(
         lower.hint(awarded)
         started = time.monotonic()
         solver, status = run_cp_sat(lower.model, work)
-        found = status in (cp_model.OPTIMAL, cp_model.FEASIBLE) and solver.objective_value >= best
+        found = status in FOUND and int(solver.value(lower.weighted_energy())) >= best
         record = {**level_record(solver, status, "cost_by_energy", started), "objective": cost}
         report.levels.append(record)
         if status == cp_model.INFEASIBLE or (status == cp_model.OPTIMAL and not found):

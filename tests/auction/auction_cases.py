@@ -8,9 +8,11 @@ Decimal functions, not from the engine's integer instance.
 from __future__ import annotations
 
 import itertools
+import math
 import random
 from collections import defaultdict
 from decimal import ROUND_DOWN, Decimal
+from fractions import Fraction
 from typing import Any
 
 import numpy as np
@@ -177,8 +179,8 @@ def brute_force(
     pool: set[str] | None = None,
     fixed: dict[str, int] | None = None,
     minimums: bool = True,
-) -> tuple[int, Decimal]:
-    """Best (weighted energy, then least budget use) over every award of `pool` given `fixed`.
+) -> tuple[Fraction, Decimal]:
+    """Best (exact weighted kWh, then least budget use) over every award of `pool` given `fixed`.
 
     Every award is one row of an integer array (kW per bid); limits, energy, prices and budget
     use are computed for all rows at once, in exact integers (kWh, cents, milli-cents)."""
@@ -219,22 +221,42 @@ def brute_force(
     annual = np.array([int(b.annual_mwh * 1000) for b in bids], dtype=np.int64)
     capacity = np.array([int(b.capacity_mw * 1000) for b in bids], dtype=np.int64)
     energy = annual * grid // capacity
-    weights = np.array(
-        [
-            0 if expected_exclusion(spec, b) else int(preference_weight(spec, bids, b) * 10_000)
-            for b in bids
-        ],
-        dtype=np.int64,
-    )
-    weighted = (energy * weights).sum(axis=1)
+    scores = [Fraction(0) if expected_exclusion(spec, b) else exact_score(spec, bids, b) for b in bids]
+    denominator = math.lcm(*(f.denominator for f in scores))
+    weights = np.array([int(f * denominator) for f in scores], dtype=object)
+    weighted = (energy.astype(object) * weights).sum(axis=1)
     cost = _costs(spec, bids, accepted, energy)
     if budget is not None:
         ok &= cost <= int(budget * 100_000)
     if not ok.any():
-        return -1, Decimal(0)
-    best = weighted[ok].max()
+        return Fraction(-1), Decimal(0)
+    best = max(weighted[ok])
     cheapest = cost[ok & (weighted == best)].min()
-    return int(best), Decimal(int(cheapest)).scaleb(-5)
+    return Fraction(best, denominator), Decimal(int(cheapest)).scaleb(-5)
+
+
+def exact_score(spec: RoundSpec, bids: list[Bid], bid: Bid) -> Fraction:
+    """The README's score × (1 + bonus), as an exact fraction (no rounding at all)."""
+    inn = spec.innovation
+    score = Fraction(1)
+    if inn.score_weight:
+        lowest = min(b.price for b in bids if expected_exclusion(spec, b) is None)
+        weight = Fraction(inn.score_weight)
+        score = (1 - weight) * Fraction(lowest) / Fraction(bid.price)
+        score += weight if bid.innovative else 0
+    if bid.innovative:
+        score *= 1 + Fraction(inn.bonus)
+    return score
+
+
+def exact_weighted_kwh(spec: RoundSpec, bids: list[Bid], kw: dict[str, int]) -> Fraction:
+    """Σ exact score × awarded kWh of an award (kW per bid)."""
+    total = Fraction(0)
+    for b in bids:
+        if kw.get(b.bid_id, 0) > 0:
+            energy = int(b.annual_mwh * 1000) * kw[b.bid_id] // int(b.capacity_mw * 1000)
+            total += exact_score(spec, bids, b) * energy
+    return total
 
 
 def _cents(spec: RoundSpec, price: Decimal) -> int:

@@ -10,11 +10,11 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-from auction_cases import brute_force
+from auction_cases import brute_force, exact_weighted_kwh
 from ortools.sat.python import cp_model
 
 import auction.clearing as clearing
-from auction import clear, load_round, read_bids, validate_result
+from auction import Bid, clear, load_round, parse_round, read_bids, validate_result
 from auction.certify import StageProblem, certify, exact_value
 from auction.instance import build_instance
 from auction.solve import SolverInconsistency, checked_status
@@ -41,7 +41,7 @@ def test_seven_bid_round_gets_its_true_optimum_certified_twice() -> None:
     assert spec.budget is not None
     best = brute_force(spec, bids, spec.budget.amount)
     assert result.objective is not None
-    assert result.objective * 10_000_000 == best[0] and result.budget_used == best[1]
+    assert result.objective * 1000 == best[0] and result.budget_used == best[1]
 
 
 def test_certificate_refutes_the_award_once_published_as_optimal() -> None:
@@ -100,3 +100,28 @@ def test_optimal_must_mean_objective_at_bound() -> None:
         checked_status(_answer(10, 12), cp_model.FEASIBLE, maximise=False)  # type: ignore[arg-type]
     assert checked_status(_answer(10, 12), cp_model.FEASIBLE, True) == cp_model.FEASIBLE  # type: ignore[arg-type]
     assert checked_status(_answer(12, 12), cp_model.OPTIMAL, True) == cp_model.OPTIMAL  # type: ignore[arg-type]
+
+
+def test_a_near_tie_of_scores_is_decided_by_the_exact_scores() -> None:
+    """Scores 0.7 and 0.7 × 50.00/60.03 = 0.58304181…: exactly, B buys 24,500.735 weighted
+    MWh against A's 24,500.000; with the score rounded to 0.5830 B would fall to 24,498.978
+    and lose. Room for one of the two."""
+    spec = parse_round(
+        {
+            "round_id": "TIE",
+            "name": "near tie",
+            "technologies": [{"name": "solar", "max_mw": "10"}],
+            "innovation": {"score_weight": "0.3"},
+        }
+    )
+    bids = [
+        Bid("A", "p1", "solar", Decimal(10), Decimal("35000"), Decimal("50.00"), False),
+        Bid("B", "p2", "solar", Decimal(10), Decimal("42022.261"), Decimal("60.03"), False),
+    ]
+    result = clear(spec, bids)
+    assert validate_result(spec, bids, result) == []
+    assert [a.bid_id for a in result.accepted] == ["B"]
+    assert result.proven_optimal
+    exact = {b.bid_id: exact_weighted_kwh(spec, bids, {b.bid_id: 10_000}) for b in bids}
+    assert exact["B"] > exact["A"]
+    assert brute_force(spec, bids, None)[0] == exact["B"]
