@@ -27,7 +27,8 @@ from importlib.metadata import version
 from typing import Any
 
 from .instance import Instance, ScaledBid
-from .reduction import LagrangianBound, Restriction, lagrangian_bound
+from .reduction import NO_PRICE, LagrangianBound, Restriction, lagrangian_bound
+from .uniform import CombinedBound, pay_as_clear_bound
 
 FULL_MODEL_BIDS = 200  # larger pay-as-bid stages are certified on the reduced instance
 NODE_LIMIT = 200_000  # HiGHS branch-and-bound nodes per level (deterministic work)
@@ -53,14 +54,24 @@ class StageProblem:
         return {b.bid_id: i + 1 for i, b in enumerate(ordered)}
 
 
-def _reduction(stage: StageProblem) -> LagrangianBound | None:
-    """For large pay-as-bid stages, the exact Lagrangian reduction: HiGHS then proves the
-    optimum among the choices that any award reaching CP-SAT's values can make."""
-    if stage.inst.spec.pricing.rule != "pay_as_bid" or len(stage.pool) <= FULL_MODEL_BIDS:
+def _reduction(
+    stage: StageProblem, awarded_kw: Mapping[str, int]
+) -> LagrangianBound | CombinedBound | None:
+    """For large stages, the exact Lagrangian reduction (`reduction.py`, `uniform.py`):
+    HiGHS then proves the optimum among the choices any award reaching CP-SAT's values can
+    make. Median stages, and small ones, are given to HiGHS whole."""
+    rule = stage.inst.spec.pricing.rule
+    if len(stage.pool) <= FULL_MODEL_BIDS:
         return None
-    return lagrangian_bound(
-        stage.inst, stage.pool, stage.fixed_kw, stage.budget_mc, stage.minimums
-    )
+    if rule == "pay_as_bid":
+        return lagrangian_bound(
+            stage.inst, stage.pool, stage.fixed_kw, stage.budget_mc, stage.minimums
+        )
+    if rule == "pay_as_clear" and not stage.fixed_kw:
+        return pay_as_clear_bound(
+            stage.inst, stage.pool, stage.budget_mc, stage.minimums, awarded_kw
+        )
+    return None
 
 
 @dataclass
@@ -143,6 +154,7 @@ class _HighsModel:
 
     def __init__(self, stage: StageProblem, restriction: Restriction | None = None):
         self.stage = stage
+        self.prices = restriction.prices if restriction is not None else {}
         self.lower: list[float] = []
         self.upper: list[float] = []
         self.integer: list[bool] = []
@@ -252,11 +264,17 @@ class _HighsModel:
                 self._median(units[unit], cost)
         return cost
 
-    def _price_choice(self, members: list[ScaledBid]) -> tuple[list[int], list[int]]:
-        """(candidate prices, one binary each); at most one price is chosen."""
-        prices = sorted({b.price_cents for b in members})
+    def _price_choice(
+        self, members: list[ScaledBid], allowed: frozenset[int] | None = None
+    ) -> tuple[list[int], list[int]]:
+        """(candidate prices, one binary each); at most one price is chosen (exactly one when
+        a reduction has ruled out accepting nothing)."""
+        prices = sorted(
+            p for p in {b.price_cents for b in members} if allowed is None or p in allowed
+        )
         chosen = [self.column(0.0, 1.0) for _ in prices]
-        self.rows.append((-INF, 1.0, dict.fromkeys(chosen, 1.0)))
+        least = 1.0 if allowed is not None and NO_PRICE not in allowed else -INF
+        self.rows.append((least, 1.0, dict.fromkeys(chosen, 1.0)))
         return prices, chosen
 
     def _accept(self, b: ScaledBid) -> int:
@@ -266,7 +284,8 @@ class _HighsModel:
         """Pay-as-clear: a bid wins only under a chosen price at or above its own; the energy
         of each technology is counted at the chosen price."""
         inst = self.stage.inst
-        prices, chosen = self._price_choice(members)
+        allowed = self.prices.get(_unit(inst, members[0]))
+        prices, chosen = self._price_choice(members, allowed)
         for b in members:
             above = {chosen[k]: -1.0 for k, p in enumerate(prices) if p >= b.price_cents}
             self.rows.append((-INF, 0.0, {self._accept(b): 1.0, **above}))
@@ -454,7 +473,7 @@ def certify(stage: StageProblem, awarded_kw: Mapping[str, int], weighted_energy:
     if not stage.pool:  # no bid to award: the empty award, checked above, is the only one
         cert.certified = True
         return cert
-    reduction = _reduction(stage)
+    reduction = _reduction(stage, awarded_kw)
     cert.reduced = reduction is not None
     model = _HighsModel(stage, reduction.restrict(value[0]) if reduction else None)
     for level, name in enumerate(LEVELS):

@@ -45,26 +45,79 @@ def _objective(value: int | None, scale: int) -> Decimal | None:
     return None if value is None else Decimal(value) / (THOUSAND * scale)
 
 
-def _explain(ledger: Ledger, inst: Instance, b: ScaledBid) -> str:
-    """Why the optimiser left a bid out: the first limit it would break if added."""
-    if b.bid.alternative_group in ledger.groups:
-        return "alternative_chosen"
+def _mw(kw: int) -> str:
+    return f"{Decimal(kw).scaleb(-3)} MW"
+
+
+def _explain(ledger: Ledger, inst: Instance, b: ScaledBid) -> tuple[str, str]:
+    """Why a bid is not in the award: the first limit, in the published order, that adding it
+    would break, with the numbers (reason, explanation)."""
+    group = b.bid.alternative_group
+    if group in ledger.groups:
+        chosen = sorted(k for k, s in ledger.alternatives.items() if s == group)
+        return "alternative_chosen", f"{', '.join(chosen)} of alternative group {group} won"
     room = b.capacity_kw
-    for limit_reason, limit_room in ledger.rooms(b):
+    for reason, limit_room, name, limit in ledger.limits(b):
         if limit_room < b.min_kw:
-            return "below_minimum" if limit_room > 0 and b.min_kw < b.capacity_kw else limit_reason
+            left = f"{name} {_mw(limit)}: {_mw(max(limit_room, 0))} left"
+            if limit_room > 0 and b.min_kw < b.capacity_kw:
+                return "below_minimum", f"{left}, below the bid's minimum {_mw(b.min_kw)}"
+            return reason, f"{left}, the bid needs {_mw(b.min_kw)}"
         room = min(room, limit_room)
     if ledger.largest_fit(b, room, inst.budget_mc) == 0:
-        return "budget"
-    return "not_selected"
+        assert inst.budget_mc is not None  # without a budget, a bid that fits always fits
+        left = inst.budget_mc - ledger.budget_use_mc()
+        needs = ledger.budget_use_with(b, b.min_kw) - ledger.budget_use_mc()
+        return "budget", (
+            f"budget {_money_mc(inst.budget_mc)}: {_money_mc(left)} left, its smallest award "
+            f"({_mw(b.min_kw)}) would add {_money_mc(needs)} (prices of its unit included)"
+        )
+    return "not_selected", "it fits every limit: the award could take it"
+
+
+def _exclusion_detail(inst: Instance, b: ScaledBid) -> str:
+    """The numbers behind a rejection known before clearing."""
+    bid, tech = b.bid, inst.spec.technology(b.technology)
+    if b.excluded == "above_ceiling":
+        return f"price {bid.price} above the {bid.technology} ceiling {tech.ceiling_price}"
+    if b.excluded == "not_small_plant":
+        threshold = inst.spec.small_plant_threshold_mw
+        return f"{bid.capacity_mw} MW is not below the small-plant threshold {threshold} MW"
+    if b.excluded == "inadmissible":
+        factor = bid.annual_mwh / (bid.capacity_mw * 8760)
+        return (
+            f"capacity factor {factor:.4f} above the {bid.technology} limit "
+            f"{tech.max_capacity_factor}"
+        )
+    return ""
+
+
+def _fill(inst: Instance, ledger: Ledger) -> list[str]:
+    """Add, in merit order, every bid that still fits every limit of an award not proven
+    optimal (each addition buys more weighted energy); returns the bids added."""
+    added = []
+    for b in sorted(inst.admissible, key=inst.rank_key):
+        if b.bid_id in ledger.awarded or b.bid.alternative_group in ledger.groups:
+            continue
+        room = min([b.capacity_kw, *(r for _, r in ledger.rooms(b))])
+        awarded = ledger.largest_fit(b, room, inst.budget_mc) if room >= b.min_kw else 0
+        if awarded > 0:
+            ledger.add(b, awarded)
+            added.append(b.bid_id)
+    return added
 
 
 def _awards(
-    inst: Instance, ledger: Ledger, reasons: Mapping[str, str], stages: Mapping[str, str]
+    inst: Instance,
+    ledger: Ledger,
+    reasons: Mapping[str, tuple[str, str]],
+    stages: Mapping[str, str],
 ) -> list[Award]:
+    setters = ledger.clearing_prices()  # unit → the price an accepted bid set
     awards = []
     for b in inst.bids:
         bid = b.bid
+        bid_price = Decimal(b.price_cents).scaleb(-2)
         if b.bid_id in ledger.awarded:
             awarded_kw = ledger.awarded[b.bid_id]
             energy = b.energy(awarded_kw)
@@ -84,10 +137,13 @@ def _awards(
                     f"awarded {Decimal(awarded_kw).scaleb(-3)} MW "
                     f"at {Decimal(paid).scaleb(-2)}/MWh",
                     stages.get(b.bid_id, ""),
+                    bid_price,
+                    b.price_cents == setters.get(ledger.unit(b.technology)),
                 )
             )
         else:
-            reason = b.excluded or reasons.get(b.bid_id, "not_selected")
+            reason = b.excluded or reasons.get(b.bid_id, ("not_selected", ""))[0]
+            detail = _exclusion_detail(inst, b) or reasons.get(b.bid_id, ("", ""))[1]
             awards.append(
                 Award(
                     bid.bid_id,
@@ -99,7 +155,9 @@ def _awards(
                     None,
                     Decimal(0),
                     reason,
-                    REJECTION_REASONS[reason],
+                    f"{REJECTION_REASONS[reason]}: {detail}" if detail else REJECTION_REASONS[reason],
+                    "",
+                    bid_price,
                 )
             )
     return awards
@@ -237,7 +295,8 @@ def clear(round_spec: RoundSpec, bids: Sequence[Bid], rule: str | None = None) -
     started = time.monotonic()
     if rule is not None:
         outcome = merit_clear(inst, rule)
-        ledger, reasons, stages = outcome.ledger, outcome.reasons, outcome.stage
+        ledger, stages = outcome.ledger, outcome.stage
+        reasons = {k: (v, "") for k, v in outcome.reasons.items()}
         status, proven, bound = "RULE", False, None
         solver: dict[str, object] = {"rule": rule}
         notes.append(f"merit-order rule {rule!r}: not an optimisation, no bound")
@@ -271,15 +330,27 @@ def clear(round_spec: RoundSpec, bids: Sequence[Bid], rule: str | None = None) -
             )
             ledger = Ledger(inst)
             reason = "infeasible" if proven_infeasible else "not_selected"
-            reasons = {b.bid_id: reason for b in inst.admissible}
+            reasons = {b.bid_id: (reason, "") for b in inst.admissible}
             bound = None
         else:
             ledger = _ledger(inst, report.awarded_kw)
+            added = [] if proven else _fill(inst, ledger)
+            if added:
+                notes.append(
+                    f"{len(added)} bid(s) added after the search, in merit order, each fitting "
+                    f"every limit: {', '.join(added[:20])}{' …' if len(added) > 20 else ''}"
+                )
             reasons = {
                 b.bid_id: _explain(ledger, inst, b)
                 for b in inst.admissible
                 if b.bid_id not in ledger.awarded
             }
+            fits = sorted(k for k, (reason, _) in reasons.items() if reason == "not_selected")
+            if fits:  # an optimum leaves no bid that fits: the proof contradicts the award
+                raise CertificationError(
+                    f"not published: the award proven optimal leaves {', '.join(fits[:5])} "
+                    "out although it fits every limit"
+                )
             bound = report.bound
         solver["objective_proven"] = report.objective_proven
     solver["runtime_s"] = round(time.monotonic() - started, 3)

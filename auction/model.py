@@ -6,13 +6,14 @@ and median (per technology): see `_uniform_unit`.
 
 from __future__ import annotations
 
+import bisect
 from collections import defaultdict
 from collections.abc import Mapping
 
 from ortools.sat.python import cp_model
 
 from .instance import Instance, ScaledBid
-from .reduction import Restriction
+from .reduction import NO_PRICE, Restriction
 
 LinearExpr = cp_model.LinearExprT
 
@@ -155,13 +156,17 @@ class AuctionModel:
         true price and minimising the cost selects exactly that price.
         """
         inst, m = self.inst, self.model
-        prices = sorted({b.price_cents for b in members})
+        allowed = self.restriction.prices.get(unit)  # a reduction's remaining prices
+        prices = sorted(
+            p for p in {b.price_cents for b in members} if allowed is None or p in allowed
+        )
         none = m.new_bool_var(f"nothing_accepted[{unit}]")
         chosen = [m.new_bool_var(f"clearing[{unit},{p}]") for p in prices]
         m.add_exactly_one([none, *chosen])
-        rank = {p: k for k, p in enumerate(prices)}
+        if allowed is not None and NO_PRICE not in allowed:
+            m.add(none == 0)
         for b in members:
-            m.add(self.accept[b.bid_id] <= sum(chosen[rank[b.price_cents] :]))
+            m.add(self.accept[b.bid_id] <= sum(chosen[bisect.bisect_left(prices, b.price_cents) :]))
         use: list[LinearExpr] = []
         for tech in sorted({b.technology for b in members}):
             of_tech = [b for b in members if b.technology == tech]

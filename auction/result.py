@@ -43,6 +43,8 @@ class Award:
     reason: str
     explanation: str = ""
     stage: str = ""  # "ring_fence" for awards made from the innovation ring-fence
+    bid_price: Decimal | None = None  # the bid's own price
+    sets_price: bool = False  # its price is its unit's uniform or median clearing price
 
     def row(self) -> dict[str, str]:
         return {
@@ -52,7 +54,9 @@ class Award:
             "accepted": "true" if self.accepted else "false",
             "awarded_capacity_mw": str(self.awarded_capacity_mw),
             "awarded_annual_mwh": str(self.awarded_annual_mwh),
+            "bid_price": "" if self.bid_price is None else str(self.bid_price),
             "price_paid": "" if self.price_paid is None else str(self.price_paid),
+            "sets_price": "true" if self.sets_price else "false",
             "budget_used": str(self.budget_used),
             "reason": self.reason,
             "stage": self.stage,

@@ -10,7 +10,8 @@ from ortools.sat.python import cp_model
 
 from .instance import Instance, ScaledBid
 from .model import AuctionModel
-from .reduction import lagrangian_bound
+from .reduction import LagrangianBound, lagrangian_bound
+from .uniform import CombinedBound, pay_as_clear_bound
 from .solve import (
     SolveReport,
     WorkBudget,
@@ -45,16 +46,21 @@ def solve_stage(
     bound; once it is at or below an award already found, the reduced model is exact. The
     tie-break levels then run on the model reduced at the optimal weighted energy itself.
     """
+    relaxed: LagrangianBound | CombinedBound | None = None
 
     def full() -> SolveReport:
         am = AuctionModel(inst, pool, fixed_kw, budget_mc, minimums)
-        return solve_lexicographic(am, work, hint, upper_bound)
+        bound = upper_bound
+        if relaxed is not None:
+            bound = min(relaxed.bound(), bound if bound is not None else relaxed.bound())
+        return solve_lexicographic(am, work, hint, bound)
 
-    if inst.spec.pricing.rule != "pay_as_bid":
-        return full()
     started = time.monotonic()
-    relaxed = lagrangian_bound(inst, pool, fixed_kw, budget_mc, minimums)
-    if relaxed is None:
+    if inst.spec.pricing.rule == "pay_as_bid":
+        relaxed = lagrangian_bound(inst, pool, fixed_kw, budget_mc, minimums)
+    elif inst.spec.pricing.rule == "pay_as_clear" and not fixed_kw:
+        relaxed = pay_as_clear_bound(inst, pool, budget_mc, minimums, hint)
+    if relaxed is None:  # median, a fixed ring-fence award, or no LP solution
         return full()
     levels = [
         {
@@ -82,7 +88,9 @@ def solve_stage(
         am.hint(hint)
         started = time.monotonic()
         # Short of the exact target, work is capped: an attempt that stalls widens the gap.
-        solver, status = run_cp_sat(am.model, work, None if exact else ATTEMPT_WORK)
+        # The exact attempt may use half the work left: the whole model, hinted with the
+        # best award found, then has the rest to find a better one and a bound.
+        solver, status = run_cp_sat(am.model, work, work.left / 2 if exact else ATTEMPT_WORK)
         levels.append(level_record(solver, status, "weighted_energy", started))
         levels[-1]["bids_open"] = len(am.pool) - len(restriction.required)
         value = int(solver.value(am.weighted_energy())) if status in FOUND else None

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from auction import Bid, RoundSpec, parse_round
-from auction.validate import expected_exclusion, preference_weight, support_value
+from auction.validate import expected_exclusion, support_value
 
 TECHS = ["solar", "wind", "hydro"]
 
@@ -119,8 +119,8 @@ def _options(spec: RoundSpec, bid: Bid) -> list[int]:
 
 def evaluate(
     spec: RoundSpec, bids: list[Bid], award: dict[str, int], minimums: bool = True
-) -> tuple[int, Decimal] | None:
-    """(weighted energy in kWh × 10,000, budget use) of an award, or None if it breaks a limit."""
+) -> tuple[Fraction, Decimal] | None:
+    """(exactly weighted energy in kWh, budget use) of an award, or None if it breaks a limit."""
     accepted = [(b, award[b.bid_id]) for b in bids if award.get(b.bid_id, 0) > 0]
     used: dict[tuple[str, str], int] = defaultdict(int)
     groups: set[str] = set()
@@ -167,7 +167,7 @@ def evaluate(
             paid = paid if ceiling is None else min(paid, ceiling)
         use += support_value(spec, paid) * Decimal(energy[b.bid_id]).scaleb(-3)
     weighted = sum(
-        int(preference_weight(spec, bids, b) * 10_000) * energy[b.bid_id] for b, _ in accepted
+        (exact_score(spec, bids, b) * energy[b.bid_id] for b, _ in accepted), Fraction(0)
     )
     return weighted, use
 

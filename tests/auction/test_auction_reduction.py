@@ -11,9 +11,10 @@ from __future__ import annotations
 import random
 from collections.abc import Iterator
 from decimal import Decimal
+from fractions import Fraction
 
 import pytest
-from auction_cases import _options, evaluate, random_case
+from auction_cases import _options, evaluate, exact_weighted_kwh, random_case
 
 from auction import Bid, RoundSpec, clear, validate_result
 from auction.instance import build_instance
@@ -93,7 +94,7 @@ def test_bound_and_restrictions_keep_every_award_reaching_the_target(seed: int) 
 
 def lexicographic_best(
     spec: RoundSpec, bids: list[Bid], fixed: dict[str, int]
-) -> tuple[int, Decimal, int] | None:
+) -> tuple[Fraction, Decimal, int] | None:
     """(weighted energy, budget use, lot sum) of the enumerated lexicographic optimum."""
     assert spec.budget is not None
     budget = spec.budget.amount
@@ -126,8 +127,8 @@ def check_against_enumeration(spec: RoundSpec, bids: list[Bid]) -> list[dict[str
     best = lexicographic_best(spec, bids, fixed)
     assert best is not None
     inst = build_instance(spec, bids)
-    weights = {b.bid_id: b.weight for b in inst.bids}
-    weighted = sum(weights[a.bid_id] * int(a.awarded_annual_mwh * 1000) for a in result.accepted)
+    awarded = {a.bid_id: int(a.awarded_capacity_mw * 1000) for a in result.accepted}
+    weighted = exact_weighted_kwh(spec, bids, awarded)
     positions = {
         b.bid_id: i + 1 for i, b in enumerate(sorted(inst.admissible, key=lambda b: b.lot))
     }
