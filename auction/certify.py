@@ -17,8 +17,8 @@ thread with a node limit (deterministic work), never a wall-clock limit.
 from __future__ import annotations
 
 import os
-import time
 import sys
+import time
 from collections import defaultdict
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -27,8 +27,7 @@ from importlib.metadata import version
 from typing import Any
 
 from .instance import Instance, ScaledBid
-from .reduction import NO_PRICE, LagrangianBound, Restriction, lagrangian_bound
-from .uniform import CombinedBound, pay_as_clear_bound
+from .reduction import LagrangianBound, Restriction, lagrangian_bound
 
 FULL_MODEL_BIDS = 200  # larger pay-as-bid stages are certified on the reduced instance
 NODE_LIMIT = 200_000  # HiGHS branch-and-bound nodes per level (deterministic work)
@@ -54,24 +53,13 @@ class StageProblem:
         return {b.bid_id: i + 1 for i, b in enumerate(ordered)}
 
 
-def _reduction(
-    stage: StageProblem, awarded_kw: Mapping[str, int]
-) -> LagrangianBound | CombinedBound | None:
-    """For large stages, the exact Lagrangian reduction (`reduction.py`, `uniform.py`):
-    HiGHS then proves the optimum among the choices any award reaching CP-SAT's values can
-    make. Median stages, and small ones, are given to HiGHS whole."""
-    rule = stage.inst.spec.pricing.rule
-    if len(stage.pool) <= FULL_MODEL_BIDS:
+def _reduction(stage: StageProblem) -> LagrangianBound | None:
+    """For large pay-as-bid stages, the exact Lagrangian reduction (`reduction.py`): HiGHS
+    then proves the optimum among the choices any award reaching CP-SAT's values can make.
+    Other stages, and small ones, are given to HiGHS whole."""
+    if stage.inst.spec.pricing.rule != "pay_as_bid" or len(stage.pool) <= FULL_MODEL_BIDS:
         return None
-    if rule == "pay_as_bid":
-        return lagrangian_bound(
-            stage.inst, stage.pool, stage.fixed_kw, stage.budget_mc, stage.minimums
-        )
-    if rule == "pay_as_clear" and not stage.fixed_kw:
-        return pay_as_clear_bound(
-            stage.inst, stage.pool, stage.budget_mc, stage.minimums, awarded_kw
-        )
-    return None
+    return lagrangian_bound(stage.inst, stage.pool, stage.fixed_kw, stage.budget_mc, stage.minimums)
 
 
 @dataclass
@@ -154,7 +142,6 @@ class _HighsModel:
 
     def __init__(self, stage: StageProblem, restriction: Restriction | None = None):
         self.stage = stage
-        self.prices = restriction.prices if restriction is not None else {}
         self.lower: list[float] = []
         self.upper: list[float] = []
         self.integer: list[bool] = []
@@ -264,17 +251,11 @@ class _HighsModel:
                 self._median(units[unit], cost)
         return cost
 
-    def _price_choice(
-        self, members: list[ScaledBid], allowed: frozenset[int] | None = None
-    ) -> tuple[list[int], list[int]]:
-        """(candidate prices, one binary each); at most one price is chosen (exactly one when
-        a reduction has ruled out accepting nothing)."""
-        prices = sorted(
-            p for p in {b.price_cents for b in members} if allowed is None or p in allowed
-        )
+    def _price_choice(self, members: list[ScaledBid]) -> tuple[list[int], list[int]]:
+        """(candidate prices, one binary each); at most one price is chosen."""
+        prices = sorted({b.price_cents for b in members})
         chosen = [self.column(0.0, 1.0) for _ in prices]
-        least = 1.0 if allowed is not None and NO_PRICE not in allowed else -INF
-        self.rows.append((least, 1.0, dict.fromkeys(chosen, 1.0)))
+        self.rows.append((-INF, 1.0, dict.fromkeys(chosen, 1.0)))
         return prices, chosen
 
     def _accept(self, b: ScaledBid) -> int:
@@ -284,8 +265,7 @@ class _HighsModel:
         """Pay-as-clear: a bid wins only under a chosen price at or above its own; the energy
         of each technology is counted at the chosen price."""
         inst = self.stage.inst
-        allowed = self.prices.get(_unit(inst, members[0]))
-        prices, chosen = self._price_choice(members, allowed)
+        prices, chosen = self._price_choice(members)
         for b in members:
             above = {chosen[k]: -1.0 for k, p in enumerate(prices) if p >= b.price_cents}
             self.rows.append((-INF, 0.0, {self._accept(b): 1.0, **above}))
@@ -357,7 +337,10 @@ class _HighsModel:
             index.append(self.accept[b.bid_id])
             value.append(1.0 if kw > 0 else 0.0)
             if b.min_kw < b.capacity_kw:
-                index += [next(iter(self.kw_terms[b.bid_id])), next(iter(self.energy_terms[b.bid_id]))]
+                index += [
+                    next(iter(self.kw_terms[b.bid_id])),
+                    next(iter(self.energy_terms[b.bid_id])),
+                ]
                 value += [float(kw), float(b.energy(kw))]
         return index, value
 
@@ -401,8 +384,8 @@ def _solve(
 
     with _quiet_stdout():
         h = highspy.Highs()
-    for name, value in (
-        ("output_flag", os.environ.get("HIGHS_LOG") == "1"),
+    for name, setting in (
+        ("output_flag", False),
         ("threads", 1),
         ("random_seed", 0),
         ("mip_rel_gap", 0.0),
@@ -414,11 +397,14 @@ def _solve(
         ("mip_heuristic_run_rens", False),
         ("mip_heuristic_run_rins", False),
         ("mip_heuristic_run_root_reduced_cost", False),
-        ("mip_heuristic_run_feasibility_jump", False),  # the start is CP-SAT's award: only the proof is needed
+        (
+            "mip_heuristic_run_feasibility_jump",
+            False,
+        ),  # the start is CP-SAT's award: only the proof is needed
         ("mip_feasibility_tolerance", 1e-9),
         ("primal_feasibility_tolerance", 1e-9),
     ):
-        h.setOptionValue(name, value)
+        h.setOptionValue(name, setting)
     lp = highspy.HighsLp()
     n = len(model.lower)
     lp.num_col_ = n
@@ -433,8 +419,11 @@ def _solve(
         highspy.HighsVarType.kInteger if i else highspy.HighsVarType.kContinuous
         for i in model.integer
     ]
-    starts, index, value = [], [], []
-    lower, upper = [], []
+    starts: list[int] = []
+    index: list[int] = []
+    value: list[float] = []
+    lower: list[float] = []
+    upper: list[float] = []
     for low, high, terms in model.rows:
         starts.append(len(index))
         for col in sorted(terms):
@@ -450,14 +439,16 @@ def _solve(
     lp.a_matrix_.index_ = index
     lp.a_matrix_.value_ = value
     h.passModel(lp)
-    index, value = model.start(start)
-    h.setSolution(len(index), np.array(index, dtype=np.int32), np.array(value))
+    start_index, start_value = model.start(start)
+    h.setSolution(len(start_index), np.array(start_index, dtype=np.int32), np.array(start_value))
     h.run()
     status = h.modelStatusToString(h.getModelStatus())
     return status, h
 
 
-def certify(stage: StageProblem, awarded_kw: Mapping[str, int], weighted_energy: int) -> Certificate:
+def certify(
+    stage: StageProblem, awarded_kw: Mapping[str, int], weighted_energy: int
+) -> Certificate:
     """Re-prove with HiGHS that CP-SAT's `awarded_kw` (reported weighted energy
     `weighted_energy`) is the stage's lexicographic optimum; see the module docstring."""
     cert = Certificate(certified=False, highs_version=version("highspy"))
@@ -473,7 +464,7 @@ def certify(stage: StageProblem, awarded_kw: Mapping[str, int], weighted_energy:
     if not stage.pool:  # no bid to award: the empty award, checked above, is the only one
         cert.certified = True
         return cert
-    reduction = _reduction(stage, awarded_kw)
+    reduction = _reduction(stage)
     cert.reduced = reduction is not None
     model = _HighsModel(stage, reduction.restrict(value[0]) if reduction else None)
     for level, name in enumerate(LEVELS):

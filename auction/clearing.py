@@ -9,6 +9,7 @@ from decimal import Decimal
 from mzekari.errors import InputError, MzekariError, Problem
 
 from .bids import Bid
+from .certify import StageProblem, certify
 from .instance import (
     TIE_BREAK,
     Instance,
@@ -16,9 +17,8 @@ from .instance import (
     build_instance,
     scale_problem,
 )
-from .certify import StageProblem, certify
 from .ledger import Ledger
-from .merit import RULES, MeritOutcome, merit_clear
+from .merit import RULES, merit_clear
 from .model import AuctionModel
 from .result import REJECTION_REASONS, Award, ClearingResult
 from .round import RoundSpec
@@ -66,10 +66,10 @@ def _explain(ledger: Ledger, inst: Instance, b: ScaledBid) -> tuple[str, str]:
         room = min(room, limit_room)
     if ledger.largest_fit(b, room, inst.budget_mc) == 0:
         assert inst.budget_mc is not None  # without a budget, a bid that fits always fits
-        left = inst.budget_mc - ledger.budget_use_mc()
+        remaining = inst.budget_mc - ledger.budget_use_mc()
         needs = ledger.budget_use_with(b, b.min_kw) - ledger.budget_use_mc()
         return "budget", (
-            f"budget {_money_mc(inst.budget_mc)}: {_money_mc(left)} left, its smallest award "
+            f"budget {_money_mc(inst.budget_mc)}: {_money_mc(remaining)} left, its smallest award "
             f"({_mw(b.min_kw)}) would add {_money_mc(needs)} (prices of its unit included)"
         )
     return "not_selected", "it fits every limit: the award could take it"
@@ -155,7 +155,9 @@ def _awards(
                     None,
                     Decimal(0),
                     reason,
-                    f"{REJECTION_REASONS[reason]}: {detail}" if detail else REJECTION_REASONS[reason],
+                    f"{REJECTION_REASONS[reason]}: {detail}"
+                    if detail
+                    else REJECTION_REASONS[reason],
                     "",
                     bid_price,
                 )

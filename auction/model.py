@@ -12,8 +12,8 @@ from collections.abc import Mapping
 
 from ortools.sat.python import cp_model
 
-from .instance import Instance, ScaledBid
-from .reduction import NO_PRICE, Restriction
+from .instance import INT_LIMIT, Instance, ScaledBid
+from .reduction import Restriction
 
 LinearExpr = cp_model.LinearExprT
 
@@ -156,19 +156,22 @@ class AuctionModel:
         true price and minimising the cost selects exactly that price.
         """
         inst, m = self.inst, self.model
-        allowed = self.restriction.prices.get(unit)  # a reduction's remaining prices
-        prices = sorted(
-            p for p in {b.price_cents for b in members} if allowed is None or p in allowed
-        )
+        prices = sorted({b.price_cents for b in members})
         none = m.new_bool_var(f"nothing_accepted[{unit}]")
         chosen = [m.new_bool_var(f"clearing[{unit},{p}]") for p in prices]
         m.add_exactly_one([none, *chosen])
-        if allowed is not None and NO_PRICE not in allowed:
-            m.add(none == 0)
         for b in members:
             m.add(self.accept[b.bid_id] <= sum(chosen[bisect.bisect_left(prices, b.price_cents) :]))
         use: list[LinearExpr] = []
-        for tech in sorted({b.technology for b in members}):
+        techs = sorted({b.technology for b in members})
+        largest = sum(
+            inst.valuation(inst.paid_cents(t, p)) * sum(b.annual_kwh for b in members)
+            for t in techs
+            for p in prices
+        )
+        if largest >= INT_LIMIT:  # the split would overflow int64: bound the use instead
+            return self._uniform_use(unit, members, prices, chosen)
+        for tech in techs:
             of_tech = [b for b in members if b.technology == tech]
             parts = []
             for k, price in enumerate(prices):
@@ -180,6 +183,27 @@ class AuctionModel:
                 parts.append(part)
                 use.append(inst.valuation(inst.paid_cents(tech, price)) * part)
             m.add(sum(parts) == sum(self.kwh[b.bid_id] for b in of_tech))
+        return sum(use)
+
+    def _uniform_use(
+        self, unit: str, members: list[ScaledBid], prices: list[int], chosen: list[cp_model.IntVar]
+    ) -> LinearExpr:
+        """The same budget use for a group too large to split: per technology, U_t ≥
+        V(min(c_k, ceiling_t))·E_t under the chosen price; minimising the cost makes it equal."""
+        inst, m = self.inst, self.model
+        use: list[LinearExpr] = []
+        for tech in sorted({b.technology for b in members}):
+            of_tech = [b for b in members if b.technology == tech]
+            top = sum(b.annual_kwh for b in of_tech)
+            values = [inst.valuation(inst.paid_cents(tech, p)) for p in prices]
+            energy = m.new_int_var(0, top, f"energy[{unit},{tech}]")
+            m.add(energy == sum(self.kwh[b.bid_id] for b in of_tech))
+            low, high = min(0, *values) * top, max(0, *values) * top
+            spent = m.new_int_var(low, high, f"budget_use[{unit},{tech}]")
+            m.add(spent >= 0).only_enforce_if([c.Not() for c in chosen])
+            for k, value in enumerate(values):
+                m.add(spent >= value * energy).only_enforce_if(chosen[k])
+            use.append(spent)
         return sum(use)
 
     def _median_unit(self, tech: str, members: list[ScaledBid]) -> cp_model.IntVar:

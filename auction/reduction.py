@@ -28,7 +28,6 @@ from dataclasses import dataclass, field
 from .instance import Instance, ScaledBid
 
 DENOMINATOR = 2**40  # multipliers are rounded down to multiples of 1/DENOMINATOR
-NO_PRICE = -1  # in Restriction.prices: the unit accepts nothing
 
 
 @dataclass(frozen=True)
@@ -38,9 +37,6 @@ class Restriction:
     excluded: frozenset[str] = frozenset()  # bids that cannot win
     required: tuple[tuple[str, ...], ...] = ()  # blocks of which one bid must win
     kw_range: Mapping[str, tuple[int, int]] = field(default_factory=dict)  # partial bids
-    # pay-as-clear: the clearing prices (cents) each pricing unit may still have; NO_PRICE
-    # stands for "nothing accepted in the unit". A unit not listed may have any.
-    prices: Mapping[str, frozenset[int]] = field(default_factory=dict)
 
     @property
     def empty(self) -> bool:  # no award reaches the target
@@ -71,8 +67,6 @@ class LagrangianBound:
     blocks: list[tuple[int, bool, list[_Choice]]]  # (M_block, may award nothing, choices)
     budget_mc: int | None
     budget_y: int  # the budget's multiplier × DENOMINATOR
-    kw_y: Mapping[str, int] = field(default_factory=dict)  # each bid's multipliers per kW
-    limits_scaled: int = 0  # y·b, the multipliers' value of every limit (budget included)
 
     def bound(self, budget_mc: int | None = None) -> int:
         """A proven upper bound on the weighted energy (kWh × weight); `budget_mc` may lower
@@ -200,7 +194,6 @@ def lagrangian_bound(
         scaled += -sense * y * rhs
         for b in members:
             per_kw_price[b.bid_id] += -sense * y
-    limits = scaled
     blocks = []
     grouped = _alternatives(pool)
     in_group = {b.bid_id for members in grouped.values() for b in members}
@@ -216,7 +209,7 @@ def lagrangian_bound(
         top = max([c.best() for c in choices] + ([0] if nothing else []))
         blocks.append((top, nothing, choices))
         scaled += top
-    return LagrangianBound(scaled, blocks, budget_mc, budget_y, dict(per_kw_price), limits)
+    return LagrangianBound(scaled, blocks, budget_mc, budget_y)
 
 
 def _choice(inst: Instance, b: ScaledBid, fixed: int | None, budget_y: int, kw_y: int) -> _Choice:

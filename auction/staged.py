@@ -11,7 +11,6 @@ from ortools.sat.python import cp_model
 from .instance import Instance, ScaledBid
 from .model import AuctionModel
 from .reduction import LagrangianBound, lagrangian_bound
-from .uniform import CombinedBound, pay_as_clear_bound
 from .solve import (
     SolveReport,
     WorkBudget,
@@ -46,21 +45,20 @@ def solve_stage(
     bound; once it is at or below an award already found, the reduced model is exact. The
     tie-break levels then run on the model reduced at the optimal weighted energy itself.
     """
-    relaxed: LagrangianBound | CombinedBound | None = None
+    relaxed: LagrangianBound | None = None
 
     def full() -> SolveReport:
         am = AuctionModel(inst, pool, fixed_kw, budget_mc, minimums)
         bound = upper_bound
-        if relaxed is not None:
+        if relaxed is not None:  # a proven bound: the reduced attempts ran out of work
             bound = min(relaxed.bound(), bound if bound is not None else relaxed.bound())
         return solve_lexicographic(am, work, hint, bound)
 
+    if inst.spec.pricing.rule != "pay_as_bid":
+        return full()
     started = time.monotonic()
-    if inst.spec.pricing.rule == "pay_as_bid":
-        relaxed = lagrangian_bound(inst, pool, fixed_kw, budget_mc, minimums)
-    elif inst.spec.pricing.rule == "pay_as_clear" and not fixed_kw:
-        relaxed = pay_as_clear_bound(inst, pool, budget_mc, minimums, hint)
-    if relaxed is None:  # median, a fixed ring-fence award, or no LP solution
+    relaxed = lagrangian_bound(inst, pool, fixed_kw, budget_mc, minimums)
+    if relaxed is None:
         return full()
     levels = [
         {

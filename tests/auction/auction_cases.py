@@ -221,7 +221,9 @@ def brute_force(
     annual = np.array([int(b.annual_mwh * 1000) for b in bids], dtype=np.int64)
     capacity = np.array([int(b.capacity_mw * 1000) for b in bids], dtype=np.int64)
     energy = annual * grid // capacity
-    scores = [Fraction(0) if expected_exclusion(spec, b) else exact_score(spec, bids, b) for b in bids]
+    scores = [
+        Fraction(0) if expected_exclusion(spec, b) else exact_score(spec, bids, b) for b in bids
+    ]
     denominator = math.lcm(*(f.denominator for f in scores))
     weights = np.array([int(f * denominator) for f in scores], dtype=object)
     weighted = (energy.astype(object) * weights).sum(axis=1)

@@ -8,13 +8,11 @@ enumeration's weighted energy, then its least budget use."""
 from __future__ import annotations
 
 import random
-from decimal import Decimal
 
 import pytest
 from auction_cases import brute_force, exact_weighted_kwh, random_case
 
 from auction import clear, validate_result
-
 
 
 def _check(seed: int, n: int) -> None:

@@ -178,6 +178,17 @@ def test_uniform_pricing_optimum_with_lot_equals_enumeration(seed: int, pricing:
     check_against_enumeration(spec, bids)
 
 
+@pytest.mark.parametrize("seed", range(4100, 4112))
+def test_pay_as_clear_without_the_energy_split_equals_enumeration(
+    seed: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The formulation for groups too large to split their energy by price (int64) gives
+    the same optimum: forced here on small rounds."""
+    monkeypatch.setattr("auction.model.INT_LIMIT", 0)
+    spec, bids = random_case(random.Random(seed), random.Random(seed).randint(2, 7), "pay_as_clear")
+    check_against_enumeration(spec, bids)
+
+
 def _tied_round(round_id: str) -> tuple[RoundSpec, list[Bid]]:
     """X (2 MW) buys exactly what Y1 + Y2 (1 MW each) buy, for the same budget use; the
     budget fits one of the two; the dearer D bids can never win. Only the lot decides, over
