@@ -11,29 +11,18 @@ from decimal import Decimal
 
 from mzekari.money import quantum
 
-SCHEMES = ("cfd", "variable_premium", "fixed_premium", "feed_in")
+SCHEMES = ("cfd", "variable_premium", "fixed_premium", "feed_in", "green_certificate")
 REFERENCE_BASES = ("interval", "monthly_baseload", "monthly_weighted", "annual_weighted")
-LINE_KINDS = (
-    "support",
-    "negative_price_exclusion",
-    "seasonal_exclusion",
-    "volume_cap",
-    "rate_cap",
-    "rate_floor",
-    "curtailment",
-    "double_benefit",
-    "true_up",
-    "adjustment",
-)
 
 
 @dataclass(frozen=True)
 class Contract:
     """A support contract held by exactly one producer.
 
-    `price` is the strike K (cfd, variable_premium), the premium P (fixed_premium) or the
-    tariff T (feed_in), per MWh in `strike_currency` (defaults to `currency`, the payment
-    currency). `start` and `end` are inclusive local dates of the term.
+    `price` is the strike K (cfd, variable_premium), the premium P (fixed_premium), the
+    tariff T (feed_in) or the guaranteed certificate price G (green_certificate), per MWh in
+    `strike_currency` (defaults to `currency`, the payment currency). `start` and `end` are
+    inclusive local dates of the term.
     """
 
     contract_id: str
@@ -109,14 +98,6 @@ class Line:
     explanation: str = ""
     # The kind of line an adjustment corrects (None for every other kind).
     adjusted_kind: str | None = None
-
-
-def direction_of(amount: Decimal) -> str:
-    if amount > 0:
-        return "to_producer"
-    if amount < 0:
-        return "to_counterparty"
-    return "none"
 
 
 @dataclass(frozen=True)
