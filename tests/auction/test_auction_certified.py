@@ -125,3 +125,75 @@ def test_a_near_tie_of_scores_is_decided_by_the_exact_scores() -> None:
     exact = {b.bid_id: exact_weighted_kwh(spec, bids, {b.bid_id: 10_000}) for b in bids}
     assert exact["B"] > exact["A"]
     assert brute_force(spec, bids, None)[0] == exact["B"]
+
+
+def _cli(*argv: str) -> int:
+    from mzekari.cli import main
+
+    return main(list(argv))
+
+
+def test_a_refused_run_leaves_no_awards_old_or_new(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    assert (
+        _cli("auction", "clear", str(DATA / "bf39.toml"), str(DATA / "bf39.csv"), "--out", str(out))
+        == 0
+    )
+    assert (out / "awards.csv").exists() and (out / "summary.json").exists()
+    rows = (out / "awards.csv").read_text(encoding="utf-8").splitlines()
+    assert rows[0].split(",")[6:9] == ["bid_price", "price_paid", "sets_price"]
+    bad = tmp_path / "bad.csv"
+    text = (DATA / "bf39.csv").read_text(encoding="utf-8").replace("17.1,", "1_7.1,")
+    bad.write_text(text, encoding="utf-8")
+    assert _cli("auction", "clear", str(DATA / "bf39.toml"), str(bad), "--out", str(out)) == 2
+    assert not (out / "awards.csv").exists() and not (out / "summary.json").exists()
+
+
+def test_an_infeasible_round_exits_non_zero_and_writes_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    infeasible = tmp_path / "round.toml"
+    text = (DATA / "bf39.toml").read_text(encoding="utf-8")
+    infeasible.write_text(text.replace('min_mw = "5.406"', 'min_mw = "21.000"'), encoding="utf-8")
+    out = tmp_path / "out"
+    assert _cli("auction", "clear", str(infeasible), str(DATA / "bf39.csv"), "--out", str(out)) == 1
+    assert "no award (INFEASIBLE)" in capsys.readouterr().err
+    assert not (out / "awards.csv").exists()
+
+
+def test_a_rejection_names_the_limit_and_its_numbers() -> None:
+    spec, bids = _bf39()
+    result = clear(spec, bids)
+    b12 = next(a for a in result.awards if a.bid_id == "B12")
+    # wind: 21.133 MW maximum, 7.5 + 11.7 = 19.2 MW awarded, 1.933 MW left; B12 needs 4.7 MW.
+    assert b12.reason == "target_met"
+    assert "technology wind's maximum 21.133 MW: 1.933 MW left, the bid needs 4.700 MW" in (
+        b12.explanation
+    )
+    b01 = next(a for a in result.awards if a.bid_id == "B01")
+    assert b01.reason == "alternative_chosen" and "B07 of alternative group G0-p4 won" in (
+        b01.explanation
+    )
+    assert all(a.reason != "not_selected" for a in result.awards)
+
+
+@pytest.mark.parametrize("rule", ["pay_as_clear", "median"])
+def test_the_price_setting_bid_is_marked_and_each_group_has_its_price(rule: str) -> None:
+    spec, bids = _bf39()
+    pricing = {"rule": rule, "groups": {"pot": ["solar", "wind"]} if rule == "pay_as_clear" else {}}
+    spec = spec.model_copy(update={"pricing": spec.pricing.model_validate(pricing)})
+    result = clear(spec, bids)
+    assert validate_result(spec, bids, result) == []
+    unit = {"solar": "pot", "wind": "pot", "hydro": "hydro"} if rule == "pay_as_clear" else {}
+    prices: dict[str, list[Decimal]] = {}
+    for a in result.accepted:
+        assert a.bid_price is not None
+        prices.setdefault(unit.get(a.technology, a.technology), []).append(a.bid_price)
+    expected = {
+        u: max(p) if rule == "pay_as_clear" else sorted(p)[(len(p) - 1) // 2]
+        for u, p in prices.items()
+    }
+    assert result.summary()["clearing_prices"] == {u: str(p) for u, p in sorted(expected.items())}
+    for a in result.awards:
+        sets = a.accepted and a.bid_price == expected[unit.get(a.technology, a.technology)]
+        assert a.sets_price == sets, a
