@@ -16,6 +16,7 @@ thread with a node limit (deterministic work), never a wall-clock limit.
 
 from __future__ import annotations
 
+import math
 import os
 import sys
 import time
@@ -153,7 +154,7 @@ class _HighsModel:
         self._limits()
         self.cost_terms = self._cost()
         if stage.budget_mc is not None:
-            self.rows.append((-INF, float(stage.budget_mc), _float(self.cost_terms)))
+            self.rows.append(_at_most(self.cost_terms, stage.budget_mc))
         self.open_bids = len(stage.bids)
         if restriction is not None:
             self._restrict(restriction)
@@ -357,6 +358,24 @@ class _HighsModel:
 INF = float("inf")
 
 
+def _at_least(terms: Mapping[int, int], value: int) -> tuple[float, float, dict[int, float]]:
+    """Σ terms ≥ value as a HiGHS row, exactly: the integer row is divided by the gcd of its
+    coefficients (and the bound rounded up), which keeps HiGHS's numbers small, and is held
+    with half a unit to spare: on integer awards the row is an integer, so it is the same set,
+    and HiGHS's presolve no longer meets a row it must hold with equality (seen to make it
+    report a feasible model infeasible)."""
+    divisor = math.gcd(*terms.values()) or 1
+    scaled = {c: float(v // divisor) for c, v in terms.items() if v}
+    return -(-value // divisor) - 0.5, INF, scaled
+
+
+def _at_most(terms: Mapping[int, int], value: int) -> tuple[float, float, dict[int, float]]:
+    """Σ terms ≤ value, the same way (the bound rounded down)."""
+    divisor = math.gcd(*terms.values()) or 1
+    scaled = {c: float(v // divisor) for c, v in terms.items() if v}
+    return -INF, value // divisor + 0.5, scaled
+
+
 def _float(terms: Mapping[int, int]) -> dict[int, float]:
     return {c: float(v) for c, v in terms.items() if v}
 
@@ -471,13 +490,11 @@ def certify(
         if level == 1 and reduction is not None:  # awards as good and no dearer: fewer still
             model = _HighsModel(stage, reduction.restrict(value[0], budget_mc=value[1]))
         objectives = (model.weighted_energy(), model.cost_terms, model.lot_sum())
-        # A level's optimum is held with half a unit to spare: both objectives are integers
-        # on integer awards, so this is the same set, and HiGHS's presolve no longer meets
-        # a row it must hold with equality (seen to make it report a feasible model infeasible).
+        # A level's optimum is held (see `_at_least`).
         if level == 1:
-            model.rows.append((value[0] - 0.5, INF, _float(objectives[0])))
+            model.rows.append(_at_least(objectives[0], value[0]))
         if level == 2:
-            model.rows.append((-INF, value[1] + 0.5, _float(objectives[1])))
+            model.rows.append(_at_most(objectives[1], value[1]))
         record: dict[str, Any] = {"level": name, "bids_open": model.open_bids}
         cert.levels.append(record)
         started = time.process_time()
