@@ -234,6 +234,8 @@ def _certify(
     if not cert.certified:
         report.proven_optimal = False
         report.status = "FEASIBLE"
+        if not cert.levels or cert.levels[-1]["level"] == "weighted_energy":
+            report.objective_proven = False  # not even the energy is certified
         notes.append(f"{name} stage: CP-SAT's optimum is not certified: {cert.reason}")
         record["reason"] = cert.reason
     return record
