@@ -216,3 +216,38 @@ def _tied_round(round_id: str) -> tuple[RoundSpec, list[Bid]]:
 def test_lot_positions_count_every_admissible_bid(round_id: str) -> None:
     spec, bids = _tied_round(round_id)
     check_against_enumeration(spec, bids)
+
+
+@pytest.mark.parametrize("split", [True, False])
+def test_hints_give_every_price_variable_a_consistent_value(
+    split: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An award's hint gives every variable of the uniform and median models a value, and
+    with all of them fixed it is a solution (a large round starts from a complete award)."""
+    from ortools.sat.python import cp_model
+
+    from auction.model import AuctionModel
+
+    if not split:
+        monkeypatch.setattr("auction.model.INT_LIMIT", 0)
+    checked = 0
+    for seed in range(60):
+        for pricing in ("pay_as_clear", "median"):
+            spec, bids = random_case(
+                random.Random(seed), random.Random(seed).randint(2, 8), pricing
+            )
+            result = clear(spec, bids)
+            if spec.innovation.ring_fence_share or not result.accepted:
+                continue
+            awarded = {a.bid_id: int(a.awarded_capacity_mw * 1000) for a in result.accepted}
+            inst = build_instance(spec, bids)
+            am = AuctionModel(inst, inst.admissible, {}, inst.budget_mc)
+            am.hint(awarded)
+            hinted = set(am.model.proto.solution_hint.vars)
+            assert hinted == set(range(len(am.model.proto.variables))), (seed, pricing)
+            solver = cp_model.CpSolver()
+            solver.parameters.fix_variables_to_their_hinted_value = True
+            solver.parameters.num_workers = 1
+            assert solver.solve(am.model) in (cp_model.OPTIMAL, cp_model.FEASIBLE), (seed, pricing)
+            checked += 1
+    assert checked >= 40
