@@ -7,30 +7,30 @@ line is returned from input that failed a check.
 
 from __future__ import annotations
 
-import functools
 import itertools
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import numpy as np
 
 from mzekari.errors import InputError, Problem, ProblemCollector
+from mzekari.months import NS_PER_S, month_bounds_ns, next_month, parse_month, term_ns
+from mzekari.vocabulary import MARKET_TZ
 from settlement.compute import ContractParams, RowInputs, settle_rows, take
 from settlement.double_benefit import ledger_lines
 from settlement.guarantees import GoUse
-from settlement.ledger import reconcile, statements_of, write_files
+from settlement.ledger import reconcile, statements_of, unique_lines, write_files
+from settlement.lifecycle import SupportWindow
 from settlement.lines import build_lines, contract_params
 from settlement.meters import MeterData, check_against_contracts
 from settlement.model import Contract, Line, Statement
 from settlement.prices import PriceSeries, to_hundredths
 from settlement.resolve import References, needs_prices, resolve_references
 from settlement.strike import MonthPrice, PriceRuleError, month_price
-from settlement.timegrid import NS_PER_S, month_bounds_ns, next_month, parse_month
 from settlement.trueup import closes_year, true_up_lines
 
 
@@ -47,26 +47,17 @@ class Settlement:
         return write_files(out_dir, self.lines, self.statements)
 
 
-@functools.lru_cache(maxsize=4096)
-def local_midnight_ns(day: date, tz: str) -> int:
-    moment = datetime(day.year, day.month, day.day, tzinfo=ZoneInfo(tz))
-    return int(moment.timestamp()) * NS_PER_S
-
-
-@functools.lru_cache(maxsize=4096)
-def term_ns(start: date, end: date, tz: str) -> tuple[int, int]:
-    """[first, last) UTC nanoseconds of a term of inclusive local dates."""
-    return local_midnight_ns(start, tz), local_midnight_ns(end + timedelta(days=1), tz)
-
-
 def _check_meters(
     contracts: Sequence[Contract],
     meters: MeterData,
     month: str,
     tz: str,
     problems: ProblemCollector,
+    dormant: frozenset[str] = frozenset(),
 ) -> list[Contract]:
-    """Unknown contracts, energy above capacity, data outside the term, incomplete months."""
+    """Unknown contracts, energy above capacity, data outside the term, incomplete months.
+
+    `dormant` contracts earn no support this month (status): they need no meter data."""
     check_against_contracts(meters, contracts, problems)
     by_id = {c.contract_id: c for c in contracts}
     lo, hi = month_bounds_ns(month, tz)
@@ -103,7 +94,11 @@ def _check_meters(
                 f"({contract.start} to {contract.end}, {tz})",
             )
         reported += len(bad)
-    active = [c for c in contracts if c.start <= last_day and c.end >= first_day]
+    active = [
+        c
+        for c in contracts
+        if c.contract_id not in dormant and c.start <= last_day and c.end >= first_day
+    ]
     win_lo = np.maximum(term_lo, lo)
     win_hi = np.maximum(np.minimum(term_hi, hi), win_lo)
     # Each contract's rows are gap-free and on the grid (checked when read), so the rows inside
@@ -119,7 +114,8 @@ def _check_meters(
             problems.add(
                 None, "contract_id", f"no meter data for {contract.contract_id} in {month} ({tz})"
             )
-    known = term_lo != np.iinfo(np.int64).min
+    awake = np.array([cid not in dormant for cid in meters.contract_ids], dtype=bool)
+    known = (term_lo != np.iinfo(np.int64).min) & awake
     active_code = known & (term_lo < hi) & (term_hi > lo)
     for code in np.flatnonzero(active_code & (have_by_code != expected_by_code)).tolist():
         cid, have = meters.contract_ids[code], int(have_by_code[code])
@@ -237,6 +233,38 @@ def _check_contract_inputs(
     return out
 
 
+def _check_cap_history(
+    present: Sequence[Contract], posted: Sequence[Line], month: str, tz: str
+) -> None:
+    """An annual volume cap counts the year's earlier months: each month of the year in which a
+    capped contract was active needs its posted support line, or the cap would restart."""
+    year, mon = parse_month(month)
+    settled = {
+        (line.contract_id, line.month)
+        for line in posted
+        if (line.adjusted_kind if line.kind == "adjustment" else line.kind) == "support"
+    }
+    problems = ProblemCollector("posted lines")
+    for c in present:
+        if c.annual_cap_mwh is None:
+            continue
+        missing = [
+            earlier
+            for m in range(1, mon)
+            if (earlier := f"{year:04d}-{m:02d}") >= f"{c.start:%Y-%m}"
+            and (c.contract_id, earlier) not in settled
+        ]
+        if missing:
+            problems.add(
+                None,
+                "annual_cap_mwh",
+                f"{c.contract_id} has an annual cap and was active in {', '.join(missing)} "
+                f"({tz}), but no posted support line for those months was supplied: the volume "
+                "already paid this year is unknown (pass the earlier lines.csv with --posted)",
+            )
+    problems.raise_if_any()
+
+
 def _check_guarantees(
     contracts: Sequence[Contract],
     meters: MeterData,
@@ -295,6 +323,7 @@ def _compute_in_chunks(
     tz: str,
     params: ContractParams,
     month_prices: Mapping[str, MonthPrice],
+    windows: Mapping[str, Sequence[SupportWindow]],
     guarantees: Mapping[str, GoUse],
 ) -> list[Line]:
     n = len(idx)
@@ -325,6 +354,9 @@ def _compute_in_chunks(
             reference=refs.reference,
             fallback_used=refs.fallback_used,
             negative=refs.negative,
+            outside_support=_outside_support(
+                present[a:b], windows, take(meters.starts_utc_ns, chunk_idx), chunk_starts, tz
+            ),
         )
         return refs, settle_rows(rows, params.subset(a, b))
 
@@ -349,18 +381,86 @@ def _compute_in_chunks(
     return lines
 
 
+def _outside_support(
+    contracts: Sequence[Contract],
+    windows: Mapping[str, Sequence[SupportWindow]],
+    starts_ns: np.ndarray,
+    group_starts: np.ndarray,
+    tz: str,
+) -> np.ndarray | None:
+    """Per row: True where the interval starts outside its contract's support windows
+    (None when no contract here has windows: every interval is inside its term)."""
+    if not any(c.contract_id in windows for c in contracts):
+        return None
+    outside = np.zeros(len(starts_ns), dtype=bool)
+    ends = np.append(group_starts[1:], len(starts_ns))
+    for c, a, b in zip(contracts, group_starts.tolist(), ends.tolist(), strict=True):
+        if c.contract_id not in windows or a == b:
+            continue
+        rows = starts_ns[a:b]
+        bounds = [term_ns(w.first_day, w.last_day, tz) for w in windows[c.contract_id]]
+        if any(lo <= rows[0] and rows[-1] < hi for lo, hi in bounds):
+            continue  # one window holds the whole month (rows are in time order)
+        inside = np.zeros(len(rows), dtype=bool)
+        for lo, hi in bounds:
+            inside |= (rows >= lo) & (rows < hi)
+        outside[a:b] = ~inside
+    return outside
+
+
+def _month_days(month: str) -> tuple[date, date]:
+    year, mon = parse_month(month)
+    return date(year, mon, 1), date(*parse_month(next_month(month)), 1) - timedelta(days=1)
+
+
+def _dormant(
+    contracts: Sequence[Contract], windows: Mapping[str, Sequence[SupportWindow]], month: str
+) -> frozenset[str]:
+    """Contracts whose support windows miss the month entirely: no line is computed."""
+    first_day, last_day = _month_days(month)
+    return frozenset(
+        c.contract_id
+        for c in contracts
+        if c.contract_id in windows
+        and not any(
+            w.first_day <= last_day and w.last_day >= first_day for w in windows[c.contract_id]
+        )
+    )
+
+
+def _name_windows(line: Line, windows: Mapping[str, Sequence[SupportWindow]], month: str) -> Line:
+    """A status exclusion says which days of the month were paid (its id does not change:
+    the explanation is not part of it)."""
+    if line.kind != "status_exclusion":
+        return line
+    first_day, last_day = _month_days(month)
+    paid = [
+        f"{max(w.first_day, first_day)} to {min(w.last_day, last_day)}"
+        for w in windows[line.contract_id]
+        if w.first_day <= last_day and w.last_day >= first_day
+    ]
+    # As ledger.new_line builds lines: the frozen instance's dict filled directly (a few
+    # thousand lines a month; dataclasses.replace would re-run every field's check).
+    named = object.__new__(Line)
+    named.__dict__.update(
+        line.__dict__, explanation=f"{line.explanation}; paid this month: {', '.join(paid)}"
+    )
+    return named
+
+
 def settle_month(
     contracts: Sequence[Contract],
     prices: Mapping[str, PriceSeries],
     meters: MeterData,
     month: str,
     *,
-    tz: str = "Asia/Tbilisi",
+    tz: str = MARKET_TZ,
     posted_lines: Sequence[Line] = (),
     fx_rates: Mapping[str, Mapping[Any, Any]] | None = None,
     cpi: Mapping[str, Any] | None = None,
     profiles: Mapping[str, Any] | None = None,
     prior_eligible_kwh: Mapping[str, int] | None = None,
+    support_windows: Mapping[str, Sequence[SupportWindow]] | None = None,
     guarantees: Mapping[str, GoUse] | None = None,
     _skip_true_up: bool = False,
 ) -> Settlement:
@@ -370,6 +470,10 @@ def settle_month(
     posted, as adjustments; earlier months of the year give the volume already paid under an
     annual cap unless `prior_eligible_kwh` says it. `profiles`: generation profiles by name
     (`settlement.price_io.Profile`) for contracts weighted by a technology profile.
+    `support_windows`: for the contracts it names, the only dates on which support is paid
+    (`settlement.lifecycle`); energy outside them is excluded interval by interval and
+    reported, and a contract with no window in the month gets no line (its posted lines for
+    the month are reversed). Contracts it does not name are supported over their whole term.
     `guarantees`: per contract, the month's GOs sold or cancelled for the producer, from the
     GO ledger (`settlement.guarantees.benefited`); they feed the double-benefit line.
     """
@@ -379,11 +483,14 @@ def settle_month(
         raise InputError(Problem("settlement", None, "month", str(exc))) from exc
     meter_problems = ProblemCollector(meters.source)
     contract_problems = ProblemCollector("contracts")
-    active = _check_meters(contracts, meters, month, tz, meter_problems)
+    windows = support_windows or {}
+    dormant = _dormant(contracts, windows, month)
+    active = _check_meters(contracts, meters, month, tz, meter_problems, dormant)
     month_prices = _check_contract_inputs(
         active, prices, profiles or {}, month, fx_rates, cpi, contract_problems, tz
     )
-    guarantees = dict(guarantees or {})
+    # A contract paid no support this month has none for its GOs to reduce.
+    guarantees = {cid: use for cid, use in (guarantees or {}).items() if cid not in dormant}
     _check_guarantees(active, meters, month, tz, guarantees, contract_problems)
     all_problems = meter_problems.problems + contract_problems.problems
     if all_problems:
@@ -396,6 +503,9 @@ def settle_month(
     )
     present = [by_id[meters.contract_ids[c]] for c in present_codes]
 
+    posted_lines = unique_lines(posted_lines)
+    if prior_eligible_kwh is None:
+        _check_cap_history(present, posted_lines, month, tz)
     prior = (
         dict(prior_eligible_kwh)
         if prior_eligible_kwh is not None
@@ -415,8 +525,11 @@ def settle_month(
         tz,
         params,
         month_prices,
+        windows,
         guarantees,
     )
+    if windows:
+        computed = [_name_windows(line, windows, month) for line in computed]
     if any(closes_year(c, month) for c in present) and not _skip_true_up:
 
         def settle_other(
@@ -432,6 +545,7 @@ def settle_month(
                 cpi=cpi,
                 profiles=profiles,
                 prior_eligible_kwh=prior_kwh,
+                support_windows=windows,
                 _skip_true_up=True,
             ).computed_lines
 

@@ -43,7 +43,7 @@ NAMING = {
 ROLES = ("operator", "producer", "treasury", "admin")
 ROUND_STATES = ("draft", "open", "closed", "cleared", "awarded")
 JOB_STATES = ("queued", "running", "done", "failed")
-UPLOAD_KINDS = ("prices", "meters", "fx")
+UPLOAD_KINDS = ("prices", "meters", "fx", "cpi", "profile")
 
 
 def _in(column: str, values: tuple[str, ...]) -> str:
@@ -202,11 +202,40 @@ class MeterReading(Base):
     referential trigger would dominate the load time."""
 
     __tablename__ = "meter_readings"
-    __table_args__ = (CheckConstraint("energy_kwh >= 0", name="energy_not_negative"),)
+    __table_args__ = (
+        CheckConstraint("energy_kwh >= 0", name="energy_not_negative"),
+        CheckConstraint("curtailed_kwh >= 0 AND go_kwh >= 0", name="extra_energy_not_negative"),
+    )
 
     contract_pk: Mapped[int] = mapped_column(Integer, primary_key=True)
     ts: Mapped[datetime] = mapped_column(primary_key=True)
     energy_kwh: Mapped[int] = mapped_column(BigInteger)
+    # The meter file's optional columns: curtailed energy (Art. 16), energy that also earned
+    # guarantees of origin (Art. 15(6)); NULL when the file had no such column.
+    curtailed_kwh: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    go_kwh: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+
+
+class ProfilePoint(Base):
+    """A generation profile (e.g. national solar feed-in) in thousandths, for contracts whose
+    reference price is weighted by a technology's output (`weighting` = the profile's name)."""
+
+    __tablename__ = "profile_points"
+    __table_args__ = (CheckConstraint("weight_milli >= 0", name="weight_not_negative"),)
+
+    profile: Mapped[str] = mapped_column(String(50), primary_key=True)
+    ts: Mapped[datetime] = mapped_column(primary_key=True)
+    weight_milli: Mapped[int] = mapped_column(BigInteger)
+
+
+class CpiValue(Base):
+    """The consumer price index by month, for CPI-indexed strike prices."""
+
+    __tablename__ = "cpi_values"
+    __table_args__ = (CheckConstraint("cpi > 0", name="cpi_positive"),)
+
+    month: Mapped[str] = mapped_column(String(7), primary_key=True)
+    cpi: Mapped[Decimal] = mapped_column(ExactDecimal(14, 6))
 
 
 class Upload(Base):
@@ -253,7 +282,8 @@ class Statement(Base):
     __table_args__ = (
         UniqueConstraint("run_id", "producer", "currency"),
         CheckConstraint(
-            "net_minor = paid_to_producer_minor - paid_by_producer_minor", name="net_balances"
+            "net_minor = paid_to_producer_minor - paid_by_producer_minor - reductions_minor",
+            name="net_balances",
         ),
         CheckConstraint(
             "paid_to_producer_minor >= 0 AND paid_by_producer_minor >= 0", name="directions"
@@ -268,6 +298,8 @@ class Statement(Base):
     currency: Mapped[str] = mapped_column(String(3))
     paid_to_producer_minor: Mapped[int] = mapped_column(BigInteger)
     paid_by_producer_minor: Mapped[int] = mapped_column(BigInteger)
+    # Support withheld under a rule (rate cap, double benefit, …): less paid, not a debt.
+    reductions_minor: Mapped[int] = mapped_column(BigInteger, server_default="0")
     net_minor: Mapped[int] = mapped_column(BigInteger)
 
     run: Mapped[SettlementRun] = relationship(back_populates="statements", lazy="raise")
@@ -338,6 +370,142 @@ class ForecastFile(Base):
     name: Mapped[str] = mapped_column(String(100), primary_key=True)
     media_type: Mapped[str] = mapped_column(String(100))
     content: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+# --- privileged-producer status, securities (api/services/contracts.py, securities.py) -------
+CONTRACT_STATUSES = ("granted", "commissioned", "suspended", "revoked", "terminated", "expired")
+STATUS_ACTIONS = ("grant", "commission", "suspend", "resume", "revoke", "terminate", "expire")
+TERM_FROM = ("start", "commissioning")
+SECURITY_KINDS = ("held", "returned", "drawn")
+
+
+class ContractLifecycle(Base):
+    """A contract's privileged-producer status and its own dates; history in
+    `contract_status_events`."""
+
+    __tablename__ = "contract_lifecycles"
+    __table_args__ = (
+        CheckConstraint(_in("status", CONTRACT_STATUSES), name="status"),
+        CheckConstraint(_in("term_from", TERM_FROM), name="term_from"),
+        CheckConstraint("term_years BETWEEN 1 AND 40", name="term_years"),
+    )
+
+    contract_id: Mapped[str] = mapped_column(ForeignKey("contracts.contract_id"), primary_key=True)
+    status: Mapped[str] = mapped_column(String(16))
+    term_from: Mapped[str] = mapped_column(String(16))
+    term_years: Mapped[int] = mapped_column(Integer)
+    granted_on: Mapped[date] = mapped_column(Date)
+    commissioning_deadline: Mapped[date] = mapped_column(Date)
+    milestone_date: Mapped[date | None] = mapped_column(Date)
+    longstop_date: Mapped[date | None] = mapped_column(Date)
+    commissioned_on: Mapped[date | None] = mapped_column(Date)
+    last_effective: Mapped[date] = mapped_column(Date)
+
+
+class ContractStatusEvent(Base):
+    """One status change: never edited; `seq` orders a contract's history."""
+
+    __tablename__ = "contract_status_events"
+    __table_args__ = (
+        UniqueConstraint("contract_id", "seq"),
+        CheckConstraint(_in("action", STATUS_ACTIONS), name="action"),
+        CheckConstraint(_in("to_status", CONTRACT_STATUSES), name="to_status"),
+        CheckConstraint("length(reason) > 0", name="reason_given"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    contract_id: Mapped[str] = mapped_column(ForeignKey("contracts.contract_id"), index=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    action: Mapped[str] = mapped_column(String(16))
+    from_status: Mapped[str | None] = mapped_column(String(16))
+    to_status: Mapped[str] = mapped_column(String(16))
+    effective_date: Mapped[date] = mapped_column(Date)
+    reason: Mapped[str] = mapped_column(Text)
+    decided_by: Mapped[str] = mapped_column(String(32))
+    decided_role: Mapped[str] = mapped_column(String(16))
+    recorded_at: Mapped[datetime]
+    audit_hash: Mapped[str] = mapped_column(String(64))
+
+
+class RoundSecurityRules(Base):
+    """A round's bid security per MW and its penalty schedule (canonical JSON of
+    `auction.securities.SecurityRules`)."""
+
+    __tablename__ = "round_security_rules"
+
+    round_id: Mapped[str] = mapped_column(ForeignKey("rounds.round_id"), primary_key=True)
+    rules: Mapped[dict[str, Any]]
+    set_at: Mapped[datetime]
+    set_by: Mapped[str] = mapped_column(String(32))
+
+
+class SecurityEntry(Base):
+    """The securities ledger: held at award for every bid, returned (losers at award, winners
+    at commissioning) or drawn as a penalty. Entries are never edited."""
+
+    __tablename__ = "security_ledger"
+    __table_args__ = (
+        CheckConstraint(_in("kind", SECURITY_KINDS), name="kind"),
+        CheckConstraint("amount_minor > 0", name="amount_positive"),
+        Index(None, "round_id", "bid_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    round_id: Mapped[str] = mapped_column(ForeignKey("rounds.round_id"))
+    bid_id: Mapped[str] = mapped_column(String(100))
+    bidder: Mapped[str] = mapped_column(String(200), index=True)
+    contract_id: Mapped[str | None] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(16))
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3))
+    reason: Mapped[str] = mapped_column(Text)
+    recorded_at: Mapped[datetime]
+    recorded_by: Mapped[str] = mapped_column(String(32))
+
+
+class ContractDocument(Base):
+    """The standard-form contract as rendered at award; never re-rendered."""
+
+    __tablename__ = "contract_documents"
+
+    contract_id: Mapped[str] = mapped_column(ForeignKey("contracts.contract_id"), primary_key=True)
+    form_version: Mapped[str] = mapped_column(String(50))
+    html: Mapped[str] = mapped_column(Text)
+    sha256: Mapped[str] = mapped_column(String(64))
+
+
+class RoundStandstill(Base):
+    """Days after clearing during which the results are provisional and bidders may object;
+    the award waits for them and for an answer to every objection."""
+
+    __tablename__ = "round_standstills"
+    __table_args__ = (CheckConstraint("days BETWEEN 0 AND 90", name="days"),)
+
+    round_id: Mapped[str] = mapped_column(ForeignKey("rounds.round_id"), primary_key=True)
+    days: Mapped[int] = mapped_column(Integer)
+    set_at: Mapped[datetime]
+    set_by: Mapped[str] = mapped_column(String(32))
+
+
+class RoundObjection(Base):
+    """A bidder's objection to provisional results and the operator's answer."""
+
+    __tablename__ = "round_objections"
+    __table_args__ = (
+        CheckConstraint("length(text) > 0", name="text_given"),
+        CheckConstraint("(answer IS NULL) = (upheld IS NULL)", name="answer_complete"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    round_id: Mapped[str] = mapped_column(ForeignKey("rounds.round_id"), index=True)
+    producer: Mapped[str] = mapped_column(String(200))
+    text: Mapped[str] = mapped_column(Text)
+    filed_at: Mapped[datetime]
+    filed_by: Mapped[str] = mapped_column(String(32))
+    answer: Mapped[str | None] = mapped_column(Text)
+    upheld: Mapped[bool | None] = mapped_column(Boolean)
+    answered_at: Mapped[datetime | None]
+    answered_by: Mapped[str | None] = mapped_column(String(32))
 
 
 class GoInstallation(Base):

@@ -65,7 +65,9 @@ def test_settle_the_shipped_scenario(tmp_path, capsys):
         net[row["producer"]] += Decimal(row["amount"])
     assert {s["producer"]: Decimal(s["net"]) for s in statements} == dict(net)
     for s in statements:
-        assert Decimal(s["net"]) == Decimal(s["paid_to_producer"]) - Decimal(s["paid_by_producer"])
+        assert Decimal(s["net"]) == Decimal(s["paid_to_producer"]) - Decimal(
+            s["paid_by_producer"]
+        ) - Decimal(s["reductions"])
 
 
 def test_resettling_with_the_posted_lines_posts_nothing(tmp_path, capsys):
@@ -88,14 +90,23 @@ def test_bad_meter_file_exits_2_naming_file_row_and_field(tmp_path, capsys):
     assert not (tmp_path / "out").exists()
 
 
-def test_prices_monthly_prints_and_writes(tmp_path, capsys):
+def test_prices_monthly_prints_and_writes_and_names_the_month_it_cannot_compute(tmp_path, capsys):
     out = tmp_path / "monthly.csv"
-    assert main(["prices", "monthly", str(PRICES), "--tz", "Europe/Berlin", "--out", str(out)]) == 0
+    # The file ends on 15 December at 23:00: December cannot be computed, and says why.
+    assert main(["prices", "monthly", str(PRICES), "--tz", "Europe/Berlin", "--out", str(out)]) == 1
     rows = read(out)
-    assert len(rows) == 11  # January to November; December is incomplete
+    assert [r["month"] for r in rows] == [f"2025-{m:02d}" for m in range(1, 13)]
     june = next(r for r in rows if r["month"] == "2025-06")
-    assert june["intervals"] == "720" and june["basis"] == "baseload"
-    assert "2025-06" in capsys.readouterr().out
+    assert june["intervals"] == "720" and june["basis"] == "baseload" and june["missing"] == ""
+    december = rows[-1]
+    assert december["reference_price"] == ""
+    # 16 December 00:00 to 31 December 23:00 local: 16 days × 24 h
+    assert december["missing"].startswith(
+        "384 of 744 intervals without a price: 2025-12-16T00:00:00+01:00"
+    )
+    printed = capsys.readouterr()
+    assert "2025-06" in printed.out
+    assert "could not be computed: 2025-12" in printed.err
 
 
 def test_settle_with_exchange_rates_cpi_profiles_and_a_monthly_fallback(tmp_path, capsys):
@@ -189,3 +200,35 @@ def test_settling_on_the_smard_export_as_published_gives_the_same_lines(tmp_path
         == 0
     )
     assert read(tmp_path / "smard" / "lines.csv") == read(tmp_path / "derived" / "lines.csv")
+
+
+def test_settle_with_a_status_file_pays_only_inside_the_support_windows(tmp_path):
+    status = tmp_path / "status.csv"
+    status.write_text("contract_id,action,effective_date\nDE-CFD-01,revoke,2025-06-16\n")
+    assert settle(tmp_path / "out", "--status", str(status)) == 0
+    lines = [r for r in read(tmp_path / "out" / "lines.csv") if r["contract_id"] == "DE-CFD-01"]
+    kinds = {r["kind"]: r for r in lines}
+    # By hand from the meter file: energy metered from 16 June (Berlin time) on.
+    after = sum(
+        int(r["energy_kwh"])
+        for r in read(SCENARIO / "meters.csv")
+        if r["contract_id"] == "DE-CFD-01" and r["timestamp"][:10] >= "2025-06-16"
+    )
+    assert after > 0 and int(kinds["status_exclusion"]["excluded_kwh"]) == after
+    assert kinds["status_exclusion"]["explanation"].endswith("2025-06-01 to 2025-06-15")
+
+
+def test_a_bad_status_file_exits_2_naming_each_row_and_field(tmp_path, capsys):
+    status = tmp_path / "status.csv"
+    status.write_text(
+        "contract_id,action,effective_date\n"
+        "NOPE,revoke,2025-06-16\n"
+        "DE-CFD-01,resume,2025-06-16\n"
+        "DE-CFD-02,revoke,16.06.2025\n"
+    )
+    assert settle(tmp_path / "out", "--status", str(status)) == 2
+    err = capsys.readouterr().err
+    assert f"{status}, row 1, field 'contract_id': unknown contract 'NOPE'" in err
+    assert f"{status}, row 2, field 'action': DE-CFD-01: cannot resume" in err
+    assert f"{status}, row 3, field 'effective_date'" in err
+    assert not (tmp_path / "out").exists()
