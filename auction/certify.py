@@ -31,7 +31,7 @@ from .instance import Instance, ScaledBid
 from .reduction import LagrangianBound, Restriction, lagrangian_bound
 
 FULL_MODEL_BIDS = 200  # larger pay-as-bid stages are certified on the reduced instance
-NODE_LIMIT = 200_000  # HiGHS branch-and-bound nodes per level (deterministic work)
+NODE_LIMIT = 10_000  # HiGHS branch-and-bound nodes per level (deterministic work)
 LEVELS = ("weighted_energy", "cost", "lot")
 
 
@@ -410,6 +410,7 @@ def _solve(
         ("mip_rel_gap", 0.0),
         ("mip_abs_gap", 0.0),
         ("mip_max_nodes", NODE_LIMIT),
+        ("mip_max_leaves", NODE_LIMIT),
         ("mip_heuristic_effort", 0.0),
         ("mip_allow_restart", False),
         ("mip_detect_symmetry", False),
