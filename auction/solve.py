@@ -174,7 +174,8 @@ def solve_lexicographic(
     report.awarded_kw = {k: v for k, v in awarded.items() if v > 0}
     report.status = solver.status_name(status)
     report.weighted_energy = int(solver.value(energy))
-    report.bound = upper_bound_of(solver)
+    proven = status == cp_model.OPTIMAL  # (checked: the objective is at the bound)
+    report.bound = report.weighted_energy if proven else upper_bound_of(solver)
     report.objective_proven = report.proven_optimal = status == cp_model.OPTIMAL
     # Keep this level's optimum while optimising the next ones.
     model.add(energy >= report.weighted_energy)
