@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -25,6 +26,9 @@ REQUIRED_COLUMNS = (
 )
 OPTIONAL_COLUMNS = ("grid_node", "alternative_group", "min_capacity_mw")
 TRUE_WORDS = {"true", "yes", "1", "y"}
+# Plain decimals only: "1_0", "5.5E1", "NaN", "1,5" are refused, not read as 10, 55, …
+PLAIN_DECIMAL = re.compile(r"-?[0-9]{1,15}(\.[0-9]{1,15})?")
+MAX_FIELD_CHARS = 1000
 FALSE_WORDS = {"false", "no", "0", "n", ""}
 
 
@@ -62,11 +66,15 @@ def _number(
     positive: bool = True,
 ) -> Decimal | None:
     text = (raw.get(name) or "").strip()
-    try:
-        value = parse_decimal(text)
-    except ValueError:
-        problems.add(row, name, f"not a number: {text!r}" if text else "missing value")
+    if not PLAIN_DECIMAL.fullmatch(text):
+        shown = text if len(text) <= 40 else text[:40] + "…"
+        problems.add(
+            row,
+            name,
+            f"not a plain decimal (digits, one '.' point): {shown!r}" if text else "missing value",
+        )
         return None
+    value = parse_decimal(text)
     if positive and value <= 0:
         problems.add(row, name, f"must be positive, got {text}")
         return None
@@ -163,22 +171,39 @@ def read_bids_text(
     """Parse bids from CSV text; all problems are collected and raised as one InputError."""
     problems = ProblemCollector(source)
     reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
-    header = [h.strip() for h in (reader.fieldnames or [])]
+    try:
+        header = [h.strip() for h in (reader.fieldnames or [])]
+    except csv.Error as exc:
+        raise InputError(Problem(source, None, None, f"not valid CSV: {exc}")) from None
     reader.fieldnames = header
     missing = [c for c in REQUIRED_COLUMNS if c not in header]
     if missing:
-        problems.add(None, ", ".join(missing), "missing column(s)")
+        hint = ""
+        if len(header) <= 1 and ";" in ",".join(header):
+            hint = (
+                "; the header looks semicolon-separated: bids are comma-separated, "
+                "with '.' as the decimal point"
+            )
+        problems.add(None, ", ".join(missing), "missing column(s)" + hint)
         problems.raise_if_any()
     bids: list[Bid] = []
     rows: list[int] = []
-    for row, raw in enumerate(reader, start=1):
-        if None in raw:
-            problems.add(row, None, "more values than columns")
-            continue
-        bid = _parse_row(raw, row, problems)
-        if bid is not None:
-            bids.append(bid)
-            rows.append(row)
+    row = 0
+    try:
+        for row, raw in enumerate(reader, start=1):
+            if None in raw:
+                problems.add(row, None, "more values than columns (a decimal comma?)")
+                continue
+            long = [k for k, v in raw.items() if v is not None and len(v) > MAX_FIELD_CHARS]
+            if long:
+                problems.add(row, long[0], f"longer than {MAX_FIELD_CHARS} characters")
+                continue
+            bid = _parse_row(raw, row, problems)
+            if bid is not None:
+                bids.append(bid)
+                rows.append(row)
+    except csv.Error as exc:
+        problems.add(row + 1, None, f"not valid CSV: {exc}")
     if not bids and not problems:
         problems.add(None, None, "no bids")
     check_bids(bids, round_spec, problems, rows)

@@ -9,20 +9,20 @@ from decimal import Decimal
 from mzekari.errors import InputError, MzekariError, Problem
 
 from .bids import Bid
+from .certify import StageProblem, certify
 from .instance import (
     TIE_BREAK,
-    WEIGHT_SCALE,
     Instance,
     ScaledBid,
     build_instance,
     scale_problem,
 )
 from .ledger import Ledger
-from .merit import RULES, MeritOutcome, merit_clear
+from .merit import RULES, merit_clear
 from .model import AuctionModel
 from .result import REJECTION_REASONS, Award, ClearingResult
 from .round import RoundSpec
-from .solve import SolveReport, maximise_energy, solver_parameters
+from .solve import SolveReport, WorkBudget, maximise_energy, solver_parameters
 from .staged import solve_stage
 
 __all__ = ["RULES", "clear"]
@@ -41,30 +41,83 @@ def _money_mc(milli_cents: int) -> Decimal:
     return cents if cents == value else value
 
 
-def _objective(value: int | None) -> Decimal | None:
-    return None if value is None else Decimal(value) / (THOUSAND * WEIGHT_SCALE)
+def _objective(value: int | None, scale: int) -> Decimal | None:
+    return None if value is None else Decimal(value) / (THOUSAND * scale)
 
 
-def _explain(ledger: Ledger, inst: Instance, b: ScaledBid) -> str:
-    """Why the optimiser left a bid out: the first limit it would break if added."""
-    if b.bid.alternative_group in ledger.groups:
-        return "alternative_chosen"
+def _mw(kw: int) -> str:
+    return f"{Decimal(kw).scaleb(-3)} MW"
+
+
+def _explain(ledger: Ledger, inst: Instance, b: ScaledBid) -> tuple[str, str]:
+    """Why a bid is not in the award: the first limit, in the published order, that adding it
+    would break, with the numbers (reason, explanation)."""
+    group = b.bid.alternative_group
+    if group in ledger.groups:
+        chosen = sorted(k for k, s in ledger.alternatives.items() if s == group)
+        return "alternative_chosen", f"{', '.join(chosen)} of alternative group {group} won"
     room = b.capacity_kw
-    for limit_reason, limit_room in ledger.rooms(b):
+    for reason, limit_room, name, limit in ledger.limits(b):
         if limit_room < b.min_kw:
-            return "below_minimum" if limit_room > 0 and b.min_kw < b.capacity_kw else limit_reason
+            left = f"{name} {_mw(limit)}: {_mw(max(limit_room, 0))} left"
+            if limit_room > 0 and b.min_kw < b.capacity_kw:
+                return "below_minimum", f"{left}, below the bid's minimum {_mw(b.min_kw)}"
+            return reason, f"{left}, the bid needs {_mw(b.min_kw)}"
         room = min(room, limit_room)
     if ledger.largest_fit(b, room, inst.budget_mc) == 0:
-        return "budget"
-    return "not_selected"
+        assert inst.budget_mc is not None  # without a budget, a bid that fits always fits
+        remaining = inst.budget_mc - ledger.budget_use_mc()
+        needs = ledger.budget_use_with(b, b.min_kw) - ledger.budget_use_mc()
+        return "budget", (
+            f"budget {_money_mc(inst.budget_mc)}: {_money_mc(remaining)} left, its smallest award "
+            f"({_mw(b.min_kw)}) would add {_money_mc(needs)} (prices of its unit included)"
+        )
+    return "not_selected", "it fits every limit: the award could take it"
+
+
+def _exclusion_detail(inst: Instance, b: ScaledBid) -> str:
+    """The numbers behind a rejection known before clearing."""
+    bid, tech = b.bid, inst.spec.technology(b.technology)
+    if b.excluded == "above_ceiling":
+        return f"price {bid.price} above the {bid.technology} ceiling {tech.ceiling_price}"
+    if b.excluded == "not_small_plant":
+        threshold = inst.spec.small_plant_threshold_mw
+        return f"{bid.capacity_mw} MW is not below the small-plant threshold {threshold} MW"
+    if b.excluded == "inadmissible":
+        factor = bid.annual_mwh / (bid.capacity_mw * 8760)
+        return (
+            f"capacity factor {factor:.4f} above the {bid.technology} limit "
+            f"{tech.max_capacity_factor}"
+        )
+    return ""
+
+
+def _fill(inst: Instance, ledger: Ledger) -> list[str]:
+    """Add, in merit order, every bid that still fits every limit of an award not proven
+    optimal (each addition buys more weighted energy); returns the bids added."""
+    added = []
+    for b in sorted(inst.admissible, key=inst.rank_key):
+        if b.bid_id in ledger.awarded or b.bid.alternative_group in ledger.groups:
+            continue
+        room = min([b.capacity_kw, *(r for _, r in ledger.rooms(b))])
+        awarded = ledger.largest_fit(b, room, inst.budget_mc) if room >= b.min_kw else 0
+        if awarded > 0:
+            ledger.add(b, awarded)
+            added.append(b.bid_id)
+    return added
 
 
 def _awards(
-    inst: Instance, ledger: Ledger, reasons: Mapping[str, str], stages: Mapping[str, str]
+    inst: Instance,
+    ledger: Ledger,
+    reasons: Mapping[str, tuple[str, str]],
+    stages: Mapping[str, str],
 ) -> list[Award]:
+    setters = ledger.clearing_prices()  # unit → the price an accepted bid set
     awards = []
     for b in inst.bids:
         bid = b.bid
+        bid_price = Decimal(b.price_cents).scaleb(-2)
         if b.bid_id in ledger.awarded:
             awarded_kw = ledger.awarded[b.bid_id]
             energy = b.energy(awarded_kw)
@@ -84,10 +137,13 @@ def _awards(
                     f"awarded {Decimal(awarded_kw).scaleb(-3)} MW "
                     f"at {Decimal(paid).scaleb(-2)}/MWh",
                     stages.get(b.bid_id, ""),
+                    bid_price,
+                    b.price_cents == setters.get(ledger.unit(b.technology)),
                 )
             )
         else:
-            reason = b.excluded or reasons.get(b.bid_id, "not_selected")
+            reason = b.excluded or reasons.get(b.bid_id, ("not_selected", ""))[0]
+            detail = _exclusion_detail(inst, b) or reasons.get(b.bid_id, ("", ""))[1]
             awards.append(
                 Award(
                     bid.bid_id,
@@ -99,7 +155,11 @@ def _awards(
                     None,
                     Decimal(0),
                     reason,
-                    REJECTION_REASONS[reason],
+                    f"{REJECTION_REASONS[reason]}: {detail}"
+                    if detail
+                    else REJECTION_REASONS[reason],
+                    "",
+                    bid_price,
                 )
             )
     return awards
@@ -119,27 +179,8 @@ def _weighted(inst: Instance, awarded_kw: Mapping[str, int]) -> int:
     )
 
 
-def _fallback(inst: Instance, report: SolveReport, skip: MeritOutcome) -> bool:
-    """Report the uk_skip award instead when the solver ran out of time with less (or nothing).
-
-    The skip rule's award satisfies every limit when it meets the technology minimums and
-    there is no ring-fence stage, so it is a feasible award the optimiser must not fall below.
-    """
-    if report.proven_optimal or inst.fence_mc > 0 or report.status == "INFEASIBLE":
-        return False
-    awarded = skip.ledger.awarded
-    if any(skip.ledger.by_tech[t] < v for t, v in inst.tech_min_kw.items()):
-        return False
-    if report.status == "FEASIBLE" and _weighted(inst, awarded) <= _weighted(
-        inst, report.awarded_kw
-    ):
-        return False
-    report.awarded_kw, report.status = dict(awarded), "FEASIBLE"
-    return True
-
-
 def _relaxation(
-    inst: Instance, fixed: Mapping[str, int], hint: dict[str, int], seconds: float
+    inst: Instance, fixed: Mapping[str, int], hint: dict[str, int], work: WorkBudget
 ) -> tuple[int | None, dict[str, int]]:
     """An upper bound on the weighted energy from a relaxation with linear pay-as-bid costs.
 
@@ -150,7 +191,7 @@ def _relaxation(
     the better hint when it fits the budget at the round's own prices."""
     budget = inst.budget_mc if inst.spec.pricing.rule == "pay_as_clear" else None
     relaxed = AuctionModel(inst, inst.admissible, fixed, budget, pricing="pay_as_bid")
-    bound, awarded = maximise_energy(relaxed, max(seconds, 0.05), hint)
+    bound, awarded = maximise_energy(relaxed, work, hint)
     if awarded and _weighted(inst, awarded) > _weighted(inst, hint):
         ledger = _ledger(inst, awarded)
         if inst.budget_mc is None or ledger.budget_use_mc() <= inst.budget_mc:
@@ -158,20 +199,68 @@ def _relaxation(
     return bound, hint
 
 
-def _optimise(inst: Instance) -> tuple[SolveReport, dict[str, str], list[str]]:
-    """Ring-fence stage (innovative bids within the fence) if any, then the whole round."""
-    time_limit = float(inst.spec.time_limit_s)
-    deadline = time.monotonic() + time_limit
+def _not_proven(report: SolveReport, gap: Decimal | None, work_limit: float) -> str:
+    """Why an award is not proven optimal, and how far it may be from the optimum."""
+    shown = "unknown" if gap is None else f"{gap:.6f}"
+    if report.objective_proven:
+        return (
+            "NOT PROVEN OPTIMAL as a whole: the weighted energy is proven optimal (gap 0), but "
+            "a tie-break level (least cost, lot) is not proven"
+        )
+    return (
+        f"NOT PROVEN OPTIMAL: the weighted energy may be up to {shown} (relative gap) below "
+        f"the best bound; CP-SAT's deterministic work limit ({work_limit:g}, `time_limit_s`) "
+        "ended the search, or the independent certificate did not confirm it (see notes)"
+    )
+
+
+class CertificationError(MzekariError):
+    """CP-SAT and the independent check disagree: the award is not published."""
+
+    kind = "certification_failed"
+
+
+def _certify(
+    stage: StageProblem, report: SolveReport, name: str, notes: list[str]
+) -> dict[str, object]:
+    """HiGHS re-proves a stage CP-SAT proved; a disagreement refuses the whole clearing, an
+    unfinished proof leaves the stage not proven (with a note saying why)."""
+    if not report.proven_optimal or report.weighted_energy is None:
+        return {"stage": name, "certified": False, "reason": "CP-SAT did not prove it"}
+    cert = certify(stage, report.awarded_kw, report.weighted_energy)
+    record = {"stage": name, "certified": cert.certified, "levels": cert.levels}
+    if cert.disagreement:
+        raise CertificationError(f"{name} stage: not published: {cert.reason}")
+    if not cert.certified:
+        report.proven_optimal = False
+        report.status = "FEASIBLE"
+        if not cert.levels or cert.levels[-1]["level"] == "weighted_energy":
+            report.objective_proven = False  # not even the energy is certified
+        notes.append(f"{name} stage: CP-SAT's optimum is not certified: {cert.reason}")
+        record["reason"] = cert.reason
+    return record
+
+
+def _optimise(
+    inst: Instance, work: WorkBudget
+) -> tuple[SolveReport, dict[str, str], list[str], list[dict[str, object]]]:
+    """Ring-fence stage (innovative bids within the fence) if any, then the whole round;
+    each stage CP-SAT proves is then certified independently (`certify.py`)."""
     skip = merit_clear(inst, "uk_skip")
     hint = skip.ledger.awarded
     stages: dict[str, str] = {}
     fixed: dict[str, int] = {}
     notes: list[str] = []
     levels = []
+    certificates = []
     fence_proven = fence_whole = True
     if inst.fence_mc > 0:
         fenced = [b for b in inst.admissible if b.bid.innovative]
-        first = solve_stage(inst, fenced, {}, inst.fence_mc, time_limit / 2, hint, minimums=False)
+        fence_work = WorkBudget(work.left / 2)
+        first = solve_stage(inst, fenced, {}, inst.fence_mc, fence_work, hint, minimums=False)
+        work.left -= work.left / 2 - fence_work.left
+        stage = StageProblem(inst, fenced, {}, inst.fence_mc, False)
+        certificates.append(_certify(stage, first, "ring_fence", notes))
         fence_proven, fence_whole = first.objective_proven, first.proven_optimal
         levels += [{"stage": "ring_fence", **lv} for lv in first.levels]
         if first.status in ("OPTIMAL", "FEASIBLE"):
@@ -184,19 +273,19 @@ def _optimise(inst: Instance) -> tuple[SolveReport, dict[str, str], list[str]]:
     hint = {**hint, **fixed}
     bound = None
     if inst.spec.pricing.rule != "pay_as_bid":
-        bound, hint = _relaxation(inst, fixed, hint, (deadline - time.monotonic()) / 3)
-    remaining = max(deadline - time.monotonic(), 0.05)
-    report = solve_stage(inst, inst.admissible, fixed, inst.budget_mc, remaining, hint, True, bound)
+        relaxation_work = WorkBudget(work.left / 3)
+        bound, hint = _relaxation(inst, fixed, hint, relaxation_work)
+        work.left -= work.left / 3 - relaxation_work.left
+    report = solve_stage(inst, inst.admissible, fixed, inst.budget_mc, work, hint, True, bound)
+    stage = StageProblem(inst, inst.admissible, fixed, inst.budget_mc, True)
+    certificates.append(_certify(stage, report, "round", notes))
     report.levels = levels + [{"stage": "round", **lv} for lv in report.levels]
     if not fence_whole:  # (a level record may be an inconclusive step of a proven level)
         report.proven_optimal = False
+        if report.status == "OPTIMAL":
+            report.status = "FEASIBLE"
     report.objective_proven &= fence_proven
-    if _fallback(inst, report, skip):
-        notes.append(
-            "the solver's best award within the time limit bought less preference-weighted "
-            "energy than the uk_skip rule; the uk_skip award (which meets every limit) is reported"
-        )
-    return report, stages, notes
+    return report, stages, notes, certificates
 
 
 def clear(round_spec: RoundSpec, bids: Sequence[Bid], rule: str | None = None) -> ClearingResult:
@@ -210,7 +299,8 @@ def clear(round_spec: RoundSpec, bids: Sequence[Bid], rule: str | None = None) -
     started = time.monotonic()
     if rule is not None:
         outcome = merit_clear(inst, rule)
-        ledger, reasons, stages = outcome.ledger, outcome.reasons, outcome.stage
+        ledger, stages = outcome.ledger, outcome.stage
+        reasons = {k: (v, "") for k, v in outcome.reasons.items()}
         status, proven, bound = "RULE", False, None
         solver: dict[str, object] = {"rule": rule}
         notes.append(f"merit-order rule {rule!r}: not an optimisation, no bound")
@@ -229,50 +319,55 @@ def clear(round_spec: RoundSpec, bids: Sequence[Bid], rule: str | None = None) -
                     "split the round or state smaller amounts",
                 )
             )
-        report, stages, notes = _optimise(inst)
+        work_limit = float(round_spec.time_limit_s)
+        report, stages, notes, certificates = _optimise(inst, WorkBudget(work_limit))
         status, proven = report.status, report.proven_optimal
-        solver = {**solver_parameters(float(round_spec.time_limit_s)), "levels": report.levels}
-        if status == "MODEL_INVALID":
-            raise MzekariError(
-                "the round cannot be modelled exactly in 64-bit integers (budget, energy or "
-                "prices too large); split the round or use coarser units"
-            )
+        solver = {**solver_parameters(work_limit), "levels": report.levels}
+        solver["certificates"] = certificates
+        solver["certified_by"] = ["cp-sat", "highs"] if proven else []
         if status not in ("OPTIMAL", "FEASIBLE"):
             proven_infeasible = status == "INFEASIBLE"
             notes.append(
                 "no award: no award satisfies every limit of the round"
                 if proven_infeasible
-                else f"no award: the solver found none within the time limit ({status})"
+                else f"no award: CP-SAT found none within its work limit ({status})"
             )
             ledger = Ledger(inst)
             reason = "infeasible" if proven_infeasible else "not_selected"
-            reasons = {b.bid_id: reason for b in inst.admissible}
+            reasons = {b.bid_id: (reason, "") for b in inst.admissible}
             bound = None
         else:
             ledger = _ledger(inst, report.awarded_kw)
+            added = [] if proven else _fill(inst, ledger)
+            if added:
+                notes.append(
+                    f"{len(added)} bid(s) added after the search, in merit order, each fitting "
+                    f"every limit: {', '.join(added[:20])}{' …' if len(added) > 20 else ''}"
+                )
             reasons = {
                 b.bid_id: _explain(ledger, inst, b)
                 for b in inst.admissible
                 if b.bid_id not in ledger.awarded
             }
+            fits = sorted(k for k, (reason, _) in reasons.items() if reason == "not_selected")
+            if fits:  # an optimum leaves no bid that fits: the proof contradicts the award
+                raise CertificationError(
+                    f"not published: the award proven optimal leaves {', '.join(fits[:5])} "
+                    "out although it fits every limit"
+                )
             bound = report.bound
         solver["objective_proven"] = report.objective_proven
-        if not proven and report.objective_proven:
-            notes.append(
-                "NOT PROVEN OPTIMAL as a whole: the weighted energy is proven optimal, but a "
-                "tie-break level (least cost, lot) was not proven within the time limit"
-            )
-        elif not proven:
-            notes.append("NOT PROVEN OPTIMAL: the time limit ended the search before a proof")
     solver["runtime_s"] = round(time.monotonic() - started, 3)
     weighted: int | None = _weighted(inst, ledger.awarded)
     if status not in ("OPTIMAL", "FEASIBLE", "RULE"):
         weighted = None
-    objective = _objective(weighted)
-    bound_value = _objective(bound)
+    objective = _objective(weighted, inst.weight_scale)
+    bound_value = _objective(bound, inst.weight_scale)
     gap = None
     if bound_value is not None and objective is not None:
         gap = (bound_value - objective) / max(bound_value, Decimal(1))
+    if rule is None and status == "FEASIBLE":
+        notes.append(_not_proven(report, gap, float(round_spec.time_limit_s)))
     return ClearingResult(
         round_id=round_spec.round_id,
         rule=rule or "optimiser",
@@ -289,4 +384,5 @@ def clear(round_spec: RoundSpec, bids: Sequence[Bid], rule: str | None = None) -
         solver=solver,
         tie_break=TIE_BREAK,
         notes=notes,
+        weight_scale=inst.weight_scale,
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
@@ -83,18 +84,29 @@ NUMERIC = frozenset(
 
 def run_clear(args: argparse.Namespace) -> int:
     from . import clear, load_round, read_bids, validate_result
+    from .result import remove_outputs
 
+    remove_outputs(args.out)  # whatever happens next, no stale award stays in --out
     spec = load_round(args.round)
     bids = read_bids(args.bids, spec)
     result = clear(spec, bids, args.rule)
     violations = validate_result(spec, bids, result)
+    if result.status not in ("OPTIMAL", "FEASIBLE", "RULE"):
+        print(f"{spec.name} ({spec.round_id}): no award ({result.status})", file=sys.stderr)
+        for note in result.notes:
+            print(f"note: {note}", file=sys.stderr)
+        return 1
+    if violations:
+        print("VALIDATION FAILED, nothing written:\n  " + "\n  ".join(violations))
+        return 1
     result.write(Path(args.out))
     s = result.summary()
     cur = spec.currency
     print(f"{spec.name} ({spec.round_id}) — {s['rule']}, {s['pricing_rule']} pricing")
     print(
         f"status {s['status']}  proven optimal: {'yes' if s['proven_optimal'] else 'NO'}  "
-        f"objective {s['objective']} MWh  bound {s['bound']}  gap {s['gap']}"
+        f"objective {s['objective']} MWh  bound {s['bound']}  gap {s['gap']}  "
+        f"certified by: {', '.join(s['solver'].get('certified_by') or ['-'])}"
     )
     print(
         f"budget used {_money(s['budget_used'], cur)} of {_money(s['budget'], cur)} {cur}; "
@@ -152,9 +164,6 @@ def run_clear(args: argparse.Namespace) -> int:
     for note in result.notes:
         print(f"note: {note}")
     print(f"\nwrote {Path(args.out) / 'awards.csv'} and {Path(args.out) / 'summary.json'}")
-    if violations:
-        print("VALIDATION FAILED:\n  " + "\n  ".join(violations))
-        return 1
     return 0
 
 

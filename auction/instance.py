@@ -23,8 +23,26 @@ from fractions import Fraction
 from .bids import Bid
 from .round import RoundSpec
 
-WEIGHT_SCALE = 10_000  # preference weights in 1/10,000
+WEIGHT_SCALE = 10_000  # preference weights in 1/10,000 (exact: a bonus has ≤ 4 decimals)
 INT_LIMIT = 2**62  # CP-SAT works on int64; refuse instances that could overflow
+# A score-weighted objective stays exact in a double (< 2**53): the certificate's second solver
+# works in floating point, and refuses matrix values above 1e15.
+SCORE_HEADROOM = 10**15
+MAX_SCORE_SCALE = 10**12
+
+
+def weight_scale(spec: RoundSpec, bids: list[Bid]) -> int:
+    """Units of a preference weight. A score (`score_weight`) is a ratio of prices, not exact
+    in any fixed decimal: it is counted in the finest power of ten that keeps the round's
+    whole weighted energy (score < 2) within SCORE_HEADROOM, up to 1e-12 (small rounds get
+    the finest scores; a 10,000-bid round stays at 1e-4)."""
+    if spec.innovation.score_weight == 0:
+        return WEIGHT_SCALE
+    energy = sum(kw(b.annual_mwh) for b in bids) or 1
+    scale = WEIGHT_SCALE
+    while scale < MAX_SCORE_SCALE and 10 * scale * 2 * energy < SCORE_HEADROOM:
+        scale *= 10
+    return scale
 
 
 def kw(mw: Decimal) -> int:
@@ -42,7 +60,7 @@ class ScaledBid:
     min_kw: int  # == capacity_kw for all-or-nothing bids
     annual_kwh: int
     price_cents: int
-    weight: int  # preference weight × WEIGHT_SCALE
+    weight: int  # preference weight × the instance's weight_scale
     lot: str  # published tie-break key
     excluded: str | None  # rejection reason known before clearing, if any
 
@@ -71,6 +89,7 @@ class Instance:
     bidder_cap_kw: int | None
     total_kw: int | None
     group_of: dict[str, str]  # technology → pricing group
+    weight_scale: int = WEIGHT_SCALE
     _valuations: dict[int, int] = field(default_factory=dict)
 
     @property
@@ -92,7 +111,7 @@ class Instance:
         if self.spec.innovation.score_weight > 0:
             primary = Fraction(-b.weight)
         else:
-            primary = Fraction(b.price_cents * WEIGHT_SCALE, b.weight)
+            primary = Fraction(b.price_cents * self.weight_scale, b.weight)
         return (primary, b.capacity_kw, b.lot)
 
 
@@ -167,15 +186,18 @@ def build_instance(spec: RoundSpec, bids: list[Bid]) -> Instance:
     admissible_prices = [b.price for b in ordered if excluded[b.bid_id] is None]
     lowest = min(admissible_prices) if admissible_prices else Decimal(1)
     inn = spec.innovation
+    scale = weight_scale(spec, [b for b in ordered if excluded[b.bid_id] is None])
     scaled = []
     for b in ordered:
-        score = Decimal(1)
-        if inn.score_weight > 0:
-            innovation_score = Decimal(1 if b.innovative else 0)
-            score = (1 - inn.score_weight) * lowest / b.price + inn.score_weight * innovation_score
-        if b.innovative:
-            score *= 1 + inn.bonus
-        weight = int((score * WEIGHT_SCALE).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+        with localcontext() as ctx:
+            ctx.prec = 40  # the score's ratio well beyond 1e-12, before the one rounding
+            score = Decimal(1)
+            if inn.score_weight > 0:
+                score = (1 - inn.score_weight) * (lowest / b.price)
+                score += inn.score_weight if b.innovative else 0
+            if b.innovative:
+                score *= 1 + inn.bonus
+            weight = int((score * scale).quantize(Decimal(1), rounding=ROUND_HALF_UP))
         minimum = b.min_capacity_mw if b.min_capacity_mw is not None else b.capacity_mw
         scaled.append(
             ScaledBid(
@@ -209,4 +231,5 @@ def build_instance(spec: RoundSpec, bids: list[Bid]) -> Instance:
         bidder_cap_kw=None if spec.bidder_cap_mw is None else kw(spec.bidder_cap_mw),
         total_kw=None if spec.max_total_mw is None else kw(spec.max_total_mw),
         group_of=group_of,
+        weight_scale=scale,
     )

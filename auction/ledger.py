@@ -22,6 +22,7 @@ class Ledger:
         self.by_tech: dict[str, int] = defaultdict(int)
         self.total_kw = 0
         self.groups: set[str] = set()  # alternative groups with an award
+        self.alternatives: dict[str, str] = {}  # awarded bid_id → its alternative group
         # Pricing units: a technology group (pay_as_clear) or a technology (median);
         # pay_as_bid keeps one running sum.
         self.unit_prices: dict[str, list[int]] = defaultdict(list)  # sorted accepted prices
@@ -41,6 +42,7 @@ class Ledger:
         self.total_kw += awarded_kw
         if bid.alternative_group:
             self.groups.add(bid.alternative_group)
+            self.alternatives[b.bid_id] = bid.alternative_group
         energy = b.energy(awarded_kw)
         bisect.insort(self.unit_prices[self.unit(bid.technology)], b.price_cents)
         self.tech_energy[bid.technology] += energy
@@ -99,19 +101,28 @@ class Ledger:
     # -- room under each limit --------------------------------------------------------------
     def rooms(self, b: ScaledBid) -> list[tuple[str, int]]:
         """(reason, kW of room) for every limit that applies to `b`, in the published order."""
+        return [(reason, room) for reason, room, _, _ in self.limits(b)]
+
+    def limits(self, b: ScaledBid) -> list[tuple[str, int, str, int]]:
+        """(reason, kW of room, the limit's name, its kW) for every limit that applies to `b`,
+        in the published order."""
         inst, bid = self.inst, b.bid
-        out: list[tuple[str, int]] = []
+        out: list[tuple[str, int, str, int]] = []
         if inst.bidder_cap_kw is not None:
-            out.append(("bidder_cap", inst.bidder_cap_kw - self.by_bidder[bid.bidder]))
+            used = self.by_bidder[bid.bidder]
+            cap = inst.bidder_cap_kw
+            out.append(("bidder_cap", cap - used, f"bidder {bid.bidder}'s cap", cap))
         if bid.grid_node and bid.grid_node in inst.grid_kw:
-            out.append(
-                ("grid_node_full", inst.grid_kw[bid.grid_node] - self.by_node[bid.grid_node])
-            )
+            cap = inst.grid_kw[bid.grid_node]
+            room = cap - self.by_node[bid.grid_node]
+            out.append(("grid_node_full", room, f"grid node {bid.grid_node}", cap))
         limit = inst.tech_max_kw[bid.technology]
         if limit is not None:
-            out.append(("target_met", limit - self.by_tech[bid.technology]))
+            room = limit - self.by_tech[bid.technology]
+            out.append(("target_met", room, f"technology {bid.technology}'s maximum", limit))
         if inst.total_kw is not None:
-            out.append(("target_met", inst.total_kw - self.total_kw))
+            room = inst.total_kw - self.total_kw
+            out.append(("target_met", room, "the round's maximum", inst.total_kw))
         return out
 
     def largest_fit(self, b: ScaledBid, room_kw: int, budget_mc: int | None) -> int:

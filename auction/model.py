@@ -6,12 +6,13 @@ and median (per technology): see `_uniform_unit`.
 
 from __future__ import annotations
 
+import bisect
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from ortools.sat.python import cp_model
 
-from .instance import Instance, ScaledBid
+from .instance import INT_LIMIT, Instance, ScaledBid
 from .reduction import Restriction
 
 LinearExpr = cp_model.LinearExprT
@@ -48,6 +49,10 @@ class AuctionModel:
         self.kwh: dict[str, LinearExpr] = {}
         self.partial: dict[str, tuple[cp_model.IntVar, cp_model.IntVar]] = {}  # (kW, kWh)
         self.cost_terms: list[LinearExpr] = []
+        # Per pricing unit: the values its price variables take for a given award (hints).
+        self.price_hints: list[
+            Callable[[Mapping[str, int]], list[tuple[cp_model.IntVar, int]]]
+        ] = []
         self._variables()
         self._restrict(pool)
         self._volume_constraints()
@@ -159,11 +164,19 @@ class AuctionModel:
         none = m.new_bool_var(f"nothing_accepted[{unit}]")
         chosen = [m.new_bool_var(f"clearing[{unit},{p}]") for p in prices]
         m.add_exactly_one([none, *chosen])
-        rank = {p: k for k, p in enumerate(prices)}
         for b in members:
-            m.add(self.accept[b.bid_id] <= sum(chosen[rank[b.price_cents] :]))
+            m.add(self.accept[b.bid_id] <= sum(chosen[bisect.bisect_left(prices, b.price_cents) :]))
+        self._hint_choice(members, prices, none, chosen, median=False)
         use: list[LinearExpr] = []
-        for tech in sorted({b.technology for b in members}):
+        techs = sorted({b.technology for b in members})
+        largest = sum(
+            inst.valuation(inst.paid_cents(t, p)) * sum(b.annual_kwh for b in members)
+            for t in techs
+            for p in prices
+        )
+        if largest >= INT_LIMIT:  # the split would overflow int64: bound the use instead
+            return self._uniform_use(members, prices, chosen)
+        for tech in techs:
             of_tech = [b for b in members if b.technology == tech]
             parts = []
             for k, price in enumerate(prices):
@@ -173,8 +186,32 @@ class AuctionModel:
                 part = m.new_int_var(0, reach, f"energy[{unit},{tech},{k}]")
                 m.add(part <= reach * chosen[k])
                 parts.append(part)
+                self._hint_energy(members, of_tech, part, price)
                 use.append(inst.valuation(inst.paid_cents(tech, price)) * part)
             m.add(sum(parts) == sum(self.kwh[b.bid_id] for b in of_tech))
+        return sum(use)
+
+    def _uniform_use(
+        self, members: list[ScaledBid], prices: list[int], chosen: list[cp_model.IntVar]
+    ) -> LinearExpr:
+        """The same budget use for a group too large to split: per technology, U_t ≥
+        V(min(c_k, ceiling_t))·E_t under the chosen price; minimising the cost makes it equal."""
+        inst, m = self.inst, self.model
+        use: list[LinearExpr] = []
+        for tech in sorted({b.technology for b in members}):
+            of_tech = [b for b in members if b.technology == tech]
+            top = sum(b.annual_kwh for b in of_tech)
+            values = [inst.valuation(inst.paid_cents(tech, p)) for p in prices]
+            energy = m.new_int_var(0, top, f"energy[{tech}]")
+            m.add(energy == sum(self.kwh[b.bid_id] for b in of_tech))
+            low, high = min(0, *values) * top, max(0, *values) * top
+            spent = m.new_int_var(low, high, f"budget_use[{tech}]")
+            m.add(spent >= 0).only_enforce_if([c.Not() for c in chosen])
+            for k, value in enumerate(values):
+                m.add(spent >= value * energy).only_enforce_if(chosen[k])
+            use.append(spent)
+            self._hint_energy(members, of_tech, energy)
+            self._hint_use(members, of_tech, spent, tech, median=False)
         return sum(use)
 
     def _median_unit(self, tech: str, members: list[ScaledBid]) -> cp_model.IntVar:
@@ -195,25 +232,95 @@ class AuctionModel:
         chosen = [m.new_bool_var(f"clearing[{tech},{p}]") for p in prices]
         m.add_exactly_one([none, *chosen])
         m.add(n == 0).only_enforce_if(none)
+        self._hint_choice(members, prices, none, chosen, median=True)
         top_energy = sum(b.annual_kwh for b in members)
         energy = m.new_int_var(0, top_energy, f"energy[{tech}]")
         m.add(energy == sum(self.kwh[b.bid_id] for b in members))
+        self._hint_energy(members, members, energy)
         values = [inst.valuation(inst.paid_cents(tech, p)) for p in prices]
         use = m.new_int_var(
             min(0, *values) * top_energy, max(0, *values) * top_energy, f"budget_use[{tech}]"
         )
         m.add(use >= 0).only_enforce_if(none)
+        self._hint_use(members, members, use, tech, median=True)
         below: cp_model.IntVar | None = None  # accepted bids priced below c_k
         for k, price in enumerate(prices):
             c = m.new_int_var(0, len(members), f"count_le[{tech},{k}]")
             here = sum(self.accept[b.bid_id] for b in at_price[price])
             m.add(c == (below + here if below is not None else here))
+            self._hint_count(members, c, price)
             m.add(2 * c >= n).only_enforce_if(chosen[k])
             if below is not None:
                 m.add(2 * below <= n - 1).only_enforce_if(chosen[k])
             m.add(use >= values[k] * energy).only_enforce_if(chosen[k])
             below = c
         return use
+
+    # -- hints for the price variables ------------------------------------------------------
+    def _clearing(
+        self, members: list[ScaledBid], awarded: Mapping[str, int], median: bool
+    ) -> int | None:
+        prices = sorted(b.price_cents for b in members if awarded.get(b.bid_id, 0) > 0)
+        if not prices:
+            return None
+        return prices[(len(prices) - 1) // 2] if median else prices[-1]
+
+    def _hint_choice(
+        self,
+        members: list[ScaledBid],
+        prices: list[int],
+        none: cp_model.IntVar,
+        chosen: list[cp_model.IntVar],
+        median: bool,
+    ) -> None:
+        def values(awarded: Mapping[str, int]) -> list[tuple[cp_model.IntVar, int]]:
+            clearing = self._clearing(members, awarded, median)
+            return [(none, int(clearing is None))] + [
+                (var, int(price == clearing)) for var, price in zip(chosen, prices, strict=True)
+            ]
+
+        self.price_hints.append(values)
+
+    def _hint_energy(
+        self,
+        unit: list[ScaledBid],
+        members: list[ScaledBid],
+        var: cp_model.IntVar,
+        at_price: int | None = None,
+    ) -> None:
+        """`var` holds the members' energy (only when the unit clears at `at_price`, if given)."""
+        median = self.pricing == "median"
+
+        def values(awarded: Mapping[str, int]) -> list[tuple[cp_model.IntVar, int]]:
+            clearing = self._clearing(unit, awarded, median)
+            energy = sum(b.energy(awarded.get(b.bid_id, 0)) for b in members)
+            return [(var, energy if at_price is None or clearing == at_price else 0)]
+
+        self.price_hints.append(values)
+
+    def _hint_use(
+        self,
+        unit: list[ScaledBid],
+        members: list[ScaledBid],
+        var: cp_model.IntVar,
+        tech: str,
+        median: bool,
+    ) -> None:
+        def values(awarded: Mapping[str, int]) -> list[tuple[cp_model.IntVar, int]]:
+            clearing = self._clearing(unit, awarded, median)
+            if clearing is None:
+                return [(var, 0)]
+            energy = sum(b.energy(awarded.get(b.bid_id, 0)) for b in members)
+            return [(var, self.inst.valuation(self.inst.paid_cents(tech, clearing)) * energy)]
+
+        self.price_hints.append(values)
+
+    def _hint_count(self, members: list[ScaledBid], var: cp_model.IntVar, price: int) -> None:
+        def values(awarded: Mapping[str, int]) -> list[tuple[cp_model.IntVar, int]]:
+            won = [b for b in members if awarded.get(b.bid_id, 0) > 0]
+            return [(var, sum(b.price_cents <= price for b in won))]
+
+        self.price_hints.append(values)
 
     # -- objectives ---------------------------------------------------------------------------
     def weighted_energy(self) -> LinearExpr:
@@ -233,3 +340,6 @@ class AuctionModel:
             if b.bid_id in self.partial:
                 self.model.add_hint(self.partial[b.bid_id][0], kw)
                 self.model.add_hint(self.partial[b.bid_id][1], b.energy(kw))
+        for values in self.price_hints:
+            for var, value in values(awarded_kw):
+                self.model.add_hint(var, value)

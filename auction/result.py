@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import csv
+import io
 import json
+import os
+import tempfile
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -40,6 +43,8 @@ class Award:
     reason: str
     explanation: str = ""
     stage: str = ""  # "ring_fence" for awards made from the innovation ring-fence
+    bid_price: Decimal | None = None  # the bid's own price
+    sets_price: bool = False  # its price is its unit's uniform or median clearing price
 
     def row(self) -> dict[str, str]:
         return {
@@ -49,7 +54,9 @@ class Award:
             "accepted": "true" if self.accepted else "false",
             "awarded_capacity_mw": str(self.awarded_capacity_mw),
             "awarded_annual_mwh": str(self.awarded_annual_mwh),
+            "bid_price": "" if self.bid_price is None else str(self.bid_price),
             "price_paid": "" if self.price_paid is None else str(self.price_paid),
+            "sets_price": "true" if self.sets_price else "false",
             "budget_used": str(self.budget_used),
             "reason": self.reason,
             "stage": self.stage,
@@ -77,6 +84,7 @@ class ClearingResult:
     solver: dict[str, Any] = field(default_factory=dict)
     tie_break: str = ""
     notes: list[str] = field(default_factory=list)
+    weight_scale: int = 10_000  # preference weights are counted in 1/weight_scale
 
     @property
     def accepted(self) -> list[Award]:
@@ -124,6 +132,7 @@ class ClearingResult:
             "proven_optimal": self.proven_optimal,
             "objective": text(self.objective),
             "objective_meaning": "preference-weighted annual energy, MWh",
+            "weight_scale": self.weight_scale,
             "bound": text(self.bound),
             "gap": text(self.gap),
             "currency": self.currency,
@@ -145,12 +154,34 @@ class ClearingResult:
         return [a.row() for a in self.awards]
 
     def write(self, out_dir: Path | str) -> None:
+        """awards.csv and summary.json, each written whole or not at all (temporary file,
+        then renamed), summary last."""
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
-        with (out / "awards.csv").open("w", newline="", encoding="utf-8") as fh:
-            writer = csv.DictWriter(fh, fieldnames=AWARD_COLUMNS)
-            writer.writeheader()
-            writer.writerows(self.awards_rows())
-        (out / "summary.json").write_text(
-            json.dumps(self.summary(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
-        )
+        awards = io.StringIO()
+        writer = csv.DictWriter(awards, fieldnames=AWARD_COLUMNS)
+        writer.writeheader()
+        writer.writerows(self.awards_rows())
+        _atomic_write(out / "awards.csv", awards.getvalue())
+        summary = json.dumps(self.summary(), indent=2, ensure_ascii=False) + "\n"
+        _atomic_write(out / "summary.json", summary)
+
+
+OUTPUT_FILES = ("awards.csv", "summary.json")
+
+
+def remove_outputs(out_dir: Path | str) -> None:
+    """Remove a previous run's outputs, so a refused run leaves no awards behind."""
+    for name in OUTPUT_FILES:
+        (Path(out_dir) / name).unlink(missing_ok=True)
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8", newline="") as fh:
+            fh.write(text)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise

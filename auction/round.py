@@ -34,6 +34,8 @@ from mzekari.errors import InputError, Problem, ProblemCollector
 from mzekari.money import MINOR_UNITS
 
 MAX_SCORE_WEIGHT = Decimal("0.30")  # EU state-aid practice: non-price criteria weigh ≤ 30 %
+MAX_AMOUNT = Decimal(10) ** 12  # MW, prices and budgets beyond this are typing errors
+MAX_WORK = Decimal(3600)  # the most solver work (time_limit_s) a round may ask for
 
 
 class _Strict(BaseModel):
@@ -132,8 +134,15 @@ def _precision(spec: RoundSpec, problems: ProblemCollector) -> None:
     checks += [(f"grid_nodes.{node}", mw, 3) for node, mw in spec.grid_nodes.items()]
     if spec.budget is not None:
         checks.append(("budget.amount", spec.budget.amount, 2))
+        prices = spec.budget.reference_prices or [spec.budget.reference_price or Decimal(0)]
+        checks += [(f"budget.reference_prices[{i}]", p, 15) for i, p in enumerate(prices)]
+    checks.append(("innovation.bonus", spec.innovation.bonus, 4))  # exact in 1/10,000
     for field, value, places in checks:
-        if value is not None and _places(value) > places:
+        if value is None:
+            continue
+        if not value.is_finite() or abs(value) >= MAX_AMOUNT:
+            problems.add(None, field, f"must be a finite number below {MAX_AMOUNT:,}")
+        elif _places(value) > places:
             problems.add(None, field, f"at most {places} decimals, got {value}")
 
 
@@ -168,8 +177,8 @@ def _contradictions(spec: RoundSpec, problems: ProblemCollector) -> None:
     for node, limit in spec.grid_nodes.items():
         if limit < 0:
             problems.add(None, f"grid_nodes.{node}", "must not be negative")
-    if spec.time_limit_s <= 0:
-        problems.add(None, "time_limit_s", "must be positive")
+    if not 0 < spec.time_limit_s <= MAX_WORK:
+        problems.add(None, "time_limit_s", f"must be in (0, {MAX_WORK}]")
     if spec.budget is not None:
         _budget_problems(spec.budget, problems)
     inn = spec.innovation
@@ -246,4 +255,8 @@ def load_round(path: str | Path) -> RoundSpec:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise InputError(Problem(str(path), None, None, f"cannot read: {exc.strerror}")) from None
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            Problem(str(path), None, None, f"not UTF-8 text (byte {exc.start}): {exc.reason}")
+        ) from None
     return read_round_text(text, str(path), json_format=path.suffix.lower() == ".json")

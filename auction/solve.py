@@ -2,11 +2,14 @@
 use, then lot order (pay-as-bid stages are reduced first: see `staged.py`).
 
 Each level is a CP-SAT solve on one worker with a fixed seed (single-thread search is
-deterministic), hinted with the previous level's solution, under the round's time limit.
+deterministic), hinted with the previous level's solution. Every limit is CP-SAT's
+deterministic work, never wall-clock time, so the same round gives the same award on any
+machine. Every answer is checked for consistency (`checked_status`) before it is used.
 """
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -15,12 +18,41 @@ from typing import Any
 
 from ortools.sat.python import cp_model
 
+from mzekari.errors import MzekariError
+
 from .model import AuctionModel
 
 RANDOM_SEED = 20231
 # Level 2 adds the full LP relaxation of every linear constraint: on these knapsack-like
 # models it closes the bound where the default search stalls (measured in benchmarks/).
 LINEARIZATION_LEVEL = 2
+# OR-Tools 9.15's inclusion presolve can certify a wrong optimum on linear models
+# (google/or-tools#5293); with its work limit at 0 that presolve step does not run.
+PRESOLVE_INCLUSION_WORK_LIMIT = 0
+
+
+class SolverInconsistency(MzekariError):
+    """The solver's answer contradicts itself (e.g. an objective beyond its own bound)."""
+
+    kind = "solver_inconsistency"
+
+
+@dataclass
+class WorkBudget:
+    """CP-SAT deterministic work left for a clearing (CP-SAT's units, roughly a second of one
+    core each). Deterministic work, unlike seconds, is the same on every machine."""
+
+    left: float
+
+    def cap(self, limit: float | None = None) -> float:
+        return max(min(self.left, limit) if limit is not None else self.left, 1e-12)
+
+    def spend(self, solver: cp_model.CpSolver) -> None:
+        self.left -= solver.deterministic_time
+
+    @property
+    def exhausted(self) -> bool:
+        return self.left <= 0.001
 
 
 @dataclass
@@ -34,28 +66,51 @@ class SolveReport:
     levels: list[dict[str, Any]] = field(default_factory=list)
 
 
-def solver_parameters(time_limit_s: float) -> dict[str, Any]:
+def solver_parameters(work_limit: float) -> dict[str, Any]:
     return {
         "num_workers": 1,
         "random_seed": RANDOM_SEED,
         "linearization_level": LINEARIZATION_LEVEL,
-        "max_time_in_seconds": round(time_limit_s, 3),
+        "presolve_inclusion_work_limit": PRESOLVE_INCLUSION_WORK_LIMIT,
+        "max_deterministic_time": round(work_limit, 3),
         "ortools_version": version("ortools"),
     }
 
 
+def checked_status(solver: cp_model.CpSolver, status: Any, maximise: bool) -> Any:
+    """The status, once the answer is shown consistent: a found objective never beyond the
+    bound, and OPTIMAL only with the objective at the bound. Raises SolverInconsistency."""
+    if status == cp_model.MODEL_INVALID:
+        raise MzekariError(
+            "the round cannot be modelled exactly in 64-bit integers (budget, energy or prices "
+            "too large); split the round or use coarser units"
+        )
+    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return status
+    objective, bound = solver.objective_value, solver.best_objective_bound
+    beyond = objective > bound if maximise else objective < bound
+    if beyond or (status == cp_model.OPTIMAL and objective != bound):
+        raise SolverInconsistency(
+            f"CP-SAT returned {solver.status_name(status)} with objective {objective} and bound "
+            f"{bound} ({'above' if beyond else 'not at'} its bound): the answer is not published"
+        )
+    return status
+
+
 def run_cp_sat(
-    model: cp_model.CpModel, seconds: float, work: float | None = None
+    model: cp_model.CpModel, work: WorkBudget, cap: float | None = None
 ) -> tuple[cp_model.CpSolver, Any]:
-    """One solve; `work` caps CP-SAT's deterministic time (reproducible, unlike seconds)."""
+    """One solve within the work budget (and `cap`, if given); the work is spent."""
     solver = cp_model.CpSolver()
     solver.parameters.num_workers = 1
     solver.parameters.random_seed = RANDOM_SEED
     solver.parameters.linearization_level = LINEARIZATION_LEVEL
-    solver.parameters.max_time_in_seconds = max(seconds, 0.01)
-    if work is not None:
-        solver.parameters.max_deterministic_time = work
-    return solver, solver.solve(model)
+    solver.parameters.presolve_inclusion_work_limit = PRESOLVE_INCLUSION_WORK_LIMIT
+    solver.parameters.max_deterministic_time = work.cap(cap)
+    status = solver.solve(model)
+    work.spend(solver)
+    maximise = model.proto.objective.scaling_factor < 0 if model.has_objective() else True
+    return solver, checked_status(solver, status, maximise)
 
 
 def level_record(
@@ -76,7 +131,7 @@ def solution_kw(am: AuctionModel, solver: cp_model.CpSolver) -> dict[str, int]:
 
 
 def _tie_breaks(
-    am: AuctionModel, deadline: float, hint: Mapping[str, int], report: SolveReport
+    am: AuctionModel, work: WorkBudget, hint: Mapping[str, int], report: SolveReport
 ) -> None:
     """Levels 2 and 3 with the weighted energy already held at its optimum in `am.model`."""
     model = am.model
@@ -84,7 +139,7 @@ def _tie_breaks(
         model.minimize(expression)
         am.hint(hint)
         started = time.monotonic()
-        solver, status = run_cp_sat(model, deadline - time.monotonic())
+        solver, status = run_cp_sat(model, work)
         report.levels.append(level_record(solver, status, name, started))
         if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             report.proven_optimal = False
@@ -92,16 +147,15 @@ def _tie_breaks(
         hint = solution_kw(am, solver)
         report.awarded_kw = {k: v for k, v in hint.items() if v > 0}
         report.proven_optimal &= status == cp_model.OPTIMAL
-        model.add(expression <= round(solver.objective_value))
+        model.add(expression <= int(solver.value(expression)))
 
 
 def solve_lexicographic(
     am: AuctionModel,
-    time_limit_s: float,
+    work: WorkBudget,
     hint: Mapping[str, int] | None = None,
     upper_bound: int | None = None,
 ) -> SolveReport:
-    deadline = time.monotonic() + time_limit_s
     model = am.model
     energy = am.weighted_energy()
     report = SolveReport(status="UNKNOWN", proven_optimal=True)
@@ -111,7 +165,7 @@ def solve_lexicographic(
     if hint is not None:
         am.hint(hint)
     started = time.monotonic()
-    solver, status = run_cp_sat(model, deadline - time.monotonic())
+    solver, status = run_cp_sat(model, work)
     report.levels.append(level_record(solver, status, "weighted_energy", started))
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         report.status, report.proven_optimal = solver.status_name(status), False
@@ -119,25 +173,34 @@ def solve_lexicographic(
     awarded = solution_kw(am, solver)
     report.awarded_kw = {k: v for k, v in awarded.items() if v > 0}
     report.status = solver.status_name(status)
-    report.weighted_energy = round(solver.objective_value)
-    report.bound = round(solver.best_objective_bound)
+    report.weighted_energy = int(solver.value(energy))
+    proven = status == cp_model.OPTIMAL  # (checked: the objective is at the bound)
+    report.bound = report.weighted_energy if proven else upper_bound_of(solver)
     report.objective_proven = report.proven_optimal = status == cp_model.OPTIMAL
     # Keep this level's optimum while optimising the next ones.
     model.add(energy >= report.weighted_energy)
-    _tie_breaks(am, deadline, awarded, report)
+    _tie_breaks(am, work, awarded, report)
     if not report.proven_optimal and report.status == "OPTIMAL":
         report.status = "FEASIBLE"
     return report
 
 
 def maximise_energy(
-    am: AuctionModel, seconds: float, hint: Mapping[str, int]
+    am: AuctionModel, work: WorkBudget, hint: Mapping[str, int]
 ) -> tuple[int | None, dict[str, int]]:
     """One solve of the weighted energy: (proven upper bound or None, best award found)."""
     am.model.maximize(am.weighted_energy())
     am.hint(hint)
-    solver, status = run_cp_sat(am.model, seconds)
+    solver, status = run_cp_sat(am.model, work)
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return None, {}
     awarded = {b.bid_id: int(solver.value(am.kw[b.bid_id])) for b in am.pool}
-    return round(solver.best_objective_bound), {k: v for k, v in awarded.items() if v > 0}
+    return upper_bound_of(solver), {k: v for k, v in awarded.items() if v > 0}
+
+
+def upper_bound_of(solver: cp_model.CpSolver) -> int:
+    """CP-SAT's bound of a maximised integer objective, as an integer never below it: the
+    bound is reported as a double, which is exact only up to 2**53 (values here go beyond);
+    the objective itself is always read back exactly, from the solution."""
+    bound = solver.best_objective_bound
+    return math.ceil(bound) + math.ceil(abs(bound) * 2**-50) + 1

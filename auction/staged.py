@@ -10,9 +10,17 @@ from ortools.sat.python import cp_model
 
 from .instance import Instance, ScaledBid
 from .model import AuctionModel
-from .reduction import lagrangian_bound
-from .solve import SolveReport, level_record, run_cp_sat, solution_kw, solve_lexicographic
+from .reduction import LagrangianBound, lagrangian_bound
+from .solve import (
+    SolveReport,
+    WorkBudget,
+    level_record,
+    run_cp_sat,
+    solution_kw,
+    solve_lexicographic,
+)
 
+FOUND = (cp_model.OPTIMAL, cp_model.FEASIBLE)
 FREE_BLOCKS = 100  # the first reduction's target leaves about this many bids undecided
 ATTEMPT_WORK = 2.0  # deterministic work (CP-SAT units) of a reduced attempt short of exact
 FIRST_WORK = 0.1  # deterministic work of the direct least-cost solve (CP-SAT units)
@@ -23,7 +31,7 @@ def solve_stage(
     pool: list[ScaledBid],
     fixed_kw: Mapping[str, int],
     budget_mc: int | None,
-    time_limit_s: float,
+    work: WorkBudget,
     hint: Mapping[str, int],
     minimums: bool = True,
     upper_bound: int | None = None,
@@ -37,11 +45,14 @@ def solve_stage(
     bound; once it is at or below an award already found, the reduced model is exact. The
     tie-break levels then run on the model reduced at the optimal weighted energy itself.
     """
-    deadline = time.monotonic() + time_limit_s
+    relaxed: LagrangianBound | None = None
 
     def full() -> SolveReport:
         am = AuctionModel(inst, pool, fixed_kw, budget_mc, minimums)
-        return solve_lexicographic(am, deadline - time.monotonic(), hint, upper_bound)
+        bound = upper_bound
+        if relaxed is not None:  # a proven bound: the reduced attempts ran out of work
+            bound = min(relaxed.bound(), bound if bound is not None else relaxed.bound())
+        return solve_lexicographic(am, work, hint, bound)
 
     if inst.spec.pricing.rule != "pay_as_bid":
         return full()
@@ -75,18 +86,20 @@ def solve_stage(
         am.hint(hint)
         started = time.monotonic()
         # Short of the exact target, work is capped: an attempt that stalls widens the gap.
-        work = None if exact else ATTEMPT_WORK
-        solver, status = run_cp_sat(am.model, deadline - time.monotonic(), work)
+        # The exact attempt may use half the work left: the whole model, hinted with the
+        # best award found, then has the rest to find a better one and a bound.
+        solver, status = run_cp_sat(am.model, work, work.left / 2 if exact else ATTEMPT_WORK)
         levels.append(level_record(solver, status, "weighted_energy", started))
         levels[-1]["bids_open"] = len(am.pool) - len(restriction.required)
-        if status == cp_model.OPTIMAL and solver.objective_value >= target:
-            best = round(solver.objective_value)
+        value = int(solver.value(am.weighted_energy())) if status in FOUND else None
+        if status == cp_model.OPTIMAL and value is not None and value >= target:
+            best = value
             break
         if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):  # an award of the round
-            found = round(solver.objective_value)
+            found = int(solver.value(am.weighted_energy()))
             incumbent = found if incumbent is None else max(incumbent, found)
             hint = solution_kw(am, solver)
-        if exact or time.monotonic() >= deadline:  # out of time: the whole model decides
+        if exact or work.exhausted:  # out of work: the whole model decides
             report = full()
             report.levels = levels + report.levels
             return report
@@ -105,7 +118,7 @@ def solve_stage(
             else AuctionModel(inst, pool, fixed_kw, limit, minimums, restriction=restriction)
         )
 
-    cost, awarded = _least_cost(cheaper, best, cost, awarded, deadline, report)
+    cost, awarded = _least_cost(cheaper, best, cost, awarded, work, report)
     # The lot: least lot sum among awards with the optimal energy and least cost, directly
     # (the lot row does not weaken the energy bound the way a budget row does).
     last = cheaper(cost)
@@ -114,7 +127,7 @@ def solve_stage(
         last.model.minimize(last.lot_order())
         last.hint(awarded)
         started = time.monotonic()
-        solver, status = run_cp_sat(last.model, deadline - time.monotonic())
+        solver, status = run_cp_sat(last.model, work)
         report.levels.append(level_record(solver, status, "lot", started))
         if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             awarded = solution_kw(last, solver)
@@ -130,7 +143,7 @@ def _least_cost(
     best: int,
     cost: int,
     awarded: dict[str, int],
-    deadline: float,
+    work: WorkBudget,
     report: SolveReport,
 ) -> tuple[int, dict[str, int]]:
     """The least budget use among awards with the optimal weighted energy `best`.
@@ -146,13 +159,13 @@ def _least_cost(
     am.model.minimize(am.cost())
     am.hint(awarded)
     started = time.monotonic()
-    solver, status = run_cp_sat(am.model, deadline - time.monotonic(), FIRST_WORK)
+    solver, status = run_cp_sat(am.model, work, FIRST_WORK)
     report.levels.append(level_record(solver, status, "cost", started))
     if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        awarded, cost = solution_kw(am, solver), round(solver.objective_value)
+        awarded, cost = solution_kw(am, solver), int(solver.value(am.cost()))
     if status == cp_model.OPTIMAL:
         return cost, awarded
-    while time.monotonic() < deadline:
+    while not work.exhausted:
         lower = cheaper(cost - 1)
         if lower is None:  # the bound alone rules out a cheaper award
             report.levels.append({"level": "cost_by_energy", "status": "OPTIMAL", "bound": cost})
@@ -160,14 +173,14 @@ def _least_cost(
         lower.model.maximize(lower.weighted_energy())
         lower.hint(awarded)
         started = time.monotonic()
-        solver, status = run_cp_sat(lower.model, deadline - time.monotonic())
-        found = status in (cp_model.OPTIMAL, cp_model.FEASIBLE) and solver.objective_value >= best
+        solver, status = run_cp_sat(lower.model, work)
+        found = status in FOUND and int(solver.value(lower.weighted_energy())) >= best
         record = {**level_record(solver, status, "cost_by_energy", started), "objective": cost}
         report.levels.append(record)
         if status == cp_model.INFEASIBLE or (status == cp_model.OPTIMAL and not found):
             record.update(status="OPTIMAL", bound=cost)
             return cost, awarded
-        if not found:  # out of time
+        if not found:  # out of work
             break
         awarded = solution_kw(lower, solver)
         cost = round(solver.value(lower.cost()))

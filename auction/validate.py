@@ -49,16 +49,21 @@ def expected_exclusion(spec: RoundSpec, bid: Bid) -> str | None:
     return None
 
 
-def preference_weight(spec: RoundSpec, bids: Sequence[Bid], bid: Bid) -> Decimal:
+def preference_weight(
+    spec: RoundSpec, bids: Sequence[Bid], bid: Bid, scale: int = 10_000
+) -> Decimal:
+    """The bid's score × (1 + bonus if innovative), rounded half-up to 1/scale."""
     inn = spec.innovation
-    weight = Decimal(1)
-    if inn.score_weight:
-        lowest = min(b.price for b in bids if expected_exclusion(spec, b) is None)
-        weight = (1 - inn.score_weight) * (lowest / bid.price)
-        weight += inn.score_weight if bid.innovative else 0
-    if bid.innovative:
-        weight *= 1 + inn.bonus
-    return (weight * 10_000).quantize(Decimal(1), rounding=ROUND_HALF_UP) / 10_000
+    with localcontext() as ctx:
+        ctx.prec = 40
+        weight = Decimal(1)
+        if inn.score_weight:
+            lowest = min(b.price for b in bids if expected_exclusion(spec, b) is None)
+            weight = (1 - inn.score_weight) * (lowest / bid.price)
+            weight += inn.score_weight if bid.innovative else 0
+        if bid.innovative:
+            weight *= 1 + inn.bonus
+        return (weight * scale).quantize(Decimal(1), rounding=ROUND_HALF_UP) / scale
 
 
 def unit_prices(spec: RoundSpec, accepted: Sequence[tuple[Bid, Award]]) -> dict[str, Decimal]:
@@ -203,7 +208,11 @@ def validate_result(
         if budget_of(spec, fenced) > fence:
             problems.append(f"ring-fence: {budget_of(spec, fenced)} used, fence {fence}")
     objective = sum(
-        (preference_weight(spec, bids, b) * a.awarded_annual_mwh for b, a in accepted), Decimal(0)
+        (
+            preference_weight(spec, bids, b, result.weight_scale) * a.awarded_annual_mwh
+            for b, a in accepted
+        ),
+        Decimal(0),
     )
     if result.objective is not None and result.objective != objective:
         problems.append(f"objective reported {result.objective}, recomputed {objective}")

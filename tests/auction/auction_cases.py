@@ -7,13 +7,18 @@ Decimal functions, not from the engine's integer instance.
 
 from __future__ import annotations
 
+import itertools
+import math
 import random
 from collections import defaultdict
 from decimal import ROUND_DOWN, Decimal
+from fractions import Fraction
 from typing import Any
 
+import numpy as np
+
 from auction import Bid, RoundSpec, parse_round
-from auction.validate import expected_exclusion, preference_weight, support_value
+from auction.validate import expected_exclusion, support_value
 
 TECHS = ["solar", "wind", "hydro"]
 
@@ -114,8 +119,8 @@ def _options(spec: RoundSpec, bid: Bid) -> list[int]:
 
 def evaluate(
     spec: RoundSpec, bids: list[Bid], award: dict[str, int], minimums: bool = True
-) -> tuple[int, Decimal] | None:
-    """(weighted energy in kWh × 10,000, budget use) of an award, or None if it breaks a limit."""
+) -> tuple[Fraction, Decimal] | None:
+    """(exactly weighted energy in kWh, budget use) of an award, or None if it breaks a limit."""
     accepted = [(b, award[b.bid_id]) for b in bids if award.get(b.bid_id, 0) > 0]
     used: dict[tuple[str, str], int] = defaultdict(int)
     groups: set[str] = set()
@@ -162,7 +167,7 @@ def evaluate(
             paid = paid if ceiling is None else min(paid, ceiling)
         use += support_value(spec, paid) * Decimal(energy[b.bid_id]).scaleb(-3)
     weighted = sum(
-        int(preference_weight(spec, bids, b) * 10_000) * energy[b.bid_id] for b, _ in accepted
+        (exact_score(spec, bids, b) * energy[b.bid_id] for b, _ in accepted), Fraction(0)
     )
     return weighted, use
 
@@ -174,10 +179,12 @@ def brute_force(
     pool: set[str] | None = None,
     fixed: dict[str, int] | None = None,
     minimums: bool = True,
-) -> tuple[int, Decimal]:
-    """Best (weighted energy, then least budget use) over every award of `pool` given `fixed`."""
+) -> tuple[Fraction, Decimal]:
+    """Best (exact weighted kWh, then least budget use) over every award of `pool` given `fixed`.
+
+    Every award is one row of an integer array (kW per bid); limits, energy, prices and budget
+    use are computed for all rows at once, in exact integers (kWh, cents, milli-cents)."""
     fixed = fixed or {}
-    ids = [b.bid_id for b in bids]
     choices = []
     for b in bids:
         if b.bid_id in fixed:
@@ -186,24 +193,112 @@ def brute_force(
             choices.append([0])
         else:
             choices.append(_options(spec, b))
-    best: tuple[int, Decimal] = (-1, Decimal(0))
+    grid = np.array(list(itertools.product(*choices)), dtype=np.int64).reshape(-1, len(bids))
+    ok = np.ones(len(grid), dtype=bool)
+    accepted = grid > 0
+    by: dict[tuple[str, str], list[int]] = defaultdict(list)
+    for i, b in enumerate(bids):
+        by["bidder", b.bidder].append(i)
+        by["node", b.grid_node or ""].append(i)
+        by["tech", b.technology].append(i)
+        by["total", ""].append(i)
+        if b.alternative_group:
+            by["group", b.alternative_group].append(i)
+    limits: dict[tuple[str, str], Decimal] = {("node", k): v for k, v in spec.grid_nodes.items()}
+    limits.update({("tech", t.name): t.max_mw for t in spec.technologies if t.max_mw is not None})
+    if spec.max_total_mw is not None:
+        limits["total", ""] = spec.max_total_mw
+    for key, members in by.items():
+        if key[0] == "group":
+            ok &= accepted[:, members].sum(axis=1) <= 1
+            continue
+        limit = spec.bidder_cap_mw if key[0] == "bidder" else limits.get(key)
+        if limit is not None:
+            ok &= grid[:, members].sum(axis=1) <= int(limit * 1000)
+    if minimums:
+        for t in spec.technologies:
+            ok &= grid[:, by.get(("tech", t.name), [])].sum(axis=1) >= int(t.min_mw * 1000)
+    annual = np.array([int(b.annual_mwh * 1000) for b in bids], dtype=np.int64)
+    capacity = np.array([int(b.capacity_mw * 1000) for b in bids], dtype=np.int64)
+    energy = annual * grid // capacity
+    scores = [
+        Fraction(0) if expected_exclusion(spec, b) else exact_score(spec, bids, b) for b in bids
+    ]
+    denominator = math.lcm(*(f.denominator for f in scores))
+    weights = np.array([int(f * denominator) for f in scores], dtype=object)
+    weighted = (energy.astype(object) * weights).sum(axis=1)
+    cost = _costs(spec, bids, accepted, energy)
+    if budget is not None:
+        ok &= cost <= int(budget * 100_000)
+    if not ok.any():
+        return Fraction(-1), Decimal(0)
+    best = max(weighted[ok])
+    cheapest = cost[ok & (weighted == best)].min()
+    return Fraction(best, denominator), Decimal(int(cheapest)).scaleb(-5)
 
-    def walk(i: int, award: dict[str, int]) -> None:
-        nonlocal best
-        if i == len(bids):
-            got = evaluate(spec, bids, award, minimums)
-            if got is None or (budget is not None and got[1] > budget):
-                return
-            if got[0] > best[0] or (got[0] == best[0] and got[1] < best[1]):
-                best = got
-            return
-        for kw in choices[i]:
-            award[ids[i]] = kw
-            walk(i + 1, award)
-        award.pop(ids[i], None)
 
-    walk(0, {})
-    return best
+def exact_score(spec: RoundSpec, bids: list[Bid], bid: Bid) -> Fraction:
+    """The README's score × (1 + bonus), as an exact fraction (no rounding at all)."""
+    inn = spec.innovation
+    score = Fraction(1)
+    if inn.score_weight:
+        lowest = min(b.price for b in bids if expected_exclusion(spec, b) is None)
+        weight = Fraction(inn.score_weight)
+        score = (1 - weight) * Fraction(lowest) / Fraction(bid.price)
+        score += weight if bid.innovative else 0
+    if bid.innovative:
+        score *= 1 + Fraction(inn.bonus)
+    return score
+
+
+def exact_weighted_kwh(spec: RoundSpec, bids: list[Bid], kw: dict[str, int]) -> Fraction:
+    """Σ exact score × awarded kWh of an award (kW per bid)."""
+    total = Fraction(0)
+    for b in bids:
+        if kw.get(b.bid_id, 0) > 0:
+            energy = int(b.annual_mwh * 1000) * kw[b.bid_id] // int(b.capacity_mw * 1000)
+            total += exact_score(spec, bids, b) * energy
+    return total
+
+
+def _cents(spec: RoundSpec, price: Decimal) -> int:
+    return int(support_value(spec, price) * 100)
+
+
+def _costs(spec: RoundSpec, bids: list[Bid], accepted: Any, energy: Any) -> Any:
+    """Budget use (milli-cents) of every award row under the round's pricing rule."""
+    rule = spec.pricing.rule
+    if rule == "pay_as_bid":
+        value = np.array([_cents(spec, b.price) for b in bids], dtype=np.int64)
+        return (energy * value).sum(axis=1)
+    group = {t: g for g, ts in spec.price_groups().items() for t in ts}
+    units: dict[str, list[int]] = defaultdict(list)
+    for i, b in enumerate(bids):
+        units[group[b.technology] if rule == "pay_as_clear" else b.technology].append(i)
+    cost = np.zeros(len(accepted), dtype=np.int64)
+    for members in units.values():
+        prices = np.array([int(bids[i].price * 100) for i in members], dtype=np.int64)
+        taken = accepted[:, members]
+        if rule == "pay_as_clear":
+            clearing = np.where(taken, prices, -1).max(axis=1)
+        else:  # lower median of the accepted prices
+            ordered = np.sort(np.where(taken, prices, 2**40), axis=1)
+            count = taken.sum(axis=1)
+            clearing = ordered[np.arange(len(ordered)), np.maximum(count - 1, 0) // 2]
+        candidates = np.unique(prices)
+        where = np.clip(np.searchsorted(candidates, clearing), 0, len(candidates) - 1)
+        for i in members:
+            ceiling = spec.technology(bids[i].technology).ceiling_price
+            table = np.array(
+                [
+                    _cents(spec, min(Decimal(int(p)).scaleb(-2), ceiling or Decimal("Infinity")))
+                    for p in candidates
+                ],
+                dtype=np.int64,
+            )
+            paid = table[where]
+            cost += np.where(accepted[:, i], paid * energy[:, i], 0)
+    return cost
 
 
 def quantize_kwh(value: Decimal) -> Decimal:

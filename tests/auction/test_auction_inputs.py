@@ -28,7 +28,12 @@ def problems(text: str, spec: RoundSpec | None = None) -> list[tuple[int | None,
         ("a,A,nuclear,1,100,50.00,false\n", 1, "technology", "unknown technology"),
         ("a,A,solar,-1,100,50.00,false\n", 1, "capacity_mw", "positive"),
         ("a,A,solar,0,100,50.00,false\n", 1, "capacity_mw", "positive"),
-        ("a,A,solar,1,100,fifty,false\n", 1, "price", "not a number"),
+        ("a,A,solar,1,100,fifty,false\n", 1, "price", "not a plain decimal"),
+        ("a,A,solar,1_0,100,50.00,false\n", 1, "capacity_mw", "not a plain decimal"),
+        ("a,A,solar,1,100,5.5E1,false\n", 1, "price", "not a plain decimal"),
+        ("a,A,solar,1,100," + "9" * 400 + ",false\n", 1, "price", "not a plain decimal"),
+        ("a,A,solar,1,100,NaN,false\n", 1, "price", "not a plain decimal"),
+        ("a,A,solar,1," + "1" * 2000 + ",50.00,false\n", 1, "annual_mwh", "longer than"),
         ("a,A,solar,1,100,50.001,false\n", 1, "price", "2 decimals"),
         ("a,A,solar,1,100,50.00,maybe\n", 1, "innovative", "true/false"),
         ("a,A,solar,1,100,50.00,false\na,A,solar,1,100,50.00,false\n", 2, "bid_id", "duplicate"),
@@ -104,14 +109,16 @@ def test_read_bids_names_the_file(tmp_path: Path) -> None:
     path.write_text(HEADER + "a,A,solar,1,100,abc,false\n", encoding="utf-8")
     with pytest.raises(InputError) as caught:
         read_bids(path, parse_round(ROUND))
-    assert str(caught.value.problems[0]) == f"{path}, row 1, field 'price': not a number: 'abc'"
+    assert str(caught.value.problems[0]) == (
+        f"{path}, row 1, field 'price': not a plain decimal (digits, one '.' point): 'abc'"
+    )
 
 
 def test_a_round_too_large_for_exact_integers_is_refused() -> None:
     """Coefficients beyond int64 would wrap silently in the solver; the round is refused."""
     from auction import Bid, clear
 
-    spec = parse_round({**ROUND, "budget": {"amount": "1000000000000000", "years": 50}})
+    spec = parse_round({**ROUND, "budget": {"amount": "999999999999", "years": 50}})
     bids = [
         Bid(
             f"b{i}",
@@ -127,3 +134,25 @@ def test_a_round_too_large_for_exact_integers_is_refused() -> None:
     with pytest.raises(InputError, match="64-bit"):
         clear(spec, bids)
     assert clear(spec, bids, "uk_skip").status == "RULE"  # exact Python integers: rules still run
+
+
+def test_semicolon_file_gets_a_separator_hint() -> None:
+    text = HEADER.replace(",", ";") + "a;A;solar;1;100;50,00;false\n"
+    found = problems(text)
+    assert any("semicolon" in message for _, _, message in found), found
+
+
+def test_decimal_comma_is_refused_on_its_row() -> None:
+    found = problems(HEADER + "a,A,solar,1,100,50,00,false\n")
+    assert found[0][0] == 1 and "decimal comma" in found[0][2], found
+
+
+def test_round_file_not_utf8_and_absurd_ceiling(tmp_path: Path) -> None:
+    path = tmp_path / "round.toml"
+    path.write_bytes(b'round_id = "R\xff"\n')
+    with pytest.raises(InputError, match="not UTF-8"):
+        load_round(path)
+    data = {**ROUND, "technologies": [{"name": "solar", "ceiling_price": "1e308"}]}
+    with pytest.raises(InputError) as caught:
+        parse_round(data)
+    assert [p.field for p in caught.value.problems] == ["technologies[0].ceiling_price"]

@@ -11,9 +11,10 @@ from __future__ import annotations
 import random
 from collections.abc import Iterator
 from decimal import Decimal
+from fractions import Fraction
 
 import pytest
-from auction_cases import _options, evaluate, random_case
+from auction_cases import _options, evaluate, exact_weighted_kwh, random_case
 
 from auction import Bid, RoundSpec, clear, validate_result
 from auction.instance import build_instance
@@ -93,7 +94,7 @@ def test_bound_and_restrictions_keep_every_award_reaching_the_target(seed: int) 
 
 def lexicographic_best(
     spec: RoundSpec, bids: list[Bid], fixed: dict[str, int]
-) -> tuple[int, Decimal, int] | None:
+) -> tuple[Fraction, Decimal, int] | None:
     """(weighted energy, budget use, lot sum) of the enumerated lexicographic optimum."""
     assert spec.budget is not None
     budget = spec.budget.amount
@@ -126,8 +127,8 @@ def check_against_enumeration(spec: RoundSpec, bids: list[Bid]) -> list[dict[str
     best = lexicographic_best(spec, bids, fixed)
     assert best is not None
     inst = build_instance(spec, bids)
-    weights = {b.bid_id: b.weight for b in inst.bids}
-    weighted = sum(weights[a.bid_id] * int(a.awarded_annual_mwh * 1000) for a in result.accepted)
+    awarded = {a.bid_id: int(a.awarded_capacity_mw * 1000) for a in result.accepted}
+    weighted = exact_weighted_kwh(spec, bids, awarded)
     positions = {
         b.bid_id: i + 1 for i, b in enumerate(sorted(inst.admissible, key=lambda b: b.lot))
     }
@@ -177,6 +178,17 @@ def test_uniform_pricing_optimum_with_lot_equals_enumeration(seed: int, pricing:
     check_against_enumeration(spec, bids)
 
 
+@pytest.mark.parametrize("seed", range(4100, 4112))
+def test_pay_as_clear_without_the_energy_split_equals_enumeration(
+    seed: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The formulation for groups too large to split their energy by price (int64) gives
+    the same optimum: forced here on small rounds."""
+    monkeypatch.setattr("auction.model.INT_LIMIT", 0)
+    spec, bids = random_case(random.Random(seed), random.Random(seed).randint(2, 7), "pay_as_clear")
+    check_against_enumeration(spec, bids)
+
+
 def _tied_round(round_id: str) -> tuple[RoundSpec, list[Bid]]:
     """X (2 MW) buys exactly what Y1 + Y2 (1 MW each) buy, for the same budget use; the
     budget fits one of the two; the dearer D bids can never win. Only the lot decides, over
@@ -204,3 +216,38 @@ def _tied_round(round_id: str) -> tuple[RoundSpec, list[Bid]]:
 def test_lot_positions_count_every_admissible_bid(round_id: str) -> None:
     spec, bids = _tied_round(round_id)
     check_against_enumeration(spec, bids)
+
+
+@pytest.mark.parametrize("split", [True, False])
+def test_hints_give_every_price_variable_a_consistent_value(
+    split: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An award's hint gives every variable of the uniform and median models a value, and
+    with all of them fixed it is a solution (a large round starts from a complete award)."""
+    from ortools.sat.python import cp_model
+
+    from auction.model import AuctionModel
+
+    if not split:
+        monkeypatch.setattr("auction.model.INT_LIMIT", 0)
+    checked = 0
+    for seed in range(60):
+        for pricing in ("pay_as_clear", "median"):
+            spec, bids = random_case(
+                random.Random(seed), random.Random(seed).randint(2, 8), pricing
+            )
+            result = clear(spec, bids)
+            if spec.innovation.ring_fence_share or not result.accepted:
+                continue
+            awarded = {a.bid_id: int(a.awarded_capacity_mw * 1000) for a in result.accepted}
+            inst = build_instance(spec, bids)
+            am = AuctionModel(inst, inst.admissible, {}, inst.budget_mc)
+            am.hint(awarded)
+            hinted = set(am.model.proto.solution_hint.vars)
+            assert hinted == set(range(len(am.model.proto.variables))), (seed, pricing)
+            solver = cp_model.CpSolver()
+            solver.parameters.fix_variables_to_their_hinted_value = True
+            solver.parameters.num_workers = 1
+            assert solver.solve(am.model) in (cp_model.OPTIMAL, cp_model.FEASIBLE), (seed, pricing)
+            checked += 1
+    assert checked >= 40
