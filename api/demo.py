@@ -182,7 +182,9 @@ def run_demo(out_dir: str, months: int = 12, database_url: str | None = None) ->
     currency = spec["currency"]
     budget = f" of {for_people(clearing['budget'], currency)}" if clearing.get("budget") else ""
     demo.step(
-        f"cleared ({clearing['status']}): {len(contracts)} bids accepted, "
+        f"cleared ({clearing['status']}, certified by "
+        f"{' and '.join(clearing['solver'].get('certified_by') or ['nobody'])}): "
+        f"{len(contracts)} bids accepted, "
         f"{sum(Decimal(c.capacity_mw) for c in contracts):,f} MW, budget used "
         f"{for_people(clearing['budget_used'], currency)}{budget} {currency}; "
         f"{len(contracts)} two-way CfD contracts"

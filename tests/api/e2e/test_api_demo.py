@@ -22,6 +22,7 @@ def test_demo_statements_follow_the_cfd_formula(tmp_path, capsys):
     assert run_demo(str(tmp_path / "demo"), months=3) == 0
     printed = capsys.readouterr().out
     assert "chain intact" in printed and "Statements 2021" in printed
+    assert "cleared (OPTIMAL, certified by cp-sat and highs)" in printed
     _check_printed_budget_and_files(tmp_path / "demo", printed)
     esco = {
         r["month"]: Decimal(r["price_gel_per_mwh"])
