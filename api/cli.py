@@ -62,9 +62,10 @@ def _create_key(args: argparse.Namespace) -> int:
     from api.settings import get_settings
     from api.uow import UnitOfWork
 
-    url = get_settings().database_url
-    upgrade(url)
-    with UnitOfWork.for_engine(make_engine(url)) as uow:
+    settings = get_settings()
+    upgrade(settings.database_url)
+    engine = make_engine(settings.database_url)
+    with UnitOfWork.for_engine(engine, settings.audit_key_bytes) as uow:
         issued = create_key(uow, args.role, args.producer, args.name)
     print(
         f"key id: {issued.key_id}  role: {issued.role}"

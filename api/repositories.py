@@ -42,20 +42,26 @@ class RoundRepository(_Repository):
         return self.session.scalars(select(m.Round).order_by(m.Round.created_at)).all()
 
     def awards(self, round_id: str) -> Sequence[m.Award]:
-        query = select(m.Award).where(m.Award.round_id == round_id).order_by(m.Award.bid_id)
+        query = (
+            select(m.Award)
+            .where(m.Award.round_id == round_id)
+            .order_by(m.Award.bidder, m.Award.bid_id)
+        )
         return self.session.scalars(query).all()
 
 
 class BidRepository(_Repository):
-    def get(self, round_id: str, bid_id: str) -> m.Bid | None:
-        query = select(m.Bid).where(m.Bid.round_id == round_id, m.Bid.bid_id == bid_id)
+    def get(self, round_id: str, bidder: str, bid_id: str) -> m.Bid | None:
+        query = select(m.Bid).where(
+            m.Bid.round_id == round_id, m.Bid.bidder == bidder, m.Bid.bid_id == bid_id
+        )
         return self.session.scalar(query)
 
     def for_round(self, round_id: str, bidder: str | None = None) -> Sequence[m.Bid]:
         query = select(m.Bid).where(m.Bid.round_id == round_id)
         if bidder is not None:
             query = query.where(m.Bid.bidder == bidder)
-        return self.session.scalars(query.order_by(m.Bid.bid_id)).all()
+        return self.session.scalars(query.order_by(m.Bid.bidder, m.Bid.bid_id)).all()
 
     def delete(self, bid: m.Bid) -> None:
         self.session.delete(bid)
@@ -86,9 +92,12 @@ class UploadRepository(_Repository):
     def by_idempotency_key(self, key: str) -> m.Upload | None:
         return self.session.scalar(select(m.Upload).where(m.Upload.idempotency_key == key))
 
-    def by_content(self, kind: str, target: str, sha256: str) -> m.Upload | None:
-        query = select(m.Upload).where(
-            m.Upload.kind == kind, m.Upload.target == target, m.Upload.content_sha256 == sha256
+    def latest(self, kind: str, target: str) -> m.Upload | None:
+        query = (
+            select(m.Upload)
+            .where(m.Upload.kind == kind, m.Upload.target == target)
+            .order_by(m.Upload.id.desc())
+            .limit(1)
         )
         return self.session.scalar(query)
 

@@ -4,8 +4,9 @@ The body arrives as a file (spooled to disk by the HTTP layer while its SHA-256 
 Pass 1 reads it in chunks with pandas and validates every row; nothing is written unless all
 rows are valid. Pass 2 loads it: on PostgreSQL the raw CSV goes through `COPY … FROM STDIN`
 into a temporary staging table and one INSERT … SELECT … ON CONFLICT moves it; on SQLite an
-executemany per chunk. A repeated upload (same Idempotency-Key, or the same content) returns
-the first upload and writes nothing.
+executemany per chunk. A repeat returns the earlier upload and writes nothing when it reuses
+an Idempotency-Key or repeats the target's latest upload; an older content uploaded again is
+a correction like any other (X, Y, X: the third upload replaces Y).
 """
 
 from __future__ import annotations
@@ -44,7 +45,8 @@ def _begin(
     uow: UnitOfWork, actor: Actor, kind: str, target: str, sha256: str, key: str | None
 ) -> m.Upload | None:
     """Every upload starts the same way: operators only, one upload per target at a time, and
-    the earlier upload returned when this one repeats it (same key or same content)."""
+    the earlier upload returned when this one repeats it (same key, or the same content as
+    the target's latest upload)."""
     actor.require("operator", "admin")
     uow.lock(f"upload:{kind}" if target == kind else f"upload:{kind}:{target}")
     if key is not None:
@@ -53,7 +55,8 @@ def _begin(
             if (previous.kind, previous.target, previous.content_sha256) != (kind, target, sha256):
                 raise Conflict("this Idempotency-Key was used for a different upload")
             return previous
-    return uow.uploads.by_content(kind, target, sha256)
+    latest = uow.uploads.latest(kind, target)
+    return latest if latest is not None and latest.content_sha256 == sha256 else None
 
 
 def _chunks(body: IO[bytes], chunk_rows: int, problems: Problems) -> Iterator[pd.DataFrame]:

@@ -22,6 +22,8 @@ MATRIX: dict[tuple[str, str], set[str]] = {
     ("POST", "/api/rounds/{round_id}/award"): OPS,
     ("POST", "/api/rounds/{round_id}/bids"): {"producer"},
     ("GET", "/api/rounds/{round_id}/bids"): {"operator", "admin", "producer"},
+    ("DELETE", "/api/rounds/{round_id}/bids/{bid_id}"): {"producer"},
+    ("POST", "/api/rounds/{round_id}/exclusions"): OPS,
     ("GET", "/api/rounds/{round_id}/results"): ALL,
     ("GET", "/api/rounds/{round_id}/analysis"): FINANCE,
     ("GET", "/api/contracts"): ALL,
@@ -59,6 +61,9 @@ BODIES = {
         }
     },
     ("POST", "/api/rounds/{round_id}/award"): {"json": {"start": "2021-01-01"}},
+    ("POST", "/api/rounds/{round_id}/exclusions"): {
+        "json": {"bidder": "Alpha", "bid_id": "a1", "reason": "test"}
+    },
     ("POST", "/api/meter-data"): {"content": "timestamp,contract_id,energy_kwh\n"},
     ("POST", "/api/prices/{series}"): {"content": "month,price\n"},
     ("POST", "/api/fx-rates"): {"content": "date,pair,rate\n"},
@@ -84,6 +89,7 @@ def test_matrix_covers_every_route(client):
 def _url(path: str, statement_id: int, run_id: int) -> str:
     values = {
         "round_id": "T-2021",
+        "bid_id": "a1",
         "contract_id": "T-2021-a1",
         "statement_id": statement_id,
         "run_id": run_id,
