@@ -19,7 +19,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import shutil
 import time
 import tomllib
 from collections import defaultdict
@@ -56,13 +55,12 @@ class Demo:
             warnings.simplefilter("ignore")
             from fastapi.testclient import TestClient
 
+        from api import demo_out
         from api.app import create_app
         from api.db.engine import make_engine, upgrade
         from api.settings import Settings
 
-        if out.exists():
-            shutil.rmtree(out)
-        out.mkdir(parents=True)
+        demo_out.prepare(out)
         self.out = out
         url = database_url or f"sqlite:///{out / 'mzekari.sqlite'}"
         self.database = url if database_url else str(out / "mzekari.sqlite")
@@ -150,6 +148,9 @@ def run_demo(out_dir: str, months: int = 12, database_url: str | None = None) ->
         demo.call("POST", "/api/settlements", operator, 201, json={"month": f"{YEAR}-{month:02d}"})
     demo.step(f"settled {months} months")
     _report(demo, operator)
+    from api import demo_out
+
+    demo_out.record(demo.out)
     return 0
 
 

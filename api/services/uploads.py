@@ -11,6 +11,7 @@ a correction like any other (X, Y, X: the third upload replaces Y).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -23,6 +24,7 @@ from sqlalchemy import Table, text
 
 from api.actor import Actor, Conflict
 from api.db import models as m
+from api.limits import MAX_ABS_MARKET_PRICE, MAX_FX_RATE
 from api.services import audit
 from api.services.csvcheck import Problems, check_header, timestamps_ns, whole_numbers
 from api.uow import UnitOfWork
@@ -33,6 +35,7 @@ METER_COLUMNS = ("timestamp", "contract_id", "energy_kwh")
 MARKET_TZ = "Asia/Tbilisi"
 ALIGN_S = 900  # every interval starts on a quarter-hour
 SQLITE_TS = "%Y-%m-%d %H:%M:%S.%f"
+BLANK_LINES = re.compile(rb"(?m)^\r?\n")
 
 
 @dataclass(frozen=True)
@@ -230,10 +233,15 @@ def _copy_meters_postgres(
             f"COPY meter_stage ({columns}) FROM STDIN WITH (FORMAT csv, HEADER true)"
         ) as copy,
     ):
-        opening = body.read(1 << 20)
-        copy.write(opening.removeprefix(b"\xef\xbb\xbf"))
-        while block := body.read(1 << 20):
-            copy.write(block)
+        # Blank lines, which validation skips, are dropped here too (COPY would read each as
+        # a row of nulls); blocks are cut at their last newline so no line is split.
+        pending = body.read(1 << 20).removeprefix(b"\xef\xbb\xbf")
+        while pending:
+            block = body.read(1 << 20)
+            data = pending + block
+            cut = data.rfind(b"\n") + 1 if block else len(data)
+            copy.write(BLANK_LINES.sub(b"", data[:cut]))
+            pending = data[cut:]
     # A plain INSERT is much faster than ON CONFLICT's speculative insertion; take it when
     # no stored reading overlaps the upload (one index probe per contract answers that; the
     # contracts and time range are known from validation).
@@ -375,10 +383,16 @@ def _prices(values: list[str], problems: Problems) -> list[Decimal | None]:
             continue
         try:
             price = Decimal(text_value)
-            if not price.is_finite() or price != price.quantize(Decimal("0.01")):
+            if not price.is_finite() or abs(price) > MAX_ABS_MARKET_PRICE:
+                raise InvalidOperation
+            if price != price.quantize(Decimal("0.01")):
                 raise InvalidOperation
         except InvalidOperation:
-            problems.add(row, "price", f"expected a price per MWh to 0.01: {value!r}")
+            problems.add(
+                row,
+                "price",
+                f"expected a price per MWh to 0.01 within ±{MAX_ABS_MARKET_PRICE}: {value!r}",
+            )
             price = None
         out.append(price)
     return out
@@ -441,10 +455,17 @@ def upload_fx_rates(
             continue
         try:
             rate = Decimal(rate_text.strip())
-            if not rate.is_finite() or rate <= 0:
+            if not rate.is_finite() or not 0 < rate <= MAX_FX_RATE:
+                raise InvalidOperation
+            if rate != rate.quantize(Decimal("0.000001")):
                 raise InvalidOperation
         except InvalidOperation:
-            problems.add(row, "rate", f"expected a positive number: {rate_text!r}")
+            problems.add(
+                row,
+                "rate",
+                f"expected a positive number up to {MAX_FX_RATE}, 6 decimals at most: "
+                f"{rate_text!r}",
+            )
             continue
         if (pair, day) in rows:
             problems.add(row, "date", f"a second {pair} rate for {day}")
