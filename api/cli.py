@@ -29,8 +29,19 @@ def register(subparsers: Any) -> None:
     demo = subparsers.add_parser(
         "demo", help="run the Georgia 2023 scenario end to end and print the statements"
     )
-    demo.add_argument("--out", default="out/demo", help="directory for the database and CSVs")
+    demo.add_argument(
+        "--out",
+        default="out/demo",
+        help="folder for the CSVs (and the SQLite database); a new or empty folder, or one an "
+        "earlier demo made (only the demo's own files are replaced there)",
+    )
     demo.add_argument("--months", type=int, default=12, help="months to settle (1-12)")
+    demo.add_argument(
+        "--database-url",
+        default=None,
+        help="an empty database to run in (default: MZEKARI_DATABASE_URL if set, else a new "
+        "SQLite file in --out)",
+    )
     demo.set_defaults(handler=_demo)
 
     admin = subparsers.add_parser("admin", help="administration")
@@ -49,15 +60,18 @@ def register(subparsers: Any) -> None:
 
 def _upgrade(args: argparse.Namespace) -> int:
     from api.db.engine import upgrade
+    from api.demo import shown_url
     from api.settings import get_settings
 
-    upgrade(get_settings().database_url)
-    print("database at head")
+    url = get_settings().database_url
+    upgrade(url)
+    print(f"database {shown_url(url)} at head")
     return 0
 
 
 def _create_key(args: argparse.Namespace) -> int:
     from api.db.engine import make_engine, upgrade
+    from api.demo import shown_url
     from api.services.keys import create_key
     from api.settings import get_settings
     from api.uow import UnitOfWork
@@ -70,6 +84,7 @@ def _create_key(args: argparse.Namespace) -> int:
     print(
         f"key id: {issued.key_id}  role: {issued.role}"
         + (f"  producer: {issued.producer}" if issued.producer else "")
+        + f"  database: {shown_url(url)}"
     )
     print(issued.secret_key)
     print("(shown once; only its hash is stored)")
@@ -126,6 +141,10 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _demo(args: argparse.Namespace) -> int:
+    import os
+
     from api.demo import run_demo
 
-    return run_demo(args.out, months=args.months)
+    # An explicit flag wins; else the service's own setting, when the environment gives one.
+    url = args.database_url or os.environ.get("MZEKARI_DATABASE_URL") or None
+    return run_demo(args.out, months=args.months, database_url=url)

@@ -51,9 +51,6 @@ class _Choice:
     low: int
     high: int
 
-    def value_at(self, kw: int) -> tuple[int, int]:  # (numerator, denominator) of ĝ
-        return self.slope * kw + self.offset, self.bid.capacity_kw
-
     def best(self) -> int:  # ceil of max ĝ over [low, high]: an integer upper bound
         cap = self.bid.capacity_kw
         return max(-(-(self.slope * x + self.offset) // cap) for x in (self.low, self.high))

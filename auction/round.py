@@ -3,7 +3,8 @@
 A round is read from TOML or JSON and validated by pydantic, then checked for limits that
 contradict each other. Every option is optional and all of them combine:
 
-- `budget`: the support budget and how a bid is valued against it (see `valuation.py`).
+- `budget`: the support budget and how a bid is valued against it (the valuation is
+  computed in `instance.py`).
 - `technologies[]`: per technology a ceiling price, a minimum and maximum volume (MW) and a
   plausibility limit on the claimed capacity factor (bids above it are inadmissible).
 - `pricing.rule`: `pay_as_bid`; `pay_as_clear` (one price per group of technologies, the highest
@@ -33,7 +34,6 @@ from mzekari.errors import InputError, Problem, ProblemCollector
 from mzekari.money import MINOR_UNITS
 
 MAX_SCORE_WEIGHT = Decimal("0.30")  # EU state-aid practice: non-price criteria weigh ≤ 30 %
-PRICING_RULES = ("pay_as_bid", "pay_as_clear", "median")
 
 
 class _Strict(BaseModel):

@@ -61,7 +61,11 @@ def register(subparsers: Any) -> None:
     monthly.add_argument("--weights", metavar="GENERATION", help="generation series CSV")
     monthly.add_argument("--weights-column", help="column of the generation file")
     monthly.add_argument("--tz", required=True, help="market time zone, e.g. Europe/Berlin")
-    monthly.add_argument("--out", default="monthly_reference_prices.csv", help="CSV to write")
+    monthly.add_argument(
+        "--out",
+        default="out/monthly_reference_prices.csv",
+        help="CSV to write (default %(default)s)",
+    )
     monthly.set_defaults(handler=_monthly)
 
 

@@ -13,18 +13,6 @@ from mzekari.money import quantum
 
 SCHEMES = ("cfd", "variable_premium", "fixed_premium", "feed_in")
 REFERENCE_BASES = ("interval", "monthly_baseload", "monthly_weighted", "annual_weighted")
-LINE_KINDS = (
-    "support",
-    "negative_price_exclusion",
-    "seasonal_exclusion",
-    "volume_cap",
-    "rate_cap",
-    "rate_floor",
-    "curtailment",
-    "double_benefit",
-    "true_up",
-    "adjustment",
-)
 
 
 @dataclass(frozen=True)
@@ -109,14 +97,6 @@ class Line:
     explanation: str = ""
     # The kind of line an adjustment corrects (None for every other kind).
     adjusted_kind: str | None = None
-
-
-def direction_of(amount: Decimal) -> str:
-    if amount > 0:
-        return "to_producer"
-    if amount < 0:
-        return "to_counterparty"
-    return "none"
 
 
 @dataclass(frozen=True)

@@ -9,14 +9,14 @@ fallback series is used for it.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any
 
 import numpy as np
 
 from mzekari.errors import InputError, ProblemCollector
 from mzekari.money import D
-from settlement.timegrid import NS_PER_S, month_bounds_ns, parse_month
+from settlement.timegrid import NS_PER_S, parse_month
 
 RESOLUTIONS_S = (900, 3600)
 
@@ -115,10 +115,6 @@ def from_hundredths(value: int) -> Decimal:
     return Decimal(int(value)).scaleb(-2)
 
 
-def round_to_hundredths(value: Decimal) -> int:
-    return int((value * 100).quantize(Decimal(1), rounding=ROUND_HALF_UP))
-
-
 def read_prices_text(text: str, series: str = "dam", source: str = "prices.csv") -> PriceSeries:
     """One series from CSV text: `timestamp,price`, `timestamp,<series>,…` or `month,price`."""
     from settlement.price_io import parse_price_csv
@@ -167,12 +163,6 @@ def monthly_reference_prices(
     from settlement.reference import monthly_reference_table
 
     return monthly_reference_table(prices, tz, weights)
-
-
-def month_slice(series: PriceSeries, month: str, tz: str) -> slice:
-    lo, hi = month_bounds_ns(month, tz)
-    starts = series.starts_utc_ns
-    return slice(int(np.searchsorted(starts, lo)), int(np.searchsorted(starts, hi)))
 
 
 def validate_grid(

@@ -31,16 +31,6 @@ from mzekari.errors import InputError, Problem
 from mzekari.money import to_minor_units
 
 MARKET_TZ = "Asia/Tbilisi"
-CONTRACT_FIELDS = (
-    "contract_id",
-    "producer",
-    "scheme",
-    "price",
-    "currency",
-    "start",
-    "end",
-    "capacity_mw",
-)
 MARGIN = pd.Timedelta(days=1)  # a negative-price run crossing the month boundary counts whole
 
 

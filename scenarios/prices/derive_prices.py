@@ -43,7 +43,9 @@ def main() -> None:
         ):
             price = f"{value / 100:.2f}" if ok else ""
             writer.writerow([stamp.isoformat(), price])
-    esco = read_prices(SOURCES / "georgia_esco_balancing_price_monthly_2013_2021.csv", series="esco")
+    esco = read_prices(
+        SOURCES / "georgia_esco_balancing_price_monthly_2013_2021.csv", series="esco"
+    )
     assert not isinstance(esco, dict)
     for target in (HERE / "ge_esco_balancing_monthly.csv", TREASURY_DEFAULT_HISTORY):
         with target.open("w", newline="", encoding="utf-8") as handle:

@@ -1,4 +1,5 @@
-"""The shipped Georgian round through the command line, and its derivation from the real data in scenarios/sources."""
+"""The shipped Georgian round through the command line, and its derivation from the real
+data in scenarios/sources."""
 
 from __future__ import annotations
 

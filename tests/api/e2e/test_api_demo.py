@@ -9,7 +9,11 @@ from collections import defaultdict
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
+import pytest
+
 from api.demo import GEL_PER_USD, SCENARIO, last_weekday, run_demo
+from mzekari.errors import InputError
+from scenarios import scenario_file
 
 CENT = Decimal("0.01")
 
@@ -21,7 +25,7 @@ def test_demo_statements_follow_the_cfd_formula(tmp_path, capsys):
     _check_printed_budget_and_files(tmp_path / "demo", printed)
     esco = {
         r["month"]: Decimal(r["price_gel_per_mwh"])
-        for r in csv.DictReader((SCENARIO / "esco_2021.csv").open())
+        for r in csv.DictReader(scenario_file(SCENARIO, "esco_2021.csv").open())
     }
     with (tmp_path / "demo" / "statements_summary.csv").open() as fh:
         summary = list(csv.DictReader(fh))
@@ -55,7 +59,7 @@ def test_demo_statements_follow_the_cfd_formula(tmp_path, capsys):
 def _accepted_prices_usd(out: Path) -> dict[str, Decimal]:
     """Pay-as-bid: each contract's strike is its bid's price in bids.csv (contract id is
     `<round id>-<bid id>`)."""
-    with (SCENARIO / "bids.csv").open() as fh:
+    with scenario_file(SCENARIO, "bids.csv").open() as fh:
         prices = {r["bid_id"]: Decimal(r["price"]) for r in csv.DictReader(fh)}
     return defaultdict(Decimal, {f"GE-2023-1-{bid}": price for bid, price in prices.items()})
 
@@ -74,7 +78,7 @@ def _check_printed_budget_and_files(out: Path, printed: str) -> None:
 
     clearing = json.loads((out / "clearing.json").read_text())
     exact = Decimal(clearing["budget_used"])
-    with (SCENARIO / "bids.csv").open() as fh:
+    with scenario_file(SCENARIO, "bids.csv").open() as fh:
         # The engine names a bid `<bidder>/<bid id>` (bid ids are each bidder's own).
         bids = {f"{r['bidder']}/{r['bid_id']}": r for r in csv.DictReader(fh)}
     analysis = json.loads((out / "round_analysis.json").read_text())
@@ -100,3 +104,21 @@ def test_the_months_rate_is_dated_its_last_weekday():
         "2021-12-31",
     ]
     assert all(last_weekday(2021, m).isoformat() == _last_weekday(2021, m) for m in range(1, 13))
+
+
+def test_demo_never_deletes_what_it_did_not_create(tmp_path):
+    """A non-empty folder the demo did not make is refused and left exactly as it was."""
+    (tmp_path / "notes.txt").write_text("mine")
+    (tmp_path / "clearing.json").write_text("not the demo's")
+    with pytest.raises(InputError, match="not made by `mzekari demo`"):
+        run_demo(str(tmp_path), months=1)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["clearing.json", "notes.txt"]
+    assert (tmp_path / "clearing.json").read_text() == "not the demo's"
+
+
+def test_demo_refuses_a_database_that_is_not_empty(tmp_path):
+    url = f"sqlite:///{tmp_path / 'shared.sqlite'}"
+    assert run_demo(str(tmp_path / "first"), months=1, database_url=url) == 0
+    assert not (tmp_path / "first" / "mzekari.sqlite").exists()  # it ran where it was told
+    with pytest.raises(InputError, match="the demo needs an empty one"):
+        run_demo(str(tmp_path / "second"), months=1, database_url=url)

@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import csv
 import io
-import time
 from decimal import Decimal
 
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
 from api.app import create_app
+from api.services.keys import KeyCache
 from api.settings import Settings
 
 
@@ -65,6 +65,8 @@ def test_a_revocation_by_another_process_takes_effect_within_the_ttl(
     engine, database_url, keys, settled
 ):
     app = create_app(Settings(database_url=database_url, key_cache_seconds=0.5), engine)
+    now = [1000.0]  # the cache's clock, moved by hand: no sleeping against the real one
+    app.state.keys = KeyCache(0.5, clock=lambda: now[0])
     headers = {"Authorization": f"Bearer {keys['producer']}"}
     with TestClient(app) as other:
         assert other.get("/api/me", headers=headers).status_code == 200
@@ -73,7 +75,8 @@ def test_a_revocation_by_another_process_takes_effect_within_the_ttl(
                 text("UPDATE api_keys SET revoked_at = CURRENT_TIMESTAMP WHERE key_id = :k"),
                 {"k": _key_id(keys["producer"])},
             )
-        time.sleep(0.6)
+        assert other.get("/api/me", headers=headers).status_code == 200  # cached, in its TTL
+        now[0] += 0.6
         assert other.get("/api/me", headers=headers).status_code == 401
         wrong = {"Authorization": f"Bearer mzk_{_key_id(keys['producer_b'])}_wrong"}
         assert other.get("/api/me", headers=wrong).status_code == 401
