@@ -84,7 +84,7 @@ def _create_key(args: argparse.Namespace) -> int:
     print(
         f"key id: {issued.key_id}  role: {issued.role}"
         + (f"  producer: {issued.producer}" if issued.producer else "")
-        + f"  database: {shown_url(url)}"
+        + f"  database: {shown_url(settings.database_url)}"
     )
     print(issued.secret_key)
     print("(shown once; only its hash is stored)")
