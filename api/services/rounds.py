@@ -135,10 +135,27 @@ def open_round(uow: UnitOfWork, actor: Actor, round_id: str) -> m.Round:
 
 
 def close_round(uow: UnitOfWork, actor: Actor, round_id: str) -> m.Round:
+    """Close the bidding. The sealed phase enters the audit log only now: one `bid.submit`
+    entry per bid as it stands (by its bidder's key, in receipt order), then `round.close`
+    with the hash of every receipt. While the round is open the log shows nobody how many
+    bids came in, or from whom."""
     row = _advance(uow, actor, round_id, "close")
     row.status, row.closed_at = "closed", _now()
     uow.session.flush()
-    bids = uow.bids.for_round(round_id)
+    bids = sorted(uow.bids.for_round(round_id), key=lambda b: b.receipt)
+    for bid in bids:
+        audit.record(
+            uow,
+            Actor(key_id=bid.submitted_by, role="producer", producer=bid.bidder),
+            "bid.submit",
+            f"round/{round_id}/bid",
+            {
+                "bidder": bid.bidder,
+                "bid_id": bid.bid_id,
+                "receipt": bid.receipt,
+                "submitted_at": bid.submitted_at,
+            },
+        )
     audit.record(
         uow,
         actor,
@@ -146,7 +163,7 @@ def close_round(uow: UnitOfWork, actor: Actor, round_id: str) -> m.Round:
         f"round/{round_id}",
         {
             "bids": len(bids),
-            "receipts_sha256": sha256_hex(canonical_json(sorted(b.receipt for b in bids))),
+            "receipts_sha256": sha256_hex(canonical_json([b.receipt for b in bids])),
         },
     )
     uow.commit()
@@ -231,14 +248,7 @@ def submit_bid(uow: UnitOfWork, actor: Actor, round_id: str, fields: dict[str, A
         submitted_by=actor.key_id,
     )
     uow.bids.add(stored)
-    # Only the receipt is logged: the audit log is readable while the round is open.
-    audit.record(
-        uow,
-        actor,
-        "bid.submit",
-        f"round/{round_id}/bid",
-        {"receipt": receipt, "replaced": existing is not None},
-    )
+    # No audit entry yet: the log is readable while the round is open (see close_round).
     uow.commit()
     return Receipt(
         round_id, bid.bid_id, actor.producer, receipt, salt.hex(), canonical, stored.submitted_at
@@ -246,7 +256,8 @@ def submit_bid(uow: UnitOfWork, actor: Actor, round_id: str, fields: dict[str, A
 
 
 def withdraw_bid(uow: UnitOfWork, actor: Actor, round_id: str, bid_id: str) -> None:
-    """A producer takes back one of its bids while the round is open."""
+    """A producer takes back one of its bids while the round is open (like a replaced bid,
+    it leaves no audit entry: the log records the bids as they stand at close)."""
     actor.require("producer")
     assert actor.producer is not None
     row = get_round(uow, round_id, for_update=True)
@@ -256,7 +267,6 @@ def withdraw_bid(uow: UnitOfWork, actor: Actor, round_id: str, bid_id: str) -> N
     if existing is None:
         raise NotFound(f"you have no bid {bid_id!r} in round {round_id!r}")
     uow.bids.delete(existing)
-    audit.record(uow, actor, "bid.withdraw", f"round/{round_id}/bid", {"receipt": existing.receipt})
     uow.commit()
 
 

@@ -141,3 +141,25 @@ def test_a_bidder_verifies_its_own_bid_in_the_published_results(client, auth, aw
     mac = hmac.new(bytes.fromhex(issued["salt"]), mine["canonical_bid"].encode(), hashlib.sha256)
     published = {(a["bidder"], a["bid_id"]): a["receipt"] for a in awarded["results"]["awards"]}
     assert published[("Alpha", "a1")] == mac.hexdigest()
+
+
+def test_the_open_rounds_log_shows_no_bid_count_and_no_bidder(client, auth, scenario):
+    _open(client, auth, scenario)
+    op = auth("operator")
+    before = client.get("/api/audit", headers=op).json()
+    issued = [_bid(client, auth, who, bid).json() for who, bid in scenario.bids.items()]
+    _bid(client, auth, "producer", {**scenario.bids["producer"], "bid_id": "gone"})
+    assert (
+        client.delete(f"/api/rounds/{ROUND}/bids/gone", headers=auth("producer")).status_code == 204
+    )
+    # Submissions, a replacement and a withdrawal later: the log the operator reads is unchanged.
+    assert client.get("/api/audit", headers=op).json() == before
+    assert client.post(f"/api/rounds/{ROUND}/close", headers=op).status_code == 200
+    entries = client.get("/api/audit", headers=op).json()["items"]
+    submitted = [json.loads(e["details"]) for e in entries if e["action"] == "bid.submit"]
+    assert sorted(d["receipt"] for d in submitted) == sorted(i["receipt"] for i in issued)
+    assert {d["bidder"] for d in submitted} == {"Alpha", "Beta"}
+    close = next(e for e in entries if e["action"] == "round.close")
+    receipts = sorted(i["receipt"] for i in issued)
+    expected = hashlib.sha256(json.dumps(receipts, separators=(",", ":")).encode()).hexdigest()
+    assert json.loads(close["details"])["receipts_sha256"] == expected
