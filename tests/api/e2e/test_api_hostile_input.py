@@ -68,13 +68,14 @@ def test_a_json_number_beyond_float_is_refused(client, auth, scenario, row_count
 
 def test_the_engine_range_is_checked_at_submission_not_at_clearing(client, auth, scenario):
     """A bid each of whose numbers is in range, but a round of 1,000 of which would overflow
-    the engine's 64-bit model (50 years of 100,000 per MWh on 876,000 MWh), is refused."""
+    the engine's 64-bit model, is refused. By hand, budget use in milli-cents: 50 years ×
+    10^7 cents per MWh × 876 × 10^6 kWh × 1,000 bids = 4.4 × 10^20 > 2^62 ≈ 4.6 × 10^18."""
     budget = {"amount": "1000000000", "reference_price": "0", "years": 50}
     _open_round(client, auth, scenario, budget=budget)
     big = {**BID, "capacity_mw": "100", "annual_mwh": "876000", "price": "100000"}
     body = _refused(client.post(f"/api/rounds/{ROUND}/bids", json=big, headers=auth("producer")))
     assert "64-bit" in body["problems"][0]["message"]
-    # The same plant at a tenth of the price fits: 50 × 10^6 cents × 876 × 10^6 kWh × 1,000.
+    # At 100 per MWh: 50 × 10^4 × 876 × 10^6 × 1,000 = 4.4 × 10^17 < 2^62, accepted.
     ok = {**big, "price": "100"}
     response = client.post(f"/api/rounds/{ROUND}/bids", json=ok, headers=auth("producer"))
     assert response.status_code == 201, response.text
