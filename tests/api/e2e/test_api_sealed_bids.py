@@ -163,3 +163,39 @@ def test_the_open_rounds_log_shows_no_bid_count_and_no_bidder(client, auth, scen
     receipts = sorted(i["receipt"] for i in issued)
     expected = hashlib.sha256(json.dumps(receipts, separators=(",", ":")).encode()).hexdigest()
     assert json.loads(close["details"])["receipts_sha256"] == expected
+
+
+def test_a_round_that_cannot_clear_is_unstuck_by_an_exclusion(client, auth, scenario, uow_factory):
+    """A bid stored before submissions were bounded (written here straight to the table)
+    makes every clearing refuse with a 422; excluding it, with a reason, lets the round clear."""
+    from datetime import UTC, datetime
+
+    from api.db import models as m
+
+    _open(client, auth, scenario)
+    assert _bid(client, auth, "producer", scenario.bids["producer"]).status_code == 201
+    huge = {**scenario.bids["producer_b"], "bidder": "Beta", "capacity_mw": "1e30"}
+    huge.update(annual_mwh="1e30", innovative=False, grid_node=None, alternative_group=None)
+    with uow_factory() as uow:
+        uow.bids.add(
+            m.Bid(
+                round_id=ROUND,
+                bid_id="b1",
+                bidder="Beta",
+                payload={**huge, "min_capacity_mw": None},
+                receipt="f" * 64,
+                submitted_at=datetime.now(UTC),
+                submitted_by="legacy",
+            )
+        )
+        uow.commit()
+    op = auth("operator")
+    assert client.post(f"/api/rounds/{ROUND}/close", headers=op).status_code == 200
+    stuck = client.post(f"/api/rounds/{ROUND}/clear", headers=op)
+    assert stuck.status_code == 422 and "64-bit" in stuck.text
+    exclusion = {"bidder": "Beta", "bid_id": "b1", "reason": "capacity beyond any plant"}
+    assert client.post(f"/api/rounds/{ROUND}/exclusions", json=exclusion, headers=op).is_success
+    assert client.post(f"/api/rounds/{ROUND}/clear", headers=op).status_code == 200
+    results = client.get(f"/api/rounds/{ROUND}/results", headers=op).json()
+    assert [a["bid_id"] for a in results["awards"]] == ["a1"]
+    assert results["excluded"][0]["excluded_reason"] == "capacity beyond any plant"
