@@ -75,7 +75,12 @@ class RequestGuard:
             await refuse(422, "invalid_input", "NUL byte in the path or query")
             return
         headers = {name.lower(): value for name, value in scope["headers"]}
-        streamed = scope["method"] == "POST" and scope["path"].startswith(UPLOAD_PATHS)
+        media = headers.get(b"content-type", b"").split(b";")[0].strip().lower()
+        # Files (CSV uploads, multipart forms) stream through, counted; anything else is small
+        # and read here whole, so a NUL in it is refused before any parsing.
+        streamed = media == b"multipart/form-data" or (
+            scope["method"] == "POST" and scope["path"].startswith(UPLOAD_PATHS)
+        )
         limit = self.max_upload_bytes if streamed else self.max_json_bytes
         declared = headers.get(b"content-length")
         if declared is not None and (not declared.isdigit() or int(declared) > limit):
@@ -94,8 +99,9 @@ class RequestGuard:
             if len(body) > limit:
                 await refuse(413, "too_large", f"the request body exceeds {limit} bytes")
                 return
-        if JSON_NUL.search(body):
-            await refuse(422, "invalid_input", "the body contains a NUL character (\\u0000)")
+        form = media == b"application/x-www-form-urlencoded"
+        if b"\x00" in body or JSON_NUL.search(body) or (form and b"%00" in body):
+            await refuse(422, "invalid_input", "the body contains a NUL character")
             return
         replayed = False
 
