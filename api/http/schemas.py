@@ -181,8 +181,9 @@ class AwardPublic(_Out):
 
 
 class AuditHead(_Out):
-    """The newest audit entry when this was served: keep it; `GET /api/audit/verify` with it
-    proves the log was not cut back or rewritten since."""
+    """The newest audit entry when this document was rendered (a statement is rendered once
+    per process): keep it; `GET /api/audit/verify` with it proves the log was not cut back
+    or rewritten since."""
 
     id: int
     hash: str
