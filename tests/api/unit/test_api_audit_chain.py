@@ -122,7 +122,7 @@ def test_rehashing_an_edit_still_breaks_the_next_link():
 
 def _signed_chain(key: bytes, n: int = 3) -> FakeUnitOfWork:
     uow = FakeUnitOfWork()
-    uow.audit_key = key  # type: ignore[attr-defined]
+    uow.audit_key = key
     for i in range(n):
         audit.record(uow, Actor(f"key{i}", "operator"), "round.open", f"round/R{i}", {"i": i})
     return uow
