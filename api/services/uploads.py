@@ -35,7 +35,7 @@ METER_COLUMNS = ("timestamp", "contract_id", "energy_kwh")
 MARKET_TZ = "Asia/Tbilisi"
 ALIGN_S = 900  # every interval starts on a quarter-hour
 SQLITE_TS = "%Y-%m-%d %H:%M:%S.%f"
-BLANK_LINES = re.compile(rb"(?m)^\r?\n")
+BLANK_LINES = re.compile(rb"(?m)^[ \t]*\r?\n")  # what the validating reader skips
 
 
 @dataclass(frozen=True)
@@ -234,14 +234,15 @@ def _copy_meters_postgres(
         ) as copy,
     ):
         # Blank lines, which validation skips, are dropped here too (COPY would read each as
-        # a row of nulls); blocks are cut at their last newline so no line is split.
-        pending = body.read(1 << 20).removeprefix(b"\xef\xbb\xbf")
-        while pending:
-            block = body.read(1 << 20)
+        # a row of nulls); blocks are cut after their last newline so no line is split.
+        block, pending = body.read(1 << 20).removeprefix(b"\xef\xbb\xbf"), b""
+        while block:
             data = pending + block
-            cut = data.rfind(b"\n") + 1 if block else len(data)
-            copy.write(BLANK_LINES.sub(b"", data[:cut]))
+            cut = data.rfind(b"\n") + 1
+            copy.write(_without_blank_lines(data[:cut]))
             pending = data[cut:]
+            block = body.read(1 << 20)
+        copy.write(pending)  # a last line without a newline is not blank
     # A plain INSERT is much faster than ON CONFLICT's speculative insertion; take it when
     # no stored reading overlaps the upload (one index probe per contract answers that; the
     # contracts and time range are known from validation).
@@ -265,6 +266,14 @@ def _copy_meters_postgres(
             "JOIN contracts c ON c.contract_id = btrim(s.contract_id)" + conflict
         )
     )
+
+
+def _without_blank_lines(lines: bytes) -> bytes:
+    """Whole lines without the blank ones; the regex runs only when a line may be blank."""
+    starts = (b"\n", b"\r", b" ", b"\t")
+    if lines.startswith(starts) or any(b"\n" + start in lines for start in starts):
+        return BLANK_LINES.sub(b"", lines)
+    return lines
 
 
 def _insert_meters_sqlite(

@@ -182,8 +182,10 @@ def test_a_blank_line_in_a_meter_file_is_skipped_on_both_databases(client, auth,
         "timestamp,contract_id,energy_kwh\n"
         "2021-01-01T10:00:00+04:00,T-2021-a1,1000\n"
         "\n"
+        "   \n"
         "2021-01-01T11:00:00+04:00,T-2021-a1,1200\n"
         "\r\n"
+        " \t \n"
     )
     response = client.post("/api/meter-data", content=csv_text, headers=op)
     assert response.status_code == 201, response.text
@@ -233,3 +235,25 @@ def test_list_endpoints_page(client, auth, settled):
     assert first["items"] + second["items"] == everything
     _refused(client.get("/api/statements?limit=0", headers=auth("treasury")))
     _refused(client.get("/api/rounds?limit=100000", headers=auth("treasury")))
+
+
+def test_a_meter_file_over_several_blocks_is_stored_whole(client, auth, awarded, engine):
+    """64-byte lines: the 1 MiB blocks the PostgreSQL loader copies each end exactly on a
+    line's end, and the third starts with a blank line. Every reading arrives, on both
+    databases."""
+    import pandas as pd
+    from sqlalchemy import text
+
+    stamps = pd.date_range("2021-01-01", periods=40_000, freq="15min", tz="Asia/Tbilisi")
+    lines = [f"{t.isoformat()},T-2021-a1,{i:027d}\n" for i, t in enumerate(stamps)]
+    assert {len(line) for line in lines} == {64}
+    header = "timestamp,contract_id,energy_kwh".ljust(63) + "\n"  # one 64-byte line too
+    body = header + "".join(lines[:32_767]) + "\n" + "".join(lines[32_767:])
+    assert len(header) + 32_767 * 64 == 2 << 20
+    response = client.post("/api/meter-data", content=body, headers=auth("operator"))
+    assert response.status_code == 201, response.text
+    with engine.connect() as connection:
+        count, total = connection.execute(
+            text("SELECT count(*), sum(energy_kwh) FROM meter_readings")
+        ).one()
+    assert (count, total) == (40_000, sum(range(40_000)))
