@@ -39,9 +39,7 @@ def test_serve_passes_the_worker_count_to_uvicorn(tmp_path, monkeypatch, argv, e
     assert (kwargs["port"], kwargs["access_log"]) == (8123, False)
 
 
-def test_workers_get_the_audit_key_itself_and_no_key_is_warned_about(
-    tmp_path, monkeypatch, capsys
-):
+def test_workers_get_the_audit_key_itself_and_no_key_is_warned_about(tmp_path, monkeypatch, capsys):
     import os
 
     import uvicorn
