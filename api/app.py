@@ -15,7 +15,15 @@ from api.db.engine import make_engine, make_session_factory
 from api.http import errors
 from api.http.cache import StatementCache
 from api.http.guards import RequestGuard
-from api.http.routes import admin, contracts, forecasts, rounds, settlements, uploads
+from api.http.routes import (
+    admin,
+    contracts,
+    forecasts,
+    guarantees,
+    rounds,
+    settlements,
+    uploads,
+)
 from api.http.schemas import ErrorBody
 from api.settings import Settings, get_settings
 from mzekari import __version__
@@ -68,7 +76,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     def health() -> dict[str, str]:
         return {"status": "ok"}
 
-    for module in (rounds, contracts, uploads, settlements, forecasts, admin):
+    for module in (rounds, contracts, uploads, settlements, guarantees, forecasts, admin):
         app.include_router(module.router, responses=ERROR_RESPONSES)
     web_router = _web_router()
     if web_router is not None:

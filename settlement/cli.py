@@ -48,6 +48,12 @@ def register(subparsers: Any) -> None:
         metavar="NAME=FILE[:COLUMN]",
         help="generation profiles for technology-weighted reference prices",
     )
+    settle.add_argument(
+        "--guarantees",
+        metavar="LEDGER",
+        help="GO ledger CSV (the export of `GET /api/guarantees/export`): GOs of the month's "
+        "supported energy sold or cancelled for the producer give double-benefit lines",
+    )
     settle.set_defaults(handler=_settle)
 
     prices = subparsers.add_parser("prices", help="reference prices")
@@ -128,6 +134,13 @@ def _settle(args: argparse.Namespace) -> int:
         path, _, column = rest.partition(":") if ":" in rest[2:] else (rest, "", "")
         profiles[name] = read_profile(path, column or None, name)
     posted = [line for path in args.posted for line in read_lines(path)]
+    guarantees = None
+    if args.guarantees:
+        from settlement.guarantee_io import read_ledger
+        from settlement.guarantees import benefited
+
+        ledger = read_ledger(args.guarantees)
+        guarantees = benefited(ledger.batches.values(), ledger.holdings, args.month)
     result = settle_month(
         contracts,
         prices,
@@ -138,6 +151,7 @@ def _settle(args: argparse.Namespace) -> int:
         fx_rates=_read_fx(args.fx) if args.fx else None,
         cpi=_read_cpi(args.cpi) if args.cpi else None,
         profiles=profiles,
+        guarantees=guarantees,
     )
     lines_path, statements_path = result.write(args.out)
     print(

@@ -10,6 +10,7 @@ the same sums are taken in Python integers instead.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -47,9 +48,12 @@ class ContractParams:
     season_excluded: np.ndarray  # bool
     annual_remaining_kwh: np.ndarray  # -1: no annual cap
     curtailment_compensated: np.ndarray  # bool
+    # bool: the contract's double benefit comes from the GO ledger (None: no contract's does)
+    go_from_ledger: np.ndarray | None = None
 
     def subset(self, a: int, b: int) -> ContractParams:
-        return ContractParams(**{k: v[a:b] for k, v in vars(self).items()})
+        parts: dict[str, Any] = {k: None if v is None else v[a:b] for k, v in vars(self).items()}
+        return ContractParams(**parts)
 
 
 def take(values: np.ndarray, index: np.ndarray | range | slice) -> np.ndarray:
@@ -209,6 +213,12 @@ def settle_rows(rows: RowInputs, params: ContractParams) -> dict[str, list[int]]
         paid = np.where(paid_mask, rows.curtailed_kwh, 0)
         out["curtailed_kwh"] = group_sum(paid, starts).tolist()
         out["curtailment"] = exact_products_sum(bounded, paid, starts)
+    out["positive_support"] = zero
+    if params.go_from_ledger is not None and params.go_from_ledger.any():
+        # The ledger counts GOs per month, not per interval: their reduction is priced at the
+        # month's mean positive rate over the eligible energy (settlement/double_benefit.py).
+        paid = np.where(np.repeat(params.go_from_ledger, counts), np.maximum(bounded, 0), 0)
+        out["positive_support"] = exact_products_sum(paid, eligible, starts)
     out["go_kwh"] = out["double_benefit"] = zero
     if rows.go_kwh is not None and rows.go_kwh.any():
         go = np.where(bounded > 0, np.minimum(rows.go_kwh, eligible), 0)

@@ -113,6 +113,13 @@ def _check(c: Contract, row: int, add: Any) -> None:
         add(
             row, "reference_basis", f"unknown basis {c.reference_basis!r}; known: {REFERENCE_BASES}"
         )
+    if c.scheme == "green_certificate" and c.reference_basis != "monthly_baseload":
+        add(
+            row,
+            "reference_basis",
+            "green_certificate pays on the month's certificate market price: "
+            "reference_basis must be monthly_baseload",
+        )
     rule = c.negative_price_rule
     if rule not in ("none", "any") and not _RUN_RULE.match(rule):
         add(row, "negative_price_rule", f"expected none, any or run:N (hours), got {rule!r}")

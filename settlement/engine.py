@@ -21,6 +21,8 @@ import numpy as np
 
 from mzekari.errors import InputError, Problem, ProblemCollector
 from settlement.compute import ContractParams, RowInputs, settle_rows, take
+from settlement.double_benefit import ledger_lines
+from settlement.guarantees import GoUse
 from settlement.ledger import reconcile, statements_of, write_files
 from settlement.lines import build_lines, contract_params
 from settlement.meters import MeterData, check_against_contracts
@@ -235,6 +237,39 @@ def _check_contract_inputs(
     return out
 
 
+def _check_guarantees(
+    contracts: Sequence[Contract],
+    meters: MeterData,
+    month: str,
+    tz: str,
+    guarantees: Mapping[str, GoUse],
+    problems: ProblemCollector,
+) -> None:
+    """GOs of contracts settled in this month, each MWh from one source only (Art. 15(5))."""
+    known = {c.contract_id for c in contracts}
+    lo, hi = month_bounds_ns(month, tz)
+
+    def metered_gos(cid: str) -> bool:
+        if meters.go_kwh is None:
+            return False
+        rows = meters.rows_of(cid)
+        starts = meters.starts_utc_ns[rows]
+        return bool(meters.go_kwh[rows][(starts >= lo) & (starts < hi)].any())
+
+    for cid, use in sorted(guarantees.items()):
+        if cid not in known or use.contract_id != cid:
+            problems.add(None, "guarantees", f"GOs name contract {cid!r}, not settled in {month}")
+        elif use.month != month:
+            problems.add(None, "guarantees", f"GOs of {cid} are for {use.month}, not {month}")
+        elif metered_gos(cid):
+            problems.add(
+                None,
+                "go_kwh",
+                f"{cid}: GOs come from both the meter column go_kwh and the GO ledger; "
+                "one MWh is counted once",
+            )
+
+
 def _prior_eligible(posted: Sequence[Line], month: str) -> dict[str, int]:
     """Eligible kWh already paid earlier in the calendar year (for annual volume caps)."""
     totals: dict[str, int] = {}
@@ -260,6 +295,7 @@ def _compute_in_chunks(
     tz: str,
     params: ContractParams,
     month_prices: Mapping[str, MonthPrice],
+    guarantees: Mapping[str, GoUse],
 ) -> list[Line]:
     n = len(idx)
     bounds = [0]
@@ -306,6 +342,8 @@ def _compute_in_chunks(
                 problems.extend(refs_or_error.problems)
             elif not problems:
                 lines.extend(build_lines(present[a:b], month, month_prices, refs_or_error, sums))
+                if guarantees:
+                    lines.extend(ledger_lines(present[a:b], month, refs_or_error, sums, guarantees))
     if problems:
         raise InputError(problems)
     return lines
@@ -323,6 +361,7 @@ def settle_month(
     cpi: Mapping[str, Any] | None = None,
     profiles: Mapping[str, Any] | None = None,
     prior_eligible_kwh: Mapping[str, int] | None = None,
+    guarantees: Mapping[str, GoUse] | None = None,
     _skip_true_up: bool = False,
 ) -> Settlement:
     """Settle `month` ("YYYY-MM", a calendar month in `tz`) for every contract active in it.
@@ -331,6 +370,8 @@ def settle_month(
     posted, as adjustments; earlier months of the year give the volume already paid under an
     annual cap unless `prior_eligible_kwh` says it. `profiles`: generation profiles by name
     (`settlement.price_io.Profile`) for contracts weighted by a technology profile.
+    `guarantees`: per contract, the month's GOs sold or cancelled for the producer, from the
+    GO ledger (`settlement.guarantees.benefited`); they feed the double-benefit line.
     """
     try:
         parse_month(month)
@@ -342,6 +383,8 @@ def settle_month(
     month_prices = _check_contract_inputs(
         active, prices, profiles or {}, month, fx_rates, cpi, contract_problems, tz
     )
+    guarantees = dict(guarantees or {})
+    _check_guarantees(active, meters, month, tz, guarantees, contract_problems)
     all_problems = meter_problems.problems + contract_problems.problems
     if all_problems:
         raise InputError(all_problems)
@@ -358,9 +401,21 @@ def settle_month(
         if prior_eligible_kwh is not None
         else _prior_eligible(posted_lines, month)
     )
-    params = contract_params(present, month_prices, month, meters.resolution_s, prior)
+    params = contract_params(
+        present, month_prices, month, meters.resolution_s, prior, frozenset(guarantees)
+    )
     computed = _compute_in_chunks(
-        present, prices, profiles or {}, meters, idx, group_starts, month, tz, params, month_prices
+        present,
+        prices,
+        profiles or {},
+        meters,
+        idx,
+        group_starts,
+        month,
+        tz,
+        params,
+        month_prices,
+        guarantees,
     )
     if any(closes_year(c, month) for c in present) and not _skip_true_up:
 

@@ -28,6 +28,7 @@ FORMULA = {
     "variable_premium": "max(0, K − R) · q",
     "fixed_premium": "P · q",
     "feed_in": "T · q",
+    "green_certificate": "max(0, G − R) · certificates (1 per MWh), R the certificate market price",
 }
 
 
@@ -37,6 +38,7 @@ def contract_params(
     month: str,
     resolution_s: int,
     prior_kwh: Mapping[str, int],
+    go_from_ledger: frozenset[str] = frozenset(),
 ) -> ContractParams:
     _, mon = parse_month(month)
 
@@ -81,6 +83,9 @@ def contract_params(
             np.int64,
         ),
         curtailment_compensated=arr([c.curtailment_compensated for c in contracts], bool),
+        go_from_ledger=arr([c.contract_id in go_from_ledger for c in contracts], bool)
+        if go_from_ledger
+        else None,
     )
 
 

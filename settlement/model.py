@@ -11,7 +11,7 @@ from decimal import Decimal
 
 from mzekari.money import quantum
 
-SCHEMES = ("cfd", "variable_premium", "fixed_premium", "feed_in")
+SCHEMES = ("cfd", "variable_premium", "fixed_premium", "feed_in", "green_certificate")
 REFERENCE_BASES = ("interval", "monthly_baseload", "monthly_weighted", "annual_weighted")
 
 
@@ -19,9 +19,10 @@ REFERENCE_BASES = ("interval", "monthly_baseload", "monthly_weighted", "annual_w
 class Contract:
     """A support contract held by exactly one producer.
 
-    `price` is the strike K (cfd, variable_premium), the premium P (fixed_premium) or the
-    tariff T (feed_in), per MWh in `strike_currency` (defaults to `currency`, the payment
-    currency). `start` and `end` are inclusive local dates of the term.
+    `price` is the strike K (cfd, variable_premium), the premium P (fixed_premium), the
+    tariff T (feed_in) or the guaranteed certificate price G (green_certificate), per MWh in
+    `strike_currency` (defaults to `currency`, the payment currency). `start` and `end` are
+    inclusive local dates of the term.
     """
 
     contract_id: str

@@ -8,6 +8,8 @@ treasury's forecasts). Payment of an interval or month = unit_rate × energy.
     variable_premium  max(0, K − R)
     fixed_premium     P
     feed_in           T   (the energy goes to the counterparty; R plays no part)
+    green_certificate max(0, G − R), R the month's certificate market price (one certificate
+                      per MWh): the shortfall below the minimum guaranteed price (Art. 2(1)(n))
 
 `zero_floor` floors R at 0 (UK: Difference = min(K − R, K)); `cap` and `floor` bound the rate
 (Georgia 2020 hydro: min(15, max(0, 55 − p)) USD/MWh is variable_premium K=55, cap=15).
@@ -19,8 +21,16 @@ from typing import Any
 
 import numpy as np
 
-SCHEME_CODES = {"cfd": 0, "variable_premium": 1, "fixed_premium": 2, "feed_in": 3}
-USES_REFERENCE = ("cfd", "variable_premium")
+# A green certificate's guaranteed price pays the shortfall below it: the variable premium's
+# formula (code 1) on the certificate market price.
+SCHEME_CODES = {
+    "cfd": 0,
+    "variable_premium": 1,
+    "fixed_premium": 2,
+    "feed_in": 3,
+    "green_certificate": 1,
+}
+USES_REFERENCE = ("cfd", "variable_premium", "green_certificate")
 
 
 def raw_rate_by_code(

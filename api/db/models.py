@@ -30,6 +30,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from api.db.types import ExactDecimal, UTCDateTime
+from settlement import guarantees as go
 
 NAMING = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -345,3 +346,98 @@ class ForecastFile(Base):
     name: Mapped[str] = mapped_column(String(100), primary_key=True)
     media_type: Mapped[str] = mapped_column(String(100))
     content: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class GoInstallation(Base):
+    """An installation registered for guarantees of origin (law Art. 15(12) fields)."""
+
+    __tablename__ = "go_installations"
+    __table_args__ = (CheckConstraint("capacity_mw > 0", name="capacity_positive"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    installation_id: Mapped[str] = mapped_column(String(80), unique=True)
+    producer: Mapped[str] = mapped_column(String(200), index=True)
+    energy_source: Mapped[str] = mapped_column(String(32))
+    installation_type: Mapped[str] = mapped_column(String(200))
+    location: Mapped[str] = mapped_column(String(200))
+    capacity_mw: Mapped[Decimal] = mapped_column(ExactDecimal(14, 3))
+    commissioning_date: Mapped[date] = mapped_column(Date)
+    investment_support: Mapped[str] = mapped_column(String(500))
+    support_scheme: Mapped[str] = mapped_column(String(32))
+    production_support: Mapped[str] = mapped_column(String(200))
+    contract_id: Mapped[str | None] = mapped_column(String(100))
+    country: Mapped[str] = mapped_column(String(2))
+    energy_carrier: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime]
+
+
+class GoBatch(Base):
+    """GOs issued (or imported) together, numbered 1…volume, with every 15(12) field as it
+    stood at issue (`settlement.guarantees.Batch`)."""
+
+    __tablename__ = "go_batches"
+    __table_args__ = (
+        CheckConstraint("volume >= 0 AND metered_kwh >= 0", name="volume_not_negative"),
+        CheckConstraint(
+            "carried_in_kwh BETWEEN 0 AND 999 AND carried_out_kwh BETWEEN 0 AND 999",
+            name="carried_below_one_mwh",
+        ),
+        CheckConstraint("production_end >= production_start", name="period"),
+        CheckConstraint(_in("origin", go.ORIGINS), name="origin"),
+        CheckConstraint(_in("recognition", go.RECOGNITION), name="recognition"),
+        Index(None, "installation_id", "production_end"),
+    )
+
+    batch_id: Mapped[str] = mapped_column(String(120), primary_key=True)
+    installation_id: Mapped[str] = mapped_column(String(80))
+    producer: Mapped[str] = mapped_column(String(200))
+    energy_source: Mapped[str] = mapped_column(String(32))
+    energy_carrier: Mapped[str] = mapped_column(String(32))
+    installation_type: Mapped[str] = mapped_column(String(200))
+    location: Mapped[str] = mapped_column(String(200))
+    capacity_mw: Mapped[Decimal] = mapped_column(ExactDecimal(14, 3))
+    commissioning_date: Mapped[date] = mapped_column(Date)
+    investment_support: Mapped[str] = mapped_column(String(500))
+    support_scheme: Mapped[str] = mapped_column(String(32))
+    production_support: Mapped[str] = mapped_column(String(200))
+    contract_id: Mapped[str | None] = mapped_column(String(100))
+    country: Mapped[str] = mapped_column(String(2))
+    month: Mapped[str] = mapped_column(String(7), index=True)
+    production_start: Mapped[date] = mapped_column(Date)
+    production_end: Mapped[date] = mapped_column(Date)
+    issue_date: Mapped[date] = mapped_column(Date)
+    volume: Mapped[int] = mapped_column(BigInteger)
+    issued_to: Mapped[str] = mapped_column(String(200))
+    metered_kwh: Mapped[int] = mapped_column(BigInteger)
+    carried_in_kwh: Mapped[int] = mapped_column(Integer)
+    carried_out_kwh: Mapped[int] = mapped_column(Integer)
+    origin: Mapped[str] = mapped_column(String(16))
+    recognition: Mapped[str] = mapped_column(String(16))
+    refusal_reason: Mapped[str] = mapped_column(String(500))
+    serial_width: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime]
+
+
+class GoHolding(Base):
+    """GOs first…last of a batch held by one account; every serial of a batch is in exactly
+    one holding (law Art. 15(5)); a cancelled run names its date and consumer (15(9))."""
+
+    __tablename__ = "go_holdings"
+    __table_args__ = (
+        UniqueConstraint("batch_id", "first_serial"),
+        CheckConstraint("first_serial >= 1 AND last_serial >= first_serial", name="run"),
+        CheckConstraint(_in("status", go.STATUSES), name="status"),
+        CheckConstraint(
+            "(status = 'cancelled') = (cancelled_on IS NOT NULL AND beneficiary IS NOT NULL)",
+            name="cancellation_named",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    batch_id: Mapped[str] = mapped_column(ForeignKey("go_batches.batch_id"))
+    first_serial: Mapped[int] = mapped_column(BigInteger)
+    last_serial: Mapped[int] = mapped_column(BigInteger)
+    holder: Mapped[str] = mapped_column(String(200), index=True)
+    status: Mapped[str] = mapped_column(String(16))
+    cancelled_on: Mapped[date | None] = mapped_column(Date)
+    beneficiary: Mapped[str | None] = mapped_column(String(200))

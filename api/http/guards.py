@@ -41,8 +41,8 @@ def _error_message(status: int, kind: str, detail: str) -> tuple[Message, Messag
     return start, {"type": "http.response.body", "body": body}
 
 
-# Routes whose body is a CSV file streamed to a spool (which refuses NUL bytes itself).
-UPLOAD_PATHS = ("/api/meter-data", "/api/prices/", "/api/fx-rates")
+# Routes whose body is a CSV file, streamed and bounded by the route itself.
+UPLOAD_PATHS = ("/api/meter-data", "/api/prices/", "/api/fx-rates", "/api/guarantees/import")
 
 
 class RequestGuard:

@@ -25,7 +25,7 @@ from sqlalchemy.exc import IntegrityError
 from api.actor import Actor, Conflict, NotFound
 from api.canonical import canonical_json
 from api.db import models as m
-from api.services import audit
+from api.services import audit, guarantees
 from api.uow import UnitOfWork
 from mzekari.errors import InputError, Problem
 from mzekari.money import to_minor_units
@@ -244,6 +244,8 @@ def run_settlement(
     prices = _prices(uow, names, start, end, digest)
     meter_frame = _meters(uow, rows, start, end, digest)
     fx_rates = _fx_rates(uow, month, digest)
+    # GOs of the month's supported energy sold or cancelled: the double benefit (Art. 15(6)).
+    go_uses = guarantees.month_uses(uow, month, {c.contract_id for c in contracts}, digest)
     # Lines posted earlier in the year count against annual volume caps.
     posted = uow.settlements.lines_for_year_until(month)
     input_sha256 = digest.hexdigest()
@@ -262,6 +264,7 @@ def run_settlement(
         tz=MARKET_TZ,
         posted_lines=[domain_line(p) for p in posted],
         fx_rates=fx_rates,
+        guarantees=go_uses,
     )
     run = m.SettlementRun(
         month=month,

@@ -20,6 +20,7 @@ SCHEME_NAMES = {
     "variable_premium": "Variable premium",
     "fixed_premium": "Fixed premium",
     "feed_in": "Feed-in tariff",
+    "green_certificate": "Green certificates, minimum guaranteed price",
 }
 DIRECTIONS = {"to_producer": "paid to the producer", "to_counterparty": "paid by the producer"}
 

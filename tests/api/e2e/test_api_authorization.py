@@ -10,6 +10,7 @@ OPS = {"operator", "admin"}
 FINANCE = {"operator", "admin", "treasury"}
 TREASURY = {"treasury", "admin"}
 ADMIN = {"admin"}
+GO_ACCOUNTS = {"operator", "admin", "producer"}
 
 MATRIX: dict[tuple[str, str], set[str]] = {
     ("GET", "/api/me"): ALL,
@@ -47,6 +48,14 @@ MATRIX: dict[tuple[str, str], set[str]] = {
     ("POST", "/api/keys/{key_id}/revoke"): ADMIN,
     ("GET", "/api/audit"): OPS,
     ("GET", "/api/audit/verify"): OPS,
+    ("POST", "/api/guarantees/installations"): OPS,
+    ("GET", "/api/guarantees/installations"): GO_ACCOUNTS,
+    ("POST", "/api/guarantees/issuance"): GO_ACCOUNTS,
+    ("GET", "/api/guarantees/account"): GO_ACCOUNTS,
+    ("POST", "/api/guarantees/transfer"): GO_ACCOUNTS,
+    ("POST", "/api/guarantees/cancel"): GO_ACCOUNTS,
+    ("GET", "/api/guarantees/export"): OPS,
+    ("POST", "/api/guarantees/import"): OPS,
 }
 
 BODIES = {
@@ -70,6 +79,7 @@ BODIES = {
     ("POST", "/api/settlements"): {"json": {"month": "2030-01"}},
     ("POST", "/api/forecasts"): {"json": {"config": {}}},
     ("POST", "/api/keys"): {"json": {"role": "treasury"}},
+    ("POST", "/api/guarantees/import"): {"content": "certificate_id_from\n"},
 }
 
 
