@@ -359,7 +359,7 @@ class AuditVerification(BaseModel):
     first_bad_id: int | None
     message: str
     signatures_checked: bool = False
-    amounts_checked: int = 0
+    hashes_recomputed: int = 0
 
 
 # --- forecasts ---------------------------------------------------------------------------------

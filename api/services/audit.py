@@ -6,7 +6,8 @@ Three anchors hold against whoever controls the database itself:
   entry rewritten with its chain recomputed fails its signature;
 - the newest entry (the head) is handed out with published results and statements; a head
   kept by anyone proves a later truncation or rewrite (`verify(..., head=...)`);
-- a settlement run's entry holds the hash of every amount it posted, recomputed on verify.
+- an entry may hold the hash of the rows it wrote (a settlement run: every amount it posted;
+  an award: every contract's terms), recomputed from the tables on verify.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -93,13 +94,23 @@ class ChainCheck:
     first_bad_id: int | None
     message: str
     signatures_checked: bool = False
-    amounts_checked: int = 0
+    hashes_recomputed: int = 0
 
 
 @dataclass(frozen=True)
 class Head:
     id: int
     hash: str
+
+
+@dataclass(frozen=True)
+class Recompute:
+    """`details[field]` of every `action` entry, recomputed from the tables by `compute`."""
+
+    action: str
+    field: str
+    compute: Callable[[AuditEntry], str]
+    what: str  # for people: "settlement run amounts"
 
 
 def head(uow: AuditLog) -> Head | None:
@@ -112,18 +123,19 @@ def verify(
     entries: list[AuditEntry],
     key: bytes | None = None,
     head: Head | None = None,
-    posted_amounts: Callable[[AuditEntry], str | None] | None = None,
+    recompute: Sequence[Recompute] = (),
 ) -> ChainCheck:
     """Recompute every hash in id order; with `key`, check every signature; with `head`,
-    check the log still holds that entry unchanged; with `posted_amounts` (the hash of what a
-    settlement run's entry posted, recomputed from the tables), check each run's amounts.
-    The first mismatch names the entry at fault."""
+    check the log still holds that entry unchanged; with `recompute`, check the rows each
+    entry hashed still hash the same. The first mismatch names the entry at fault."""
     prev_hash = GENESIS_HASH
     n = len(entries)
-    amounts = unhashed = 0
+    checks = {r.action: r for r in recompute}
+    recomputed = 0
+    unhashed: dict[str, int] = {}
 
     def bad(entry_id: int | None, message: str) -> ChainCheck:
-        return ChainCheck(False, n, entry_id, message, key is not None, amounts)
+        return ChainCheck(False, n, entry_id, message, key is not None, recomputed)
 
     for entry in entries:
         expected = entry_hash(
@@ -143,17 +155,15 @@ def verify(
             entry.signature or "", sign(key, entry.hash)
         ):
             return bad(entry.id, f"entry {entry.id} is not signed with the audit key")
-        if posted_amounts is not None and entry.action == "settlement.run":
-            recorded = json.loads(entry.details).get("amounts_sha256")
-            if recorded is None:
-                unhashed += 1  # a run recorded before amounts were hashed: said below
-            elif posted_amounts(entry) != recorded:
-                return bad(
-                    entry.id,
-                    f"entry {entry.id}: the amounts its settlement run posted were changed",
-                )
+        check = checks.get(entry.action)
+        if check is not None:
+            recorded = json.loads(entry.details).get(check.field)
+            if recorded is None:  # written before such hashes were recorded: said below
+                unhashed[check.what] = unhashed.get(check.what, 0) + 1
+            elif check.compute(entry) != recorded:
+                return bad(entry.id, f"entry {entry.id}: the {check.what} were changed since")
             else:
-                amounts += 1
+                recomputed += 1
         prev_hash = entry.hash
     if head is not None:
         held = next((e for e in entries if e.id == head.id), None)
@@ -169,10 +179,10 @@ def verify(
         if key is not None
         else "; signatures not checked (MZEKARI_AUDIT_KEY is not set)"
     )
-    if posted_amounts is not None:
-        message += f"; amounts of {amounts} settlement run(s) recomputed"
-        if unhashed:
-            message += f" ({unhashed} older run(s) recorded no amounts hash: not checked)"
+    if recompute:
+        message += f"; {recomputed} recorded hash(es) of stored rows recomputed"
+    for what, count in sorted(unhashed.items()):
+        message += f"; {count} older entr(ies) recorded no hash of their {what}: not checked"
     if head is not None:
         message += f"; holds the given head {head.id}"
-    return ChainCheck(True, n, None, message, key is not None, amounts)
+    return ChainCheck(True, n, None, message, key is not None, recomputed)

@@ -524,7 +524,10 @@ def award_round(
         actor,
         "round.award",
         f"round/{round_id}",
-        {"contracts": [c.contract_id for c in contracts]},
+        {
+            "contracts": [c.contract_id for c in contracts],
+            "contracts_sha256": contracts_sha256(uow, round_id),
+        },
     )
     uow.commit()
     return contracts
@@ -536,6 +539,31 @@ class Results:
     awards: Sequence[m.Award]
     excluded: list[m.Bid]
     audit_head: audit.Head | None
+
+
+CONTRACT_TERMS = (
+    "contract_id",
+    "bid_id",
+    "producer",
+    "scheme",
+    "strike_price",
+    "currency",
+    "start_date",
+    "end_date",
+    "capacity_mw",
+    "terms",
+)
+
+
+def contracts_sha256(uow: UnitOfWork, round_id: str) -> str:
+    """SHA-256 over the terms of every contract a round's award made, as stored: recorded in
+    the award's audit entry and recomputed on verify, so a strike price or capacity changed
+    in the database afterwards is detected."""
+    rows = [
+        {name: getattr(c, name) for name in CONTRACT_TERMS}
+        for c in uow.contracts.list(round_id=round_id)
+    ]
+    return sha256_hex(canonical_json(rows))
 
 
 def results(uow: UnitOfWork, round_id: str) -> tuple[m.Round, Sequence[m.Award]]:

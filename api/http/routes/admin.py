@@ -17,7 +17,7 @@ from api.http.schemas import (
     Me,
 )
 from api.limits import MAX_ROW_ID
-from api.services import audit, keys, settlements
+from api.services import audit, keys, rounds, settlements
 from mzekari.errors import InputError, Problem
 
 router = APIRouter(prefix="/api", tags=["admin"])
@@ -64,17 +64,30 @@ def verify_audit(
     head_id: Annotated[int | None, Query(ge=1, le=MAX_ROW_ID)] = None,
     head_hash: Annotated[str | None, Query(pattern=r"^[0-9a-f]{64}$")] = None,
 ) -> Any:
-    """Recompute the chain, every signature (with MZEKARI_AUDIT_KEY set) and the amounts of
-    every settlement run; with `head_id` and `head_hash` (an `audit_head` handed out earlier),
-    also check that the log still holds that entry."""
+    """Recompute the chain, every signature (with MZEKARI_AUDIT_KEY set), the amounts of
+    every settlement run and the contracts of every award; with `head_id` and `head_hash` (an
+    `audit_head` handed out earlier), also check that the log still holds that entry."""
     if (head_id is None) != (head_hash is None):
         raise InputError(Problem("query", None, "head_hash", "give head_id and head_hash together"))
     head = None if head_id is None or head_hash is None else audit.Head(head_id, head_hash)
-    return audit.verify(
-        list(uow.audit.list(limit=10**9)),
-        key=uow.audit_key,
-        head=head,
-        posted_amounts=lambda entry: settlements.posted_amounts_sha256(
-            uow, int(entry.entity.rpartition("/")[2])
+    recompute = (
+        audit.Recompute(
+            "settlement.run",
+            "amounts_sha256",
+            lambda entry: settlements.posted_amounts_sha256(uow, _last_part_int(entry.entity)),
+            "amounts the settlement run posted",
+        ),
+        audit.Recompute(
+            "round.award",
+            "contracts_sha256",
+            lambda entry: rounds.contracts_sha256(uow, entry.entity.rpartition("/")[2]),
+            "contracts the award made",
         ),
     )
+    return audit.verify(
+        list(uow.audit.list(limit=10**9)), key=uow.audit_key, head=head, recompute=recompute
+    )
+
+
+def _last_part_int(entity: str) -> int:
+    return int(entity.rpartition("/")[2])

@@ -41,7 +41,8 @@ def test_a_posted_amount_raised_in_the_database_is_detected(client, auth, engine
     head = served["audit_head"]
     untouched = _verify(client, auth, head_id=head["id"], head_hash=head["hash"])
     assert untouched["valid"] and untouched["signatures_checked"]
-    assert untouched["amounts_checked"] == 1 and untouched["entries"] == head["id"]
+    # The award's contracts and the run's amounts.
+    assert untouched["hashes_recomputed"] == 2 and untouched["entries"] == head["id"]
     # +1,000,000.00 GEL on a statement, its totals kept consistent so every CHECK still holds.
     with engine.begin() as connection:
         connection.execute(
@@ -55,6 +56,19 @@ def test_a_posted_amount_raised_in_the_database_is_detected(client, auth, engine
     assert not result["valid"]
     assert result["first_bad_id"] == _run_entry_id(client, auth)
     assert "amounts" in result["message"]
+
+
+def test_a_strike_price_changed_in_the_database_is_detected(client, auth, engine, awarded):
+    assert _verify(client, auth)["valid"]
+    with engine.begin() as connection:
+        connection.execute(
+            text("UPDATE contracts SET strike_price = '250.50' WHERE contract_id = 'T-2021-a1'")
+        )
+    result = _verify(client, auth)
+    entries = client.get("/api/audit", headers=auth("operator")).json()["items"]
+    award = next(e["id"] for e in entries if e["action"] == "round.award")
+    assert not result["valid"] and result["first_bad_id"] == award
+    assert "contracts" in result["message"]
 
 
 def test_an_entry_rewritten_with_its_chain_recomputed_is_detected(client, auth, engine, settled):

@@ -157,7 +157,10 @@ def test_a_run_without_an_amounts_hash_is_reported_not_silently_passed():
     audit.record(
         uow, Actor("k", "operator"), "settlement.run", "settlement/2", {"amounts_sha256": "a"}
     )
-    check = audit.verify(uow.audit.entries, posted_amounts=lambda e: "a")
-    assert check.valid and check.amounts_checked == 1 and "1 older run" in check.message
-    changed = audit.verify(uow.audit.entries, posted_amounts=lambda e: "b")
+    same = audit.Recompute("settlement.run", "amounts_sha256", lambda e: "a", "amounts")
+    check = audit.verify(uow.audit.entries, recompute=[same])
+    assert check.valid and check.hashes_recomputed == 1
+    assert "1 older entr(ies) recorded no hash of their amounts" in check.message
+    other = audit.Recompute("settlement.run", "amounts_sha256", lambda e: "b", "amounts")
+    changed = audit.verify(uow.audit.entries, recompute=[other])
     assert not changed.valid and changed.first_bad_id == 2
