@@ -91,6 +91,7 @@ class Pagination:
     offset: int
 
     def of(self, items: Sequence[T]) -> list[T]:
+        """The page of an already loaded list (where the query itself is not paged)."""
         return list(items[self.offset : self.offset + self.limit])
 
 

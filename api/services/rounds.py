@@ -302,14 +302,16 @@ def _jsonable(payload: dict[str, Any]) -> dict[str, Any]:
     return {k: (format(v, "f") if isinstance(v, Decimal) else v) for k, v in payload.items()}
 
 
-def list_bids(uow: UnitOfWork, actor: Actor, round_id: str) -> Sequence[m.Bid]:
+def list_bids(
+    uow: UnitOfWork, actor: Actor, round_id: str, *, limit: int | None = None, offset: int = 0
+) -> Sequence[m.Bid]:
     """After close: operators and admins see every bid, a producer its own; nobody before."""
     actor.require("operator", "admin", "producer")
     row = get_round(uow, round_id)
     if row.status in ("draft", "open"):
         raise Conflict(f"round {round_id!r} is {row.status}: bids are sealed until it closes")
     bidder = actor.producer if actor.role == "producer" else None
-    return uow.bids.for_round(round_id, bidder=bidder)
+    return uow.bids.for_round(round_id, bidder=bidder, limit=limit, offset=offset)
 
 
 def _domain_bid(payload: dict[str, Any]) -> Any:

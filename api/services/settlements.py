@@ -472,12 +472,17 @@ def list_statements(
     month: str | None = None,
     producer: str | None = None,
     run_id: int | None = None,
+    *,
+    limit: int | None = None,
+    offset: int = 0,
 ) -> Sequence[m.Statement]:
     if actor.role == "producer":
         if producer is not None and producer != actor.producer:
             return []
         producer = actor.producer
-    return uow.settlements.statements(producer=producer, month=month, run_id=run_id)
+    return uow.settlements.statements(
+        producer=producer, month=month, run_id=run_id, limit=limit, offset=offset
+    )
 
 
 def statement_csv(statement: m.Statement) -> str:

@@ -35,7 +35,7 @@ def create_key(request: KeyCreate, uow: UowDep, actor: Admin) -> Any:
 
 @router.get("/keys", response_model=KeyList)
 def list_keys(uow: UowDep, actor: Admin, page: Page) -> Any:
-    items = page.of(uow.keys.list())
+    items = uow.keys.list(limit=page.limit, offset=page.offset)
     return {"count": len(items), "items": items}
 
 

@@ -41,7 +41,7 @@ def create_round(uow: UowDep, actor: Operator, spec: RoundSpecBody) -> Any:
 
 @router.get("", response_model=RoundList)
 def list_rounds(uow: UowDep, actor: AnyRole, page: Page) -> Any:
-    items = page.of(uow.rounds.list())
+    items = uow.rounds.list(limit=page.limit, offset=page.offset)
     return {"count": len(items), "items": items}
 
 
@@ -104,7 +104,7 @@ def list_bids(round_id: RoundId, uow: UowDep, actor: BidReader, page: Page) -> A
             canonical_bid=rounds.stored_canonical_bid(round_id, b.payload),
             excluded_reason=b.excluded_reason,
         )
-        for b in page.of(rounds.list_bids(uow, actor, round_id))
+        for b in rounds.list_bids(uow, actor, round_id, limit=page.limit, offset=page.offset)
     ]
     return {"count": len(items), "items": items}
 

@@ -85,7 +85,7 @@ def list_runs(
     page: Page,
     month: Annotated[str | None, Query(pattern=MONTH_PATTERN)] = None,
 ) -> Any:
-    items = page.of(uow.settlements.runs(month))
+    items = uow.settlements.runs(month, limit=page.limit, offset=page.offset)
     return {"count": len(items), "items": items}
 
 
@@ -103,7 +103,9 @@ def list_statements(
     producer: Annotated[str | None, Query(max_length=MAX_ID_LENGTH, pattern=ID_PATTERN)] = None,
     run_id: Annotated[int | None, Query(ge=1, le=MAX_ROW_ID)] = None,
 ) -> Any:
-    rows = page.of(settlements.list_statements(uow, actor, month, producer, run_id))
+    rows = settlements.list_statements(
+        uow, actor, month, producer, run_id, limit=page.limit, offset=page.offset
+    )
     return {"count": len(rows), "items": [statement_public(r, False) for r in rows]}
 
 

@@ -119,11 +119,11 @@ async def upload_fx_rates(
 
 @router.get("/prices", response_model=PriceSeriesList)
 def list_price_series(uow: UowDep, actor: Finance, page: Page) -> Any:
-    items = page.of(uow.uploads.all_series())
+    items = uow.uploads.all_series(limit=page.limit, offset=page.offset)
     return {"count": len(items), "items": items}
 
 
 @router.get("/uploads", response_model=UploadList)
 def list_uploads(uow: UowDep, actor: Operator, page: Page) -> Any:
-    items = page.of(uow.uploads.list())
+    items = uow.uploads.list(limit=page.limit, offset=page.offset)
     return {"count": len(items), "items": items}
