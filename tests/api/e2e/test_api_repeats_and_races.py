@@ -88,3 +88,13 @@ def test_concurrent_identical_uploads_store_once_and_replay(client, auth, engine
     assert _race(client, [upload] * 4) == [201] * 4
     with engine.connect() as connection:
         assert connection.execute(text("SELECT count(*) FROM uploads")).scalar_one() == 1
+
+
+def test_concurrent_runs_of_a_month_post_once(client, auth, awarded, scenario, engine):
+    op = auth("operator")
+    client.post("/api/prices/balancing", content=scenario.prices_csv(), headers=op)
+    client.post("/api/meter-data", content=scenario.meter_csv((1,)), headers=op)
+    run = ("POST", "/api/settlements", {"headers": op, "json": {"month": "2021-01"}})
+    assert _race(client, [run] * 4) == [201] * 4
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT count(*) FROM settlement_runs")).scalar_one() == 1
