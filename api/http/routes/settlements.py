@@ -31,6 +31,9 @@ router = APIRouter(prefix="/api", tags=["settlement"])
 IdempotencyKey = Annotated[
     str | None, Header(alias="Idempotency-Key", max_length=200, pattern=NAME_PATTERN)
 ]
+# The audit log's head when the statement was rendered, `<id>:<hash>` (the CSV has no other
+# place for it; the JSON body also carries it as `audit_head`).
+AUDIT_HEAD = "X-Audit-Head"
 RunId = Annotated[int, Path(ge=1, le=MAX_ROW_ID)]
 StatementId = Annotated[int, Path(ge=1, le=MAX_ROW_ID)]
 
@@ -113,17 +116,21 @@ def _render(request: Request, actor: Actor, statement_id: int, fmt: str) -> Rend
     """Load, authorize and render a statement once per format (in a worker thread); later
     reads of it are served from memory."""
     with UnitOfWork(request.app.state.session_factory) as uow:
+        head = audit.head(uow)
         if fmt == "csv":
             statement = settlements.get_statement(uow, actor, statement_id)
             producer, month = statement.producer, statement.month
             body = settlements.statement_csv(statement).encode()
         else:
             document = settlements.statement_document(uow, actor, statement_id)
-            document["audit_head"] = audit.head(uow)
+            document["audit_head"] = head
             producer, month = document["producer"], document["month"]
             body = StatementPublic.model_validate(document).model_dump_json().encode()
         rendered = RenderedStatement(
-            producer, body, f"statement-{producer}-{month}-{statement_id}.{fmt}"
+            producer,
+            body,
+            f"statement-{producer}-{month}-{statement_id}.{fmt}",
+            "" if head is None else f"{head.id}:{head.hash}",
         )
     request.app.state.statements.put(statement_id, fmt, rendered)
     return rendered
@@ -144,7 +151,9 @@ async def _rendered(
 @router.get("/statements/{statement_id}", response_model=StatementPublic)
 async def get_statement(statement_id: StatementId, request: Request, actor: AnyRole) -> Response:
     rendered = await _rendered(request, actor, statement_id, "json")
-    return Response(rendered.body, media_type="application/json")
+    return Response(
+        rendered.body, media_type="application/json", headers={AUDIT_HEAD: rendered.audit_head}
+    )
 
 
 @router.get(
@@ -159,5 +168,8 @@ async def get_statement_csv(
     return PlainTextResponse(
         rendered.body,
         media_type="text/csv",
-        headers={"Content-Disposition": f'attachment; filename="{rendered.filename}"'},
+        headers={
+            "Content-Disposition": f'attachment; filename="{rendered.filename}"',
+            AUDIT_HEAD: rendered.audit_head,
+        },
     )

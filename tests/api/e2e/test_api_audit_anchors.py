@@ -43,6 +43,8 @@ def test_a_posted_amount_raised_in_the_database_is_detected(client, auth, engine
     assert untouched["valid"] and untouched["signatures_checked"]
     # The award's contracts and the run's amounts.
     assert untouched["hashes_recomputed"] == 2 and untouched["entries"] == head["id"]
+    csv = client.get(f"/api/statements/{statement['id']}/csv", headers=auth("producer"))
+    assert csv.headers["x-audit-head"] == f"{head['id']}:{head['hash']}"
     # +1,000,000.00 GEL on a statement, its totals kept consistent so every CHECK still holds.
     with engine.begin() as connection:
         connection.execute(
