@@ -1,5 +1,6 @@
 """Bulk CSV uploads of prices and meter data, streamed to a spool file, then loaded in one
-transaction. `Idempotency-Key` (or identical content) makes a repeat a no-op."""
+transaction. A repeat is a no-op when it reuses an `Idempotency-Key` or repeats the target's
+latest upload."""
 
 from __future__ import annotations
 
