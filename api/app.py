@@ -45,12 +45,19 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
 def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
     settings = settings or get_settings()
     engine = engine or make_engine(settings.database_url)
-    jobs = ThreadPoolExecutor(max_workers=settings.forecast_workers, thread_name_prefix="forecast")
+
+    def job_pool() -> ThreadPoolExecutor:
+        return ThreadPoolExecutor(
+            max_workers=settings.forecast_workers, thread_name_prefix="forecast"
+        )
 
     @asynccontextmanager
-    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+    async def lifespan(started: FastAPI) -> AsyncIterator[None]:
+        # A fresh pool per start: an app started again after a shutdown can still run jobs.
+        started.state.jobs.shutdown(wait=False)
+        started.state.jobs = job_pool()
         yield
-        jobs.shutdown(wait=False, cancel_futures=True)
+        started.state.jobs.shutdown(wait=False, cancel_futures=True)
 
     app = FastAPI(
         title="Mzekari",
@@ -63,7 +70,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.state.settings = settings
     app.state.engine = engine
     app.state.session_factory = make_session_factory(engine, settings.audit_key_bytes)
-    app.state.jobs = jobs
+    app.state.jobs = job_pool()
     app.state.statements = StatementCache()
     errors.install(app)
     app.add_middleware(

@@ -1,12 +1,37 @@
-"""`mzekari forecast`: run a treasury forecast from a contract file and a TOML config."""
+"""`mzekari forecast`: run a treasury forecast from a contract file and a TOML config;
+`mzekari forecast backtest`: check the price model against the history it is fitted on."""
 
 from __future__ import annotations
 
 import argparse
+import sys
+from datetime import date
 from pathlib import Path
 from typing import Any
 
-PATH_KEYS = ("price_history", "hourly_history", "price_paths")
+# Config keys that name files: resolved against the config file's folder, not the caller's.
+PATH_KEYS = (
+    "price_history",
+    "hourly_history",
+    "price_paths",
+    "realised_prices",
+    "realised_meters",
+)
+BACKTEST = "backtest"
+
+
+def _non_negative(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
+    return value
+
+
+def _day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"not a date YYYY-MM-DD: {text!r}") from exc
 
 
 def register(subparsers: Any) -> None:
@@ -15,10 +40,14 @@ def register(subparsers: Any) -> None:
         help="forecast support cost, its spread and the reserve it needs",
         description="Forecast monthly and annual support cost (expected, P5/P50/P95), payments "
         "out and paybacks in, the reserve at a stated probability, headroom against the "
-        "auction budget and sensitivity to prices ±10 %. Writes CSV, PNG and HTML.",
+        "auction budget and sensitivity to prices ±10 %. Writes CSV, PNG and HTML. "
+        "`mzekari forecast backtest [--history FILE]` instead checks the price model on the "
+        "history: calibrate to each December, forecast the next 12 months, score the fan.",
     )
     parser.add_argument(
-        "contracts", type=Path, help="contract file (CSV/JSON, as settlement reads)"
+        "contracts",
+        type=Path,
+        help="contract file (CSV/JSON, as settlement reads), or the word 'backtest'",
     )
     parser.add_argument("--config", type=Path, help="forecast config (TOML; paths relative to it)")
     parser.add_argument("--out", type=Path, default=Path("out/forecast"), help="output directory")
@@ -26,18 +55,41 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--months", type=int, help="horizon in months")
     parser.add_argument("--scenarios", type=int, help="number of stochastic scenarios")
     parser.add_argument("--seed", type=int)
+    parser.add_argument(
+        "--as-of",
+        type=_day,
+        help="the date the forecast is made, YYYY-MM-DD (default: first day of the start month)",
+    )
     parser.add_argument("--budget", help="annual auction budget (currency per year)")
     parser.add_argument(
-        "--round", type=Path, help="add the bids of a round being decided: round TOML"
+        "--round", type=Path, help="add the winners of a round: its round TOML (clears the round)"
     )
     parser.add_argument("--bids", type=Path, help="... and its bids CSV (with --round)")
     parser.add_argument(
+        "--all-bids",
+        action="store_true",
+        help="with --round: take every bid as a winner (a stated hypothetical set)",
+    )
+    parser.add_argument(
+        "--bids-start",
+        help="first month of the round's contracts, YYYY-MM (default: the start month)",
+    )
+    parser.add_argument(
         "--dask-workers",
-        type=int,
+        type=_non_negative,
         default=0,
         help="run on a local Dask cluster with this many worker processes",
     )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    group = parser.add_argument_group("backtest (mzekari forecast backtest)")
+    group.add_argument(
+        "--history", type=Path, help="monthly price history (default: the shipped ESCO prices)"
+    )
+    group.add_argument(
+        "--first-origin",
+        type=int,
+        help="first December calibrated to (default: three years into the history)",
+    )
     parser.set_defaults(handler=_handle)
 
 
@@ -56,16 +108,30 @@ def load_config_file(path: Path | None) -> dict[str, Any]:
     for key in PATH_KEYS:
         if isinstance(values.get(key), str):
             values[key] = (path.parent / values[key]).resolve()
+    if isinstance(values.get("profiles"), dict):
+        values["profiles"] = {
+            name: (path.parent / file).resolve() if isinstance(file, str) else file
+            for name, file in values["profiles"].items()
+        }
     return values
 
 
-def _handle(args: argparse.Namespace) -> int:
+def check_out_dir(out: Path) -> None:
+    """An output folder that can be made: not a file, no file on the way."""
+    from mzekari.errors import InputError
+
+    for folder in (out, *out.parents):
+        if folder.exists():
+            if not folder.is_dir():
+                raise InputError(f"--out {out}: {folder} is a file, not a folder")
+            return
+
+
+def _config(args: argparse.Namespace) -> Any:
     from pydantic import ValidationError
-    from tqdm import tqdm
 
     from mzekari.errors import InputError, Problem
-    from settlement import load_contracts
-    from treasury import ForecastConfig, contracts_from_bids, run_forecast
+    from treasury import ForecastConfig
 
     values = load_config_file(args.config)
     overrides = {
@@ -74,10 +140,11 @@ def _handle(args: argparse.Namespace) -> int:
         "scenarios": args.scenarios,
         "seed": args.seed,
         "auction_budget": args.budget,
+        "as_of": args.as_of,
     }
     values.update({k: v for k, v in overrides.items() if v is not None})
     try:
-        config = ForecastConfig(**values)
+        return ForecastConfig(**values)
     except ValidationError as exc:
         source = str(args.config or "forecast options")
         raise InputError(
@@ -86,14 +153,57 @@ def _handle(args: argparse.Namespace) -> int:
                 for e in exc.errors()
             ]
         ) from exc
+
+
+def _round_contracts(args: argparse.Namespace, config: Any) -> tuple[list[Any], dict[str, Any]]:
+    """The round's winners (or every bid, with --all-bids) as contracts, and their energy."""
+    from auction import load_round, read_bids
+    from mzekari.errors import InputError
+    from treasury import contracts_from_bids
+
+    if args.bids is None:
+        raise InputError("--round needs --bids")
+    month = args.bids_start or config.start_month
+    try:
+        start = date.fromisoformat(f"{month}-01")
+    except ValueError as exc:
+        raise InputError(f"--bids-start must be YYYY-MM, got {month!r}") from exc
+    spec = load_round(args.round)
+    bids = read_bids(args.bids, spec)
+    result = None
+    if not args.all_bids:
+        from auction import clear
+
+        result = clear(spec, bids)
+    return contracts_from_bids(spec, bids, result, start=start, currency=config.currency)
+
+
+def _handle(args: argparse.Namespace) -> int:
+    if str(args.contracts) == BACKTEST:
+        return _backtest(args)
+    from tqdm import tqdm
+
+    from settlement import load_contracts
+    from treasury import run_forecast
+
+    check_out_dir(args.out)
+    config = _config(args)
     contracts = load_contracts(args.contracts)
     if args.round is not None:
-        if args.bids is None:
-            raise InputError("--round needs --bids")
-        from auction import load_round, read_bids
-
-        spec = load_round(args.round)
-        contracts += contracts_from_bids(spec, read_bids(args.bids, spec), currency=config.currency)
+        extra, energy = _round_contracts(args, config)
+        contracts += extra
+        config = config.model_copy(
+            update={"contract_annual_mwh": {**config.contract_annual_mwh, **energy}}
+        )
+        print(
+            f"round {args.round.name}: "
+            + (
+                f"{len(extra)} bids as a hypothetical set (every bid wins)"
+                if args.all_bids
+                else f"{len(extra)} winners of the cleared round"
+            )
+            + f", from {extra[0].start if extra else '-'}, with their own annual energy"
+        )
     bar = (
         None if args.no_progress else tqdm(total=config.scenarios, unit="scenario", desc="forecast")
     )
@@ -117,21 +227,61 @@ def _handle(args: argparse.Namespace) -> int:
             client.close()
             cluster.close()  # type: ignore[union-attr]
     written = result.write(args.out)
+    _print_summary(result, config)
+    for path in written:
+        print(f"wrote {path}")
+    return 0
+
+
+def _print_summary(result: Any, config: Any) -> None:
     annual = result.annual
     print(
         f"{result.scenarios} scenarios × {result.contracts} contracts × {config.months} months "
-        f"in {result.runtime_s:.1f} s ({config.currency}, positive = paid to producers)"
+        f"in {result.runtime_s:.1f} s ({config.currency}, positive = paid to producers), "
+        f"as of {result.as_of}"
+        + (f", price history to {result.history_end}" if result.history_end else "")
     )
-    for row in annual.itertuples():
+    for warning in result.warnings:
+        print(f"WARNING: {warning}", file=sys.stderr)
+        print(f"  WARNING: {warning}")
+    level = f"{config.reserve_probability:.0%}"
+    for row in annual.to_dict(orient="records"):
         line = (
-            f"  {row.year}: expected {row.expected:,.0f}  P5 {row.p5:,.0f}  P95 {row.p95:,.0f}  "
-            f"reserve@{config.reserve_probability:.0%} {row.reserve:,.0f}"
+            f"  {row['year']}: expected {float(row['expected']):,.0f}"
+            f" (±{float(row.get('expected_se', 0)):,.0f})"
+            f"  P5 {float(row['p5']):,.0f}  P95 {float(row['p95']):,.0f}"
+            f"  reserve@{level} {float(row['reserve']):,.0f}"
+            f" (±{float(row.get('reserve_se', 0)):,.0f})"
         )
-        if "headroom_expected" in annual:
-            line += f"  headroom {row.headroom_expected:,.0f}"
+        if "headroom_reserve" in row:
+            line += (
+                f"  headroom at the reserve {float(row['headroom_reserve']):,.0f}"
+                f" (at the expected cost {float(row['headroom_expected']):,.0f})"
+            )
         print(line)
+    if result.mode != "exact" and "scenarios_needed" in annual:
+        worst = int(annual["scenarios_needed"].max())
+        print(
+            f"  Monte Carlo: ± is one standard error; the reserve to 1 % (or reserve_precision) "
+            f"needs {worst:,} scenarios"
+        )
     for note in result.notes:
         print(f"  note: {note}")
-    for path in written:
+
+
+def _backtest(args: argparse.Namespace) -> int:
+    from treasury.backtest import run_backtest, write_backtest
+
+    check_out_dir(args.out)
+    scenarios = args.scenarios or 2000
+    if not 1 <= scenarios <= 100_000:
+        from mzekari.errors import InputError
+
+        raise InputError(f"--scenarios must be in 1..100000 for a backtest, got {scenarios}")
+    report = run_backtest(
+        args.history, scenarios=scenarios, seed=args.seed or 0, first_origin=args.first_origin
+    )
+    for path in write_backtest(report, args.out):
         print(f"wrote {path}")
+    print(report.text())
     return 0

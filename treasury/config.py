@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
@@ -13,6 +14,21 @@ from mzekari.money import MINOR_UNITS
 
 TECHNOLOGIES = ("hydro", "solar", "wind", "other")
 _MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+# Every scenario keeps its monthly net cost and price (2 × 8 bytes): 25 million scenario-months
+# hold 400 MB, the bound on what one forecast may ask for.
+MAX_SCENARIO_MONTHS = 25_000_000
+MAX_SCENARIOS = 1_000_000
+STALE_HISTORY_MONTHS = 12
+FIRST_YEAR, LAST_YEAR = 1990, 2200  # calendar years a forecast may start in
+
+
+class Delivery(BaseModel):
+    """A plant not yet delivering: the probability it is built and its expected start delay."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    probability: float = Field(ge=0, le=1)
+    delay_months: float = Field(default=0, ge=0, le=120)
 
 
 class ForecastConfig(BaseModel):
@@ -24,12 +40,21 @@ class ForecastConfig(BaseModel):
     months: int = Field(ge=1, le=600, description="horizon in calendar months")
     scenarios: int = Field(default=1000, description="stochastic scenarios (>= 1)")
     seed: int = Field(default=0, ge=0)
+    # The date the forecast is made: data age and new contracts' start are measured to it, never
+    # to the system clock. Defaults to the first day of start_month.
+    as_of: date | None = None
     currency: str = "GEL"
     reserve_probability: float = Field(
         default=0.95, description="reserve covers payments with this probability"
     )
     auction_budget: Decimal | None = Field(
-        default=None, description="annual support budget, currency per year"
+        default=None, ge=0, description="annual support budget, currency per year"
+    )
+    reserve_precision: Decimal | None = Field(
+        default=None,
+        gt=0,
+        description="wanted Monte Carlo standard error of a year's reserve, currency; "
+        "default 1 % of that reserve",
     )
     sensitivity: float = Field(
         default=0.10, ge=0, lt=1, description="price shift for the ± sensitivity"
@@ -62,10 +87,20 @@ class ForecastConfig(BaseModel):
     contract_technologies: dict[str, str] = Field(default_factory=dict)
     # Strike currency -> payment currency per unit, for strikes quoted in another currency.
     fx_rates: dict[str, Decimal] = Field(default_factory=dict)
+    # Where fx_rates came from when a caller filled them (e.g. stored official rates); reported.
+    fx_rate_sources: tuple[str, ...] = ()
+    # Exact mode: generation profiles by weighting name (a settlement profile file each, or a
+    # settlement.price_io.Profile); foreign strikes use the planning rates in fx_rates.
+    profiles: dict[str, Path | Any] = Field(default_factory=dict)
+    # Contracts not yet delivering, keyed by contract id or technology (a contract id wins).
+    delivery: dict[str, Delivery] = Field(default_factory=dict)
+    # Expected energy per year for contracts whose own estimate replaces capacity × capacity
+    # factor (e.g. a bid's annual_mwh); the weather model still sets the monthly shape.
+    contract_annual_mwh: dict[str, Decimal] = Field(default_factory=dict)
     # Planning CPI growth per year for indexed strikes (a deterministic path, not a scenario).
     cpi_inflation: float = Field(default=0.03, gt=-1, lt=1)
     scenario_chunk: int = Field(
-        default=1000, ge=1, description="scenarios per chunk (bounds memory)"
+        default=1000, ge=1, le=100_000, description="scenarios per chunk (bounds memory)"
     )
     contract_chunk: int = Field(
         default=256, ge=1, description="contracts per block in the dense kernel"
@@ -77,6 +112,8 @@ class ForecastConfig(BaseModel):
     def _month(cls, value: str) -> str:
         if not _MONTH.match(value):
             raise ValueError(f"start_month must be 'YYYY-MM', got {value!r}")
+        if not FIRST_YEAR <= int(value[:4]) <= LAST_YEAR:
+            raise ValueError(f"start_month must be in {FIRST_YEAR}..{LAST_YEAR}, got {value!r}")
         return value
 
     @field_validator("scenarios")
@@ -84,6 +121,8 @@ class ForecastConfig(BaseModel):
     def _scenarios(cls, value: int) -> int:
         if value < 1:
             raise ValueError("at least one scenario is needed (scenarios >= 1)")
+        if value > MAX_SCENARIOS:
+            raise ValueError(f"at most {MAX_SCENARIOS:,} scenarios, got {value:,}")
         return value
 
     @field_validator("currency")
@@ -139,9 +178,22 @@ class ForecastConfig(BaseModel):
                 problems.append(f"capacity_factors: unknown technology {tech!r}")
             elif len(factors) != 12 or any(not 0 <= f <= 1 for f in factors):
                 problems.append(f"capacity_factors[{tech}] needs 12 values in [0, 1]")
+        for cid, mwh in self.contract_annual_mwh.items():
+            if not mwh > 0:
+                problems.append(f"contract_annual_mwh[{cid}] must be positive")
+        if self.scenarios * self.months > MAX_SCENARIO_MONTHS:
+            problems.append(
+                f"scenarios × months = {self.scenarios * self.months:,} exceeds "
+                f"{MAX_SCENARIO_MONTHS:,} (about 400 MB of scenario results); "
+                "use fewer scenarios or a shorter horizon"
+            )
         if problems:
             raise ValueError("; ".join(problems))
         return self
+
+    @property
+    def as_of_date(self) -> date:
+        return self.as_of or date(int(self.start_month[:4]), int(self.start_month[5:]), 1)
 
     @property
     def month_labels(self) -> list[str]:

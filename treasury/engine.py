@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
+from importlib.resources import as_file
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from mzekari.errors import ProblemCollector
-from treasury.config import ForecastConfig
+from treasury.config import STALE_HISTORY_MONTHS, ForecastConfig
 from treasury.generation import GenerationModel
 from treasury.history import load_hourly_history, load_monthly_history
 from treasury.hourly_shape import build_tables
@@ -23,17 +24,73 @@ from treasury.result import ForecastResult
 from treasury.simulate import Horizon
 
 # ESCO's monthly balancing price 2013-2021 (GEL/MWh): Georgia's realistic reference price
-# (shared data README), used when a request names neither a history nor price paths.
-DEFAULT_PRICE_HISTORY = Path(__file__).with_name("esco_balancing_monthly.csv")
+# (scenarios/sources), used when a request names neither a history nor price paths.
+DEFAULT_PRICE_HISTORY = ("prices", "ge_esco_balancing_monthly.csv")
+
+
+def default_price_history() -> pd.Series:
+    """The shipped ESCO history, read from the installed `scenarios` package."""
+    from scenarios import scenario_file
+
+    with as_file(scenario_file(*DEFAULT_PRICE_HISTORY)) as path:
+        return load_monthly_history(path)
+
+
+def months_between(first: str, last: str) -> int:
+    """Whole months from month `first` to month `last` ("YYYY-MM")."""
+    return (int(last[:4]) - int(first[:4])) * 12 + int(last[5:]) - int(first[5:])
+
+
+def data_age(config: ForecastConfig, history_end: str | None) -> tuple[int | None, list[str]]:
+    """Months from the history's last month to the as-of month, and the warnings it calls for;
+    a history that runs past the as-of date or into the forecast is refused."""
+    if history_end is None:
+        return None, []
+    as_of_month = config.as_of_date.isoformat()[:7]
+    collector = ProblemCollector("forecast config")
+    if months_between(history_end, config.start_month) < 1:
+        collector.add(
+            None,
+            "start_month",
+            f"start month {config.start_month} is inside the price history (it ends "
+            f"{history_end}); forecast months after the history",
+        )
+    if months_between(history_end, as_of_month) < 0:
+        collector.add(
+            None,
+            "as_of",
+            f"the price history runs to {history_end}, after the as-of date "
+            f"{config.as_of_date}: a forecast made then could not know those prices",
+        )
+    collector.raise_if_any()
+    age = months_between(history_end, as_of_month)
+    warnings = []
+    if age > STALE_HISTORY_MONTHS:
+        warnings.append(
+            f"STALE PRICE HISTORY: it ends {history_end}, {age} months before the as-of date "
+            f"{config.as_of_date}. The forecast starts from that year's price level, widened "
+            "by the level's drift over the gap; refresh the history before acting on it."
+        )
+    return age, warnings
+
 
 ProgressCallback = Callable[[int, int], None]
 
 
 def load_price_paths(source: Path | pd.DataFrame | Any, labels: list[str]) -> np.ndarray:
     """User paths (columns scenario, month, price) as a (paths, months) array over the horizon."""
-    frame = source if isinstance(source, pd.DataFrame) else pd.read_csv(Path(source))
     name = "price paths" if isinstance(source, pd.DataFrame) else Path(source).name
     collector = ProblemCollector(name)
+    if isinstance(source, pd.DataFrame):
+        frame = source
+    else:
+        try:
+            frame = pd.read_csv(Path(source))
+        except FileNotFoundError:
+            collector.add(None, None, "no such file")
+        except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError):
+            collector.add(None, None, "cannot read the price paths as CSV")
+        collector.raise_if_any()
     for column in ("scenario", "month", "price"):
         if column not in frame.columns:
             collector.add(None, column, "missing column (need scenario, month, price)")
@@ -41,6 +98,13 @@ def load_price_paths(source: Path | pd.DataFrame | Any, labels: list[str]) -> np
     if frame.empty:
         collector.add(None, None, "no price paths (no scenarios)")
         collector.raise_if_any()
+    price = pd.to_numeric(frame["price"], errors="coerce")
+    for pos in np.flatnonzero((price.isna() | ~np.isfinite(price)).to_numpy())[:50]:
+        collector.add(
+            int(pos) + 1, "price", f"not a number: {str(frame['price'].iloc[pos])[:40]!r}"
+        )
+    collector.raise_if_any()
+    frame = frame.assign(price=price)
     frame = frame.assign(month=frame["month"].astype(str))
     table = frame.pivot_table(index="scenario", columns="month", values="price", aggfunc="first")
     missing = [m for m in labels if m not in table.columns]
@@ -55,15 +119,19 @@ def load_price_paths(source: Path | pd.DataFrame | Any, labels: list[str]) -> np
 
 def prepare(contracts: Sequence[Any], config: ForecastConfig) -> Plan:
     """Validate inputs and calibrate the models; raises InputError listing every problem."""
-    groups = build_groups(contracts, config)
     labels = config.month_labels
     given = None if config.price_paths is None else load_price_paths(config.price_paths, labels)
-    history = config.price_history
-    if history is None and given is None:
-        history = DEFAULT_PRICE_HISTORY
+    monthly = None
+    if config.price_history is not None:
+        monthly = load_monthly_history(config.price_history)
+    elif given is None:
+        monthly = default_price_history()
+    history_end = None if monthly is None else str(monthly.index[-1])
+    age, warnings = data_age(config, history_end)
+    groups = build_groups(contracts, config)
     model = None
-    if history is not None:
-        model = calibrate_prices(load_monthly_history(history)).with_sigma(config.price_volatility)
+    if monthly is not None:
+        model = calibrate_prices(monthly).with_sigma(config.price_volatility)
     technologies = tuple(sorted({g.key.technology for g in groups}))
     rules = tuple(sorted({g.key.rule for g in groups}))
     hourly = None
@@ -77,13 +145,17 @@ def prepare(contracts: Sequence[Any], config: ForecastConfig) -> Plan:
         config.price_generation_correlation,
     )
     horizon = Horizon.build(labels, model.last_month if model else None)
+    # The price level the hourly shape is scaled to: the model's, else the hourly history's
+    # own mean; never the given paths (a month's cost must not depend on other months).
     level = (
         float(np.exp(model.level))
         if model is not None
-        else float(np.mean(given))
-        if given is not None
+        else float(hourly.mean())
+        if hourly is not None
         else 1.0
     )
+    notes = list(approximation_notes(contracts, config))
+    notes += [f"FX rate {source}" for source in config.fx_rate_sources]
     return Plan(
         groups=groups,
         prefixes=[g.prefix_sums() for g in groups],
@@ -97,7 +169,10 @@ def prepare(contracts: Sequence[Any], config: ForecastConfig) -> Plan:
         method=config.method,
         contract_chunk=config.contract_chunk,
         given_prices=given,
-        notes=tuple(approximation_notes(contracts, config)),
+        notes=tuple(notes),
+        history_end=history_end,
+        history_age_months=age,
+        warnings=tuple(warnings),
     )
 
 
@@ -150,7 +225,12 @@ def run_forecast(
         config=config,
         monthly=monthly_table(labels, per_scenario, means, config.reserve_probability),
         annual=annual_table(
-            labels, per_scenario["net"], means, config.reserve_probability, config.auction_budget
+            labels,
+            per_scenario["net"],
+            means,
+            config.reserve_probability,
+            config.auction_budget,
+            config.reserve_precision,
         ),
         contracts=sum(len(g.contract_ids) for g in plan.groups),
         scenarios=scenarios,
@@ -159,6 +239,9 @@ def run_forecast(
         runtime_s=time.perf_counter() - started,
         scenario_totals=per_scenario["net"],
         notes=list(plan.notes),
+        history_end=plan.history_end,
+        history_age_months=plan.history_age_months,
+        warnings=list(plan.warnings),
     )
 
 
@@ -192,6 +275,7 @@ def _run_realised(
 ) -> ForecastResult:
     """The exact single-path mode (realised prices and meter data)."""
     from settlement import PriceSeries, read_meters, read_prices
+    from settlement.price_io import read_profile
     from treasury.exact import forecast_realised
 
     collector = ProblemCollector("forecast config")
@@ -208,9 +292,26 @@ def _run_realised(
     meters: Any = config.realised_meters
     if isinstance(meters, (str, Path)):
         meters = read_meters(meters, contracts)
+    profiles = {
+        name: read_profile(source, None, name) if isinstance(source, (str, Path)) else source
+        for name, source in config.profiles.items()
+    }
+    # A foreign strike converts at the planning rate, dated the first of each forecast month.
+    fx_rates = {
+        f"{currency}/{config.currency}": {f"{month}-01": rate for month in config.month_labels}
+        for currency, rate in config.fx_rates.items()
+    }
     if progress:
         progress(0, 1)
-    result = forecast_realised(contracts, prices, meters, config, tz=config.market_tz)
+    result = forecast_realised(
+        contracts,
+        prices,
+        meters,
+        config,
+        tz=config.market_tz,
+        fx_rates=fx_rates,
+        profiles=profiles,
+    )
     if progress:
         progress(1, 1)
     return result

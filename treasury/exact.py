@@ -100,6 +100,8 @@ def forecast_realised(
                 "p50": net,
                 "p95": net,
                 "reserve": net,
+                "expected_se": ZERO,
+                "reserve_se": ZERO,
                 "payments_out": out,
                 "paybacks_in": back,
                 "expected_prices_minus": minus,
@@ -122,11 +124,13 @@ def forecast_realised(
             row[name] = sum(part[name], ZERO)
         for name in ("p5", "p50", "p95", "reserve"):
             row[name] = row["expected"]
+        row["expected_se"] = row["reserve_se"] = ZERO
         row["energy_mwh"] = float(part["energy_mwh"].sum())
         if config.auction_budget is not None:
             row["budget"] = config.auction_budget * len(part) / 12
             row["headroom_expected"] = row["budget"] - row["expected"]
             row["headroom_p95"] = row["budget"] - row["p95"]
+            row["headroom_reserve"] = row["budget"] - row["reserve"]
         annual_rows.append(row)
     return ForecastResult(
         config=config,

@@ -20,10 +20,24 @@ MIN_MONTHS = 12  # one seasonal cycle; with fewer than 24 the season is not fitt
 
 
 def _read_table(path: Path) -> pd.DataFrame:
-    head = path.read_text(encoding="utf-8-sig")[:2000]
-    if ";" in head.splitlines()[0]:
-        return pd.read_csv(path, sep=";", decimal=",", na_values=["-", ""], encoding="utf-8-sig")
-    return pd.read_csv(path, na_values=["-", ""], encoding="utf-8-sig")
+    """The one place a history file is read: a missing or unreadable file is an InputError."""
+    collector = ProblemCollector(str(path))
+    try:
+        head = path.read_text(encoding="utf-8-sig")[:2000]
+        if not head.strip():
+            collector.add(None, None, "the file is empty")
+        elif ";" in head.splitlines()[0]:
+            return pd.read_csv(
+                path, sep=";", decimal=",", na_values=["-", ""], encoding="utf-8-sig"
+            )
+        else:
+            return pd.read_csv(path, na_values=["-", ""], encoding="utf-8-sig")
+    except FileNotFoundError:
+        collector.add(None, None, "no such file")
+    except (OSError, UnicodeDecodeError, pd.errors.ParserError) as exc:
+        collector.add(None, None, f"cannot read the price history: {type(exc).__name__}")
+    collector.raise_if_any()
+    raise AssertionError
 
 
 def _pick_price_column(frame: pd.DataFrame, preferred: str | None, source: str) -> str:
@@ -44,9 +58,15 @@ def _pick_price_column(frame: pd.DataFrame, preferred: str | None, source: str) 
 
 
 def _trimmed(values: pd.Series, source: str) -> pd.Series:
-    """Trim missing values at both ends; refuse missing values inside (a gap)."""
-    valid = values.notna().to_numpy()
+    """Trim missing values at both ends; refuse text that is not a number and missing values
+    inside (a gap)."""
     collector = ProblemCollector(source)
+    numbers = pd.to_numeric(values, errors="coerce")
+    for pos in np.flatnonzero((numbers.isna() & values.notna()).to_numpy())[:50]:
+        collector.add(int(pos) + 1, "price", f"not a number: {str(values.iloc[pos])[:40]!r}")
+    collector.raise_if_any()
+    values = numbers
+    valid = values.notna().to_numpy()
     if not valid.any():
         collector.add(None, None, "no price values")
         collector.raise_if_any()
@@ -56,6 +76,16 @@ def _trimmed(values: pd.Series, source: str) -> pd.Series:
         collector.add(first + int(pos) + 1, "price", "missing value inside the series (a gap)")
     collector.raise_if_any()
     return inner.astype(float)
+
+
+def _stamps(text: pd.Series, fmt: str | None, source: str) -> pd.Series:
+    """Timestamps or months; a value that is neither is reported with its row."""
+    parsed = pd.to_datetime(text, format=fmt, errors="coerce")
+    collector = ProblemCollector(source)
+    for pos in np.flatnonzero(parsed.isna().to_numpy())[:50]:
+        collector.add(int(pos) + 1, "month", f"not a date or month: {str(text.iloc[pos])[:40]!r}")
+    collector.raise_if_any()
+    return parsed
 
 
 def load_hourly_history(source: Path | pd.Series | Any, column: str | None = None) -> pd.Series:
@@ -72,7 +102,7 @@ def load_hourly_history(source: Path | pd.Series | Any, column: str | None = Non
     if fmt is None and text.str.fullmatch(r".+[+-]\d\d:\d\d").all():
         # ISO 8601 with UTC offsets: the wall-clock time as written is the local hour start.
         text = text.str.slice(0, 19)
-    index = pd.to_datetime(text, format=fmt)
+    index = _stamps(text, fmt, path.name)
     if getattr(index.dt, "tz", None) is not None:
         index = index.dt.tz_localize(None)
     series = pd.Series(frame[_pick_price_column(frame, column, path.name)].to_numpy(), index=index)
@@ -97,7 +127,7 @@ def load_monthly_history(source: Path | pd.Series | Any, column: str | None = No
             hourly = True
         else:
             price_column = _pick_price_column(frame, column or "price_gel_per_mwh", name)
-            months = pd.PeriodIndex(pd.to_datetime(frame[stamp].astype(str)), freq="M")
+            months = pd.PeriodIndex(_stamps(frame[stamp].astype(str), None, name), freq="M")
             series = _trimmed(pd.Series(frame[price_column].to_numpy(), index=months), name)
             hourly = False
     if hourly:

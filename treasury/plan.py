@@ -45,6 +45,9 @@ class Plan:
     contract_chunk: int
     given_prices: np.ndarray | None = None  # (S, M) user paths
     notes: tuple[str, ...] = ()  # what the engine approximates for this portfolio
+    history_end: str | None = None  # last month of the price history, "YYYY-MM"
+    history_age_months: int | None = None  # from the history's end to the as-of month
+    warnings: tuple[str, ...] = ()  # said on every output (stale data)
 
 
 def _per_month(table: np.ndarray, moy: np.ndarray, z: np.ndarray) -> np.ndarray:
@@ -79,11 +82,24 @@ def reference_and_share(
     return reference, share
 
 
+def build_probability(groups: list[ContractGroup]) -> np.ndarray:
+    """Build probability of each pipeline plant, in pipeline index order."""
+    pipeline = sorted((g.key.pipeline, g.build_probability) for g in groups if g.key.pipeline >= 0)
+    return np.array([probability for _, probability in pipeline])
+
+
 def block_totals(plan: Plan, first: int, last: int) -> dict[str, np.ndarray]:
     """Per-scenario monthly totals (S_block, M) for scenarios first..last-1."""
     given = None if plan.given_prices is None else plan.given_prices[first:last]
     drivers = simulate_block(
-        plan.model, plan.generation, plan.horizon, plan.seed, first, last, given
+        plan.model,
+        plan.generation,
+        plan.horizon,
+        plan.seed,
+        first,
+        last,
+        given,
+        build_probability(plan.groups),
     )
     price = drivers.price
     shape = price.shape
@@ -95,6 +111,10 @@ def block_totals(plan: Plan, first: int, last: int) -> dict[str, np.ndarray]:
         energy_per_mw = drivers.capacity_factor[t] * plan.horizon.hours[None, :]
         reference, share = reference_and_share(plan, group.key, price)
         eligible_per_mw = energy_per_mw * share
+        if group.key.pipeline >= 0:  # a pipeline plant delivers only where it is built
+            built = drivers.built[:, group.key.pipeline][:, None]
+            energy_per_mw = energy_per_mw * built
+            eligible_per_mw = eligible_per_mw * built
         capacity = prefix[0][:, -1][None, :]
         totals["energy_mwh"] += eligible_per_mw * capacity
         totals["excluded_mwh"] += (energy_per_mw - eligible_per_mw) * capacity

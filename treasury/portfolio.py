@@ -18,7 +18,8 @@ from typing import Any
 import numpy as np
 
 from mzekari.errors import ProblemCollector
-from treasury.config import TECHNOLOGIES, ForecastConfig
+from treasury.config import TECHNOLOGIES, Delivery, ForecastConfig
+from treasury.generation import DEFAULT_CAPACITY_FACTORS
 
 SCHEMES = ("cfd", "variable_premium", "fixed_premium", "feed_in")
 BASES = ("interval", "monthly_baseload", "monthly_weighted", "annual_weighted")
@@ -38,6 +39,9 @@ class GroupKey:
     index_base_month: str = ""
     index_month: int = 0
     indexed_share: float = 0.0
+    # A plant that may not be built: its own group, built or not per scenario (index into the
+    # plan's build probabilities); -1 for contracts that deliver for certain.
+    pipeline: int = -1
 
 
 @dataclass
@@ -47,6 +51,7 @@ class ContractGroup:
     strike: np.ndarray  # (C,) ascending, payment currency per MWh
     weight_mw: np.ndarray  # (M, C) eligible capacity per month (term, season, double benefit)
     strike_factor: np.ndarray | None = None  # (M,) CPI indexation common to the group
+    build_probability: float = 1.0  # of a pipeline plant (key.pipeline >= 0)
 
     def prefix_sums(self) -> tuple[np.ndarray, np.ndarray]:
         zeros = np.zeros((self.weight_mw.shape[0], 1))
@@ -79,6 +84,47 @@ def _active_share(start: date, end: date, labels: Sequence[str]) -> np.ndarray:
     return share
 
 
+def _add_months(day: date, months: int) -> date:
+    year, month = divmod(day.month - 1 + months, 12)
+    last = calendar.monthrange(day.year + year, month + 1)[1]
+    return date(day.year + year, month + 1, min(day.day, last))
+
+
+def delivered_share(
+    start: date, end: date, labels: Sequence[str], delivery: Delivery | None
+) -> np.ndarray:
+    """Share of each month the contract delivers once built, its whole term moved by the
+    expected delay (a fractional delay of k + f months is k months with probability 1 − f and
+    k + 1 with probability f). Whether it is built at all is drawn per scenario."""
+    if delivery is None:
+        return _active_share(start, end, labels)
+    whole = int(np.floor(delivery.delay_months))
+    part = delivery.delay_months - whole
+    return (1 - part) * _active_share(
+        _add_months(start, whole), _add_months(end, whole), labels
+    ) + part * _active_share(_add_months(start, whole + 1), _add_months(end, whole + 1), labels)
+
+
+def pipeline_delivery(contract: Any, tech: str, config: ForecastConfig) -> Delivery | None:
+    """A contract's own delivery terms, else its technology's if it starts after the as-of
+    date (a plant already delivering is not in the pipeline)."""
+    own = config.delivery.get(contract.contract_id)
+    if own is not None:
+        return own
+    return config.delivery.get(tech) if contract.start > config.as_of_date else None
+
+
+def energy_scale(contract: Any, tech: str, config: ForecastConfig) -> float:
+    """Factor from capacity × capacity factor to the contract's own annual energy, if given."""
+    annual = config.contract_annual_mwh.get(contract.contract_id)
+    if annual is None:
+        return 1.0
+    factors = config.capacity_factors.get(tech, DEFAULT_CAPACITY_FACTORS[tech])
+    days = np.array([calendar.monthrange(2025, m)[1] for m in range(1, 13)])
+    typical_mwh = float(contract.capacity_mw) * float(np.dot(factors, days * 24.0))
+    return float(annual) / typical_mwh if typical_mwh > 0 else 0.0
+
+
 def _float(value: Decimal | None, default: float) -> float:
     return default if value is None else float(value)
 
@@ -91,9 +137,14 @@ def build_groups(contracts: Sequence[Any], config: ForecastConfig) -> list[Contr
     ids = [getattr(c, "contract_id", None) for c in contracts]
     for name in sorted(set(config.contract_technologies) - set(ids)):
         collector.add(None, "contract_id", f"technology given for unknown contract {name!r}")
+    for name in sorted(set(config.delivery) - set(ids) - set(TECHNOLOGIES)):
+        collector.add(None, "delivery", f"{name!r} is neither a contract id nor a technology")
+    for name in sorted(set(config.contract_annual_mwh) - set(ids)):
+        collector.add(None, "contract_annual_mwh", f"energy given for unknown contract {name!r}")
     if not contracts:
         collector.add(None, None, "no contracts to forecast")
     members: dict[GroupKey, list[tuple[str, float, np.ndarray]]] = {}
+    build_probability: dict[int, float] = {}
     for row, contract in enumerate(contracts, start=1):
         cid = getattr(contract, "contract_id", None)
         if not cid:
@@ -155,7 +206,14 @@ def build_groups(contracts: Sequence[Any], config: ForecastConfig) -> list[Contr
                 index_month=int(contract.index_month),
                 indexed_share=float(contract.indexed_share),
             )
-        weight = float(contract.capacity_mw) * _active_share(contract.start, contract.end, labels)
+        delivery = pipeline_delivery(contract, str(tech), config)
+        if delivery is not None and delivery.probability < 1:
+            key = dataclasses.replace(key, pipeline=len(build_probability))
+            build_probability[key.pipeline] = delivery.probability
+        weight = float(contract.capacity_mw) * delivered_share(
+            contract.start, contract.end, labels, delivery
+        )
+        weight *= energy_scale(contract, str(tech), config)
         weight *= ~np.isin(months, list(contract.excluded_months))
         weight *= 1.0 - float(contract.double_benefit_share)
         members.setdefault(key, []).append((cid, float(contract.price * fx), weight))
@@ -170,6 +228,7 @@ def build_groups(contracts: Sequence[Any], config: ForecastConfig) -> list[Contr
                 strike=np.array([r[1] for r in rows]),
                 weight_mw=np.stack([r[2] for r in rows], axis=1),
                 strike_factor=indexation_factor(key, labels, config.cpi_inflation),
+                build_probability=build_probability.get(key.pipeline, 1.0),
             )
         )
     return groups
@@ -231,4 +290,15 @@ def approximation_notes(contracts: Sequence[Any], config: ForecastConfig) -> lis
         n = count(test)
         if n:
             notes.append(f"{n} contract(s): {text}")
+    pipeline = count(
+        lambda c: pipeline_delivery(c, technology_of(c, config) or "other", config) is not None
+    )
+    if pipeline:
+        notes.append(
+            f"{pipeline} contract(s) in the pipeline: built or not in each scenario with their "
+            "delivery probability, term moved by the expected delay (not a random delay)"
+        )
+    own = count(lambda c: c.contract_id in config.contract_annual_mwh)
+    if own:
+        notes.append(f"{own} contract(s): energy scaled to their own annual_mwh")
     return notes

@@ -26,6 +26,10 @@ MONEY_COLUMNS = (
     "budget",
     "headroom_expected",
     "headroom_p95",
+    "headroom_reserve",
+    "expected_se",
+    "reserve_se",
+    "reserve_precision",
 )
 
 
@@ -52,11 +56,22 @@ class ForecastResult:
     # Scenario totals per month (scenarios × months), kept for the fan chart.
     scenario_totals: Any = None
     notes: list[str] = field(default_factory=list)
+    history_end: str | None = None  # last month of the price history the model is fitted on
+    history_age_months: int | None = None
+    warnings: list[str] = field(default_factory=list)  # stale data: said on every output
+
+    @property
+    def as_of(self) -> str:
+        return self.config.as_of_date.isoformat()
 
     def summary(self) -> dict[str, Any]:
         """JSON-serialisable: money as text with two decimals, everything else plain."""
         return {
             "mode": self.mode,
+            "as_of": self.as_of,
+            "history_end": self.history_end,
+            "history_age_months": self.history_age_months,
+            "warnings": self.warnings,
             "currency": self.config.currency,
             "start_month": self.config.start_month,
             "months": self.config.months,
@@ -83,7 +98,12 @@ class ForecastResult:
             ("forecast_annual.csv", self.annual),
         ):
             path = out_dir / name
-            _as_text(frame, self.config.currency).to_csv(path, index=False)
+            table = _as_text(frame, self.config.currency)
+            # Every file says when it was made from what: as-of date, history end, warnings.
+            table["as_of"] = self.as_of
+            table["history_end"] = self.history_end
+            table["warning"] = " | ".join(self.warnings) or None
+            table.to_csv(path, index=False)
             written.append(path)
         written.extend(write_charts(self, out_dir))
         return written

@@ -363,10 +363,55 @@ class AuditVerification(BaseModel):
 
 
 # --- forecasts ---------------------------------------------------------------------------------
-class ForecastCreate(BaseModel):
-    config: dict[str, Any] = Field(
-        default_factory=dict, description="treasury.ForecastConfig fields"
+class ForecastDelivery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    probability: float = Field(ge=0, le=1, description="probability the plant is built")
+    delay_months: float = Field(default=0, ge=0, le=120, description="expected start delay")
+
+
+class ForecastRequestConfig(BaseModel):
+    """The forecast settings a request may set: numbers, months and names, never a path. The
+    server picks every data source (price history, contracts, FX rates), so nothing in a
+    request reaches its file system. Bounds are checked again by treasury.ForecastConfig."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    start_month: str = Field(pattern=MONTH_PATTERN, description="first forecast month")
+    months: int = Field(ge=1, le=600, description="horizon in calendar months")
+    scenarios: int | None = Field(default=None, ge=1, le=100_000)
+    seed: int | None = Field(default=None, ge=0, le=2**63 - 1)
+    as_of: date | None = Field(
+        default=None, description="the date the forecast is made (data age is measured to it)"
     )
+    currency: str | None = Field(default=None, max_length=3)
+    reserve_probability: float | None = Field(default=None, ge=0.5, lt=1)
+    reserve_precision: Decimal | None = Field(
+        default=None, gt=0, le=Decimal("1e12"), description="wanted standard error of a reserve"
+    )
+    auction_budget: Decimal | None = Field(
+        default=None, ge=0, le=Decimal("1e12"), description="currency per year"
+    )
+    sensitivity: float | None = Field(default=None, ge=0, lt=1)
+    price_volatility: float | None = Field(default=None, ge=0, le=5)
+    generation_volatility: dict[str, float] | None = None
+    price_generation_correlation: dict[str, float] | None = None
+    capacity_factors: dict[str, list[float]] | None = None
+    contract_technologies: dict[str, str] | None = None
+    fx_rates: dict[str, Decimal] | None = Field(
+        default=None, description="planning rates; stored official rates fill the rest"
+    )
+    cpi_inflation: float | None = Field(default=None, gt=-1, lt=1)
+    delivery: dict[str, ForecastDelivery] | None = Field(
+        default=None, description="pipeline per contract id or technology"
+    )
+    scenario_chunk: int | None = Field(default=None, ge=1, le=100_000)
+
+
+class ForecastCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    config: ForecastRequestConfig
 
 
 class ForecastJobPublic(_Out):

@@ -3,14 +3,17 @@ The result's summary is stored as JSON and its files (CSV, PNG, HTML) as blobs."
 
 from __future__ import annotations
 
+import logging
 import tempfile
 import time
 import uuid
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from api.actor import Actor, NotFound
@@ -20,24 +23,58 @@ from api.services.settlements import contract_record
 from api.uow import UnitOfWork
 from mzekari.errors import InputError, Problem
 
-# Paths would let a caller read files on the server; history comes from stored series instead.
-REFUSED_FIELDS = ("price_history", "hourly_history", "price_paths")
+# The settings a request may set: numbers, months and names. Everything that names data (price
+# history, price paths, realised prices and meters) is refused: the server chooses its data, so
+# no path from a request reaches the file system and no file's content reaches an answer.
+HTTP_FIELDS = (
+    "start_month",
+    "months",
+    "scenarios",
+    "seed",
+    "as_of",
+    "currency",
+    "reserve_probability",
+    "reserve_precision",
+    "auction_budget",
+    "sensitivity",
+    "price_volatility",
+    "generation_volatility",
+    "price_generation_correlation",
+    "capacity_factors",
+    "contract_technologies",
+    "fx_rates",
+    "cpi_inflation",
+    "delivery",
+    "scenario_chunk",
+)
+MAX_SCENARIOS = 100_000
 MEDIA_TYPES = {
     ".csv": "text/csv",
     ".png": "image/png",
     ".html": "text/html",
     ".json": "application/json",
 }
+log = logging.getLogger(__name__)
 
 
-def _config(config: dict[str, Any]) -> Any:
+def _as_dict(config: Mapping[str, Any] | BaseModel) -> dict[str, Any]:
+    if isinstance(config, BaseModel):
+        return config.model_dump(mode="json", exclude_none=True)
+    return dict(config)
+
+
+def _config(config: Mapping[str, Any]) -> Any:
     from treasury import ForecastConfig
 
     problems = [
         Problem("forecast", None, f"config.{name}", "not accepted over HTTP")
-        for name in REFUSED_FIELDS
-        if name in config
+        for name in sorted(str(k) for k in config if k not in HTTP_FIELDS)
     ]
+    scenarios = config.get("scenarios")
+    if isinstance(scenarios, int) and scenarios > MAX_SCENARIOS:
+        problems.append(
+            Problem("forecast", None, "config.scenarios", f"at most {MAX_SCENARIOS:,} over HTTP")
+        )
     if problems:
         raise InputError(problems)
     try:
@@ -51,8 +88,11 @@ def _config(config: dict[str, Any]) -> Any:
         ) from exc
 
 
-def create_job(uow: UnitOfWork, actor: Actor, config: dict[str, Any]) -> m.ForecastJob:
+def create_job(
+    uow: UnitOfWork, actor: Actor, config: Mapping[str, Any] | BaseModel
+) -> m.ForecastJob:
     actor.require("treasury", "admin")
+    config = _as_dict(config)
     _config(config)
     job = m.ForecastJob(
         id=str(uuid.uuid4()),
@@ -113,6 +153,8 @@ def run_job(factory: sessionmaker[Session], job_id: str) -> None:
         raw_config.setdefault("contract_technologies", technologies)
         config = _config(raw_config)
         contracts = contracts_from_records(records, source="db:contracts") if records else []
+        with UnitOfWork(factory) as uow:
+            config = with_stored_fx_rates(uow, config, contracts)
         result = run_forecast(contracts, config, progress=progress)
         with tempfile.TemporaryDirectory() as out:
             paths = result.write(Path(out))
@@ -138,11 +180,37 @@ def run_job(factory: sessionmaker[Session], job_id: str) -> None:
                 {"files": [f[0] for f in files]},
             )
             uow.commit()
-    except Exception as exc:  # a failed job is reported on the job, not lost in a thread
-        _update(
-            factory,
-            job_id,
-            status="failed",
-            error=f"{type(exc).__name__}: {exc}",
-            finished_at=datetime.now(UTC),
-        )
+    except InputError as exc:  # our own messages about the request and the stored data
+        _fail(factory, job_id, str(exc))
+    except Exception:  # a failed job is reported on the job; details stay in the server log
+        log.exception("forecast job %s failed", job_id)
+        _fail(factory, job_id, f"internal error in forecast job {job_id}; see the server log")
+
+
+def _fail(factory: sessionmaker[Session], job_id: str, message: str) -> None:
+    _update(factory, job_id, status="failed", error=message, finished_at=datetime.now(UTC))
+
+
+def with_stored_fx_rates(uow: UnitOfWork, config: Any, contracts: list[Any]) -> Any:
+    """Fill each strike currency the request gave no planning rate for with the latest official
+    rate stored on or before the forecast's as-of date ("USD/GEL": GEL per USD)."""
+    needed = {c.price_currency for c in contracts if c.price_currency != c.currency}
+    rates = dict(config.fx_rates)
+    filled = []
+    for currency in sorted(needed - set(rates)):
+        pair = f"{currency}/{config.currency}"
+        row = uow.session.execute(
+            select(m.FxRate.day, m.FxRate.rate)
+            .where(m.FxRate.pair == pair, m.FxRate.day <= config.as_of_date)
+            .order_by(m.FxRate.day.desc())
+            .limit(1)
+        ).first()
+        if row is not None:
+            rate = row.rate.normalize()  # one text for one rate on SQLite and PostgreSQL
+            rates[currency] = rate
+            filled.append(f"{pair} {rate:f} (official rate of {row.day.isoformat()})")
+    if not filled:
+        return config
+    return config.model_copy(
+        update={"fx_rates": rates, "fx_rate_sources": (*config.fx_rate_sources, *filled)}
+    )

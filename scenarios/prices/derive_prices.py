@@ -4,9 +4,8 @@
   (CC BY 4.0, Bundesnetzagentur | SMARD.de), hourly EUR/MWh, naive Berlin time converted to
   ISO 8601 with the UTC offset of the time (the DST changes of 30 Mar and 26 Oct included).
   Hours SMARD marks "-" are written with an empty price.
-- ge_esco_balancing_monthly.csv: ESCO monthly balancing electricity price, GEL/MWh. The same
-  file ships inside the treasury package (treasury/esco_balancing_monthly.csv) as the default
-  calibration history of the forecast, for installs that have no scenarios/ folder.
+- ge_esco_balancing_monthly.csv: ESCO monthly balancing electricity price, GEL/MWh; also the
+  forecast's default calibration history (the `scenarios` package ships with every install).
 
 Usage: python scenarios/prices/derive_prices.py   (reads scenarios/sources)
 """
@@ -27,7 +26,6 @@ from settlement.price_io import read_smard  # noqa: E402
 from settlement.prices import read_prices  # noqa: E402
 
 SOURCES = ROOT / "scenarios" / "sources"
-TREASURY_DEFAULT_HISTORY = ROOT / "treasury" / "esco_balancing_monthly.csv"
 
 
 def main() -> None:
@@ -47,12 +45,11 @@ def main() -> None:
         SOURCES / "georgia_esco_balancing_price_monthly_2013_2021.csv", series="esco"
     )
     assert not isinstance(esco, dict)
-    for target in (HERE / "ge_esco_balancing_monthly.csv", TREASURY_DEFAULT_HISTORY):
-        with target.open("w", newline="", encoding="utf-8") as handle:
-            writer = csv.writer(handle, lineterminator="\n")
-            writer.writerow(["month", "price"])
-            for month, value in sorted(esco.monthly.items()):
-                writer.writerow([month, f"{value / 100:.2f}"])
+    with (HERE / "ge_esco_balancing_monthly.csv").open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow(["month", "price"])
+        for month, value in sorted(esco.monthly.items()):
+            writer.writerow([month, f"{value / 100:.2f}"])
     print(f"wrote {last} hourly prices and {len(esco.monthly)} monthly prices to {HERE}")
 
 

@@ -192,3 +192,65 @@ def test_meter_data_of_an_unknown_contract_is_refused(realised: dict) -> None:
     meters = read_meters_text("\n".join([*lines, *ghost]))
     with pytest.raises(InputError, match="ZZ"):
         forecast_realised(_portfolio(), realised["prices"], meters, _config())
+
+
+def test_exact_mode_from_the_command_line_with_fx_and_profiles(realised, tmp_path) -> None:
+    """Paths in the config resolve against the config's folder (not the working directory); a
+    USD strike converts at the planning rate and a solar-weighted CfD uses the named profile,
+    exactly as settlement settles them with that rate and profile."""
+    import csv
+
+    from mzekari.cli import main
+    from settlement import load_contracts
+    from settlement.price_io import read_profile
+
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "prices.csv").write_text(realised["prices_csv"])
+    lines = realised["meters_csv"].splitlines()
+    kept = [lines[0]] + [ln for ln in lines[1:] if ln.split(",")[0] in ("H1", "S2")]
+    (data / "meters.csv").write_text("\n".join(kept))
+    meters = read_meters_text("\n".join(kept))
+    may = realised["may"]
+    solar = hourly_profile("solar", pd.DatetimeIndex(may.index))
+    (data / "solar.csv").write_text(
+        "timestamp,solar\n"
+        + "\n".join(
+            f"{t:%Y-%m-%dT%H:%M}+04:00,{w:.3f}" for t, w in zip(may.index, solar, strict=True)
+        )
+    )
+    (data / "contracts.csv").write_text(
+        "contract_id,producer,scheme,price,currency,start,end,capacity_mw,reference_basis,"
+        "weighting,strike_currency\n"
+        "H1,p1,cfd,20.00,GEL,2020-01-01,2040-12-31,20,monthly_baseload,own,USD\n"
+        "S2,p2,cfd,70.00,GEL,2020-01-01,2040-12-31,15,monthly_weighted,solar,\n"
+    )
+    (data / "forecast.toml").write_text(
+        f'start_month = "{MONTH}"\nmonths = 1\nrealised_prices = "prices.csv"\n'
+        'realised_meters = "meters.csv"\n[fx_rates]\nUSD = "2.70"\n'
+        '[contract_technologies]\nH1 = "hydro"\nS2 = "solar"\n[profiles]\nsolar = "solar.csv"\n'
+    )
+    code = main(
+        [
+            "forecast",
+            str(data / "contracts.csv"),
+            "--config",
+            str(data / "forecast.toml"),
+            "--out",
+            str(tmp_path / "out"),
+            "--no-progress",
+        ]
+    )
+    assert code == 0
+    contracts = load_contracts(data / "contracts.csv")
+    settled = settle_month(
+        contracts,
+        realised["prices"],
+        meters,
+        MONTH,
+        fx_rates={"USD/GEL": {f"{MONTH}-01": Decimal("2.70")}},
+        profiles={"solar": read_profile(data / "solar.csv", None, "solar")},
+    )
+    with open(tmp_path / "out" / "forecast_monthly.csv") as handle:
+        row = next(csv.DictReader(handle))
+    assert Decimal(row["expected"]) == sum(line.amount for line in settled.lines)

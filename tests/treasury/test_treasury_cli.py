@@ -101,8 +101,9 @@ def _bids() -> list[Bid]:
 
 def test_bids_become_hypothetical_cfds_that_the_forecast_prices(esco_history) -> None:
     spec = parse_round(ROUND)
-    contracts = contracts_from_bids(spec, _bids(), start=date(2026, 1, 1), currency="GEL")
+    contracts, energy = contracts_from_bids(spec, _bids(), start=date(2026, 1, 1), currency="GEL")
     assert [c.contract_id for c in contracts] == ["GE-2026-1:b1", "GE-2026-1:b2", "GE-2026-1:b3"]
+    assert energy == {c.contract_id: c.capacity_mw * 3000 for c in contracts}
     first = contracts[0]
     assert (first.scheme, first.price, first.strike_currency, first.currency) == (
         "cfd",
@@ -119,9 +120,13 @@ def test_bids_become_hypothetical_cfds_that_the_forecast_prices(esco_history) ->
         seed=3,
         price_history=esco_history,
         fx_rates={"USD": Decimal("2.70")},
+        contract_annual_mwh=energy,
+        generation_volatility={"hydro": 0, "solar": 0, "wind": 0},
     )
     result = run_forecast(contracts, config)
-    assert result.contracts == 3 and result.monthly["energy_mwh"].gt(0).all()
+    assert result.contracts == 3
+    # Without weather noise each bid delivers its own annual energy over a year.
+    assert result.annual["energy_mwh"].iloc[0] == pytest.approx(float(sum(energy.values())))
 
 
 def test_only_accepted_awards_at_their_awarded_terms() -> None:
@@ -155,8 +160,11 @@ def test_only_accepted_awards_at_their_awarded_terms() -> None:
         gap=None,
         awards=awards,
     )
-    contracts = contracts_from_bids(parse_round(ROUND), _bids(), result, start=date(2026, 1, 1))
+    contracts, energy = contracts_from_bids(
+        parse_round(ROUND), _bids(), result, start=date(2026, 1, 1)
+    )
     assert len(contracts) == 1
+    assert energy == {"GE-2026-1:b1": Decimal("36000")}
     assert (contracts[0].capacity_mw, contracts[0].price, contracts[0].currency) == (
         Decimal("12"),
         Decimal("52.00"),
@@ -168,3 +176,46 @@ def test_unknown_technology_name_is_other() -> None:
     assert forecast_technology("geothermal") == "other"
     with pytest.raises(ValueError):
         ForecastConfig(start_month="2026-13", months=1)
+
+
+def test_round_adds_only_its_cleared_winners_with_their_energy(tmp_path, capsys) -> None:
+    """--round clears the round and adds the accepted awards (checked against auction.clear);
+    --all-bids says it takes every bid. Same command, same answer: no system date involved."""
+    from auction import clear, load_round, read_bids
+    from tests.treasury.conftest import ROOT
+
+    round_dir = ROOT / "scenarios" / "georgia_2023"
+    spec = load_round(round_dir / "round.toml")
+    bids = read_bids(round_dir / "bids.csv", spec)
+    winners = [a for a in clear(spec, bids).awards if a.accepted]
+    assert 0 < len(winners) < len(bids)
+    outputs = []
+    for extra in ([], [], ["--all-bids"]):
+        code = main(
+            [
+                "forecast",
+                str(SCENARIO / "contracts.csv"),
+                "--config",
+                str(SCENARIO / "forecast.toml"),
+                "--round",
+                str(round_dir / "round.toml"),
+                "--bids",
+                str(round_dir / "bids.csv"),
+                "--out",
+                str(tmp_path),
+                "--scenarios",
+                "50",
+                "--months",
+                "12",
+                "--no-progress",
+                *extra,
+            ]
+        )
+        assert code == 0
+        outputs.append(capsys.readouterr().out)
+    assert f"{len(winners)} winners of the cleared round, from 2026-01-01" in outputs[0]
+    assert f"50 scenarios × {10 + len(winners)} contracts" in outputs[0]
+    years = [[ln for ln in out.splitlines() if ln.startswith("  2026:")] for out in outputs]
+    assert years[0] == years[1] and len(years[0]) == 1
+    assert f"{len(bids)} bids as a hypothetical set" in outputs[2]
+    assert f"{len(winners)} contract(s): energy scaled to their own annual_mwh" in outputs[0]

@@ -37,28 +37,37 @@ def test_calibration_recovers_known_parameters() -> None:
 def test_esco_history_shows_the_spring_flood_and_its_crashes(esco_history) -> None:
     history = load_monthly_history(esco_history)
     model = calibrate_prices(history)
-    lowest_two = sorted(np.argsort(model.season)[:2] + 1)
-    assert lowest_two == [5, 6]  # May and June: hydro spring flood, prices crash
-    assert model.jump_probability > 0  # May-June 2013/2014/2019 are crashes, not noise
-    # Level: the last year's mean log price net of the season, recomputed by hand.
+    assert int(np.argmin(model.season)) + 1 == 5  # May: hydro spring flood
+    # Crashes (below half the month's median) happened in May and June 2013 and 2014 only.
+    expected = [0.0] * 12
+    expected[4] = expected[5] = 2 / 9
+    assert model.crash_probability == pytest.approx(expected)
+    assert len(model.crash_sizes) == 4
+    # Level: the last year's median log price net of the season, recomputed by hand.
     last = history.iloc[-12:]
-    by_hand = np.mean([np.log(p) - model.season[period.month - 1] for period, p in last.items()])
+    by_hand = np.median([np.log(p) - model.season[period.month - 1] for period, p in last.items()])
     assert model.level == pytest.approx(by_hand)
 
 
+def _plain_model(**changes: object) -> PriceModel:
+    values: dict[str, object] = {
+        "level": np.log(100.0),
+        "season": (0.0,) * 12,
+        "phi": 0.7,
+        "sigma": 0.12,
+        "level_sd": 0.0,
+        "crash_probability": (0.0,) * 12,
+        "crash_sizes": (),
+        "last_month": "2024-12",
+        "last_residual": 0.0,
+        "months_used": 120,
+    }
+    values.update(changes)
+    return PriceModel(**values)  # type: ignore[arg-type]
+
+
 def test_simulated_residual_is_ar1_with_the_calibrated_parameters() -> None:
-    model = PriceModel(
-        level=np.log(100.0),
-        season=(0.0,) * 12,
-        phi=0.7,
-        sigma=0.12,
-        jump_probability=0.0,
-        jump_mean=0.0,
-        jump_sd=0.0,
-        last_month="2024-12",
-        last_residual=0.0,
-        months_used=120,
-    )
+    model = _plain_model()
     labels = [str(p) for p in pd.period_range("2025-01", periods=60, freq="M")]
     horizon = Horizon.build(labels, model.last_month)
     gen = GenerationModel.build(("hydro",), {}, {}, {})
@@ -68,6 +77,88 @@ def test_simulated_residual_is_ar1_with_the_calibrated_parameters() -> None:
     assert phi_hat == pytest.approx(0.7, abs=0.02)
     innovations = x[:, 1:] - 0.7 * x[:, :-1]
     assert innovations.std() == pytest.approx(0.12, rel=0.03)
+
+
+def _ratio_to_year_median(values: np.ndarray, years: np.ndarray) -> np.ndarray:
+    series = pd.Series(values)
+    return (series / series.groupby(years).transform("median")).to_numpy()
+
+
+def test_simulated_prices_reproduce_the_history_they_are_fitted_on(esco_history) -> None:
+    """Each month's price over its calendar year's median: the level drops out, so history and
+    simulation compare directly (season, spread, tail and where the crashes fall). The
+    history's 6 %/year rise is removed first by a least-squares line through the months that
+    did not crash (the model has no trend within a forecast year)."""
+    history = load_monthly_history(esco_history)
+    model = calibrate_prices(history)
+    years_seen = history.index.year.to_numpy()
+    t, log_price = np.arange(len(history)), np.log(history.to_numpy())
+    normal = _ratio_to_year_median(history.to_numpy(), years_seen) >= 0.5
+    slope = np.polyfit(t[normal], log_price[normal], 1)[0]
+    seen = _ratio_to_year_median(np.exp(log_price - slope * t), years_seen)
+    seen_moy = history.index.month.to_numpy()
+    labels = [str(p) for p in pd.period_range("2022-01", periods=120, freq="M")]
+    horizon = Horizon.build(labels, model.last_month)
+    gen = GenerationModel.build(("hydro",), {}, {}, {})
+    price = simulate_block(model, gen, horizon, seed=2, first=0, last=2000).price
+    years = np.repeat(np.arange(10), 12)
+    simulated = np.concatenate([_ratio_to_year_median(row, years) for row in price])
+    sim_moy = np.tile(horizon.moy, len(price))
+    assert simulated.std() == pytest.approx(seen.std(), rel=0.2)
+    assert np.quantile(simulated, 0.99) == pytest.approx(np.quantile(seen, 0.99), rel=0.2)
+    assert simulated.max() < 2.5 * seen.max()
+    assert simulated.min() > 0.5 * seen.min()
+    for month in range(1, 13):
+        seen_share = np.mean(seen[seen_moy == month] < 0.5)
+        sim_share = np.mean(simulated[sim_moy == month] < 0.5)
+        assert sim_share == pytest.approx(seen_share, abs=0.03), month
+        # Nine Mays give a median known to about ±0.08: the season agrees within that.
+        median_seen = np.median(seen[seen_moy == month])
+        assert np.median(simulated[sim_moy == month]) == pytest.approx(median_seen, abs=0.1)
+
+
+def test_the_fitting_window_does_not_flip_the_price_fan(esco_history) -> None:
+    """2013-2021 holds the two flood crashes, 2015-2021 none: outside the flood months the fan
+    barely moves, and the median May stays within 10 %."""
+    history = load_monthly_history(esco_history)
+    labels = [str(p) for p in pd.period_range("2026-01", periods=12, freq="M")]
+    gen = GenerationModel.build(("hydro",), {}, {}, {})
+    fans = []
+    for window in ("2013", "2015"):
+        model = calibrate_prices(history[window:])
+        horizon = Horizon.build(labels, model.last_month)
+        price = simulate_block(model, gen, horizon, seed=4, first=0, last=3000).price
+        fans.append(np.quantile(price, [0.05, 0.5, 0.95], axis=0))
+    quiet = [m for m in range(12) if m not in (4, 5)]
+    assert np.allclose(fans[0][:, quiet], fans[1][:, quiet], rtol=0.15)
+    assert fans[0][1, 4] == pytest.approx(fans[1][1, 4], rel=0.1)
+
+
+def test_zero_volatility_is_a_deterministic_seasonal_path(esco_history) -> None:
+    model = calibrate_prices(load_monthly_history(esco_history)).with_sigma(0.0)
+    labels = [str(p) for p in pd.period_range("2026-01", periods=24, freq="M")]
+    horizon = Horizon.build(labels, model.last_month)
+    gen = GenerationModel.build(("hydro",), {}, {}, {})
+    price = simulate_block(model, gen, horizon, seed=9, first=0, last=200).price
+    assert np.allclose(price, model.median_price(horizon.moy)[None, :])
+
+
+def test_a_stale_history_widens_the_first_month_by_the_gap(esco_history) -> None:
+    """The first month's log-price sd equals the model's own sd after the gap, recomputed
+    from the closed form of the AR(1) state and the level's random walk."""
+    model = calibrate_prices(load_monthly_history(esco_history))
+    gen = GenerationModel.build(("hydro",), {}, {}, {})
+    sds = []
+    for start in ("2022-01", "2026-01"):
+        labels = [str(p) for p in pd.period_range(start, periods=1, freq="M")]
+        horizon = Horizon.build(labels, model.last_month)
+        price = simulate_block(model, gen, horizon, seed=1, first=0, last=20000).price
+        g = horizon.gap_months
+        ar = model.sigma**2 * (1 - model.phi ** (2 * g)) / (1 - model.phi**2)
+        level = model.level_sd**2 * g / 12
+        assert np.log(price[:, 0]).std() == pytest.approx(np.sqrt(ar + level), rel=0.03)
+        sds.append(np.log(price[:, 0]).std())
+    assert sds[1] > 1.5 * sds[0]
 
 
 def test_hydro_output_is_high_in_the_flood_and_moves_against_price(esco_history) -> None:
