@@ -1,7 +1,7 @@
 """What every request passes before routing and authentication (pure ASGI, so nothing is
-parsed first): a bounded body, no NUL in the path, query or JSON body (no text column of
-either database can hold one), and the response headers that keep browsers from sniffing,
-framing or caching what the API returns."""
+parsed first): a bounded body, no NUL in the path, the query or a JSON or form body (no text
+column of PostgreSQL can hold one), and the response headers that keep browsers from
+sniffing, framing or caching what the API returns."""
 
 from __future__ import annotations
 
