@@ -13,7 +13,9 @@ from decimal import Decimal
 import numpy as np
 import pandas as pd
 
-TZ = "Asia/Tbilisi"
+from mzekari.vocabulary import MARKET_TZ
+
+TZ = MARKET_TZ
 # Monthly run-of-river factors relative to the annual mean (snow-melt peak in May–June).
 HYDRO_SEASON = np.array([0.55, 0.55, 0.75, 1.20, 1.75, 1.70, 1.30, 0.95, 0.80, 0.80, 0.85, 0.80])
 WIND_SEASON = np.array([1.25, 1.25, 1.15, 1.0, 0.85, 0.8, 0.85, 0.85, 0.9, 1.0, 1.1, 1.2])

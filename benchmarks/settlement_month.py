@@ -28,9 +28,9 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from mzekari.months import NS_PER_S, month_bounds_ns  # noqa: E402
 from settlement import contracts_from_records, read_prices, settle_month  # noqa: E402
 from settlement.meters import meters_from_arrays  # noqa: E402
-from settlement.timegrid import NS_PER_S, month_bounds_ns  # noqa: E402
 
 MONTH, TZ, N_CONTRACTS = "2025-07", "Europe/Berlin", 10_000
 SCHEMES = ["cfd", "variable_premium", "fixed_premium", "feed_in"]

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import csv
 import dataclasses
-from decimal import Decimal
+import sys
 from pathlib import Path
 from typing import Any
 
-from mzekari.errors import InputError
+from mzekari.errors import InputError, Problem
+from mzekari.vocabulary import MARKET_TZ
 
 
 def register(subparsers: Any) -> None:
@@ -36,7 +36,7 @@ def register(subparsers: Any) -> None:
     settle.add_argument(
         "--tz",
         default=None,
-        help="market time zone of the month (default: the contracts' market_tz, else Asia/Tbilisi)",
+        help=f"market time zone of the month (default: the contracts' market_tz, else {MARKET_TZ})",
     )
     settle.add_argument("--posted", nargs="*", default=[], help="lines.csv files already posted")
     settle.add_argument("--fx", help="official exchange rates CSV: date,pair,rate (pair USD/GEL)")
@@ -89,43 +89,34 @@ def _load_prices(specs: list[str]) -> dict[str, Any]:
             if column not in loaded:
                 raise InputError(f"{path}: no series {column!r}; have {sorted(loaded)}")
             chosen = loaded[column]
-            out[name or column] = dataclasses.replace(chosen, series=name or column, _cache={})
+            _add(out, dataclasses.replace(chosen, series=name or column, _cache={}))
         elif isinstance(loaded, dict):
-            out.update(loaded)
+            for series in loaded.values():
+                _add(out, series)
         else:
-            out[name or "dam"] = loaded
+            _add(out, dataclasses.replace(loaded, series=name or "dam", _cache={}))
     return out
 
 
-def _read_fx(path: str) -> dict[str, dict[str, Decimal]]:
-    from mzekari.money import parse_decimal
+def _add(out: dict[str, Any], series: Any) -> None:
+    """Two files for one series are merged into one (or refused when they disagree)."""
+    from settlement.prices import merge_series
 
-    rates: dict[str, dict[str, Decimal]] = {}
-    with open(path, newline="", encoding="utf-8-sig") as handle:
-        for row in csv.DictReader(handle):
-            rates.setdefault(row["pair"].strip().upper(), {})[row["date"].strip()] = parse_decimal(
-                row["rate"]
-            )
-    return rates
-
-
-def _read_cpi(path: str) -> dict[str, Decimal]:
-    from mzekari.money import parse_decimal
-
-    with open(path, newline="", encoding="utf-8-sig") as handle:
-        return {row["month"].strip(): parse_decimal(row["cpi"]) for row in csv.DictReader(handle)}
+    have = out.get(series.series)
+    out[series.series] = series if have is None else merge_series(have, series)
 
 
 def _settle(args: argparse.Namespace) -> int:
     from settlement.contracts import load_contracts
     from settlement.engine import settle_month
-    from settlement.ledger import read_lines
+    from settlement.ledger import read_lines, unique_lines
     from settlement.meters import read_meters
     from settlement.price_io import read_profile
+    from settlement.rates import read_cpi, read_fx
 
     contracts = load_contracts(args.contracts)
     zones = {c.market_tz for c in contracts if c.market_tz}
-    tz = args.tz or (zones.pop() if len(zones) == 1 else "Asia/Tbilisi")
+    tz = args.tz or (zones.pop() if len(zones) == 1 else MARKET_TZ)
     prices = _load_prices(args.prices)
     meters = read_meters(args.meters)
     profiles = {}
@@ -133,7 +124,8 @@ def _settle(args: argparse.Namespace) -> int:
         name, _, rest = spec.partition("=")
         path, _, column = rest.partition(":") if ":" in rest[2:] else (rest, "", "")
         profiles[name] = read_profile(path, column or None, name)
-    posted = [line for path in args.posted for line in read_lines(path)]
+    # The same line in two files (a file passed twice) counts once.
+    posted = unique_lines([line for path in args.posted for line in read_lines(path)], "--posted")
     guarantees = None
     if args.guarantees:
         from settlement.guarantee_io import read_ledger
@@ -148,12 +140,15 @@ def _settle(args: argparse.Namespace) -> int:
         args.month,
         tz=tz,
         posted_lines=posted,
-        fx_rates=_read_fx(args.fx) if args.fx else None,
-        cpi=_read_cpi(args.cpi) if args.cpi else None,
+        fx_rates=read_fx(args.fx) if args.fx else None,
+        cpi=read_cpi(args.cpi) if args.cpi else None,
         profiles=profiles,
         guarantees=guarantees,
     )
-    lines_path, statements_path = result.write(args.out)
+    try:
+        lines_path, statements_path = result.write(args.out)
+    except OSError as exc:
+        raise InputError(Problem(args.out, None, "--out", f"cannot write: {exc}")) from exc
     print(
         f"settlement {args.month} ({tz}): {len(result.lines)} line(s) posted, "
         f"{len(result.statements)} statement(s)"
@@ -161,7 +156,8 @@ def _settle(args: argparse.Namespace) -> int:
     for st in result.statements:
         print(
             f"  {st.producer:<24} {st.currency}  to producer {st.paid_to_producer:>14}  "
-            f"by producer {st.paid_by_producer:>14}  net {st.net:>14}"
+            f"by producer {st.paid_by_producer:>14}  reductions {st.reductions:>12}  "
+            f"net {st.net:>14}"
         )
     if not result.lines:
         print("  nothing to post: the period is already settled on these inputs")
@@ -171,7 +167,8 @@ def _settle(args: argparse.Namespace) -> int:
 
 def _monthly(args: argparse.Namespace) -> int:
     from settlement.price_io import read_profile
-    from settlement.prices import monthly_reference_prices, read_prices
+    from settlement.prices import read_prices
+    from settlement.reference import monthly_reference_table
 
     loaded = read_prices(args.prices, series=args.series or "dam")
     if isinstance(loaded, dict):
@@ -180,16 +177,32 @@ def _monthly(args: argparse.Namespace) -> int:
             raise InputError(f"{args.prices}: no series {name!r}; have {sorted(loaded)}")
         loaded = loaded[name]
     weights = read_profile(args.weights, args.weights_column) if args.weights else None
-    table = monthly_reference_prices(loaded, args.tz, weights)
+    table = monthly_reference_table(loaded, args.tz, weights)
     basis = f"weighted by {weights.name}" if weights else "baseload"
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    with out.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["month", "reference_price", "intervals", "basis", "series"])
-        print(f"{'month':<8} {'reference_price':>15}  intervals  ({basis}, {args.tz})")
-        for month, price, count in table:
-            writer.writerow([month, price, count, basis, loaded.series])
-            print(f"{month:<8} {price:>15}  {count:>9}")
-    print(f"wrote {out}")
+    rows: list[list[Any]] = [
+        ["month", "reference_price", "intervals", "missing", "basis", "series"]
+    ]
+    print(f"{'month':<8} {'reference_price':>15}  intervals  ({basis}, {args.tz})")
+    for month, price, count, missing in table:
+        rows.append([month, "" if price is None else price, count, missing, basis, loaded.series])
+        shown = "not computed: " + missing if price is None else f"{price:>15}  {count:>9}"
+        print(f"{month:<8} {shown}")
+    write_csv_atomically(Path(args.out), rows)
+    print(f"wrote {args.out}")
+    incomplete = [month for month, price, _, _ in table if price is None]
+    if incomplete:
+        print(
+            f"error: {len(incomplete)} month(s) could not be computed: {', '.join(incomplete)}",
+            file=sys.stderr,
+        )
+        return 1
     return 0
+
+
+def write_csv_atomically(path: Path, rows: list[list[Any]]) -> None:
+    from settlement.ledger import write_atomically
+
+    try:
+        write_atomically({path: rows})
+    except OSError as exc:
+        raise InputError(Problem(str(path), None, "--out", f"cannot write: {exc}")) from exc

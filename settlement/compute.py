@@ -212,7 +212,9 @@ def settle_rows(rows: RowInputs, params: ContractParams) -> dict[str, list[int]]
             paid_mask &= ~season
         paid = np.where(paid_mask, rows.curtailed_kwh, 0)
         out["curtailed_kwh"] = group_sum(paid, starts).tolist()
-        out["curtailment"] = exact_products_sum(bounded, paid, starts)
+        # Curtailed energy earns the scheme's positive rate only: when R > K a two-way CfD
+        # would otherwise charge the producer for energy it never produced or sold.
+        out["curtailment"] = exact_products_sum(np.maximum(bounded, 0), paid, starts)
     out["positive_support"] = zero
     if params.go_from_ledger is not None and params.go_from_ledger.any():
         # The ledger counts GOs per month, not per interval: their reduction is priced at the

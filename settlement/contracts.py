@@ -6,7 +6,6 @@ all. Column names are the `Contract` field names; only the first eight are requi
 
 from __future__ import annotations
 
-import csv
 import json
 import re
 from dataclasses import fields
@@ -18,7 +17,15 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from mzekari.errors import InputError, Problem, ProblemCollector
 from mzekari.money import MINOR_UNITS, ROUNDING_MODES, D
-from settlement.model import REFERENCE_BASES, SCHEMES, Contract
+from mzekari.vocabulary import (
+    FX_RULES,
+    INDEXATIONS,
+    REFERENCE_BASES,
+    SCHEMES,
+    technology_class,
+)
+from settlement.model import Contract
+from settlement.tables import read_table
 
 REQUIRED = ("contract_id", "producer", "scheme", "price", "currency", "start", "end", "capacity_mw")
 KNOWN = {f.name for f in fields(Contract)}
@@ -81,6 +88,8 @@ def _parse_field(name: str, value: Any) -> Any:
         return _months(value)
     if name == "index_month":
         return int(str(value))
+    if name == "technology":
+        return technology_class(str(value))  # "Small HPP" → "hydro": one place for the mapping
     text = str(value).strip()
     return text.upper() if name in ("currency", "strike_currency") else text
 
@@ -123,8 +132,8 @@ def _check(c: Contract, row: int, add: Any) -> None:
     rule = c.negative_price_rule
     if rule not in ("none", "any") and not _RUN_RULE.match(rule):
         add(row, "negative_price_rule", f"expected none, any or run:N (hours), got {rule!r}")
-    if c.indexation not in ("none", "cpi"):
-        add(row, "indexation", f"expected none or cpi, got {c.indexation!r}")
+    if c.indexation not in INDEXATIONS:
+        add(row, "indexation", f"expected one of {', '.join(INDEXATIONS)}, got {c.indexation!r}")
     if c.indexation == "cpi" and not (c.index_base_month and _MONTH.match(c.index_base_month)):
         add(row, "index_base_month", "CPI indexation needs index_base_month as YYYY-MM")
     if not 1 <= c.index_month <= 12:
@@ -132,8 +141,8 @@ def _check(c: Contract, row: int, add: Any) -> None:
     for name in ("indexed_share", "double_benefit_share"):
         if not Decimal(0) <= getattr(c, name) <= Decimal(1):
             add(row, name, "share must be between 0 and 1")
-    if c.fx_rule not in ("last_business_day", "monthly_average"):
-        add(row, "fx_rule", f"expected last_business_day or monthly_average, got {c.fx_rule!r}")
+    if c.fx_rule not in FX_RULES:
+        add(row, "fx_rule", f"expected one of {', '.join(FX_RULES)}, got {c.fx_rule!r}")
     if c.annual_cap_mwh is not None and c.annual_cap_mwh < 0:
         add(row, "annual_cap_mwh", "annual cap must not be negative")
     if c.market_tz is not None:
@@ -199,6 +208,8 @@ def load_contracts(path: str | Path) -> list[Contract]:
         text = path.read_text(encoding="utf-8-sig")
     except OSError as exc:
         raise InputError(f"{source}: cannot read: {exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{source}: not UTF-8 text: {exc.reason}") from exc
     if path.suffix.lower() == ".json":
         try:
             data = json.loads(text, parse_float=Decimal)
@@ -209,12 +220,9 @@ def load_contracts(path: str | Path) -> list[Contract]:
         if not isinstance(data, list) or not all(isinstance(r, dict) for r in data):
             raise InputError(f"{source}: expected a list of contract objects")
         return contracts_from_records(data, source)
-    reader = csv.DictReader(text.splitlines())
-    header = [h.strip() for h in reader.fieldnames or []]
-    unknown = [h for h in header if h not in KNOWN]
-    records = [
-        {k.strip(): v for k, v in r.items() if k is not None and k.strip() in KNOWN} for r in reader
-    ]
+    table = read_table(text.encode(), None, source)
+    unknown = [h for h in table.column_names if h not in KNOWN]
+    records = [{k: v for k, v in r.items() if k in KNOWN} for r in table.to_pylist()]
     try:
         contracts = contracts_from_records(records, source)
     except InputError as exc:

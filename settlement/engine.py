@@ -7,30 +7,29 @@ line is returned from input that failed a check.
 
 from __future__ import annotations
 
-import functools
 import itertools
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import numpy as np
 
 from mzekari.errors import InputError, Problem, ProblemCollector
+from mzekari.months import NS_PER_S, month_bounds_ns, next_month, parse_month, term_ns
+from mzekari.vocabulary import MARKET_TZ
 from settlement.compute import ContractParams, RowInputs, settle_rows, take
 from settlement.double_benefit import ledger_lines
 from settlement.guarantees import GoUse
-from settlement.ledger import reconcile, statements_of, write_files
+from settlement.ledger import reconcile, statements_of, unique_lines, write_files
 from settlement.lines import build_lines, contract_params
 from settlement.meters import MeterData, check_against_contracts
 from settlement.model import Contract, Line, Statement
 from settlement.prices import PriceSeries, to_hundredths
 from settlement.resolve import References, needs_prices, resolve_references
 from settlement.strike import MonthPrice, PriceRuleError, month_price
-from settlement.timegrid import NS_PER_S, month_bounds_ns, next_month, parse_month
 from settlement.trueup import closes_year, true_up_lines
 
 
@@ -45,18 +44,6 @@ class Settlement:
 
     def write(self, out_dir: str | Path) -> tuple[Path, Path]:
         return write_files(out_dir, self.lines, self.statements)
-
-
-@functools.lru_cache(maxsize=4096)
-def local_midnight_ns(day: date, tz: str) -> int:
-    moment = datetime(day.year, day.month, day.day, tzinfo=ZoneInfo(tz))
-    return int(moment.timestamp()) * NS_PER_S
-
-
-@functools.lru_cache(maxsize=4096)
-def term_ns(start: date, end: date, tz: str) -> tuple[int, int]:
-    """[first, last) UTC nanoseconds of a term of inclusive local dates."""
-    return local_midnight_ns(start, tz), local_midnight_ns(end + timedelta(days=1), tz)
 
 
 def _check_meters(
@@ -237,6 +224,38 @@ def _check_contract_inputs(
     return out
 
 
+def _check_cap_history(
+    present: Sequence[Contract], posted: Sequence[Line], month: str, tz: str
+) -> None:
+    """An annual volume cap counts the year's earlier months: each month of the year in which a
+    capped contract was active needs its posted support line, or the cap would restart."""
+    year, mon = parse_month(month)
+    settled = {
+        (line.contract_id, line.month)
+        for line in posted
+        if (line.adjusted_kind if line.kind == "adjustment" else line.kind) == "support"
+    }
+    problems = ProblemCollector("posted lines")
+    for c in present:
+        if c.annual_cap_mwh is None:
+            continue
+        missing = [
+            earlier
+            for m in range(1, mon)
+            if (earlier := f"{year:04d}-{m:02d}") >= f"{c.start:%Y-%m}"
+            and (c.contract_id, earlier) not in settled
+        ]
+        if missing:
+            problems.add(
+                None,
+                "annual_cap_mwh",
+                f"{c.contract_id} has an annual cap and was active in {', '.join(missing)} "
+                f"({tz}), but no posted support line for those months was supplied: the volume "
+                "already paid this year is unknown (pass the earlier lines.csv with --posted)",
+            )
+    problems.raise_if_any()
+
+
 def _check_guarantees(
     contracts: Sequence[Contract],
     meters: MeterData,
@@ -355,7 +374,7 @@ def settle_month(
     meters: MeterData,
     month: str,
     *,
-    tz: str = "Asia/Tbilisi",
+    tz: str = MARKET_TZ,
     posted_lines: Sequence[Line] = (),
     fx_rates: Mapping[str, Mapping[Any, Any]] | None = None,
     cpi: Mapping[str, Any] | None = None,
@@ -396,6 +415,9 @@ def settle_month(
     )
     present = [by_id[meters.contract_ids[c]] for c in present_codes]
 
+    posted_lines = unique_lines(posted_lines)
+    if prior_eligible_kwh is None:
+        _check_cap_history(present, posted_lines, month, tz)
     prior = (
         dict(prior_eligible_kwh)
         if prior_eligible_kwh is not None

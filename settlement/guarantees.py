@@ -21,8 +21,8 @@ from decimal import Decimal
 import pandas as pd
 
 from mzekari.errors import InputError, MzekariError, Problem
-from settlement.model import SCHEMES
-from settlement.timegrid import next_month, parse_month
+from mzekari.months import next_month, parse_month
+from mzekari.vocabulary import SCHEMES
 
 COUNTRY = "GE"
 KWH_PER_GO = 1000  # 15(4): the standard unit is 1 MWh

@@ -10,13 +10,25 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import os
+import re
+import shutil
+import tempfile
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import fields
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
+import pyarrow as pa
+
+from mzekari.errors import ProblemCollector
+from mzekari.money import parse_decimal
+from mzekari.months import parse_month
+from mzekari.vocabulary import LINE_KINDS
 from settlement.model import Line, Statement
+from settlement.tables import Column, Source, read_table
 
 LINE_COLUMNS = [f.name for f in fields(Line)]
 _new_line = object.__new__
@@ -27,6 +39,7 @@ STATEMENT_COLUMNS = [
     "lines",
     "paid_to_producer",
     "paid_by_producer",
+    "reductions",
     "net",
 ]
 
@@ -225,59 +238,143 @@ def _text(value: object) -> str:
 def write_files(
     out_dir: str | Path, lines: Sequence[Line], statements: Sequence[Statement]
 ) -> tuple[Path, Path]:
+    """Both files or neither: each is written to a temporary file beside its target and renamed
+    into place only when both are complete (a failure leaves the previous pair untouched)."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     lines_path, statements_path = out / "lines.csv", out / "statements.csv"
-    with lines_path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(LINE_COLUMNS)
-        for line in lines:
-            writer.writerow([_text(getattr(line, name)) for name in LINE_COLUMNS])
-    with statements_path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(STATEMENT_COLUMNS)
-        for st in statements:
-            writer.writerow(
-                [
-                    st.producer,
-                    st.month,
-                    st.currency,
-                    len(st.lines),
-                    st.paid_to_producer,
-                    st.paid_by_producer,
-                    st.net,
-                ]
-            )
+    rows: dict[Path, list[list[Any]]] = {
+        lines_path: [list(LINE_COLUMNS)]
+        + [[_text(getattr(line, name)) for name in LINE_COLUMNS] for line in lines],
+        statements_path: [list(STATEMENT_COLUMNS)]
+        + [
+            [
+                st.producer,
+                st.month,
+                st.currency,
+                len(st.lines),
+                st.paid_to_producer,
+                st.paid_by_producer,
+                st.reductions,
+                st.net,
+            ]
+            for st in statements
+        ],
+    }
+    write_atomically(rows)
     return lines_path, statements_path
 
 
-def read_lines(path: str | Path) -> list[Line]:
-    """Posted lines from a `lines.csv` written by `write_files`."""
+def write_atomically(tables: dict[Path, list[list[Any]]]) -> None:
+    """CSV files all or none: each is written complete beside its target, then all are renamed
+    into place; if a rename fails, the targets already replaced get their previous content back."""
+    written: dict[Path, str] = {}
+    backups: dict[Path, str] = {}
+    replaced: list[Path] = []
+    try:
+        for target, table in tables.items():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            written[target] = _temp_beside(target)
+            with open(written[target], "w", newline="", encoding="utf-8") as handle:
+                csv.writer(handle).writerows(table)
+                handle.flush()
+                os.fsync(handle.fileno())
+            if target.exists():
+                backups[target] = _temp_beside(target)
+                shutil.copy2(target, backups[target])
+        try:
+            for target, temp in written.items():
+                os.replace(temp, target)
+                replaced.append(target)
+        except BaseException:
+            for target in replaced:
+                if target in backups:
+                    os.replace(backups.pop(target), target)
+                else:
+                    target.unlink()
+            raise
+    finally:
+        for temp in [*written.values(), *backups.values()]:
+            if os.path.exists(temp):
+                os.unlink(temp)
+
+
+def _temp_beside(target: Path) -> str:
+    handle, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    os.close(handle)
+    return name
+
+
+_OPTIONAL_LINE_FIELDS = ("adjusted_kind",)
+
+
+def read_lines(data: Source, source: str | None = None) -> list[Line]:
+    """Posted lines from a `lines.csv` written by `write_files`; every field checked."""
+    name = source or str(data)
+    columns = {
+        col: Column(pa.string(), required=col not in _OPTIONAL_LINE_FIELDS) for col in LINE_COLUMNS
+    }
+    table = read_table(data, columns, name)
+    problems = ProblemCollector(name)
+    records = table.to_pylist()
     out = []
-    with Path(path).open(newline="", encoding="utf-8") as handle:
-        for row in csv.DictReader(handle):
+    for row, record in enumerate(records, start=1):
+        line = _line_of(record, row, problems)
+        if line is not None:
+            out.append(line)
+    problems.raise_if_any()
+    return unique_lines(out, name)
 
-            def opt_dec(v: str) -> Decimal | None:
-                return Decimal(v) if v else None
 
-            out.append(
-                Line(
-                    row["line_id"],
-                    row["contract_id"],
-                    row["producer"],
-                    row["month"],
-                    row["kind"],
-                    opt_dec(row["reference_price"]),
-                    row["reference_series"] or None,
-                    int(row["eligible_kwh"]),
-                    int(row["excluded_kwh"]),
-                    opt_dec(row["rate"]),
-                    Decimal(row["amount"]),
-                    row["currency"],
-                    row["direction"],
-                    row["corrects_line_id"] or None,
-                    row["explanation"],
-                    row.get("adjusted_kind") or None,
-                )
+def _line_of(record: dict[str, str], row: int, problems: ProblemCollector) -> Line | None:
+    values: dict[str, object] = {}
+    ok = True
+    for field_name in LINE_COLUMNS:
+        text = (record.get(field_name) or "").strip()
+        try:
+            if field_name in ("eligible_kwh", "excluded_kwh"):
+                if not re.fullmatch(r"-?[0-9]+", text):
+                    raise ValueError("expected a whole number of kWh")
+                values[field_name] = int(text)
+            elif field_name in ("reference_price", "rate"):
+                values[field_name] = parse_decimal(text) if text else None
+            elif field_name == "amount":
+                values[field_name] = parse_decimal(text)
+            elif field_name == "month":
+                parse_month(text)
+                values[field_name] = text
+            elif field_name in ("kind", "adjusted_kind") and text and text not in LINE_KINDS:
+                raise ValueError(f"unknown kind; known: {', '.join(LINE_KINDS)}")
+            elif field_name in _REQUIRED_TEXT and not text:
+                raise ValueError("required field is empty")
+            else:
+                values[field_name] = text or (None if field_name in _NULLABLE else "")
+        except (ValueError, TypeError) as exc:
+            problems.add(row, field_name, f"{exc}: {text!r}")
+            ok = False
+    if not ok:
+        return None
+    return Line(**values)  # type: ignore[arg-type]
+
+
+_NULLABLE = ("reference_series", "corrects_line_id", "adjusted_kind")
+_REQUIRED_TEXT = ("line_id", "contract_id", "producer", "kind", "currency", "direction")
+
+
+def unique_lines(lines: Iterable[Line], source: str = "posted lines") -> list[Line]:
+    """Posted lines with each `line_id` once: a line given twice (the same file passed twice,
+    a re-export) counts once; two different lines under one id are refused."""
+    seen: dict[str, Line] = {}
+    problems = ProblemCollector(source)
+    for line in lines:
+        first = seen.setdefault(line.line_id, line)
+        if first is not line and first != line:
+            problems.add(
+                None,
+                "line_id",
+                f"two different lines carry line_id {line.line_id} "
+                f"({first.contract_id} {first.month} {first.kind} {first.amount} and "
+                f"{line.contract_id} {line.month} {line.kind} {line.amount})",
             )
-    return out
+    problems.raise_if_any()
+    return list(seen.values())

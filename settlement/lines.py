@@ -12,6 +12,7 @@ from decimal import Decimal
 import numpy as np
 
 from mzekari.money import MINOR_UNITS, round_money
+from mzekari.months import parse_month
 from settlement.compute import AMOUNT_SCALE, NO_BOUND, ContractParams
 from settlement.ledger import new_line
 from settlement.model import Contract, Line
@@ -20,8 +21,8 @@ from settlement.reference import div_half_up
 from settlement.resolve import References, needs_prices
 from settlement.schemes import SCHEME_CODES, USES_REFERENCE, unit_rate
 from settlement.strike import MonthPrice
-from settlement.timegrid import parse_month
 
+CENT = Decimal("0.01")
 CENT_CURRENCIES = {cur for cur, places in MINOR_UNITS.items() if places == 2}
 FORMULA = {
     "cfd": "(K − R) · q, two-way",
@@ -96,7 +97,9 @@ def _effect_text(kind: str, c: Contract) -> str:
     if kind == "seasonal_exclusion":
         return f"months {','.join(map(str, c.excluded_months))} carry no support"
     if kind == "volume_cap":
-        return f"energy above capacity {c.capacity_mw} MW × interval length is not paid"
+        # Normalised: the same capacity reads the same whether stored as 5 or 5.000.
+        capacity = format(c.capacity_mw.normalize(), "f")
+        return f"energy above capacity {capacity} MW × interval length is not paid"
     if kind == "annual_cap":
         return f"annual eligible volume {c.annual_cap_mwh} MWh reached"
     if kind == "rate_cap":
@@ -194,7 +197,7 @@ def build_lines(
         notes = (
             terms
             + ("; K = " if uses_r else "; price = ")
-            + str(mp.price)
+            + str(mp.price.quantize(CENT))  # 70 and 70.00 read the same
             + " "
             + cur
             + "/MWh"
@@ -322,7 +325,8 @@ def build_lines(
                     _money(curtailment[j], cur, mode),
                     cur,
                     None,
-                    "curtailed energy paid as if produced (contract rule), at each interval's rate",
+                    "curtailed energy paid as if produced (contract rule), at each interval's "
+                    "rate when positive; never charged where R > K",
                     None,
                 )
             )

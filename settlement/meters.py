@@ -7,21 +7,41 @@ One resolution (15 or 60 min) per file. Rows keep their 1-based file row for err
 
 from __future__ import annotations
 
-import io
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
+import pyarrow as pa
 
 from mzekari.errors import InputError, ProblemCollector
+from mzekari.months import NS_PER_S
 from settlement.model import Contract
-from settlement.price_io import parse_timestamps
-from settlement.timegrid import NS_PER_S
+from settlement.tables import (
+    MAX_REPORTED,
+    TIMESTAMP_HINT,
+    UTC_NS,
+    WHOLE_KWH,
+    Column,
+    Source,
+    int64s,
+    read_table,
+    timestamps_utc_ns,
+)
 
 OPTIONAL = ("curtailed_kwh", "go_kwh")
+COLUMNS = {
+    "contract_id": Column(pa.dictionary(pa.int32(), pa.string()), expect="a contract id"),
+    "timestamp": Column(UTC_NS, expect=TIMESTAMP_HINT),
+    "energy_kwh": Column(pa.int64(), expect=WHOLE_KWH),
+    "curtailed_kwh": Column(pa.int64(), required=False, expect=WHOLE_KWH),
+    "go_kwh": Column(pa.int64(), required=False, expect=WHOLE_KWH),
+}
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 @dataclass(frozen=True, eq=False)
@@ -80,6 +100,8 @@ class MeterData:
         cls, df: pd.DataFrame, source: str, contracts: Sequence[Contract] | None = None
     ) -> MeterData:
         """From a DataFrame: contract_id (str), timestamp (tz-aware), energy_kwh (integers)."""
+        import pandas as pd
+
         problems = ProblemCollector(source)
         for col in ("contract_id", "timestamp", "energy_kwh"):
             if col not in df.columns:
@@ -88,7 +110,7 @@ class MeterData:
         if isinstance(ts.dtype, pd.DatetimeTZDtype):
             starts = pd.DatetimeIndex(ts).tz_convert("UTC").as_unit("ns").asi8.copy()
         else:
-            starts = parse_timestamps(ts, problems, "timestamp")
+            starts = timestamps_utc_ns(ts.astype(str).to_numpy(), problems, "timestamp")
         columns = {"energy_kwh": _kwh(df["energy_kwh"], problems, "energy_kwh")}
         for col in OPTIONAL:
             if col in df.columns:
@@ -106,6 +128,8 @@ class MeterData:
 
 
 def _kwh(values: pd.Series, problems: ProblemCollector, field: str) -> np.ndarray:
+    import pandas as pd
+
     if pd.api.types.is_integer_dtype(values.dtype):
         arr = values.to_numpy(dtype=np.int64)
     else:
@@ -213,21 +237,55 @@ def check_against_contracts(
             )
 
 
+def read_meters(
+    data: Source,
+    contracts: Sequence[Contract] | None = None,
+    source: str | None = None,
+) -> MeterData:
+    """Meter data from a CSV or Parquet file (a path, bytes or a binary file object)."""
+    name = source or (str(data) if isinstance(data, (str, Path)) else "meters.csv")
+    table = read_table(data, COLUMNS, name)
+    return meters_from_table(table, name, contracts)
+
+
 def read_meters_text(
     text: str, source: str = "meters.csv", contracts: Sequence[Contract] | None = None
 ) -> MeterData:
-    frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
-    frame.columns = [str(c).strip() for c in frame.columns]
-    return MeterData.from_frame(frame, source, contracts)
+    return read_meters(text.encode(), contracts, source)
 
 
-def read_meters(path: str | Path, contracts: Sequence[Contract] | None = None) -> MeterData:
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read: {exc}") from exc
-    return read_meters_text(text, str(path), contracts)
+def contract_codes(values: pa.ChunkedArray) -> tuple[np.ndarray, tuple[str, ...]]:
+    """(int64 code per row, sorted distinct ids) of a dictionary-encoded contract column."""
+    combined = values.unify_dictionaries() if values.num_chunks > 1 else values
+    chunk_codes, ids = [], None
+    for chunk in combined.chunks:
+        ids = chunk.dictionary if ids is None else ids
+        chunk_codes.append(int64s(chunk.indices))
+    if ids is None:
+        return np.zeros(0, dtype=np.int64), ()
+    names = ids.to_pylist()
+    order = np.argsort(np.asarray(names, dtype=object), kind="stable")
+    rank = np.empty(len(names), dtype=np.int64)
+    rank[order] = np.arange(len(names))
+    codes = rank[np.concatenate(chunk_codes)] if chunk_codes else rank[:0]
+    return codes, tuple(names[i] for i in order)
+
+
+def meters_from_table(
+    table: pa.Table, source: str, contracts: Sequence[Contract] | None = None
+) -> MeterData:
+    problems = ProblemCollector(source)
+    codes, ids = contract_codes(table.column("contract_id"))
+    starts = int64s(table.column("timestamp"))
+    columns = {}
+    for name in ("energy_kwh", *OPTIONAL):
+        if name in table.column_names:
+            arr = int64s(table.column(name))
+            for i in np.flatnonzero(arr < 0)[:MAX_REPORTED].tolist():
+                problems.add(i + 1, name, f"negative energy {arr[i]} kWh")
+            columns[name] = arr
+    problems.raise_if_any()
+    return _build(source, codes, ids, starts, columns, contracts)
 
 
 def meters_from_arrays(

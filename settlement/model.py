@@ -5,14 +5,13 @@ Everything here is immutable; a correction is a new `Line` of kind ``adjustment`
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
 from mzekari.money import quantum
-
-SCHEMES = ("cfd", "variable_premium", "fixed_premium", "feed_in", "green_certificate")
-REFERENCE_BASES = ("interval", "monthly_baseload", "monthly_weighted", "annual_weighted")
+from mzekari.vocabulary import DEFAULT_FX_RULE, REDUCTION_KINDS
 
 
 @dataclass(frozen=True)
@@ -55,7 +54,7 @@ class Contract:
     indexed_share: Decimal = Decimal(1)
     # Strike in another currency, converted at an official rate under `fx_rule`.
     strike_currency: str | None = None
-    fx_rule: str = "last_business_day"  # "last_business_day" | "monthly_average"
+    fx_rule: str = DEFAULT_FX_RULE  # one of vocabulary.FX_RULES
     interval_cap: bool = False
     annual_cap_mwh: Decimal | None = None
     curtailment_compensated: bool = False
@@ -63,6 +62,8 @@ class Contract:
     rounding: str = "half_up"
     # Market time zone whose calendar months are settled; a run for another zone is refused.
     market_tz: str | None = None
+    # Generation technology (vocabulary.TECHNOLOGIES), for forecasts; settlement ignores it.
+    technology: str | None = None
 
     @property
     def price_currency(self) -> str:
@@ -113,14 +114,32 @@ class Statement:
     def _zero(self) -> Decimal:
         return Decimal(0).quantize(quantum(self.currency))
 
+    def _sum(self, lines: Iterable[Line]) -> Decimal:
+        return sum((ln.amount for ln in lines), self._zero)
+
+    def _is_reduction(self, line: Line) -> bool:
+        kind = line.adjusted_kind if line.kind == "adjustment" else line.kind
+        return kind in REDUCTION_KINDS
+
     @property
     def paid_to_producer(self) -> Decimal:
-        return sum((ln.amount for ln in self.lines if ln.amount > 0), self._zero)
+        """Payments to the producer (support, floors, curtailment, true-ups owed to it)."""
+        return self._sum(ln for ln in self.lines if ln.amount > 0 and not self._is_reduction(ln))
 
     @property
     def paid_by_producer(self) -> Decimal:
-        return -sum((ln.amount for ln in self.lines if ln.amount < 0), self._zero) + self._zero
+        """Payments by the producer: a two-way CfD's difference when R > K (a positive figure)."""
+        return (
+            -self._sum(ln for ln in self.lines if ln.amount < 0 and not self._is_reduction(ln))
+            + self._zero
+        )
+
+    @property
+    def reductions(self) -> Decimal:
+        """Support withheld under a rule (rate cap, double benefit, …): less paid, not a debt."""
+        return -self._sum(ln for ln in self.lines if self._is_reduction(ln)) + self._zero
 
     @property
     def net(self) -> Decimal:
-        return sum((ln.amount for ln in self.lines), self._zero)
+        """paid_to_producer − paid_by_producer − reductions."""
+        return self._sum(self.lines)

@@ -16,7 +16,7 @@ import numpy as np
 
 from mzekari.errors import InputError, ProblemCollector
 from mzekari.money import D
-from settlement.timegrid import NS_PER_S, parse_month
+from mzekari.months import NS_PER_S, parse_month
 
 RESOLUTIONS_S = (900, 3600)
 
@@ -119,7 +119,7 @@ def read_prices_text(text: str, series: str = "dam", source: str = "prices.csv")
     """One series from CSV text: `timestamp,price`, `timestamp,<series>,…` or `month,price`."""
     from settlement.price_io import parse_price_csv
 
-    result = parse_price_csv(text, source)
+    result = parse_price_csv(text.encode(), source)
     if series in result:
         return result[series]
     if len(result) == 1:
@@ -155,20 +155,59 @@ def monthly_reference_prices(
     tz: str,
     weights: Any = None,
 ) -> list[tuple[str, Decimal, int]]:
-    """Each local month's reference price: baseload mean, or weighted by a generation series.
+    """Each complete local month's reference price: baseload mean, or weighted by a generation
+    series: (month, price per MWh rounded half-up to 0.01, number of priced intervals).
 
-    Returns (month, price per MWh rounded half-up to 0.01, number of priced intervals). Months
-    with a missing price or (weighted) no generation are left out; partial months too.
+    `reference.monthly_reference_table` also names the months that cannot be computed.
     """
     from settlement.reference import monthly_reference_table
 
-    return monthly_reference_table(prices, tz, weights)
+    return [
+        (m, p, n) for m, p, n, _ in monthly_reference_table(prices, tz, weights) if p is not None
+    ]
+
+
+HOURLY_STRETCH_MIN = 24  # an hourly stretch inside a quarter-hour series lasts a day or more
+
+
+def hourly_rows(starts: np.ndarray) -> np.ndarray:
+    """Rows an hour long in a series that is otherwise quarter-hourly: a change of resolution
+    such as DE-LU's on 1 October 2025. Shorter hourly steps are gaps, not a resolution."""
+    diffs = np.diff(starts)
+    hour = diffs == 3600 * NS_PER_S
+    mask = np.zeros(len(starts), dtype=bool)
+    if not hour.any() or not (diffs == 900 * NS_PER_S).any():
+        return mask
+    edges = np.diff(np.concatenate(([0], hour.astype(np.int8), [0])))
+    for a, b in zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1), strict=True):
+        if b - a >= HOURLY_STRETCH_MIN:
+            mask[a:b] = True
+            if b == len(diffs):  # the series ends hourly: its last row is an hour too
+                mask[-1] = True
+    return mask
+
+
+def to_quarter_hours(
+    starts: np.ndarray, values: np.ndarray, ok: np.ndarray, hourly: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each hourly row as its four quarter-hours (the price applies to each of them)."""
+    reps = np.where(hourly, 4, 1)
+    first = np.repeat(np.cumsum(reps) - reps, reps)
+    step = (np.arange(int(reps.sum())) - first) * 900 * NS_PER_S
+    return np.repeat(starts, reps) + step, np.repeat(values, reps), np.repeat(ok, reps)
 
 
 def validate_grid(
-    starts: np.ndarray, source: str, rows: np.ndarray | None = None, field_name: str = "timestamp"
+    starts: np.ndarray,
+    source: str,
+    rows: np.ndarray | None = None,
+    field_name: str = "timestamp",
+    hourly: np.ndarray | None = None,
 ) -> int:
-    """Check sorted-ness, duplicates, gaps and grid alignment; return the resolution in s."""
+    """Check sorted-ness, duplicates, gaps and grid alignment; return the resolution in s.
+
+    `hourly` marks rows an hour long in a quarter-hour series (`hourly_rows`): not gaps.
+    """
     problems = ProblemCollector(source)
     rows = np.arange(1, len(starts) + 1) if rows is None else rows
     if len(starts) == 0:
@@ -180,7 +219,10 @@ def validate_grid(
     if resolution_s not in RESOLUTIONS_S:
         problems.add(None, field_name, f"resolution {resolution_s} s is not 15 or 60 minutes")
         problems.raise_if_any()
-    off_grid = np.nonzero(starts % resolution_ns)[0]
+    stretch = np.zeros(len(starts), dtype=bool) if hourly is None else hourly
+    off_grid = np.nonzero(
+        (starts % resolution_ns != 0) | (stretch & (starts % (3600 * NS_PER_S) != 0))
+    )[0]
     for i in off_grid[:20]:
         problems.add(
             int(rows[i]), field_name, f"timestamp is off the {resolution_s // 60}-minute grid"
@@ -189,10 +231,67 @@ def validate_grid(
         problems.add(int(rows[i + 1]), field_name, f"duplicate interval (same as row {rows[i]})")
     for i in np.nonzero(diffs < 0)[0][:20]:
         problems.add(int(rows[i + 1]), field_name, "timestamps are not in ascending order")
-    for i in np.nonzero(diffs > resolution_ns)[0][:20]:
+    gaps = (diffs > resolution_ns) & ~(stretch[:-1] & (diffs == 3600 * NS_PER_S))
+    for i in np.nonzero(gaps)[0][:20]:
         missing = int(diffs[i] // resolution_ns) - 1
         problems.add(
             int(rows[i + 1]), field_name, f"gap: {missing} interval(s) missing before this row"
         )
     problems.raise_if_any()
     return int(resolution_s)
+
+
+def merge_series(first: PriceSeries, second: PriceSeries) -> PriceSeries:
+    """Two files of one series as one: they may overlap only where they agree, and together
+    they must be gap-free. Anything else is refused; neither file is ever dropped."""
+    name = first.series
+    source = f"{first.source} + {second.source}"
+    if first.currency and second.currency and first.currency != second.currency:
+        raise InputError(
+            f"series {name!r}: {first.source} is in {first.currency}, "
+            f"{second.source} in {second.currency}"
+        )
+    currency = first.currency or second.currency
+    if first.is_monthly != second.is_monthly:
+        raise InputError(f"series {name!r}: {source} mix monthly and interval prices")
+    if first.is_monthly:
+        clash = sorted(
+            m
+            for m in first.monthly.keys() & second.monthly.keys()
+            if first.monthly[m] != second.monthly[m]
+        )
+        if clash:
+            raise InputError(f"series {name!r}: {source} disagree on month(s) {', '.join(clash)}")
+        empty = np.zeros(0, dtype=np.int64)
+        return PriceSeries(
+            name,
+            source,
+            0,
+            empty,
+            empty,
+            np.zeros(0, bool),
+            {**first.monthly, **second.monthly},
+            currency,
+        )
+    resolution_s = min(first.resolution_s, second.resolution_s)
+    parts = [s.at_resolution(resolution_s) for s in (first, second)]
+    starts = np.concatenate([p[0] for p in parts])
+    values = np.concatenate([p[1] for p in parts])
+    ok = np.concatenate([p[2] for p in parts])
+    order = np.argsort(starts, kind="stable")
+    starts, values, ok = starts[order], values[order], ok[order]
+    same = np.flatnonzero(starts[1:] == starts[:-1])
+    differ = same[(values[same] != values[same + 1]) | (ok[same] != ok[same + 1])]
+    if len(differ):
+        import pandas as pd
+
+        at = pd.Timestamp(int(starts[differ[0]]), tz="UTC").isoformat()
+        raise InputError(
+            f"series {name!r}: {source} overlap and disagree at {len(differ)} interval(s), "
+            f"first {at}"
+        )
+    keep = np.ones(len(starts), dtype=bool)
+    keep[same + 1] = False
+    starts, values, ok = starts[keep], values[keep], ok[keep]
+    validate_grid(starts, source)
+    return PriceSeries(name, source, resolution_s, starts, values, ok, currency=currency)

@@ -12,11 +12,10 @@ from decimal import Decimal
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
+from mzekari.months import NS_PER_S, month_bounds_ns
 from settlement.price_io import Profile
 from settlement.prices import PriceSeries, from_hundredths
-from settlement.timegrid import NS_PER_S, month_bounds_ns
 
 UNKNOWN = -1  # a negative run that touches the end of the data: its full length is not known
 
@@ -114,17 +113,21 @@ def profile_weighted(
 
 
 def month_labels(starts_ns: np.ndarray, tz: str) -> np.ndarray:
+    import pandas as pd
+
     local = pd.DatetimeIndex(pd.to_datetime(starts_ns, utc=True)).tz_convert(tz)
     return np.asarray(local.year * 100 + local.month, dtype=np.int64)
 
 
 def monthly_reference_table(
     prices: PriceSeries, tz: str, weights: Any = None
-) -> list[tuple[str, Decimal, int]]:
+) -> list[tuple[str, Decimal | None, int, str]]:
+    """(month, price or None, priced intervals, what is missing) for every month the data
+    touches; a month that cannot be computed says which intervals it lacks."""
     if prices.is_monthly:
-        return [(m, from_hundredths(v), 1) for m, v in sorted(prices.monthly.items())]
+        return [(m, from_hundredths(v), 1, "") for m, v in sorted(prices.monthly.items())]
     base = weights.starts_utc_ns if weights is not None else prices.starts_utc_ns
-    out = []
+    out: list[tuple[str, Decimal | None, int, str]] = []
     for label in np.unique(month_labels(base, tz)):
         month = f"{label // 100:04d}-{label % 100:02d}"
         if weights is None:
@@ -132,5 +135,32 @@ def monthly_reference_table(
         else:
             result = profile_weighted(prices, weights, month, tz)
         if result is not None:
-            out.append((month, from_hundredths(result[0]), result[1]))
+            out.append((month, from_hundredths(result[0]), result[1], ""))
+        else:
+            out.append((month, None, 0, shortfall(prices, month, tz, weights)))
     return out
+
+
+def shortfall(prices: PriceSeries, month: str, tz: str, weights: Profile | None) -> str:
+    """Which intervals of `month` lack a price (or generation), for the report."""
+    import pandas as pd
+
+    lo, hi = month_bounds_ns(month, tz)
+    grid = weights if weights is not None else prices
+    step = grid.resolution_s * NS_PER_S
+    expected = np.arange(lo, hi, step, dtype=np.int64)
+    present = np.isin(expected, grid.starts_utc_ns)
+    priced, ok, _ = lookup(prices, expected, grid.resolution_s, month)
+    del priced
+    lacking = expected[~(present & ok)]
+    parts = []
+    if len(lacking):
+        first = ", ".join(
+            pd.Timestamp(int(t), tz="UTC").tz_convert(tz).isoformat() for t in lacking[:5]
+        )
+        more = f" and {len(lacking) - 5} more" if len(lacking) > 5 else ""
+        what = "price or generation" if weights is not None else "price"
+        parts.append(f"{len(lacking)} of {len(expected)} intervals without a {what}: {first}{more}")
+    elif weights is not None:
+        parts.append("no generation in the month (weights sum to zero)")
+    return "; ".join(parts)

@@ -11,12 +11,12 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from mzekari.errors import InputError, ProblemCollector
+from mzekari.months import NS_PER_S
 from settlement.compute import exact_products_sum, expand, take
 from settlement.meters import MeterData
 from settlement.model import Contract
@@ -30,7 +30,9 @@ from settlement.reference import (
     profile_weighted,
 )
 from settlement.schemes import USES_REFERENCE
-from settlement.timegrid import NS_PER_S
+
+if TYPE_CHECKING:
+    pass
 
 
 @dataclass
@@ -47,6 +49,8 @@ def needs_prices(contract: Contract) -> bool:
 
 
 def _ts(ns: int, tz: str) -> str:
+    import pandas as pd
+
     return pd.Timestamp(ns, unit="ns", tz="UTC").tz_convert(tz).isoformat()
 
 

@@ -14,13 +14,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
+from fractions import Fraction
 from typing import Any, NamedTuple
 
+from mzekari.months import parse_month
 from settlement.model import Contract
-from settlement.timegrid import parse_month
 
 CENT = Decimal("0.01")
-FX_PLACES = Decimal("0.0001")
 
 
 class MonthPrice(NamedTuple):
@@ -36,6 +36,11 @@ class PriceRuleError(ValueError):
         self.field = field
 
 
+def plain(value: Decimal) -> str:
+    """A recorded figure as written, whatever its stored scale: 100.0 and 100.000 read 100."""
+    return format(value.normalize(), "f")
+
+
 def index_month_for(contract: Contract, month: str) -> str:
     """The CPI month in force: the latest re-set month (index_month) not after `month`."""
     year, mon = parse_month(month)
@@ -46,7 +51,8 @@ def index_month_for(contract: Contract, month: str) -> str:
 
 def fx_rate(
     rates: Mapping[str, Mapping[Any, Any]] | None, pair: str, month: str, rule: str
-) -> tuple[Decimal, str]:
+) -> tuple[Fraction, str]:
+    """The month's rate under `rule`, exact: the last business day's, or the unrounded mean."""
     table = (rates or {}).get(pair)
     if not table:
         raise PriceRuleError("strike_currency", f"no official {pair} exchange rates supplied")
@@ -59,11 +65,18 @@ def fx_rate(
         raise PriceRuleError("strike_currency", f"no official {pair} rate dated in {month}")
     if rule == "last_business_day":
         day, rate = in_month[-1]
-        return rate, f"{pair} {rate} of {day} (last business day)"
-    mean = (sum((r for _, r in in_month), Decimal(0)) / len(in_month)).quantize(
-        FX_PLACES, rounding=ROUND_HALF_UP
+        return Fraction(rate), f"{pair} {plain(rate)} of {day} (last business day)"
+    total = sum((r for _, r in in_month), Decimal(0))
+    return Fraction(total) / len(in_month), (
+        f"{pair} mean of {len(in_month)} official rates in {month} = {plain(total)} / "
+        f"{len(in_month)}, unrounded"
     )
-    return mean, f"{pair} {mean} (mean of {len(in_month)} official rates in {month})"
+
+
+def round_cents(value: Fraction) -> Decimal:
+    """An exact value to 0.01, half away from zero (the one rounding of a converted price)."""
+    cents = (abs(value) * 100 + Fraction(1, 2)).__floor__()
+    return Decimal(cents if value >= 0 else -cents).scaleb(-2)
 
 
 def month_price(
@@ -87,15 +100,15 @@ def month_price(
         price = indexed.quantize(CENT, rounding=ROUND_HALF_UP)
         part = "" if share == 1 else f" on {share * 100:g}% of it"
         notes.append(
-            f"price {contract.price} indexed by CPI {now_month} {cpi_now} / "
-            f"{base_month} {cpi_base}{part} = {price} {contract.price_currency}/MWh"
+            f"price {plain(contract.price)} indexed by CPI {now_month} {plain(cpi_now)} / "
+            f"{base_month} {plain(cpi_base)}{part} = {price} {contract.price_currency}/MWh"
         )
     if contract.strike_currency and contract.strike_currency != contract.currency:
         pair = f"{contract.strike_currency}/{contract.currency}"
         rate, rate_note = fx_rate(fx_rates, pair, month, contract.fx_rule)
-        converted = (price * rate).quantize(CENT, rounding=ROUND_HALF_UP)
+        converted = round_cents(Fraction(price) * rate)
         notes.append(
-            f"{price} {contract.strike_currency}/MWh at {rate_note} = "
+            f"{plain(price)} {contract.strike_currency}/MWh at {rate_note} = "
             f"{converted} {contract.currency}/MWh"
         )
         price = converted

@@ -18,6 +18,7 @@ import numpy as np
 
 from mzekari.errors import InputError
 from mzekari.money import round_money
+from mzekari.months import month_bounds_ns, months_of_year, parse_month
 from settlement.compute import NO_BOUND
 from settlement.ledger import make_line
 from settlement.meters import MeterData
@@ -25,7 +26,6 @@ from settlement.model import Contract, Line
 from settlement.prices import PriceSeries, from_hundredths, to_hundredths
 from settlement.reference import div_half_up, lookup
 from settlement.schemes import unit_rate
-from settlement.timegrid import month_bounds_ns, months_of_year, parse_month
 
 
 def closes_year(contract: Contract, month: str) -> bool:

@@ -14,20 +14,8 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
+from mzekari.vocabulary import award_contract_id, technology_class
 from settlement import Contract
-
-
-def forecast_technology(name: str) -> str:
-    """The generation model's technology for an auction technology name."""
-    lowered = name.lower()
-    for tech, marks in (
-        ("hydro", ("hydro", "hpp")),
-        ("solar", ("solar", "pv")),
-        ("wind", ("wind",)),
-    ):
-        if any(mark in lowered for mark in marks):
-            return tech
-    return "other"
 
 
 def contracts_from_bids(
@@ -66,7 +54,7 @@ def contracts_from_bids(
                 )
     contracts, energy = [], {}
     for bid, capacity_mw, annual_mwh, price in sorted(chosen, key=lambda item: item[0].bid_id):
-        contract_id = f"{round_spec.round_id}:{bid.bid_id}"
+        contract_id = award_contract_id(round_spec.round_id, bid.bid_id)
         energy[contract_id] = Decimal(annual_mwh)
         contracts.append(
             Contract(
@@ -79,7 +67,7 @@ def contracts_from_bids(
                 end=end,
                 capacity_mw=capacity_mw,
                 reference_basis="monthly_baseload",
-                weighting=forecast_technology(bid.technology),
+                technology=technology_class(bid.technology),
                 strike_currency=None if pay_currency == round_currency else round_currency,
             )
         )

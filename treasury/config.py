@@ -11,8 +11,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from mzekari.money import MINOR_UNITS
+from mzekari.vocabulary import MARKET_TZ, TECHNOLOGIES
 
-TECHNOLOGIES = ("hydro", "solar", "wind", "other")
 _MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 # Every scenario keeps its monthly net cost and price (2 × 8 bytes): 25 million scenario-months
 # hold 400 MB, the bound on what one forecast may ask for.
@@ -74,7 +74,7 @@ class ForecastConfig(BaseModel):
     # settled with settlement's money rules (see treasury.exact).
     realised_prices: Path | Any | None = None
     realised_meters: Path | Any | None = None
-    market_tz: str = "Asia/Tbilisi"
+    market_tz: str = MARKET_TZ
     price_volatility: float | None = Field(
         default=None, description="override of the monthly log-price volatility"
     )

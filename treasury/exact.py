@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from mzekari.money import D
+from mzekari.vocabulary import MARKET_TZ
 from settlement import Contract, MeterData, PriceSeries, settle_month
 from settlement.prices import round_half_up_div
 from treasury.config import ForecastConfig
@@ -70,7 +71,7 @@ def forecast_realised(
     meters: MeterData,
     config: ForecastConfig,
     *,
-    tz: str = "Asia/Tbilisi",
+    tz: str = MARKET_TZ,
     **settle_kwargs: Any,
 ) -> ForecastResult:
     """Forecast with a single path equal to the given prices and generation, month by month.

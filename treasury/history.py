@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from mzekari.errors import ProblemCollector
+from settlement.tables import timestamps_utc_ns
 
 MIN_MONTHS = 12  # one seasonal cycle; with fewer than 24 the season is not fitted
 
@@ -98,10 +99,15 @@ def load_hourly_history(source: Path | pd.Series | Any, column: str | None = Non
     frame = _read_table(path)
     stamp = frame.columns[0]
     fmt = "%d.%m.%Y %H:%M" if "Datum" in str(stamp) else None
-    text = frame[stamp].astype(str)
-    if fmt is None and text.str.fullmatch(r".+[+-]\d\d:\d\d").all():
-        # ISO 8601 with UTC offsets: the wall-clock time as written is the local hour start.
-        text = text.str.slice(0, 19)
+    text = frame[stamp].astype(str).str.strip()
+    if fmt is None:
+        # ISO 8601 under the one timestamp rule shared with settlement (an offset is required);
+        # the wall-clock time as written is the local hour start.
+        problems = ProblemCollector(path.name)
+        timestamps_utc_ns(text.to_numpy(), problems, str(stamp))
+        problems.raise_if_any()
+        text = text.str.replace(r"(?:Z|[+-]\d\d(?::?\d\d)?)$", "", regex=True)
+        fmt = "ISO8601"
     index = _stamps(text, fmt, path.name)
     if getattr(index.dt, "tz", None) is not None:
         index = index.dt.tz_localize(None)

@@ -43,7 +43,7 @@ NAMING = {
 ROLES = ("operator", "producer", "treasury", "admin")
 ROUND_STATES = ("draft", "open", "closed", "cleared", "awarded")
 JOB_STATES = ("queued", "running", "done", "failed")
-UPLOAD_KINDS = ("prices", "meters", "fx")
+UPLOAD_KINDS = ("prices", "meters", "fx", "cpi", "profile")
 
 
 def _in(column: str, values: tuple[str, ...]) -> str:
@@ -207,11 +207,40 @@ class MeterReading(Base):
     referential trigger would dominate the load time."""
 
     __tablename__ = "meter_readings"
-    __table_args__ = (CheckConstraint("energy_kwh >= 0", name="energy_not_negative"),)
+    __table_args__ = (
+        CheckConstraint("energy_kwh >= 0", name="energy_not_negative"),
+        CheckConstraint("curtailed_kwh >= 0 AND go_kwh >= 0", name="extra_energy_not_negative"),
+    )
 
     contract_pk: Mapped[int] = mapped_column(Integer, primary_key=True)
     ts: Mapped[datetime] = mapped_column(primary_key=True)
     energy_kwh: Mapped[int] = mapped_column(BigInteger)
+    # The meter file's optional columns: curtailed energy (Art. 16), energy that also earned
+    # guarantees of origin (Art. 15(6)); NULL when the file had no such column.
+    curtailed_kwh: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    go_kwh: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+
+
+class ProfilePoint(Base):
+    """A generation profile (e.g. national solar feed-in) in thousandths, for contracts whose
+    reference price is weighted by a technology's output (`weighting` = the profile's name)."""
+
+    __tablename__ = "profile_points"
+    __table_args__ = (CheckConstraint("weight_milli >= 0", name="weight_not_negative"),)
+
+    profile: Mapped[str] = mapped_column(String(50), primary_key=True)
+    ts: Mapped[datetime] = mapped_column(primary_key=True)
+    weight_milli: Mapped[int] = mapped_column(BigInteger)
+
+
+class CpiValue(Base):
+    """The consumer price index by month, for CPI-indexed strike prices."""
+
+    __tablename__ = "cpi_values"
+    __table_args__ = (CheckConstraint("cpi > 0", name="cpi_positive"),)
+
+    month: Mapped[str] = mapped_column(String(7), primary_key=True)
+    cpi: Mapped[Decimal] = mapped_column(ExactDecimal(14, 6))
 
 
 class Upload(Base):
@@ -258,7 +287,8 @@ class Statement(Base):
     __table_args__ = (
         UniqueConstraint("run_id", "producer", "currency"),
         CheckConstraint(
-            "net_minor = paid_to_producer_minor - paid_by_producer_minor", name="net_balances"
+            "net_minor = paid_to_producer_minor - paid_by_producer_minor - reductions_minor",
+            name="net_balances",
         ),
         CheckConstraint(
             "paid_to_producer_minor >= 0 AND paid_by_producer_minor >= 0", name="directions"
@@ -273,6 +303,8 @@ class Statement(Base):
     currency: Mapped[str] = mapped_column(String(3))
     paid_to_producer_minor: Mapped[int] = mapped_column(BigInteger)
     paid_by_producer_minor: Mapped[int] = mapped_column(BigInteger)
+    # Support withheld under a rule (rate cap, double benefit, …): less paid, not a debt.
+    reductions_minor: Mapped[int] = mapped_column(BigInteger, server_default="0")
     net_minor: Mapped[int] = mapped_column(BigInteger)
 
     run: Mapped[SettlementRun] = relationship(back_populates="statements", lazy="raise")

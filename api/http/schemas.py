@@ -229,7 +229,8 @@ class AwardRequest(BaseModel):
         "interval", "monthly_baseload", "monthly_weighted", "annual_weighted"
     ] = "monthly_baseload"
     fallback_series: str | None = Field(default=None, pattern=SERIES_PATTERN)
-    fx_rule: Literal["last_business_day", "monthly_average"] = "monthly_average"
+    # The engine's default (mzekari.vocabulary.DEFAULT_FX_RULE): one default, not two.
+    fx_rule: Literal["last_business_day", "monthly_average"] = "last_business_day"
 
 
 # --- contracts ---------------------------------------------------------------------------------
@@ -324,6 +325,8 @@ class StatementPublic(BaseModel):
     currency: str
     paid_to_producer: Decimal
     paid_by_producer: Decimal
+    # Support withheld under a rule (rate cap, double benefit, …); net = to − by − reductions.
+    reductions: Decimal
     net: Decimal
     lines: list[LinePublic] | None = None
     audit_head: AuditHead | None = None

@@ -1,4 +1,5 @@
-"""Vectorised checks of uploaded CSV chunks; each problem names its row and field."""
+"""Checks of uploaded CSV chunks under settlement's cell rules; each problem names its row and
+field, with the same messages as the command line."""
 
 from __future__ import annotations
 
@@ -8,11 +9,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from mzekari.errors import Problem
+from mzekari.errors import InputError, Problem, ProblemCollector
+from settlement.tables import TIMESTAMP_HINT, UTC_NS, checked_cells, whole_kwh
 
 MAX_PROBLEMS = 1000
-TIMESTAMP_FORMATS = ("%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%d %H:%M:%S%z")
-TIMESTAMP_HINT = "expected a timestamp with a UTC offset, e.g. 2025-06-01T00:00:00+04:00"
 
 
 @dataclass
@@ -48,62 +48,51 @@ class Problems:
         return bool(self.items)
 
 
-def check_header(columns: list[str], required: tuple[str, ...], problems: Problems) -> bool:
+def check_header(
+    columns: list[str],
+    required: tuple[str, ...],
+    problems: Problems,
+    optional: tuple[str, ...] = (),
+) -> bool:
     missing = [c for c in required if c not in columns]
-    extra = [c for c in columns if c not in required]
+    extra = [c for c in columns if c not in required and c not in optional]
     if missing:
         problems.add(None, ", ".join(missing), "missing column(s)")
     if extra:
-        problems.add(None, ", ".join(extra), f"unexpected column(s); expected {list(required)}")
+        expected = list(required) + [f"{c} (optional)" for c in optional]
+        problems.add(None, ", ".join(extra), f"unexpected column(s); expected {expected}")
     return not missing and not extra
+
+
+def shared_check(problems: Problems, check: Any) -> Any:
+    """Run one of settlement's readers or cell rules and copy what it found into `problems`
+    (None when it refused the input as a whole)."""
+    collector = ProblemCollector(problems.source)
+    try:
+        result = check(collector)
+    except InputError as exc:
+        collector.extend(exc.problems)
+        result = None
+    for problem in collector.problems:
+        problems.add(problem.row, problem.field, problem.message)
+    return result
 
 
 def timestamps_ns(
     values: pd.Series, rows: np.ndarray, column: str, problems: Problems
 ) -> tuple[np.ndarray, np.ndarray]:
-    """UTC nanoseconds and a validity mask. Naive timestamps are refused: a meter reading
-    without an offset cannot be placed in the settlement month. Each distinct text is parsed
-    once (a month of hourly data for thousands of units repeats the same 744 stamps)."""
-    codes, uniques = pd.factorize(values)
-    distinct = pd.Series(uniques, dtype=object)
-    parsed = pd.to_datetime(distinct, format=TIMESTAMP_FORMATS[0], utc=True, errors="coerce")
-    missing = parsed.isna().to_numpy()
-    if missing.any():
-        retry = pd.to_datetime(
-            distinct[missing], format=TIMESTAMP_FORMATS[1], utc=True, errors="coerce"
-        )
-        parsed = parsed.copy()
-        parsed[missing] = retry
-    distinct_ns = parsed.to_numpy(dtype="datetime64[ns]").astype(np.int64)
-    distinct_bad = parsed.isna().to_numpy()
-    bad = np.ones(len(values), dtype=bool)  # codes of -1 (empty cells) stay bad
-    ns = np.zeros(len(values), dtype=np.int64)
-    present = codes >= 0
-    bad[present] = distinct_bad[codes[present]]
-    ns[present & ~bad] = distinct_ns[codes[present & ~bad]]
-    if bad.any():
-        problems.add_rows(rows[bad], column, values[bad], TIMESTAMP_HINT)
-    return ns, ~bad
+    """UTC nanoseconds and a validity mask, under settlement's one timestamp rule: ISO 8601
+    with an offset (a reading without one cannot be placed in the settlement month)."""
+    text = values.astype("string").fillna("").to_numpy(dtype=object)
+    return shared_check(
+        problems,
+        lambda c: checked_cells(text, UTC_NS, c, column, TIMESTAMP_HINT, rows, MAX_PROBLEMS),
+    )
 
 
 def whole_numbers(
     values: pd.Series, rows: np.ndarray, column: str, problems: Problems
 ) -> tuple[np.ndarray, np.ndarray]:
-    numbers = pd.to_numeric(values, errors="coerce")
-    if numbers.dtype.kind == "i":
-        result = numbers.to_numpy(dtype=np.int64)
-        ok = np.ones(len(result), dtype=bool)
-    else:
-        as_float = numbers.to_numpy(dtype=np.float64)
-        text_ok = values.str.fullmatch(r"\s*\d+\s*").fillna(False).to_numpy(dtype=bool)
-        ok = text_ok & np.isfinite(as_float)
-        result = np.where(ok, np.nan_to_num(as_float), 0).astype(np.int64)
-        if (~ok).any():
-            problems.add_rows(
-                rows[~ok], column, values[~ok], "expected a whole, non-negative number of kWh"
-            )
-    negative = ok & (result < 0)
-    if negative.any():
-        problems.add_rows(rows[negative], column, values[negative], "must not be negative")
-        ok &= ~negative
-    return result, ok
+    """Whole, non-negative kWh under the meter files' rule (settlement.tables.whole_kwh)."""
+    text = values.astype("string").fillna("").to_numpy(dtype=object)
+    return shared_check(problems, lambda c: whole_kwh(text, c, column, rows))

@@ -140,7 +140,6 @@ def run_job(factory: sessionmaker[Session], job_id: str) -> None:
         raw_config = dict(job.config)
         rows = uow.contracts.list()
         records = [contract_record(r) for r in rows]
-        technologies = {r.contract_id: r.terms.get("technology", "other") for r in rows}
     _update(factory, job_id, status="running")
     last = [0.0]
 
@@ -150,7 +149,6 @@ def run_job(factory: sessionmaker[Session], job_id: str) -> None:
             _update(factory, job_id, progress_done=done, progress_total=total)
 
     try:
-        raw_config.setdefault("contract_technologies", technologies)
         config = _config(raw_config)
         contracts = contracts_from_records(records, source="db:contracts") if records else []
         with UnitOfWork(factory) as uow:

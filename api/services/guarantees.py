@@ -24,6 +24,7 @@ from api.db import models as m
 from api.services import audit
 from api.uow import UnitOfWork
 from mzekari.errors import InputError, Problem
+from mzekari.vocabulary import MARKET_TZ
 from settlement.guarantee_io import (
     Ledger,
     batch_as_record,
@@ -47,7 +48,6 @@ from settlement.guarantees import (
     uses_kept,
 )
 
-MARKET_TZ = "Asia/Tbilisi"
 LOCK = "guarantees"
 INSTALLATION_FIELDS = (
     "installation_id",

@@ -32,6 +32,7 @@ from api.db import models as m
 from api.services import audit, round_analysis
 from api.uow import UnitOfWork
 from mzekari.errors import InputError, Problem
+from mzekari.vocabulary import DEFAULT_FX_RULE, award_contract_id
 
 BID_FIELDS = (
     "bid_id",
@@ -69,7 +70,7 @@ class ContractTerms:
     reference_series: str
     reference_basis: str = "monthly_baseload"
     fallback_series: str | None = None
-    fx_rule: str = "last_business_day"
+    fx_rule: str = DEFAULT_FX_RULE
 
 
 def _now() -> datetime:
@@ -469,9 +470,9 @@ def contract_ids(round_id: str, awards: Sequence[m.Award]) -> dict[tuple[str, st
     """`<round>-<bid id>`; `<round>-<bidder>-<bid id>` for a bid id two winners share."""
     shared = Counter(a.bid_id for a in awards)
     return {
-        (a.bidder, a.bid_id): f"{round_id}-{a.bid_id}"
-        if shared[a.bid_id] == 1
-        else f"{round_id}-{a.bidder}-{a.bid_id}"
+        (a.bidder, a.bid_id): award_contract_id(
+            round_id, a.bid_id if shared[a.bid_id] == 1 else f"{a.bidder}-{a.bid_id}"
+        )
         for a in awards
     }
 

@@ -26,11 +26,13 @@ from api.actor import Actor, Conflict, NotFound
 from api.canonical import canonical_json
 from api.db import models as m
 from api.services import audit, guarantees
+from api.services.uploads import OPTIONAL_METER_COLUMNS
 from api.uow import UnitOfWork
 from mzekari.errors import InputError, Problem
 from mzekari.money import to_minor_units
+from mzekari.months import parse_month
+from mzekari.vocabulary import MARKET_TZ
 
-MARKET_TZ = "Asia/Tbilisi"
 MARGIN = pd.Timedelta(days=1)  # a negative-price run crossing the month boundary counts whole
 
 
@@ -40,20 +42,19 @@ class RunOutcome:
     replayed: bool
 
 
-def month_bounds(month: str) -> tuple[pd.Timestamp, pd.Timestamp]:
+def month_bounds(month: str, tz: str = MARKET_TZ) -> tuple[pd.Timestamp, pd.Timestamp]:
     try:
-        start = pd.Timestamp(f"{month}-01", tz=MARKET_TZ)
-        if len(month) != 7:
-            raise ValueError
+        parse_month(month)
     except ValueError as exc:
         raise InputError(
             Problem("settlement", None, "month", f"expected YYYY-MM, got {month!r}")
         ) from exc
+    start = pd.Timestamp(f"{month}-01", tz=tz)
     return start, start + pd.offsets.MonthBegin(1)
 
 
 def contract_record(row: m.Contract) -> dict[str, Any]:
-    rules = {k: v for k, v in row.terms.items() if k not in ("technology", "annual_mwh")}
+    rules = {k: v for k, v in row.terms.items() if k != "annual_mwh"}
     return {
         "contract_id": row.contract_id,
         "producer": row.producer,
@@ -75,6 +76,8 @@ def _active_contracts(uow: UnitOfWork, start: date, end: date) -> list[m.Contrac
 def _prices(
     uow: UnitOfWork, names: set[str], start: pd.Timestamp, end: pd.Timestamp, digest: Any
 ) -> dict[str, Any]:
+    """The named series over the month's calendar year (annual references, negative runs
+    crossing the month's edges), in the month's time zone."""
     from settlement import PriceSeries
 
     out: dict[str, Any] = {}
@@ -84,9 +87,9 @@ def _prices(
             continue
         query = select(m.PricePoint.ts, m.PricePoint.price).where(m.PricePoint.series == name)
         if series.resolution_s:
-            year_start = pd.Timestamp(f"{start.year}-01-01", tz=MARKET_TZ)
+            year_start = pd.Timestamp(f"{start.year}-01-01", tz=start.tz)
             lo = min(year_start, start - MARGIN).tz_convert(UTC).to_pydatetime()
-            hi = max(pd.Timestamp(f"{start.year + 1}-01-01", tz=MARKET_TZ), end + MARGIN)
+            hi = max(pd.Timestamp(f"{start.year + 1}-01-01", tz=start.tz), end + MARGIN)
             query = query.where(
                 m.PricePoint.ts >= lo, m.PricePoint.ts < hi.tz_convert(UTC).to_pydatetime()
             )
@@ -127,29 +130,46 @@ def _meters(
     if uow.dialect == "postgresql":
         frame = _meters_postgres(uow, pks, lo, hi)
     else:
+        reading = m.MeterReading
         rows = uow.session.execute(
-            select(m.MeterReading.contract_pk, m.MeterReading.ts, m.MeterReading.energy_kwh)
-            .where(m.MeterReading.ts >= lo, m.MeterReading.ts < hi)
-            .order_by(m.MeterReading.contract_pk, m.MeterReading.ts)
+            select(
+                reading.contract_pk,
+                reading.ts,
+                reading.energy_kwh,
+                reading.curtailed_kwh,
+                reading.go_kwh,
+            )
+            .where(reading.ts >= lo, reading.ts < hi)
+            .order_by(reading.contract_pk, reading.ts)
         ).all()
         frame = pd.DataFrame(
             {
                 "pk": np.array([r[0] for r in rows], dtype=np.int64),
                 "epoch_s": np.array([int(r[1].timestamp()) for r in rows], dtype=np.int64),
                 "energy_kwh": np.array([r[2] for r in rows], dtype=np.int64),
+                **{
+                    name: np.array([-1 if r[i] is None else r[i] for r in rows], dtype=np.int64)
+                    for i, name in ((3, "curtailed_kwh"), (4, "go_kwh"))
+                },
             }
         )
     ids = {c.id: c.contract_id for c in contracts}
     frame = frame[frame["pk"].isin(list(ids))]
-    for column in ("pk", "epoch_s", "energy_kwh"):
+    for column in ("pk", "epoch_s", "energy_kwh", *OPTIONAL_METER_COLUMNS):
         digest.update(frame[column].to_numpy(dtype=np.int64).tobytes())
-    return pd.DataFrame(
+    out = pd.DataFrame(
         {
             "timestamp": pd.to_datetime(frame["epoch_s"].to_numpy(), unit="s", utc=True),
             "contract_id": frame["pk"].map(ids).to_numpy(),
             "energy_kwh": frame["energy_kwh"].to_numpy(),
         }
     )
+    # A column the uploads never carried (-1: NULL) is left out, as from a file without it.
+    for column in OPTIONAL_METER_COLUMNS:
+        values = frame[column].to_numpy(dtype=np.int64)
+        if (values >= 0).any():
+            out[column] = np.maximum(values, 0)
+    return out
 
 
 def _meters_postgres(uow: UnitOfWork, pks: list[int], lo: datetime, hi: datetime) -> pd.DataFrame:
@@ -161,19 +181,27 @@ def _meters_postgres(uow: UnitOfWork, pks: list[int], lo: datetime, hi: datetime
     with raw.cursor(binary=True) as cursor:
         cursor.execute(
             "SELECT contract_pk, "
-            "string_agg(int8send(date_part('epoch', ts)::bigint), ''::bytea), "
-            "string_agg(int8send(energy_kwh), ''::bytea) "
+            "string_agg(int8send(date_part('epoch', ts)::bigint), ''::bytea ORDER BY ts), "
+            "string_agg(int8send(energy_kwh), ''::bytea ORDER BY ts), "
+            "string_agg(int8send(coalesce(curtailed_kwh, -1)), ''::bytea ORDER BY ts), "
+            "string_agg(int8send(coalesce(go_kwh, -1)), ''::bytea ORDER BY ts) "
             "FROM meter_readings WHERE contract_pk = ANY(%s) AND ts >= %s AND ts < %s "
             "GROUP BY contract_pk ORDER BY contract_pk",
             (pks, lo, hi),
         )
         rows = cursor.fetchall()
     counts = [len(r[2]) // 8 for r in rows]
+
+    def column(i: int) -> np.ndarray:
+        return np.frombuffer(b"".join(r[i] for r in rows), dtype=">i8").astype(np.int64)
+
     return pd.DataFrame(
         {
             "pk": np.repeat(np.array([r[0] for r in rows], dtype=np.int64), counts),
-            "epoch_s": np.frombuffer(b"".join(r[1] for r in rows), dtype=">i8").astype(np.int64),
-            "energy_kwh": np.frombuffer(b"".join(r[2] for r in rows), dtype=">i8").astype(np.int64),
+            "epoch_s": column(1),
+            "energy_kwh": column(2),
+            "curtailed_kwh": column(3),
+            "go_kwh": column(4),
         }
     )
 
@@ -202,10 +230,13 @@ def domain_line(row: m.SettlementLine) -> Any:
     )
 
 
-def _fx_rates(uow: UnitOfWork, month: str, digest: Any) -> dict[str, dict[str, Decimal]]:
-    """Every stored rate dated in `month`, as the engine wants: {"USD/GEL": {day: rate}}."""
-    start = date.fromisoformat(f"{month}-01")
-    end = (pd.Timestamp(start) + pd.offsets.MonthBegin(1)).date()
+def _fx_rates(
+    uow: UnitOfWork, first_month: str, month: str, digest: Any
+) -> dict[str, dict[str, Decimal]]:
+    """Every stored rate dated from `first_month` to `month`, as the engine wants:
+    {"USD/GEL": {day: rate}}."""
+    start = date.fromisoformat(f"{first_month}-01")
+    end = (pd.Timestamp(f"{month}-01") + pd.offsets.MonthBegin(1)).date()
     rows = uow.session.execute(
         select(m.FxRate.pair, m.FxRate.day, m.FxRate.rate)
         .where(m.FxRate.day >= start, m.FxRate.day < end)
@@ -218,10 +249,45 @@ def _fx_rates(uow: UnitOfWork, month: str, digest: Any) -> dict[str, dict[str, D
     return out
 
 
+def _profiles(
+    uow: UnitOfWork, names: set[str], start: pd.Timestamp, end: pd.Timestamp, digest: Any
+) -> dict[str, Any]:
+    """The generation profiles contracts are weighted by, over the month's calendar year."""
+    from settlement.price_io import Profile
+    from settlement.prices import validate_grid
+
+    lo = pd.Timestamp(f"{start.year}-01-01", tz=start.tz).tz_convert(UTC).to_pydatetime()
+    hi = max(pd.Timestamp(f"{start.year + 1}-01-01", tz=start.tz), end).tz_convert(UTC)
+    out: dict[str, Any] = {}
+    for name in sorted(names):
+        point = m.ProfilePoint
+        rows = uow.session.execute(
+            select(point.ts, point.weight_milli)
+            .where(point.profile == name, point.ts >= lo, point.ts < hi.to_pydatetime())
+            .order_by(point.ts)
+        ).all()
+        starts = np.array([int(t.timestamp()) * 10**9 for t, _ in rows], dtype=np.int64)
+        weights = np.array([w for _, w in rows], dtype=np.int64)
+        digest.update(name.encode() + starts.tobytes() + weights.tobytes())
+        if rows:
+            source = f"db:profile:{name}"
+            out[name] = Profile(name, source, validate_grid(starts, source), starts, weights)
+    return out
+
+
+def _cpi(uow: UnitOfWork, digest: Any) -> dict[str, Decimal]:
+    """The stored CPI by month (a few hundred rows at most), for CPI-indexed contracts."""
+    rows = uow.session.execute(select(m.CpiValue.month, m.CpiValue.cpi).order_by(m.CpiValue.month))
+    out = {month: value for month, value in rows}
+    digest.update(canonical_json(out).encode())
+    return out
+
+
 def run_settlement(
     uow: UnitOfWork, actor: Actor, month: str, idempotency_key: str | None = None
 ) -> RunOutcome:
     from settlement import MeterData, contracts_from_records, settle_month
+    from settlement.trueup import closes_year
 
     actor.require("operator", "admin")
     start, end = month_bounds(month)
@@ -237,13 +303,24 @@ def run_settlement(
         raise InputError(Problem("settlement", None, "month", f"no contract is active in {month}"))
     records = [contract_record(r) for r in rows]
     contracts = contracts_from_records(records, source="db:contracts")
-    digest = hashlib.sha256(canonical_json([month, records]).encode())
+    # The month is a calendar month of the contracts' market (as `mzekari settle` decides).
+    zones = {c.market_tz for c in contracts if c.market_tz}
+    tz = zones.pop() if len(zones) == 1 else MARKET_TZ
+    start, end = month_bounds(month, tz)
+    # An annual reference closing in this month is trued up on the whole year's meters.
+    first = start
+    if any(closes_year(c, month) for c in contracts):
+        first = pd.Timestamp(f"{month[:4]}-01-01", tz=tz)
+    digest = hashlib.sha256(canonical_json([month, tz, records]).encode())
     names = {c.reference_series for c in contracts} | {
         c.fallback_series for c in contracts if c.fallback_series
     }
     prices = _prices(uow, names, start, end, digest)
-    meter_frame = _meters(uow, rows, start, end, digest)
-    fx_rates = _fx_rates(uow, month, digest)
+    meter_frame = _meters(uow, rows, first, end, digest)
+    fx_rates = _fx_rates(uow, first.strftime("%Y-%m"), month, digest)
+    cpi = _cpi(uow, digest) if any(c.indexation == "cpi" for c in contracts) else None
+    weightings = {c.weighting for c in contracts if "weighted" in c.reference_basis}
+    profiles = _profiles(uow, weightings - {"own"}, start, end, digest)
     # GOs of the month's supported energy sold or cancelled: the double benefit (Art. 15(6)).
     go_uses = guarantees.month_uses(uow, month, {c.contract_id for c in contracts}, digest)
     # Lines posted earlier in the year count against annual volume caps.
@@ -261,9 +338,11 @@ def run_settlement(
         prices,
         meters,
         month,
-        tz=MARKET_TZ,
+        tz=tz,
         posted_lines=[domain_line(p) for p in posted],
         fx_rates=fx_rates,
+        cpi=cpi,
+        profiles=profiles,
         guarantees=go_uses,
     )
     run = m.SettlementRun(
@@ -315,6 +394,7 @@ def _store(uow: UnitOfWork, run: m.SettlementRun, statements: Sequence[Any]) -> 
             "currency": st.currency,
             "paid_to_producer_minor": to_minor_units(st.paid_to_producer, st.currency),
             "paid_by_producer_minor": to_minor_units(st.paid_by_producer, st.currency),
+            "reductions_minor": to_minor_units(st.reductions, st.currency),
             "net_minor": to_minor_units(st.net, st.currency),
         }
         for st in statements
@@ -433,6 +513,7 @@ def statement_document(uow: UnitOfWork, actor: Actor, statement_id: int) -> dict
             st.c.currency,
             st.c.paid_to_producer_minor,
             st.c.paid_by_producer_minor,
+            st.c.reductions_minor,
             st.c.net_minor,
             ln.c.amount_minor.label("line_amount_minor"),
             *(ln.c[name].label(f"line_{name}") for name in LINE_FIELDS),
@@ -461,6 +542,7 @@ def statement_document(uow: UnitOfWork, actor: Actor, statement_id: int) -> dict
         "currency": currency,
         "paid_to_producer": from_minor_units(head["paid_to_producer_minor"], currency),
         "paid_by_producer": from_minor_units(head["paid_by_producer_minor"], currency),
+        "reductions": from_minor_units(head["reductions_minor"], currency),
         "net": from_minor_units(head["net_minor"], currency),
         "lines": lines,
     }

@@ -14,28 +14,37 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from decimal import Decimal, InvalidOperation
+from datetime import UTC, date, datetime
+from decimal import Decimal
 from typing import IO, Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Table, text
+from sqlalchemy import Table, delete, insert, text
 
 from api.actor import Actor, Conflict
 from api.db import models as m
 from api.limits import MAX_ABS_MARKET_PRICE, MAX_FX_RATE
 from api.services import audit
-from api.services.csvcheck import Problems, check_header, timestamps_ns, whole_numbers
+from api.services.csvcheck import (
+    Problems,
+    check_header,
+    shared_check,
+    timestamps_ns,
+    whole_numbers,
+)
 from api.uow import UnitOfWork
 from mzekari.errors import InputError
 from mzekari.money import MINOR_UNITS
+from mzekari.vocabulary import MARKET_TZ
+from settlement.rates import parse_cpi, parse_fx
 
 METER_COLUMNS = ("timestamp", "contract_id", "energy_kwh")
-MARKET_TZ = "Asia/Tbilisi"
+OPTIONAL_METER_COLUMNS = ("curtailed_kwh", "go_kwh")  # Art. 16 curtailment, Art. 15(6) GOs
 ALIGN_S = 900  # every interval starts on a quarter-hour
 SQLITE_TS = "%Y-%m-%d %H:%M:%S.%f"
 BLANK_LINES = re.compile(rb"(?m)^[ \t]*\r?\n")  # what the validating reader skips
+PRICE_CHARS = 20  # longer text is no price within the bound
 BLANK_LINE_INSIDE = re.compile(rb"\n[ \t]*\r?\n")  # the same, found several times faster
 
 
@@ -138,7 +147,7 @@ def upload_meters(
     for chunk in _chunks(body, chunk_rows, problems):
         if not header:
             header = list(chunk.columns)
-            if not check_header(header, METER_COLUMNS, problems):
+            if not check_header(header, METER_COLUMNS, problems, OPTIONAL_METER_COLUMNS):
                 break
         rows = np.arange(total + 1, total + len(chunk) + 1)
         total += len(chunk)
@@ -151,7 +160,9 @@ def upload_meters(
                 chunk["timestamp"][misaligned],
                 "not on a quarter-hour boundary",
             )
-        whole_numbers(chunk["energy_kwh"], rows, "energy_kwh", problems)
+        for column in ("energy_kwh", *OPTIONAL_METER_COLUMNS):
+            if column in chunk.columns:
+                whole_numbers(chunk[column], rows, column, problems)
         codes, distinct = pd.factorize(chunk["contract_id"])
         position = np.where(
             codes >= 0, known.get_indexer(pd.Index(distinct).str.strip())[codes], -1
@@ -220,7 +231,7 @@ def _copy_meters_postgres(
     session.execute(
         text(
             'CREATE TEMP TABLE meter_stage ("timestamp" timestamptz, contract_id text, '
-            "energy_kwh bigint) "
+            "energy_kwh bigint, curtailed_kwh bigint, go_kwh bigint) "
             "ON COMMIT DROP"
         )
     )
@@ -257,13 +268,16 @@ def _copy_meters_postgres(
     conflict = (
         ""
         if not overlap
-        else " ON CONFLICT (contract_pk, ts) DO UPDATE SET energy_kwh = EXCLUDED.energy_kwh "
-        "WHERE meter_readings.energy_kwh <> EXCLUDED.energy_kwh"
+        else " ON CONFLICT (contract_pk, ts) DO UPDATE SET energy_kwh = EXCLUDED.energy_kwh, "
+        "curtailed_kwh = EXCLUDED.curtailed_kwh, go_kwh = EXCLUDED.go_kwh "
+        "WHERE (meter_readings.energy_kwh, meter_readings.curtailed_kwh, meter_readings.go_kwh) "
+        "IS DISTINCT FROM (EXCLUDED.energy_kwh, EXCLUDED.curtailed_kwh, EXCLUDED.go_kwh)"
     )
     session.execute(
         text(
-            "INSERT INTO meter_readings (contract_pk, ts, energy_kwh) "
-            'SELECT c.id, s."timestamp", s.energy_kwh FROM meter_stage s '
+            "INSERT INTO meter_readings (contract_pk, ts, energy_kwh, curtailed_kwh, go_kwh) "
+            'SELECT c.id, s."timestamp", s.energy_kwh, s.curtailed_kwh, s.go_kwh '
+            "FROM meter_stage s "
             "JOIN contracts c ON c.contract_id = btrim(s.contract_id)" + conflict
         )
     )
@@ -282,16 +296,26 @@ def _insert_meters_sqlite(
     connection = uow.session.connection()
     sink = Problems("meters.csv")
     for chunk in _chunks(body, chunk_rows, sink):
-        ts = pd.to_datetime(chunk["timestamp"], format="ISO8601", utc=True)
+        ns = timestamps_ns(chunk["timestamp"], np.arange(1, len(chunk) + 1), "timestamp", sink)[0]
+        ts = pd.to_datetime(ns, utc=True)
+        optional = [
+            chunk[c].str.strip().astype(np.int64).tolist()
+            if c in chunk.columns
+            else [None] * len(chunk)
+            for c in OPTIONAL_METER_COLUMNS
+        ]
         rows = zip(
             chunk["contract_id"].str.strip().map(contract_pks).tolist(),
-            ts.dt.strftime(SQLITE_TS).tolist(),
-            chunk["energy_kwh"].astype(np.int64).tolist(),
+            ts.strftime(SQLITE_TS).tolist(),
+            chunk["energy_kwh"].str.strip().astype(np.int64).tolist(),
+            *optional,
             strict=True,
         )
         connection.exec_driver_sql(
-            "INSERT INTO meter_readings (contract_pk, ts, energy_kwh) VALUES (?, ?, ?) "
-            "ON CONFLICT (contract_pk, ts) DO UPDATE SET energy_kwh = excluded.energy_kwh",
+            "INSERT INTO meter_readings (contract_pk, ts, energy_kwh, curtailed_kwh, go_kwh) "
+            "VALUES (?, ?, ?, ?, ?) "
+            "ON CONFLICT (contract_pk, ts) DO UPDATE SET energy_kwh = excluded.energy_kwh, "
+            "curtailed_kwh = excluded.curtailed_kwh, go_kwh = excluded.go_kwh",
             list(rows),
         )
 
@@ -384,27 +408,27 @@ def _resolution(ns: np.ndarray, problems: Problems) -> int:
 
 
 def _prices(values: list[str], problems: Problems) -> list[Decimal | None]:
-    out: list[Decimal | None] = []
-    for row, value in enumerate(values, start=1):
-        text_value = str(value).strip()
-        if text_value in ("", "-"):
-            out.append(None)  # an interval without a price: the fallback series applies
-            continue
-        try:
-            price = Decimal(text_value)
-            if not price.is_finite() or abs(price) > MAX_ABS_MARKET_PRICE:
-                raise InvalidOperation
-            if price != price.quantize(Decimal("0.01")):
-                raise InvalidOperation
-        except InvalidOperation:
-            problems.add(
-                row,
-                "price",
-                f"expected a price per MWh to 0.01 within ±{MAX_ABS_MARKET_PRICE}: {value!r}",
-            )
-            price = None
-        out.append(price)
-    return out
+    """Prices under settlement's one price rule; an empty cell or '-' is an interval without a
+    price (the fallback series applies)."""
+    from settlement.price_io import parse_hundredths
+
+    too_long = [row for row, value in enumerate(values, start=1) if len(str(value)) > PRICE_CHARS]
+    for row in too_long[:20]:
+        problems.add(row, "price", f"beyond ±{MAX_ABS_MARKET_PRICE} per MWh")
+    if too_long:  # digits beyond any bound are not parsed at all
+        return [None] * len(values)
+    hundredths, ok = shared_check(problems, lambda c: parse_hundredths(values, c, "price"))
+    prices = [
+        Decimal(int(h)).scaleb(-2) if good else None
+        for h, good in zip(hundredths.tolist(), ok.tolist(), strict=True)
+    ]
+    # NUMERIC(14, 2) on PostgreSQL; the same bound on SQLite, so both answer alike.
+    beyond = [
+        row for row, p in enumerate(prices, 1) if p is not None and abs(p) > MAX_ABS_MARKET_PRICE
+    ]
+    for row in beyond[:20]:
+        problems.add(row, "price", f"beyond ±{MAX_ABS_MARKET_PRICE} per MWh")
+    return prices
 
 
 def _store_prices(
@@ -449,36 +473,24 @@ def upload_fx_rates(
         if not problems:
             problems.add(None, None, "no data rows")
         _raise(problems)
-    rows: dict[tuple[str, Any], dict[str, Any]] = {}
-    for row, (day_text, pair, rate_text) in enumerate(
-        frame[list(FX_COLUMNS)].itertuples(index=False), start=1
-    ):
-        try:
-            day = datetime.strptime(day_text.strip(), "%Y-%m-%d").date()
-        except ValueError:
-            problems.add(row, "date", f"expected YYYY-MM-DD: {day_text!r}")
-            continue
-        base, _, quote = pair.strip().partition("/")
-        if base not in MINOR_UNITS or quote not in MINOR_UNITS or base == quote:
-            problems.add(row, "pair", f"expected two known currencies like USD/GEL: {pair!r}")
-            continue
-        try:
-            rate = Decimal(rate_text.strip())
-            if not rate.is_finite() or not 0 < rate <= MAX_FX_RATE:
-                raise InvalidOperation
-            if rate != rate.quantize(Decimal("0.000001")):
-                raise InvalidOperation
-        except InvalidOperation:
+    rates = shared_check(
+        problems, lambda c: parse_fx(frame[list(FX_COLUMNS)].itertuples(index=False), c.source)
+    )
+    rows = [
+        {"pair": pair, "day": date.fromisoformat(day), "rate": rate}
+        for pair, by_day in (rates or {}).items()
+        for day, rate in by_day.items()
+    ]
+    # NUMERIC(14, 6) on PostgreSQL (which would round a seventh decimal; SQLite keeps it).
+    for row in rows:
+        rate = row["rate"]
+        if rate > MAX_FX_RATE or rate != rate.quantize(Decimal("0.000001")):
             problems.add(
-                row,
+                None,
                 "rate",
-                f"expected a positive number up to {MAX_FX_RATE}, 6 decimals at most: "
-                f"{rate_text!r}",
+                f"{row['pair']} on {row['day']}: {rate} is beyond {MAX_FX_RATE} or has more "
+                "than 6 decimals",
             )
-            continue
-        if (pair, day) in rows:
-            problems.add(row, "date", f"a second {pair} rate for {day}")
-        rows[(pair.strip(), day)] = {"pair": pair.strip(), "day": day, "rate": rate}
     _raise(problems)
     table = m.FxRate.__table__
     assert isinstance(table, Table)
@@ -490,7 +502,7 @@ def upload_fx_rates(
     statement = statement.on_conflict_do_update(
         index_elements=["pair", "day"], set_={"rate": statement.excluded.rate}
     )
-    uow.session.execute(statement, list(rows.values()))
+    uow.session.execute(statement, rows)
     upload = m.Upload(
         kind="fx",
         target="fx",
@@ -503,3 +515,96 @@ def upload_fx_rates(
         created_by=actor.key_id,
     )
     return _finish(uow, actor, upload, {})
+
+
+# --- consumer price index -----------------------------------------------------------------------
+
+CPI_COLUMNS = ("month", "cpi")
+
+
+def upload_cpi(
+    uow: UnitOfWork, actor: Actor, body: IO[bytes], sha256: str, idempotency_key: str | None = None
+) -> UploadOutcome:
+    """`month,cpi`: the index by month (e.g. `2025-04,112.3`), for CPI-indexed strike prices."""
+    previous = _begin(uow, actor, "cpi", "cpi", sha256, idempotency_key)
+    if previous is not None:
+        return UploadOutcome(previous, replayed=True)
+    problems = Problems("cpi.csv")
+    frames = list(_chunks(body, 1_000_000, problems))
+    _raise(problems)
+    frame = pd.concat(frames) if frames else pd.DataFrame()
+    if not check_header(list(frame.columns), CPI_COLUMNS, problems) or frame.empty:
+        if not problems:
+            problems.add(None, None, "no data rows")
+        _raise(problems)
+    values = shared_check(
+        problems, lambda c: parse_cpi(frame[list(CPI_COLUMNS)].itertuples(index=False), c.source)
+    )
+    _raise(problems)
+    table = m.CpiValue.__table__
+    assert isinstance(table, Table)
+    if uow.dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert  # type: ignore[assignment]
+    statement = insert(table)
+    statement = statement.on_conflict_do_update(
+        index_elements=["month"], set_={"cpi": statement.excluded.cpi}
+    )
+    uow.session.execute(statement, [{"month": k, "cpi": v} for k, v in values.items()])
+    upload = m.Upload(
+        kind="cpi",
+        target="cpi",
+        idempotency_key=idempotency_key,
+        content_sha256=sha256,
+        row_count=len(frame),
+        first_ts=None,
+        last_ts=None,
+        created_at=datetime.now(UTC),
+        created_by=actor.key_id,
+    )
+    return _finish(uow, actor, upload, {})
+
+
+# --- generation profiles ----------------------------------------------------------------------
+
+
+def upload_profile(
+    uow: UnitOfWork,
+    actor: Actor,
+    name: str,
+    body: IO[bytes],
+    sha256: str,
+    idempotency_key: str | None = None,
+) -> UploadOutcome:
+    """`timestamp,<generation>` (or OPSD's `utc_timestamp`): a technology's output, the weights
+    of references for contracts whose `weighting` names this profile."""
+    from settlement.price_io import read_profile
+
+    previous = _begin(uow, actor, "profile", name, sha256, idempotency_key)
+    if previous is not None:
+        return UploadOutcome(previous, replayed=True)
+    problems = Problems(f"profiles/{name}.csv")
+    profile = shared_check(problems, lambda c: read_profile(body, None, name, c.source))
+    _raise(problems)
+    starts = profile.starts_utc_ns
+    uow.session.execute(delete(m.ProfilePoint).where(m.ProfilePoint.profile == name))
+    uow.session.execute(
+        insert(m.ProfilePoint),
+        [
+            {"profile": name, "ts": _ts(int(t)), "weight_milli": int(w)}
+            for t, w in zip(starts.tolist(), profile.weight_milli.tolist(), strict=True)
+        ],
+    )
+    upload = m.Upload(
+        kind="profile",
+        target=name,
+        idempotency_key=idempotency_key,
+        content_sha256=sha256,
+        row_count=len(starts),
+        first_ts=_ts(int(starts[0])),
+        last_ts=_ts(int(starts[-1])),
+        created_at=datetime.now(UTC),
+        created_by=actor.key_id,
+    )
+    return _finish(uow, actor, upload, {"resolution_s": profile.resolution_s})

@@ -65,7 +65,9 @@ def test_settle_the_shipped_scenario(tmp_path, capsys):
         net[row["producer"]] += Decimal(row["amount"])
     assert {s["producer"]: Decimal(s["net"]) for s in statements} == dict(net)
     for s in statements:
-        assert Decimal(s["net"]) == Decimal(s["paid_to_producer"]) - Decimal(s["paid_by_producer"])
+        assert Decimal(s["net"]) == Decimal(s["paid_to_producer"]) - Decimal(
+            s["paid_by_producer"]
+        ) - Decimal(s["reductions"])
 
 
 def test_resettling_with_the_posted_lines_posts_nothing(tmp_path, capsys):
@@ -88,14 +90,23 @@ def test_bad_meter_file_exits_2_naming_file_row_and_field(tmp_path, capsys):
     assert not (tmp_path / "out").exists()
 
 
-def test_prices_monthly_prints_and_writes(tmp_path, capsys):
+def test_prices_monthly_prints_and_writes_and_names_the_month_it_cannot_compute(tmp_path, capsys):
     out = tmp_path / "monthly.csv"
-    assert main(["prices", "monthly", str(PRICES), "--tz", "Europe/Berlin", "--out", str(out)]) == 0
+    # The file ends on 15 December at 23:00: December cannot be computed, and says why.
+    assert main(["prices", "monthly", str(PRICES), "--tz", "Europe/Berlin", "--out", str(out)]) == 1
     rows = read(out)
-    assert len(rows) == 11  # January to November; December is incomplete
+    assert [r["month"] for r in rows] == [f"2025-{m:02d}" for m in range(1, 13)]
     june = next(r for r in rows if r["month"] == "2025-06")
-    assert june["intervals"] == "720" and june["basis"] == "baseload"
-    assert "2025-06" in capsys.readouterr().out
+    assert june["intervals"] == "720" and june["basis"] == "baseload" and june["missing"] == ""
+    december = rows[-1]
+    assert december["reference_price"] == ""
+    # 16 December 00:00 to 31 December 23:00 local: 16 days × 24 h
+    assert december["missing"].startswith(
+        "384 of 744 intervals without a price: 2025-12-16T00:00:00+01:00"
+    )
+    printed = capsys.readouterr()
+    assert "2025-06" in printed.out
+    assert "could not be computed: 2025-12" in printed.err
 
 
 def test_settle_with_exchange_rates_cpi_profiles_and_a_monthly_fallback(tmp_path, capsys):

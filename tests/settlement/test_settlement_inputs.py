@@ -98,7 +98,7 @@ def test_duplicate_contract_ids():
 @pytest.mark.parametrize(
     ("text", "row", "message"),
     [
-        ("2025-06-01T00:00:00,50\n", 1, "no UTC offset"),
+        ("2025-06-01T00:00:00,50\n", 1, "with a UTC offset"),
         ("2025-06-01T00:00:00+04:00,50\n2025-06-01T00:00:00+04:00,51\n", 2, "duplicate"),
         (
             "2025-06-01T00:00:00+04:00,50\n2025-06-01T03:00:00+04:00,51\n"
@@ -129,7 +129,7 @@ def test_price_file_problems(text, row, message):
     [
         ("C1,2025-06-01T00:00:00+04:00,-5\n", 1, "energy_kwh", "negative energy"),
         ("C1,2025-06-01T00:00:00+04:00,1.5\n", 1, "energy_kwh", "whole number"),
-        ("C1,2025-06-01 00:00,5\n", 1, "timestamp", "no UTC offset"),
+        ("C1,2025-06-01 00:00,5\n", 1, "timestamp", "with a UTC offset"),
         (
             "C1,2025-06-01T00:00:00+04:00,5\nC1,2025-06-01T00:00:00+04:00,6\n",
             2,

@@ -66,7 +66,9 @@ def test_lines_written_and_read_back_reconcile_to_nothing(tmp_path):
     assert posted == first.lines
     assert run([1234] * 24, posted).lines == []
     text = statements_path.read_text().splitlines()
-    assert text[0] == "producer,month,currency,lines,paid_to_producer,paid_by_producer,net"
+    assert (
+        text[0] == "producer,month,currency,lines,paid_to_producer,paid_by_producer,reductions,net"
+    )
 
 
 def test_statement_totals_are_sums_of_rounded_lines():
@@ -84,7 +86,12 @@ def test_statement_totals_are_sums_of_rounded_lines():
     (st,) = result.statements
     assert len(st.lines) >= 3
     assert st.net == sum((ln.amount for ln in st.lines), Decimal(0))
-    assert st.net == st.paid_to_producer - st.paid_by_producer
+    assert st.net == st.paid_to_producer - st.paid_by_producer - st.reductions
+    # The cap and the double-benefit cut are reductions of a one-way premium, not payments
+    # by the producer: a variable premium never makes the producer pay.
+    assert st.paid_by_producer == 0
+    cut = [ln.amount for ln in st.lines if ln.kind in ("rate_cap", "double_benefit")]
+    assert st.reductions == -sum(cut, Decimal(0)) > 0
     for line in st.lines:
         assert line.amount == line.amount.quantize(Decimal("0.01"))
 

@@ -90,8 +90,8 @@ def test_monthly_weighted_by_own_output():
 
 
 def test_monthly_weighted_by_a_technology_profile():
+    from mzekari.months import NS_PER_S
     from settlement.price_io import Profile
-    from settlement.timegrid import NS_PER_S
 
     index = grid("2025-06-01", 720)
     weights = [0] * 696 + [2000] * 12 + [6000] * 12  # MW ×1000: output only on 30 June

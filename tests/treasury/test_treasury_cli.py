@@ -10,9 +10,9 @@ import pytest
 
 from auction import Bid, parse_round
 from mzekari.cli import main
+from mzekari.vocabulary import technology_class
 from tests.treasury.conftest import SCENARIO
 from treasury import ForecastConfig, contracts_from_bids, run_forecast
-from treasury.bids import forecast_technology
 
 
 def test_forecast_command_writes_tables_and_charts(tmp_path, capsys) -> None:
@@ -102,7 +102,7 @@ def _bids() -> list[Bid]:
 def test_bids_become_hypothetical_cfds_that_the_forecast_prices(esco_history) -> None:
     spec = parse_round(ROUND)
     contracts, energy = contracts_from_bids(spec, _bids(), start=date(2026, 1, 1), currency="GEL")
-    assert [c.contract_id for c in contracts] == ["GE-2026-1:b1", "GE-2026-1:b2", "GE-2026-1:b3"]
+    assert [c.contract_id for c in contracts] == ["GE-2026-1-b1", "GE-2026-1-b2", "GE-2026-1-b3"]
     assert energy == {c.contract_id: c.capacity_mw * 3000 for c in contracts}
     first = contracts[0]
     assert (first.scheme, first.price, first.strike_currency, first.currency) == (
@@ -112,7 +112,7 @@ def test_bids_become_hypothetical_cfds_that_the_forecast_prices(esco_history) ->
         "GEL",
     )
     assert (first.start, first.end) == (date(2026, 1, 1), date(2040, 12, 31))
-    assert [forecast_technology(b.technology) for b in _bids()] == ["hydro", "solar", "wind"]
+    assert [c.technology for c in contracts] == ["hydro", "solar", "wind"]
     config = ForecastConfig(
         start_month="2026-01",
         months=12,
@@ -164,7 +164,7 @@ def test_only_accepted_awards_at_their_awarded_terms() -> None:
         parse_round(ROUND), _bids(), result, start=date(2026, 1, 1)
     )
     assert len(contracts) == 1
-    assert energy == {"GE-2026-1:b1": Decimal("36000")}
+    assert energy == {"GE-2026-1-b1": Decimal("36000")}
     assert (contracts[0].capacity_mw, contracts[0].price, contracts[0].currency) == (
         Decimal("12"),
         Decimal("52.00"),
@@ -173,7 +173,7 @@ def test_only_accepted_awards_at_their_awarded_terms() -> None:
 
 
 def test_unknown_technology_name_is_other() -> None:
-    assert forecast_technology("geothermal") == "other"
+    assert technology_class("geothermal") == "other"
     with pytest.raises(ValueError):
         ForecastConfig(start_month="2026-13", months=1)
 

@@ -68,6 +68,7 @@ def statement_public(row: m.Statement, with_lines: bool) -> StatementPublic:
         currency=cur,
         paid_to_producer=from_minor_units(row.paid_to_producer_minor, cur),
         paid_by_producer=from_minor_units(row.paid_by_producer_minor, cur),
+        reductions=from_minor_units(row.reductions_minor, cur),
         net=from_minor_units(row.net_minor, cur),
         lines=lines,
     )

@@ -118,6 +118,47 @@ async def upload_fx_rates(
     return _public(outcome)
 
 
+@router.post(
+    "/cpi",
+    status_code=201,
+    response_model=UploadPublic,
+    openapi_extra=CSV_BODY,
+    description="CSV `month,cpi`, the consumer price index such as 2025-04,112.3.",
+)
+async def upload_cpi(
+    request: Request, uow: UowDep, actor: Operator, idempotency_key: IdempotencyKey = None
+) -> Any:
+    body, sha256 = await _spool(request)
+    with body:
+        outcome = await run_in_threadpool(
+            uploads.upload_cpi, uow, actor, body, sha256, idempotency_key
+        )
+    return _public(outcome)
+
+
+@router.post(
+    "/profiles/{name}",
+    status_code=201,
+    response_model=UploadPublic,
+    openapi_extra=CSV_BODY,
+    description="CSV `timestamp,<generation>`: a technology's output, replacing the profile "
+    "`name`; contracts whose `weighting` is `name` weight their reference price by it.",
+)
+async def upload_profile(
+    request: Request,
+    uow: UowDep,
+    actor: Operator,
+    name: Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]{1,50}$")],
+    idempotency_key: IdempotencyKey = None,
+) -> Any:
+    body, sha256 = await _spool(request)
+    with body:
+        outcome = await run_in_threadpool(
+            uploads.upload_profile, uow, actor, name, body, sha256, idempotency_key
+        )
+    return _public(outcome)
+
+
 @router.get("/prices", response_model=PriceSeriesList)
 def list_price_series(uow: UowDep, actor: Finance, page: Page) -> Any:
     items = uow.uploads.all_series(limit=page.limit, offset=page.offset)

@@ -1,4 +1,5 @@
-"""Settlement months in a market's local time, as half-open UTC ranges of interval starts.
+"""Month and term arithmetic in a market's local time: months as YYYY-MM, half-open UTC
+ranges of interval starts, contract terms of inclusive local dates.
 
 Timestamps are held as int64 nanoseconds since the epoch, UTC, marking interval starts.
 """
@@ -7,7 +8,7 @@ from __future__ import annotations
 
 import functools
 import re
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 NS_PER_S = 1_000_000_000
@@ -47,3 +48,14 @@ def _ns(moment: datetime) -> int:
 def months_of_year(month: str) -> list[str]:
     year, _ = parse_month(month)
     return [f"{year:04d}-{m:02d}" for m in range(1, 13)]
+
+
+@functools.lru_cache(maxsize=4096)
+def local_midnight_ns(day: date, tz: str) -> int:
+    return _ns(datetime(day.year, day.month, day.day, tzinfo=ZoneInfo(tz)))
+
+
+@functools.lru_cache(maxsize=4096)
+def term_ns(start: date, end: date, tz: str) -> tuple[int, int]:
+    """[first, last) UTC nanoseconds of a term of inclusive local dates."""
+    return local_midnight_ns(start, tz), local_midnight_ns(end + timedelta(days=1), tz)
