@@ -442,6 +442,7 @@ def posted_amounts_sha256(uow: UnitOfWork, run_id: int) -> str:
             st.c.currency,
             st.c.paid_to_producer_minor,
             st.c.paid_by_producer_minor,
+            st.c.reductions_minor,
             st.c.net_minor,
         )
         .where(st.c.run_id == run_id)
