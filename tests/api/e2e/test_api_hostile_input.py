@@ -118,6 +118,7 @@ BAD_REQUESTS = [
     ("POST", "/api/keys", {"json": {"role": "operator", "name": "key\u0000"}}),
     ("POST", "/api/keys", {"json": {"role": "producer", "producer": "P/1"}}),
     ("POST", "/api/prices/balancing", {"content": "month,price\n2021-01,10000000000000\n"}),
+    ("POST", "/api/prices/balancing", {"content": "month,price\n2021-01," + "9" * 30 + "\n"}),
     ("POST", "/api/fx-rates", {"content": "date,pair,rate\n2021-01-29,USD/GEL,1000000000\n"}),
     ("POST", "/api/fx-rates", {"content": "date,pair,rate\n2021-01-29,USD/GEL,3.1234567\n"}),
     ("POST", "/api/meter-data", {"content": "timestamp,contract_id,energy_kwh\n\x00\n"}),
