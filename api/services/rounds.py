@@ -20,8 +20,8 @@ import io
 import secrets
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -29,7 +29,8 @@ from api import limits
 from api.actor import Actor, Conflict, NotFound
 from api.canonical import canonical_json, sha256_hex
 from api.db import models as m
-from api.services import audit, round_analysis
+from api.services import audit, round_analysis, securities, standstill
+from api.services import contracts as lifecycle
 from api.uow import UnitOfWork
 from mzekari.errors import InputError, Problem
 from mzekari.vocabulary import DEFAULT_FX_RULE, award_contract_id
@@ -71,6 +72,14 @@ class ContractTerms:
     reference_basis: str = "monthly_baseload"
     fallback_series: str | None = None
     fx_rule: str = DEFAULT_FX_RULE
+    # Privileged-producer terms (api.services.contracts.plan_terms); `projects` overrides
+    # start, years and dates per accepted bid id.
+    term_from: str = "start"
+    commissioning_deadline: date | None = None
+    milestone_date: date | None = None
+    longstop_date: date | None = None
+    granted_on: date | None = None
+    projects: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 def _now() -> datetime:
@@ -447,9 +456,8 @@ def _jsonable_deep(value: Any) -> Any:
     return value
 
 
-def term_end(start: date, years: int) -> date:
-    """The last day of a term of whole years: the day before the anniversary; a term starting
-    on 29 February has its anniversary on 1 March of a common year."""
+def check_start(start: date) -> None:
+    """A term's start within the supported years, so its end is a date for every term."""
     if not limits.FIRST_YEAR <= start.year <= limits.LAST_YEAR:
         raise InputError(
             Problem(
@@ -459,11 +467,6 @@ def term_end(start: date, years: int) -> date:
                 f"must lie in {limits.FIRST_YEAR}..{limits.LAST_YEAR}, got {start.isoformat()}",
             )
         )
-    try:
-        anniversary = start.replace(year=start.year + years)
-    except ValueError:  # 29 February into a common year
-        anniversary = date(start.year + years, 3, 1)
-    return anniversary - timedelta(days=1)
 
 
 def contract_ids(round_id: str, awards: Sequence[m.Award]) -> dict[tuple[str, str], str]:
@@ -482,15 +485,29 @@ def award_round(
 ) -> list[m.Contract]:
     """Each accepted award becomes a two-way CfD at its price paid (strike in the round's
     currency; paid in `terms.payment_currency`, converted under `terms.fx_rule`)."""
-    end = term_end(terms.start, terms.years)
+    check_start(terms.start)
     row = _advance(uow, actor, round_id, "award")
+    standstill.check_award_allowed(uow, row)
     winners = [a for a in uow.rounds.awards(round_id) if a.accepted and a.price_paid is not None]
     ids = contract_ids(round_id, winners)
     taken = [i for i in ids.values() if len(i) > 100 or uow.contracts.get(i) is not None]
     if taken:
         raise Conflict(f"contract id(s) already taken or too long: {', '.join(taken[:5])}")
+    round_terms = {
+        k: getattr(terms, k)
+        for k in (
+            "start",
+            "years",
+            "term_from",
+            "commissioning_deadline",
+            "milestone_date",
+            "longstop_date",
+        )
+    }
+    plans = lifecycle.plan_terms(round_terms, terms.projects, [a.bid_id for a in winners])
     contracts = []
     for award in winners:
+        assert award.price_paid is not None
         rules: dict[str, Any] = {
             "reference_basis": terms.reference_basis,
             "reference_series": terms.reference_series,
@@ -508,8 +525,8 @@ def award_round(
             scheme="cfd",
             strike_price=award.price_paid,
             currency=terms.payment_currency,
-            start_date=terms.start,
-            end_date=end,
+            start_date=plans[award.bid_id].start,
+            end_date=plans[award.bid_id].end,
             capacity_mw=award.awarded_capacity_mw,
             terms={
                 **rules,
@@ -522,6 +539,8 @@ def award_round(
     uow.contracts.add(*contracts)
     row.status, row.awarded_at = "awarded", _now()
     uow.session.flush()
+    lifecycle.grant(uow, actor, contracts, plans, terms.granted_on or lifecycle.market_today())
+    securities.on_award(uow, actor, round_id)
     audit.record(
         uow,
         actor,
