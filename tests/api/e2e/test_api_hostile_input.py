@@ -138,12 +138,12 @@ def test_bad_input_is_a_documented_4xx_and_writes_nothing(client, auth, row_coun
 
 
 def test_a_term_starting_on_29_february_ends_the_day_before_its_anniversary(client, auth, scenario):
-    from api.services.rounds import term_end
+    from settlement.lifecycle import term_dates
 
     # By hand: 15 years from 2024-02-29 reach 2039, a common year; the anniversary is 1 March.
-    assert term_end(date(2024, 2, 29), 15) == date(2039, 2, 28)
-    assert term_end(date(2024, 2, 29), 4) == date(2028, 2, 28)
-    assert term_end(date(2021, 1, 1), 15) == date(2035, 12, 31)
+    assert term_dates(date(2024, 2, 29), 15)[1] == date(2039, 2, 28)
+    assert term_dates(date(2024, 2, 29), 4)[1] == date(2028, 2, 28)
+    assert term_dates(date(2021, 1, 1), 15)[1] == date(2035, 12, 31)
     _open_round(client, auth, scenario)
     for who, bid in scenario.bids.items():
         client.post(f"/api/rounds/{ROUND}/bids", json=bid, headers=auth(who))
