@@ -42,8 +42,6 @@ HOURS_PER_YEAR = 8760
 # 64-bit integer model; larger rounds still clear, and the engine refuses an oversized one.
 ENGINE_HEADROOM_BIDS = 1000
 
-# Years a contract may start in (its end year stays a valid date for every term).
-FIRST_YEAR, LAST_YEAR = 1990, 2199
 MONTH_PATTERN = r"^(199[0-9]|2[01][0-9]{2})-(0[1-9]|1[0-2])$"
 
 

@@ -231,7 +231,7 @@ class ProjectTerms(BaseModel):
 
 
 class AwardRequest(BaseModel):
-    start: date = Field(description="First day of every contract, 1990-01-01 to 2199-12-31.")
+    start: date = Field(description="First day of every contract.")
     years: int = Field(default=15, ge=1, le=40)
     payment_currency: str = Field(default="GEL", pattern=r"^[A-Z]{3}$")
     reference_series: str = Field(default="balancing", pattern=SERIES_PATTERN)

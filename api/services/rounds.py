@@ -456,19 +456,6 @@ def _jsonable_deep(value: Any) -> Any:
     return value
 
 
-def check_start(start: date) -> None:
-    """A term's start within the supported years, so its end is a date for every term."""
-    if not limits.FIRST_YEAR <= start.year <= limits.LAST_YEAR:
-        raise InputError(
-            Problem(
-                "award",
-                None,
-                "start",
-                f"must lie in {limits.FIRST_YEAR}..{limits.LAST_YEAR}, got {start.isoformat()}",
-            )
-        )
-
-
 def contract_ids(round_id: str, awards: Sequence[m.Award]) -> dict[tuple[str, str], str]:
     """`<round>-<bid id>`; `<round>-<bidder>-<bid id>` for a bid id two winners share."""
     shared = Counter(a.bid_id for a in awards)
@@ -485,7 +472,6 @@ def award_round(
 ) -> list[m.Contract]:
     """Each accepted award becomes a two-way CfD at its price paid (strike in the round's
     currency; paid in `terms.payment_currency`, converted under `terms.fx_rule`)."""
-    check_start(terms.start)
     row = _advance(uow, actor, round_id, "award")
     standstill.check_award_allowed(uow, row)
     winners = [a for a in uow.rounds.awards(round_id) if a.accepted and a.price_paid is not None]
