@@ -15,6 +15,7 @@ from sqlalchemy import Engine
 from api.db.engine import make_engine, make_session_factory
 from api.http import errors
 from api.http.cache import StatementCache
+from api.http.guards import RequestGuard
 from api.http.routes import (
     admin,
     contract_status,
@@ -41,6 +42,7 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
         (403, "The key's role may not do this"),
         (404, "No such resource, or not one this key may see"),
         (409, "Conflicts with the current state"),
+        (413, "The request body is larger than the service accepts"),
         (422, "Invalid input; `problems` names each row and field at fault"),
     )
 }
@@ -73,10 +75,15 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     )
     app.state.settings = settings
     app.state.engine = engine
-    app.state.session_factory = make_session_factory(engine)
+    app.state.session_factory = make_session_factory(engine, settings.audit_key_bytes)
     app.state.jobs = job_pool()
     app.state.statements = StatementCache()
     errors.install(app)
+    app.add_middleware(
+        RequestGuard,
+        max_json_bytes=settings.max_json_bytes,
+        max_upload_bytes=settings.max_upload_bytes,
+    )
 
     @app.get("/", include_in_schema=False)
     def root() -> RedirectResponse:

@@ -4,6 +4,7 @@ so `mzekari --help` stays fast."""
 from __future__ import annotations
 
 import argparse
+import sys
 from typing import Any
 
 ROLES = ("operator", "producer", "treasury", "admin")
@@ -76,14 +77,15 @@ def _create_key(args: argparse.Namespace) -> int:
     from api.settings import get_settings
     from api.uow import UnitOfWork
 
-    url = get_settings().database_url
-    upgrade(url)
-    with UnitOfWork.for_engine(make_engine(url)) as uow:
+    settings = get_settings()
+    upgrade(settings.database_url)
+    engine = make_engine(settings.database_url)
+    with UnitOfWork.for_engine(engine, settings.audit_key_bytes) as uow:
         issued = create_key(uow, args.role, args.producer, args.name)
     print(
         f"key id: {issued.key_id}  role: {issued.role}"
         + (f"  producer: {issued.producer}" if issued.producer else "")
-        + f"  database: {shown_url(url)}"
+        + f"  database: {shown_url(settings.database_url)}"
     )
     print(issued.secret_key)
     print("(shown once; only its hash is stored)")
@@ -110,6 +112,13 @@ def _serve(args: argparse.Namespace) -> int:
     engine = make_engine(settings.database_url)
     with UnitOfWork.for_engine(engine) as uow:
         settings.check_serving(uow.keys.active_count())
+    if settings.audit_key is None:
+        print(
+            "warning: MZEKARI_AUDIT_KEY is not set: audit entries are written unsigned, and "
+            "a rewrite of the log by whoever holds the database is detectable only against an "
+            "audit head kept elsewhere",
+            file=sys.stderr,
+        )
     # uvicorn picks the C HTTP parser and event loop (httptools, uvloop) when installed.
     if settings.workers == 1:
         uvicorn.run(
@@ -125,7 +134,8 @@ def _serve(args: argparse.Namespace) -> int:
         {
             f"MZEKARI_{name.upper()}": str(value)
             for name, value in settings.model_dump().items()
-            if value is not None
+            # The audit key stays as the environment gave it (its dump is masked).
+            if value is not None and name != "audit_key"
         }
     )
     uvicorn.run(

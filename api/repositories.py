@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from api.db import models as m
+
+
+def _page(query: Select[Any], limit: int | None, offset: int) -> Select[Any]:
+    """One page of an ordered query (all of it when `limit` is None)."""
+    return query.offset(offset).limit(limit) if limit is not None or offset else query
 
 
 class _Repository:
@@ -23,8 +29,9 @@ class KeyRepository(_Repository):
     def by_key_id(self, key_id: str) -> m.ApiKey | None:
         return self.session.scalar(select(m.ApiKey).where(m.ApiKey.key_id == key_id))
 
-    def list(self) -> Sequence[m.ApiKey]:
-        return self.session.scalars(select(m.ApiKey).order_by(m.ApiKey.id)).all()
+    def list(self, *, limit: int | None = None, offset: int = 0) -> Sequence[m.ApiKey]:
+        query = _page(select(m.ApiKey).order_by(m.ApiKey.id), limit, offset)
+        return self.session.scalars(query).all()
 
     def active_count(self) -> int:
         query = select(func.count()).select_from(m.ApiKey).where(m.ApiKey.revoked_at.is_(None))
@@ -38,24 +45,39 @@ class RoundRepository(_Repository):
             query = query.with_for_update()
         return self.session.scalar(query)
 
-    def list(self) -> Sequence[m.Round]:
-        return self.session.scalars(select(m.Round).order_by(m.Round.created_at)).all()
+    def list(self, *, limit: int | None = None, offset: int = 0) -> Sequence[m.Round]:
+        query = select(m.Round).order_by(m.Round.created_at, m.Round.round_id)
+        return self.session.scalars(_page(query, limit, offset)).all()
 
     def awards(self, round_id: str) -> Sequence[m.Award]:
-        query = select(m.Award).where(m.Award.round_id == round_id).order_by(m.Award.bid_id)
+        query = (
+            select(m.Award)
+            .where(m.Award.round_id == round_id)
+            .order_by(m.Award.bidder, m.Award.bid_id)
+        )
         return self.session.scalars(query).all()
 
 
 class BidRepository(_Repository):
-    def get(self, round_id: str, bid_id: str) -> m.Bid | None:
-        query = select(m.Bid).where(m.Bid.round_id == round_id, m.Bid.bid_id == bid_id)
+    def get(self, round_id: str, bidder: str, bid_id: str) -> m.Bid | None:
+        query = select(m.Bid).where(
+            m.Bid.round_id == round_id, m.Bid.bidder == bidder, m.Bid.bid_id == bid_id
+        )
         return self.session.scalar(query)
 
-    def for_round(self, round_id: str, bidder: str | None = None) -> Sequence[m.Bid]:
+    def for_round(
+        self,
+        round_id: str,
+        bidder: str | None = None,
+        *,
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> Sequence[m.Bid]:
         query = select(m.Bid).where(m.Bid.round_id == round_id)
         if bidder is not None:
             query = query.where(m.Bid.bidder == bidder)
-        return self.session.scalars(query.order_by(m.Bid.bid_id)).all()
+        query = query.order_by(m.Bid.bidder, m.Bid.bid_id)
+        return self.session.scalars(_page(query, limit, offset)).all()
 
     def delete(self, bid: m.Bid) -> None:
         self.session.delete(bid)
@@ -86,20 +108,25 @@ class UploadRepository(_Repository):
     def by_idempotency_key(self, key: str) -> m.Upload | None:
         return self.session.scalar(select(m.Upload).where(m.Upload.idempotency_key == key))
 
-    def by_content(self, kind: str, target: str, sha256: str) -> m.Upload | None:
-        query = select(m.Upload).where(
-            m.Upload.kind == kind, m.Upload.target == target, m.Upload.content_sha256 == sha256
+    def latest(self, kind: str, target: str) -> m.Upload | None:
+        query = (
+            select(m.Upload)
+            .where(m.Upload.kind == kind, m.Upload.target == target)
+            .order_by(m.Upload.id.desc())
+            .limit(1)
         )
         return self.session.scalar(query)
 
-    def list(self) -> Sequence[m.Upload]:
-        return self.session.scalars(select(m.Upload).order_by(m.Upload.id)).all()
+    def list(self, *, limit: int | None = None, offset: int = 0) -> Sequence[m.Upload]:
+        query = _page(select(m.Upload).order_by(m.Upload.id), limit, offset)
+        return self.session.scalars(query).all()
 
     def series(self, name: str) -> m.PriceSeries | None:
         return self.session.get(m.PriceSeries, name)
 
-    def all_series(self) -> Sequence[m.PriceSeries]:
-        return self.session.scalars(select(m.PriceSeries).order_by(m.PriceSeries.name)).all()
+    def all_series(self, *, limit: int | None = None, offset: int = 0) -> Sequence[m.PriceSeries]:
+        query = _page(select(m.PriceSeries).order_by(m.PriceSeries.name), limit, offset)
+        return self.session.scalars(query).all()
 
 
 class SettlementRepository(_Repository):
@@ -119,11 +146,13 @@ class SettlementRepository(_Repository):
         query = select(m.SettlementRun).where(m.SettlementRun.idempotency_key == key)
         return self.session.scalar(query)
 
-    def runs(self, month: str | None = None) -> Sequence[m.SettlementRun]:
+    def runs(
+        self, month: str | None = None, *, limit: int | None = None, offset: int = 0
+    ) -> Sequence[m.SettlementRun]:
         query = select(m.SettlementRun).order_by(m.SettlementRun.id)
         if month is not None:
             query = query.where(m.SettlementRun.month == month)
-        return self.session.scalars(query).all()
+        return self.session.scalars(_page(query, limit, offset)).all()
 
     def lines_for_year_until(self, month: str) -> Sequence[m.SettlementLine]:
         """Posted lines of `month` and of the earlier months of its calendar year."""
@@ -141,7 +170,13 @@ class SettlementRepository(_Repository):
         return self.session.scalar(query)
 
     def statements(
-        self, producer: str | None = None, month: str | None = None, run_id: int | None = None
+        self,
+        producer: str | None = None,
+        month: str | None = None,
+        run_id: int | None = None,
+        *,
+        limit: int | None = None,
+        offset: int = 0,
     ) -> Sequence[m.Statement]:
         query = select(m.Statement)
         if producer is not None:
@@ -150,7 +185,7 @@ class SettlementRepository(_Repository):
             query = query.where(m.Statement.month == month)
         if run_id is not None:
             query = query.where(m.Statement.run_id == run_id)
-        return self.session.scalars(query.order_by(m.Statement.id)).all()
+        return self.session.scalars(_page(query.order_by(m.Statement.id), limit, offset)).all()
 
 
 class AuditRepository(_Repository):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import ipaddress
 from functools import lru_cache
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from mzekari.errors import MzekariError
@@ -51,6 +51,17 @@ class Settings(BaseSettings):
     # revocation takes effect at once everywhere. On PostgreSQL more can add throughput on a
     # machine with idle cores (benchmarks/api_statement_reads.py measures it).
     workers: int = Field(default=1, ge=1, le=16)
+    # Signs every audit entry (HMAC-SHA256). Kept outside the database, so whoever holds the
+    # database alone cannot rewrite the log and re-sign it. Unset: entries are unsigned and
+    # verification says it could not check signatures.
+    audit_key: SecretStr | None = Field(default=None, min_length=32)
+    # Largest request body: JSON requests, and CSV uploads (streamed to a spool file).
+    max_json_bytes: int = Field(default=1 << 20, ge=1024)
+    max_upload_bytes: int = Field(default=8 << 30, ge=1024)
+
+    @property
+    def audit_key_bytes(self) -> bytes | None:
+        return None if self.audit_key is None else self.audit_key.get_secret_value().encode()
 
     @field_validator("database_url")
     @classmethod

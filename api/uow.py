@@ -29,11 +29,12 @@ class UnitOfWork:
         self._factory = factory
 
     @classmethod
-    def for_engine(cls, engine: Engine) -> UnitOfWork:
-        return cls(make_session_factory(engine))
+    def for_engine(cls, engine: Engine, audit_key: bytes | None = None) -> UnitOfWork:
+        return cls(make_session_factory(engine, audit_key))
 
     def __enter__(self) -> Self:
         self.session = self._factory()
+        self.audit_key: bytes | None = self.session.info.get("audit_key")
         self.keys = KeyRepository(self.session)
         self.rounds = RoundRepository(self.session)
         self.bids = BidRepository(self.session)
@@ -61,10 +62,16 @@ class UnitOfWork:
         return self.session.get_bind().dialect.name
 
     def lock(self, name: str) -> None:
-        """Serialise writers of one resource until commit (PostgreSQL advisory lock; SQLite
-        already serialises writers, and a write takes its lock at once)."""
+        """Serialise writers of one resource until commit: a PostgreSQL advisory lock; on
+        SQLite the database's write lock, taken now (BEGIN IMMEDIATE) rather than at the first
+        write, so two writers never both act on what they read before either wrote. Callers
+        lock before they read what they decide on."""
         if self.dialect == "postgresql":
             self.session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:n))"), {"n": name})
+            return
+        raw = self.session.connection().connection.driver_connection
+        if raw is not None and not raw.in_transaction:
+            raw.execute("BEGIN IMMEDIATE")
 
     def commit(self) -> None:
         self.session.commit()

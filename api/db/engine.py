@@ -34,8 +34,11 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def make_session_factory(engine: Engine) -> sessionmaker[Session]:
-    return sessionmaker(bind=engine, expire_on_commit=False, autoflush=False)
+def make_session_factory(engine: Engine, audit_key: bytes | None = None) -> sessionmaker[Session]:
+    """Sessions carry the audit signing key (`session.info["audit_key"]`) to the audit log."""
+    return sessionmaker(
+        bind=engine, expire_on_commit=False, autoflush=False, info={"audit_key": audit_key}
+    )
 
 
 def alembic_config(url: str) -> Any:

@@ -95,7 +95,8 @@ class Bid(Base):
     """A sealed bid. `payload` is never returned while its round is open."""
 
     __tablename__ = "bids"
-    __table_args__ = (UniqueConstraint("round_id", "bid_id"),)
+    # A bid id is its bidder's own: two producers may use the same one.
+    __table_args__ = (UniqueConstraint("round_id", "bidder", "bid_id"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     round_id: Mapped[str] = mapped_column(ForeignKey("rounds.round_id"), index=True)
@@ -105,6 +106,10 @@ class Bid(Base):
     receipt: Mapped[str] = mapped_column(String(64), unique=True)
     submitted_at: Mapped[datetime]
     submitted_by: Mapped[str] = mapped_column(String(32))
+    # An operator's recorded exclusion (closed rounds only): the bid is not cleared.
+    excluded_reason: Mapped[str | None] = mapped_column(Text)
+    excluded_at: Mapped[datetime | None]
+    excluded_by: Mapped[str | None] = mapped_column(String(32))
 
     round: Mapped[Round] = relationship(back_populates="bids", lazy="raise")
 
@@ -112,7 +117,7 @@ class Bid(Base):
 class Award(Base):
     __tablename__ = "awards"
     __table_args__ = (
-        UniqueConstraint("round_id", "bid_id"),
+        UniqueConstraint("round_id", "bidder", "bid_id"),
         CheckConstraint("awarded_capacity_mw >= 0", name="capacity_not_negative"),
     )
 
@@ -242,7 +247,7 @@ class Upload(Base):
     __tablename__ = "uploads"
     __table_args__ = (
         CheckConstraint(_in("kind", UPLOAD_KINDS), name="kind"),
-        UniqueConstraint("kind", "target", "content_sha256"),
+        Index(None, "kind", "target"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -332,7 +337,8 @@ class SettlementLine(Base):
 
 
 class AuditEntry(Base):
-    """Append-only (a trigger rejects UPDATE and DELETE); each entry hashes its predecessor."""
+    """Append-only (a trigger rejects UPDATE and DELETE); each entry hashes its predecessor
+    and is signed with a key the database does not hold."""
 
     __tablename__ = "audit_log"
 
@@ -345,6 +351,8 @@ class AuditEntry(Base):
     details: Mapped[str] = mapped_column(Text)  # canonical JSON, hashed as stored
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # HMAC-SHA256 of `hash` under MZEKARI_AUDIT_KEY (kept outside the database).
+    signature: Mapped[str | None] = mapped_column(String(64))
 
 
 class ForecastJob(Base):

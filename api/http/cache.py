@@ -17,6 +17,7 @@ class RenderedStatement:
     producer: str
     body: bytes
     filename: str
+    audit_head: str  # "<id>:<hash>" of the log's newest entry when rendered ("" if empty)
 
 
 class StatementCache:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Awaitable, Callable, Iterator
-from typing import Annotated
+from collections.abc import Awaitable, Callable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Annotated, TypeVar
 
-from fastapi import Depends, FastAPI, Request, Security
+from fastapi import Depends, FastAPI, Query, Request, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 
@@ -80,6 +81,28 @@ def allow(*roles: str) -> Callable[[Actor], Awaitable[Actor]]:
     return dependency
 
 
+T = TypeVar("T")
+MAX_PAGE = 1000
+
+
+@dataclass(frozen=True)
+class Pagination:
+    limit: int
+    offset: int
+
+    def of(self, items: Sequence[T]) -> list[T]:
+        """The page of an already loaded list (where the query itself is not paged)."""
+        return list(items[self.offset : self.offset + self.limit])
+
+
+def pagination(
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE, description="Items per page")] = MAX_PAGE,
+    offset: Annotated[int, Query(ge=0, le=2**31 - 1, description="Items to skip")] = 0,
+) -> Pagination:
+    return Pagination(limit, offset)
+
+
+Page = Annotated[Pagination, Depends(pagination)]
 UowDep = Annotated[UnitOfWork, Depends(get_uow)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 AnyRole = Annotated[Actor, Depends(allow("operator", "producer", "treasury", "admin"))]

@@ -17,6 +17,7 @@ STATUS = {
     "forbidden": 403,
     "not_found": 404,
     "conflict": 409,
+    "too_large": 413,
     "unsafe_settings": 500,
 }
 

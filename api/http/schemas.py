@@ -8,9 +8,19 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from api.limits import (
+    ID_PATTERN,
+    MAX_CAPACITY_MW,
+    MAX_ID_LENGTH,
+    MAX_NAME_LENGTH,
+    MAX_PRICE,
+    MONTH_PATTERN,
+    NAME_PATTERN,
+    SERIES_PATTERN,
+)
 from treasury import config as tc
 
-MONTH_PATTERN = r"^[0-9]{4}-(0[1-9]|1[0-2])$"
+__all__ = ["MONTH_PATTERN"]
 
 
 class _Out(BaseModel):
@@ -39,8 +49,8 @@ class Me(_Out):
 # --- keys --------------------------------------------------------------------------------------
 class KeyCreate(BaseModel):
     role: Literal["operator", "producer", "treasury", "admin"]
-    producer: str | None = Field(default=None, max_length=200)
-    name: str = Field(default="", max_length=200)
+    producer: str | None = Field(default=None, max_length=MAX_ID_LENGTH, pattern=ID_PATTERN)
+    name: str = Field(default="", max_length=MAX_NAME_LENGTH, pattern=NAME_PATTERN)
 
 
 class KeyPublic(_Out):
@@ -86,24 +96,45 @@ class RoundList(BaseModel):
 
 
 class BidCreate(BaseModel):
+    """Bounded here and again against the round's limits (`api.limits.check_bid`)."""
+
     model_config = ConfigDict(extra="forbid")
 
-    bid_id: str = Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.:-]+$")
-    technology: str = Field(min_length=1, max_length=50)
-    capacity_mw: Decimal
-    annual_mwh: Decimal
-    price: Decimal = Field(description="Currency of the round per MWh, two decimals at most.")
+    bid_id: str = Field(
+        min_length=1,
+        max_length=MAX_ID_LENGTH,
+        pattern=ID_PATTERN,
+        description="Yours to choose; unique among your own bids in the round.",
+    )
+    technology: str = Field(min_length=1, max_length=50, pattern=ID_PATTERN)
+    capacity_mw: Decimal = Field(gt=0, le=MAX_CAPACITY_MW, decimal_places=3)
+    annual_mwh: Decimal = Field(gt=0, le=MAX_CAPACITY_MW * 8760, decimal_places=3)
+    price: Decimal = Field(
+        gt=0,
+        le=MAX_PRICE,
+        decimal_places=2,
+        description="Currency of the round per MWh, two decimals at most.",
+    )
     innovative: bool = False
-    grid_node: str | None = Field(default=None, max_length=100)
-    alternative_group: str | None = Field(default=None, max_length=100)
-    min_capacity_mw: Decimal | None = None
+    grid_node: str | None = Field(default=None, max_length=100, pattern=NAME_PATTERN)
+    alternative_group: str | None = Field(default=None, max_length=100, pattern=NAME_PATTERN)
+    min_capacity_mw: Decimal | None = Field(
+        default=None, gt=0, le=MAX_CAPACITY_MW, decimal_places=3
+    )
 
 
 class BidReceipt(BaseModel):
     round_id: str
     bid_id: str
     bidder: str
-    receipt: str = Field(description="SHA-256 of canonical_bid; listed in the published results.")
+    receipt: str = Field(
+        description="HMAC-SHA256 of canonical_bid keyed with salt: a commitment, listed in the "
+        "published results. Nobody can open it without the salt."
+    )
+    salt: str = Field(
+        description="32 random bytes (hex), returned once and never stored: keep it to check "
+        "your receipt against the published results."
+    )
     canonical_bid: str
     submitted_at: datetime
 
@@ -114,6 +145,21 @@ class BidPublic(_Out):
     receipt: str
     submitted_at: datetime
     payload: dict[str, Any]
+    canonical_bid: str = Field(description="What the receipt commits to, with the salt.")
+    excluded_reason: str | None = None
+
+
+class BidExclusion(BaseModel):
+    bidder: str = Field(min_length=1, max_length=MAX_ID_LENGTH, pattern=ID_PATTERN)
+    bid_id: str = Field(min_length=1, max_length=MAX_ID_LENGTH, pattern=ID_PATTERN)
+    reason: str = Field(min_length=1, max_length=1000, pattern=NAME_PATTERN)
+
+
+class ExcludedBid(_Out):
+    bid_id: str
+    bidder: str
+    receipt: str
+    excluded_reason: str
 
 
 class BidList(BaseModel):
@@ -135,12 +181,23 @@ class AwardPublic(_Out):
     explanation: str
 
 
+class AuditHead(_Out):
+    """The newest audit entry when this document was rendered (a statement is rendered once
+    per process): keep it; `GET /api/audit/verify` with it proves the log was not cut back
+    or rewritten since."""
+
+    id: int
+    hash: str
+
+
 class RoundResults(BaseModel):
     round_id: str
     status: str
     clearing: dict[str, Any] | None
     count: int
     awards: list[AwardPublic]
+    excluded: list[ExcludedBid] = []
+    audit_head: AuditHead | None = None
 
 
 class RoundAnalysisPublic(BaseModel):
@@ -157,7 +214,10 @@ class RoundAnalysisPublic(BaseModel):
 
 class ClearRequest(BaseModel):
     rule: str | None = Field(
-        default=None, max_length=50, description="A merit-order rule; default: the exact optimiser."
+        default=None,
+        max_length=50,
+        pattern=ID_PATTERN,
+        description="A merit-order rule; default: the exact optimiser.",
     )
 
 
@@ -172,14 +232,14 @@ class ProjectTerms(BaseModel):
 
 
 class AwardRequest(BaseModel):
-    start: date
+    start: date = Field(description="First day of every contract.")
     years: int = Field(default=15, ge=1, le=40)
     payment_currency: str = Field(default="GEL", pattern=r"^[A-Z]{3}$")
-    reference_series: str = Field(default="balancing", min_length=1, max_length=50)
+    reference_series: str = Field(default="balancing", pattern=SERIES_PATTERN)
     reference_basis: Literal[
         "interval", "monthly_baseload", "monthly_weighted", "annual_weighted"
     ] = "monthly_baseload"
-    fallback_series: str | None = Field(default=None, max_length=50)
+    fallback_series: str | None = Field(default=None, pattern=SERIES_PATTERN)
     # The engine's default (mzekari.vocabulary.DEFAULT_FX_RULE): one default, not two.
     fx_rule: Literal["last_business_day", "monthly_average"] = "last_business_day"
     term_from: Literal["start", "commissioning"] = Field(
@@ -295,6 +355,7 @@ class StatementPublic(BaseModel):
     reductions: Decimal
     net: Decimal
     lines: list[LinePublic] | None = None
+    audit_head: AuditHead | None = None
 
 
 class StatementList(BaseModel):
@@ -313,6 +374,7 @@ class AuditEntryPublic(_Out):
     details: str
     prev_hash: str
     hash: str
+    signature: str | None = None
 
 
 class AuditList(BaseModel):
@@ -325,6 +387,8 @@ class AuditVerification(BaseModel):
     entries: int
     first_bad_id: int | None
     message: str
+    signatures_checked: bool = False
+    hashes_recomputed: int = 0
 
 
 # --- forecasts ---------------------------------------------------------------------------------

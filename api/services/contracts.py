@@ -159,7 +159,9 @@ def grant(
         )
         uow.session.add(state)
         signed = contract_forms.document(
-            contract, state, securities.held_text(uow, contract.round_id, contract.bid_id)
+            contract,
+            state,
+            securities.held_text(uow, contract.round_id, contract.producer, contract.bid_id),
         )
         uow.session.add(signed)
         _record_event(

@@ -10,6 +10,7 @@ entry expires, at most `ttl_s` seconds later. A TTL of 0 checks the database eve
 from __future__ import annotations
 
 import hmac
+import re
 import secrets
 import threading
 import time
@@ -19,6 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import ClassVar
 
+from api import limits
 from api.actor import SYSTEM, Actor, NotFound
 from api.canonical import sha256_hex
 from api.db.models import ROLES, ApiKey
@@ -42,8 +44,24 @@ class IssuedKey:
     secret_key: str  # shown once, never stored
 
 
-def _validate(role: str, producer: str | None) -> None:
+def _validate(role: str, producer: str | None, name: str) -> None:
     problems = []
+    if producer is not None and (
+        len(producer) > limits.MAX_ID_LENGTH or not re.fullmatch(limits.ID_PATTERN, producer)
+    ):
+        problems.append(
+            Problem(
+                "key",
+                None,
+                "producer",
+                f"1 to {limits.MAX_ID_LENGTH} letters, digits or '_.:-' (it becomes part of "
+                "contract ids)",
+            )
+        )
+    if len(name) > limits.MAX_NAME_LENGTH or not re.fullmatch(limits.NAME_PATTERN, name):
+        problems.append(
+            Problem("key", None, "name", f"at most {limits.MAX_NAME_LENGTH} printable characters")
+        )
     if role not in ROLES:
         problems.append(Problem("key", None, "role", f"unknown role {role!r}; one of {ROLES}"))
     if role == "producer" and not producer:
@@ -58,7 +76,7 @@ def create_key(
     uow: UnitOfWork, role: str, producer: str | None = None, name: str = "", actor: Actor = SYSTEM
 ) -> IssuedKey:
     producer = (producer or "").strip() or None  # an empty name is no producer
-    _validate(role, producer)
+    _validate(role, producer, name)
     key_id = secrets.token_hex(6)
     secret = secrets.token_urlsafe(32)
     row = ApiKey(

@@ -1,20 +1,31 @@
 """Round lifecycle draft → open → closed → cleared → awarded, sealed bids and awards.
 
 Bids are sealed: no function here returns a bid's content while its round is open, to any
-role. Every submission gets a receipt, the SHA-256 of the bid's canonical JSON, which the
-published results list so a bidder can check its bid was the one cleared.
+role. Every submission gets a receipt, a commitment to the bid's canonical JSON: HMAC-SHA256
+keyed with 32 random bytes (the salt) that go back to the bidder only and are never stored.
+The published results list every receipt; the bidder, holding the salt, checks its bid was the
+one cleared, and nobody else can open a receipt by trying prices.
+
+A bid id is the bidder's own (two producers may both bid "1"): the engine sees
+`<bidder>/<bid id>`, and alternative groups are scoped the same way, so no bidder can
+collide with, or even detect, another's ids.
 """
 
 from __future__ import annotations
 
 import csv
+import hashlib
+import hmac
 import io
+import secrets
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
+from api import limits
 from api.actor import Actor, Conflict, NotFound
 from api.canonical import canonical_json, sha256_hex
 from api.db import models as m
@@ -45,6 +56,7 @@ class Receipt:
     bid_id: str
     bidder: str
     receipt: str
+    salt: str
     canonical_bid: str
     submitted_at: datetime
 
@@ -75,6 +87,8 @@ def _now() -> datetime:
 
 
 def get_round(uow: UnitOfWork, round_id: str, *, for_update: bool = False) -> m.Round:
+    if for_update:
+        uow.lock(f"round:{round_id}")  # before the read: writers of a round act in turn
     row = uow.rounds.get(round_id, for_update=for_update)
     if row is None:
         raise NotFound(f"no round {round_id!r}")
@@ -86,6 +100,8 @@ def create_round(uow: UnitOfWork, actor: Actor, spec: dict[str, Any]) -> m.Round
 
     actor.require("operator", "admin")
     parsed = parse_round(spec, source="round")
+    limits.check_round(parsed)
+    uow.lock(f"round:{parsed.round_id}")
     if uow.rounds.get(parsed.round_id) is not None:
         raise Conflict(f"round {parsed.round_id!r} already exists")
     row = m.Round(
@@ -129,10 +145,27 @@ def open_round(uow: UnitOfWork, actor: Actor, round_id: str) -> m.Round:
 
 
 def close_round(uow: UnitOfWork, actor: Actor, round_id: str) -> m.Round:
+    """Close the bidding. The sealed phase enters the audit log only now: one `bid.submit`
+    entry per bid as it stands (by its bidder's key, in receipt order), then `round.close`
+    with the hash of every receipt. While the round is open the log shows nobody how many
+    bids came in, or from whom."""
     row = _advance(uow, actor, round_id, "close")
     row.status, row.closed_at = "closed", _now()
     uow.session.flush()
-    bids = uow.bids.for_round(round_id)
+    bids = sorted(uow.bids.for_round(round_id), key=lambda b: b.receipt)
+    for bid in bids:
+        audit.record(
+            uow,
+            Actor(key_id=bid.submitted_by, role="producer", producer=bid.bidder),
+            "bid.submit",
+            f"round/{round_id}/bid",
+            {
+                "bidder": bid.bidder,
+                "bid_id": bid.bid_id,
+                "receipt": bid.receipt,
+                "submitted_at": bid.submitted_at,
+            },
+        )
     audit.record(
         uow,
         actor,
@@ -140,7 +173,7 @@ def close_round(uow: UnitOfWork, actor: Actor, round_id: str) -> m.Round:
         f"round/{round_id}",
         {
             "bids": len(bids),
-            "receipts_sha256": sha256_hex(canonical_json(sorted(b.receipt for b in bids))),
+            "receipts_sha256": sha256_hex(canonical_json([b.receipt for b in bids])),
         },
     )
     uow.commit()
@@ -149,6 +182,15 @@ def close_round(uow: UnitOfWork, actor: Actor, round_id: str) -> m.Round:
 
 def canonical_bid(round_id: str, bid: dict[str, Any]) -> str:
     return canonical_json({"round_id": round_id, **{k: bid.get(k) for k in BID_FIELDS}})
+
+
+def stored_canonical_bid(round_id: str, payload: dict[str, Any]) -> str:
+    """The canonical JSON a stored bid's receipt commits to (numbers back to decimals)."""
+    numbers = ("capacity_mw", "annual_mwh", "price", "min_capacity_mw")
+    return canonical_bid(
+        round_id,
+        {k: Decimal(v) if k in numbers and v is not None else v for k, v in payload.items()},
+    )
 
 
 def validate_bid(spec: dict[str, Any], fields: dict[str, Any], source: str) -> Any:
@@ -178,21 +220,33 @@ def bid_payload(bid: Any) -> dict[str, Any]:
     return {k: getattr(bid, k) for k in BID_FIELDS}
 
 
+def commitment(salt: bytes, canonical: str) -> str:
+    """The receipt: HMAC-SHA256 of the canonical bid keyed with the bidder's salt."""
+    return hmac.new(salt, canonical.encode(), hashlib.sha256).hexdigest()
+
+
+def engine_bid_id(bidder: str, bid_id: str) -> str:
+    return f"{bidder}/{bid_id}"
+
+
 def submit_bid(uow: UnitOfWork, actor: Actor, round_id: str, fields: dict[str, Any]) -> Receipt:
-    """A producer bids for itself inside the open window; resubmitting a bid_id replaces it."""
+    """A producer bids for itself inside the open window; resubmitting one of its own bid ids
+    replaces that bid. Bounded against the round before anything is stored."""
+    from auction import parse_round
+
     actor.require("producer")
     assert actor.producer is not None
     row = get_round(uow, round_id, for_update=True)
     if row.status != "open":
         raise Conflict(f"round {round_id!r} is {row.status}: bids are accepted only while open")
     bid = validate_bid(row.spec, {**fields, "bidder": actor.producer}, source="bid")
+    limits.check_bid(parse_round(row.spec, source="round"), bid)
     payload = bid_payload(bid)
     canonical = canonical_bid(round_id, payload)
-    receipt = sha256_hex(canonical)
-    existing = uow.bids.get(round_id, bid.bid_id)
+    salt = secrets.token_bytes(32)
+    receipt = commitment(salt, canonical)
+    existing = uow.bids.get(round_id, actor.producer, bid.bid_id)
     if existing is not None:
-        if existing.bidder != actor.producer:
-            raise Conflict(f"bid id {bid.bid_id!r} is taken in this round; choose another")
         uow.bids.delete(existing)
     stored = m.Bid(
         round_id=round_id,
@@ -204,41 +258,83 @@ def submit_bid(uow: UnitOfWork, actor: Actor, round_id: str, fields: dict[str, A
         submitted_by=actor.key_id,
     )
     uow.bids.add(stored)
-    # Only the receipt is logged: the audit log is readable while the round is open.
+    # No audit entry yet: the log is readable while the round is open (see close_round).
+    uow.commit()
+    return Receipt(
+        round_id, bid.bid_id, actor.producer, receipt, salt.hex(), canonical, stored.submitted_at
+    )
+
+
+def withdraw_bid(uow: UnitOfWork, actor: Actor, round_id: str, bid_id: str) -> None:
+    """A producer takes back one of its bids while the round is open (like a replaced bid,
+    it leaves no audit entry: the log records the bids as they stand at close)."""
+    actor.require("producer")
+    assert actor.producer is not None
+    row = get_round(uow, round_id, for_update=True)
+    if row.status != "open":
+        raise Conflict(f"round {round_id!r} is {row.status}: bids are withdrawn only while open")
+    existing = uow.bids.get(round_id, actor.producer, bid_id)
+    if existing is None:
+        raise NotFound(f"you have no bid {bid_id!r} in round {round_id!r}")
+    uow.bids.delete(existing)
+    uow.commit()
+
+
+def exclude_bid(
+    uow: UnitOfWork, actor: Actor, round_id: str, bidder: str, bid_id: str, reason: str
+) -> m.Bid:
+    """The operator's way out of a round that cannot clear (or a bid found inadmissible after
+    close): the bid is left out of the clearing, and the reason is recorded in the audit log
+    and published with the results. Closed rounds only; an exclusion is final."""
+    actor.require("operator", "admin")
+    row = get_round(uow, round_id, for_update=True)
+    if row.status != "closed":
+        raise Conflict(f"round {round_id!r} is {row.status}: bids are excluded only once closed")
+    bid = uow.bids.get(round_id, bidder, bid_id)
+    if bid is None:
+        raise NotFound(f"no bid {bid_id!r} of {bidder!r} in round {round_id!r}")
+    if bid.excluded_reason is not None:
+        raise Conflict(f"bid {bid_id!r} of {bidder!r} is already excluded")
+    bid.excluded_reason, bid.excluded_at, bid.excluded_by = reason, _now(), actor.key_id
+    uow.session.flush()
     audit.record(
         uow,
         actor,
-        "bid.submit",
+        "bid.exclude",
         f"round/{round_id}/bid",
-        {"receipt": receipt, "replaced": existing is not None},
+        {"bidder": bidder, "bid_id": bid_id, "receipt": bid.receipt, "reason": reason},
     )
     uow.commit()
-    return Receipt(round_id, bid.bid_id, actor.producer, receipt, canonical, stored.submitted_at)
+    return bid
 
 
 def _jsonable(payload: dict[str, Any]) -> dict[str, Any]:
     return {k: (format(v, "f") if isinstance(v, Decimal) else v) for k, v in payload.items()}
 
 
-def list_bids(uow: UnitOfWork, actor: Actor, round_id: str) -> Sequence[m.Bid]:
+def list_bids(
+    uow: UnitOfWork, actor: Actor, round_id: str, *, limit: int | None = None, offset: int = 0
+) -> Sequence[m.Bid]:
     """After close: operators and admins see every bid, a producer its own; nobody before."""
     actor.require("operator", "admin", "producer")
     row = get_round(uow, round_id)
     if row.status in ("draft", "open"):
         raise Conflict(f"round {round_id!r} is {row.status}: bids are sealed until it closes")
     bidder = actor.producer if actor.role == "producer" else None
-    return uow.bids.for_round(round_id, bidder=bidder)
+    return uow.bids.for_round(round_id, bidder=bidder, limit=limit, offset=offset)
 
 
 def _domain_bid(payload: dict[str, Any]) -> Any:
+    """The engine's bid: id and alternative group qualified by the bidder."""
     from auction.bids import Bid
 
     def dec(key: str) -> Decimal | None:
         value = payload.get(key)
         return None if value is None else Decimal(str(value))
 
+    group = payload.get("alternative_group")
     return Bid(
-        bid_id=payload["bid_id"],
+        bid_id=engine_bid_id(payload["bidder"], payload["bid_id"]),
         bidder=payload["bidder"],
         technology=payload["technology"],
         capacity_mw=Decimal(payload["capacity_mw"]),
@@ -246,7 +342,7 @@ def _domain_bid(payload: dict[str, Any]) -> Any:
         price=Decimal(payload["price"]),
         innovative=bool(payload["innovative"]),
         grid_node=payload.get("grid_node"),
-        alternative_group=payload.get("alternative_group"),
+        alternative_group=None if group is None else engine_bid_id(payload["bidder"], group),
         min_capacity_mw=dec("min_capacity_mw"),
     )
 
@@ -258,21 +354,22 @@ def clear_round(uow: UnitOfWork, actor: Actor, round_id: str, rule: str | None =
     from auction import clear, parse_round
 
     row = _advance(uow, actor, round_id, "clear")
-    bids = uow.bids.for_round(round_id)
+    bids = [b for b in uow.bids.for_round(round_id) if b.excluded_reason is None]
     if not bids:
         raise InputError(Problem("round", None, "bids", "no bids to clear"))
-    receipts = {b.bid_id: b.receipt for b in bids}
+    stored = {engine_bid_id(b.bidder, b.bid_id): b for b in bids}
     spec = parse_round(row.spec, source="round")
     domain = [_domain_bid(b.payload) for b in bids]
     result = clear(spec, domain, rule=rule)
     for award in result.awards:
+        bid = stored[award.bid_id]
         uow.session.add(
             m.Award(
                 round_id=round_id,
-                bid_id=award.bid_id,
-                bidder=award.bidder,
+                bid_id=bid.bid_id,
+                bidder=bid.bidder,
                 technology=award.technology,
-                receipt=receipts[award.bid_id],
+                receipt=bid.receipt,
                 accepted=award.accepted,
                 awarded_capacity_mw=award.awarded_capacity_mw,
                 awarded_annual_mwh=award.awarded_annual_mwh,
@@ -284,7 +381,7 @@ def clear_round(uow: UnitOfWork, actor: Actor, round_id: str, rule: str | None =
         )
     row.status, row.cleared_at = "cleared", _now()
     row.clearing = _jsonable_deep(result.summary())
-    stored = _store_analysis(uow, round_id, round_analysis.analyse(spec, domain, result))
+    analysis = _store_analysis(uow, round_id, round_analysis.analyse(spec, domain, result))
     uow.session.flush()
     audit.record(
         uow,
@@ -297,7 +394,7 @@ def clear_round(uow: UnitOfWork, actor: Actor, round_id: str, rule: str | None =
             "awards_sha256": sha256_hex(
                 canonical_json([_jsonable(a.row()) for a in result.awards])
             ),
-            "analysis_sha256": stored.sha256,
+            "analysis_sha256": analysis.sha256,
         },
     )
     uow.commit()
@@ -333,7 +430,9 @@ def analyse_round(uow: UnitOfWork, actor: Actor, round_id: str) -> m.RoundAnalys
     if stored_analysis(uow, round_id) is not None:
         raise Conflict(f"round {round_id!r} already has its analysis")
     spec = parse_round(row.spec, source="round")
-    domain = [_domain_bid(b.payload) for b in uow.bids.for_round(round_id)]
+    domain = [
+        _domain_bid(b.payload) for b in uow.bids.for_round(round_id) if b.excluded_reason is None
+    ]
     method = (row.clearing or {}).get("rule", "optimiser")
     result = clear(spec, domain, None if method == "optimiser" else method)
     stored = _store_analysis(uow, round_id, round_analysis.analyse(spec, domain, result))
@@ -357,6 +456,17 @@ def _jsonable_deep(value: Any) -> Any:
     return value
 
 
+def contract_ids(round_id: str, awards: Sequence[m.Award]) -> dict[tuple[str, str], str]:
+    """`<round>-<bid id>`; `<round>-<bidder>-<bid id>` for a bid id two winners share."""
+    shared = Counter(a.bid_id for a in awards)
+    return {
+        (a.bidder, a.bid_id): award_contract_id(
+            round_id, a.bid_id if shared[a.bid_id] == 1 else f"{a.bidder}-{a.bid_id}"
+        )
+        for a in awards
+    }
+
+
 def award_round(
     uow: UnitOfWork, actor: Actor, round_id: str, terms: ContractTerms
 ) -> list[m.Contract]:
@@ -365,6 +475,10 @@ def award_round(
     row = _advance(uow, actor, round_id, "award")
     standstill.check_award_allowed(uow, row)
     winners = [a for a in uow.rounds.awards(round_id) if a.accepted and a.price_paid is not None]
+    ids = contract_ids(round_id, winners)
+    taken = [i for i in ids.values() if len(i) > 100 or uow.contracts.get(i) is not None]
+    if taken:
+        raise Conflict(f"contract id(s) already taken or too long: {', '.join(taken[:5])}")
     round_terms = {
         k: getattr(terms, k)
         for k in (
@@ -390,7 +504,7 @@ def award_round(
             rules["strike_currency"] = row.currency
             rules["fx_rule"] = terms.fx_rule
         contract = m.Contract(
-            contract_id=award_contract_id(round_id, award.bid_id),
+            contract_id=ids[(award.bidder, award.bid_id)],
             round_id=round_id,
             bid_id=award.bid_id,
             producer=award.bidder,
@@ -418,10 +532,46 @@ def award_round(
         actor,
         "round.award",
         f"round/{round_id}",
-        {"contracts": [c.contract_id for c in contracts]},
+        {
+            "contracts": [c.contract_id for c in contracts],
+            "contracts_sha256": contracts_sha256(uow, round_id),
+        },
     )
     uow.commit()
     return contracts
+
+
+@dataclass(frozen=True)
+class Results:
+    round: m.Round
+    awards: Sequence[m.Award]
+    excluded: list[m.Bid]
+    audit_head: audit.Head | None
+
+
+CONTRACT_TERMS = (
+    "contract_id",
+    "bid_id",
+    "producer",
+    "scheme",
+    "strike_price",
+    "currency",
+    "start_date",
+    "end_date",
+    "capacity_mw",
+    "terms",
+)
+
+
+def contracts_sha256(uow: UnitOfWork, round_id: str) -> str:
+    """SHA-256 over the terms of every contract a round's award made, as stored: recorded in
+    the award's audit entry and recomputed on verify, so a strike price or capacity changed
+    in the database afterwards is detected."""
+    rows = [
+        {name: getattr(c, name) for name in CONTRACT_TERMS}
+        for c in uow.contracts.list(round_id=round_id)
+    ]
+    return sha256_hex(canonical_json(rows))
 
 
 def results(uow: UnitOfWork, round_id: str) -> tuple[m.Round, Sequence[m.Award]]:
@@ -430,3 +580,10 @@ def results(uow: UnitOfWork, round_id: str) -> tuple[m.Round, Sequence[m.Award]]
     if row.status not in ("cleared", "awarded"):
         raise Conflict(f"round {round_id!r} is {row.status}: results are published once cleared")
     return row, uow.rounds.awards(round_id)
+
+
+def published(uow: UnitOfWork, round_id: str) -> Results:
+    """`results`, with the bids the operator excluded and why, and the audit log's head."""
+    row, awards = results(uow, round_id)
+    excluded = [b for b in uow.bids.for_round(round_id) if b.excluded_reason is not None]
+    return Results(row, awards, excluded, audit.head(uow))

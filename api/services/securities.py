@@ -97,12 +97,16 @@ def on_award(uow: UnitOfWork, actor: Actor, round_id: str) -> None:
     rules = rules_of(uow, round_id)
     if rules is None:
         return
-    capacity = {b.bid_id: Decimal(b.payload["capacity_mw"]) for b in uow.bids.for_round(round_id)}
+    capacity = {
+        (b.bidder, b.bid_id): Decimal(b.payload["capacity_mw"])
+        for b in uow.bids.for_round(round_id)
+    }
     for award in uow.rounds.awards(round_id):
-        due = security_due(rules, capacity[award.bid_id])
+        bid_mw = capacity[(award.bidder, award.bid_id)]
+        due = security_due(rules, bid_mw)
         _entry(
             uow, actor, round_id, award.bid_id, award.bidder, None, "held", due, rules.currency,
-            f"{capacity[award.bid_id]} MW bid × {rules.security_per_mw} {rules.currency}/MW",
+            f"{bid_mw} MW bid × {rules.security_per_mw} {rules.currency}/MW",
         )  # fmt: skip
         if not award.accepted:
             _entry(
@@ -111,10 +115,10 @@ def on_award(uow: UnitOfWork, actor: Actor, round_id: str) -> None:
             )  # fmt: skip
 
 
-def held_text(uow: UnitOfWork, round_id: str, bid_id: str) -> str | None:
+def held_text(uow: UnitOfWork, round_id: str, bidder: str, bid_id: str) -> str | None:
     """The security a bid lodged, as the contract states it (None: the round requires none)."""
     rules = rules_of(uow, round_id)
-    bid = uow.bids.get(round_id, bid_id)
+    bid = uow.bids.get(round_id, bidder, bid_id)
     if rules is None or bid is None:
         return None
     due = security_due(rules, Decimal(bid.payload["capacity_mw"]))

@@ -365,6 +365,7 @@ def run_settlement(
     try:
         uow.settlements.add(run)
         _store(uow, run, result.statements)
+        amounts_sha256 = posted_amounts_sha256(uow, run.id)
         audit.record(
             uow,
             actor,
@@ -375,6 +376,7 @@ def run_settlement(
                 "inputs_sha256": input_sha256,
                 "lines": len(result.lines),
                 "statements": len(result.statements),
+                "amounts_sha256": amounts_sha256,
             },
         )
         uow.commit()
@@ -434,6 +436,44 @@ def _store(uow: UnitOfWork, run: m.SettlementRun, statements: Sequence[Any]) -> 
             )
     if line_rows:
         uow.session.execute(insert(m.SettlementLine), line_rows)
+
+
+def posted_amounts_sha256(uow: UnitOfWork, run_id: int) -> str:
+    """SHA-256 over every amount a run posted: each statement's totals and each line's
+    amount, in a fixed order. Recorded in the run's audit entry and recomputed on verify, so
+    an amount changed in the database afterwards is detected."""
+    st, ln = m.Statement.__table__, m.SettlementLine.__table__
+    statements = uow.session.execute(
+        select(
+            st.c.id,
+            st.c.producer,
+            st.c.currency,
+            st.c.paid_to_producer_minor,
+            st.c.paid_by_producer_minor,
+            st.c.reductions_minor,
+            st.c.net_minor,
+        )
+        .where(st.c.run_id == run_id)
+        .order_by(st.c.id)
+    ).all()
+    lines = uow.session.execute(
+        select(
+            ln.c.statement_id,
+            ln.c.line_id,
+            ln.c.contract_id,
+            ln.c.eligible_kwh,
+            ln.c.amount_minor,
+            ln.c.currency,
+            ln.c.direction,
+        )
+        .where(ln.c.statement_id.in_([row[0] for row in statements]))
+        .order_by(ln.c.line_id)
+    ).all()
+    document = {
+        "statements": [list(row[1:]) for row in statements],
+        "lines": [list(row) for row in lines],
+    }
+    return hashlib.sha256(canonical_json(document).encode()).hexdigest()
 
 
 def get_run(uow: UnitOfWork, actor: Actor, run_id: int) -> m.SettlementRun:
@@ -523,12 +563,17 @@ def list_statements(
     month: str | None = None,
     producer: str | None = None,
     run_id: int | None = None,
+    *,
+    limit: int | None = None,
+    offset: int = 0,
 ) -> Sequence[m.Statement]:
     if actor.role == "producer":
         if producer is not None and producer != actor.producer:
             return []
         producer = actor.producer
-    return uow.settlements.statements(producer=producer, month=month, run_id=run_id)
+    return uow.settlements.statements(
+        producer=producer, month=month, run_id=run_id, limit=limit, offset=offset
+    )
 
 
 def statement_csv(statement: m.Statement) -> str:

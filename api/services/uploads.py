@@ -4,12 +4,14 @@ The body arrives as a file (spooled to disk by the HTTP layer while its SHA-256 
 Pass 1 reads it in chunks with pandas and validates every row; nothing is written unless all
 rows are valid. Pass 2 loads it: on PostgreSQL the raw CSV goes through `COPY … FROM STDIN`
 into a temporary staging table and one INSERT … SELECT … ON CONFLICT moves it; on SQLite an
-executemany per chunk. A repeated upload (same Idempotency-Key, or the same content) returns
-the first upload and writes nothing.
+executemany per chunk. A repeat returns the earlier upload and writes nothing when it reuses
+an Idempotency-Key or repeats the target's latest upload; an older content uploaded again is
+a correction like any other (X, Y, X: the third upload replaces Y).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -22,6 +24,7 @@ from sqlalchemy import Table, delete, insert, text
 
 from api.actor import Actor, Conflict
 from api.db import models as m
+from api.limits import MAX_ABS_MARKET_PRICE, MAX_FX_RATE
 from api.services import audit
 from api.services.csvcheck import (
     Problems,
@@ -40,6 +43,9 @@ METER_COLUMNS = ("timestamp", "contract_id", "energy_kwh")
 OPTIONAL_METER_COLUMNS = ("curtailed_kwh", "go_kwh")  # Art. 16 curtailment, Art. 15(6) GOs
 ALIGN_S = 900  # every interval starts on a quarter-hour
 SQLITE_TS = "%Y-%m-%d %H:%M:%S.%f"
+BLANK_LINES = re.compile(rb"(?m)^[ \t]*\r?\n")  # what the validating reader skips
+PRICE_CHARS = 20  # longer text is no price within the bound
+BLANK_LINE_INSIDE = re.compile(rb"\n[ \t]*\r?\n")  # the same, found several times faster
 
 
 @dataclass(frozen=True)
@@ -52,7 +58,8 @@ def _begin(
     uow: UnitOfWork, actor: Actor, kind: str, target: str, sha256: str, key: str | None
 ) -> m.Upload | None:
     """Every upload starts the same way: operators only, one upload per target at a time, and
-    the earlier upload returned when this one repeats it (same key or same content)."""
+    the earlier upload returned when this one repeats it (same key, or the same content as
+    the target's latest upload)."""
     actor.require("operator", "admin")
     uow.lock(f"upload:{kind}" if target == kind else f"upload:{kind}:{target}")
     if key is not None:
@@ -61,7 +68,8 @@ def _begin(
             if (previous.kind, previous.target, previous.content_sha256) != (kind, target, sha256):
                 raise Conflict("this Idempotency-Key was used for a different upload")
             return previous
-    return uow.uploads.by_content(kind, target, sha256)
+    latest = uow.uploads.latest(kind, target)
+    return latest if latest is not None and latest.content_sha256 == sha256 else None
 
 
 def _chunks(body: IO[bytes], chunk_rows: int, problems: Problems) -> Iterator[pd.DataFrame]:
@@ -237,10 +245,16 @@ def _copy_meters_postgres(
             f"COPY meter_stage ({columns}) FROM STDIN WITH (FORMAT csv, HEADER true)"
         ) as copy,
     ):
-        opening = body.read(1 << 20)
-        copy.write(opening.removeprefix(b"\xef\xbb\xbf"))
-        while block := body.read(1 << 20):
-            copy.write(block)
+        # Blank lines, which validation skips, are dropped here too (COPY would read each as
+        # a row of nulls); blocks are cut after their last newline so no line is split.
+        block, pending = body.read(1 << 20).removeprefix(b"\xef\xbb\xbf"), b""
+        while block:
+            data = pending + block
+            cut = data.rfind(b"\n") + 1
+            copy.write(_without_blank_lines(data[:cut]))
+            pending = data[cut:]
+            block = body.read(1 << 20)
+        copy.write(pending)  # a last line without a newline is not blank
     # A plain INSERT is much faster than ON CONFLICT's speculative insertion; take it when
     # no stored reading overlaps the upload (one index probe per contract answers that; the
     # contracts and time range are known from validation).
@@ -267,6 +281,13 @@ def _copy_meters_postgres(
             "JOIN contracts c ON c.contract_id = btrim(s.contract_id)" + conflict
         )
     )
+
+
+def _without_blank_lines(lines: bytes) -> bytes:
+    """Whole lines without the blank ones; the regex runs only when a line may be blank."""
+    if lines.startswith((b"\n", b"\r", b" ", b"\t")) or BLANK_LINE_INSIDE.search(lines):
+        return BLANK_LINES.sub(b"", lines)
+    return lines
 
 
 def _insert_meters_sqlite(
@@ -391,11 +412,23 @@ def _prices(values: list[str], problems: Problems) -> list[Decimal | None]:
     price (the fallback series applies)."""
     from settlement.price_io import parse_hundredths
 
+    too_long = [row for row, value in enumerate(values, start=1) if len(str(value)) > PRICE_CHARS]
+    for row in too_long[:20]:
+        problems.add(row, "price", f"beyond ±{MAX_ABS_MARKET_PRICE} per MWh")
+    if too_long:  # digits beyond any bound are not parsed at all
+        return [None] * len(values)
     hundredths, ok = shared_check(problems, lambda c: parse_hundredths(values, c, "price"))
-    return [
+    prices = [
         Decimal(int(h)).scaleb(-2) if good else None
         for h, good in zip(hundredths.tolist(), ok.tolist(), strict=True)
     ]
+    # NUMERIC(14, 2) on PostgreSQL; the same bound on SQLite, so both answer alike.
+    beyond = [
+        row for row, p in enumerate(prices, 1) if p is not None and abs(p) > MAX_ABS_MARKET_PRICE
+    ]
+    for row in beyond[:20]:
+        problems.add(row, "price", f"beyond ±{MAX_ABS_MARKET_PRICE} per MWh")
+    return prices
 
 
 def _store_prices(
@@ -448,6 +481,16 @@ def upload_fx_rates(
         for pair, by_day in (rates or {}).items()
         for day, rate in by_day.items()
     ]
+    # NUMERIC(14, 6) on PostgreSQL (which would round a seventh decimal; SQLite keeps it).
+    for row in rows:
+        rate = row["rate"]
+        if rate > MAX_FX_RATE or rate != rate.quantize(Decimal("0.000001")):
+            problems.add(
+                None,
+                "rate",
+                f"{row['pair']} on {row['day']}: {rate} is beyond {MAX_FX_RATE} or has more "
+                "than 6 decimals",
+            )
     _raise(problems)
     table = m.FxRate.__table__
     assert isinstance(table, Table)

@@ -25,6 +25,9 @@ from api.settings import Settings
 from api.uow import UnitOfWork
 
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+# The audit signing key of the test service (in production: MZEKARI_AUDIT_KEY, never in the
+# database).
+AUDIT_KEY = "test-audit-key-0123456789abcdef0123456789"
 ROLES = ("operator", "producer", "treasury", "admin")
 
 ROUND_SPEC = {
@@ -105,7 +108,24 @@ def engine(database_url: str) -> Iterator[Engine]:
 
 @pytest.fixture
 def uow_factory(engine: Engine) -> Callable[[], UnitOfWork]:
-    return lambda: UnitOfWork.for_engine(engine)
+    return lambda: UnitOfWork.for_engine(engine, AUDIT_KEY.encode())
+
+
+@pytest.fixture
+def row_counts(engine: Engine) -> Callable[[], dict[str, int]]:
+    """Rows in every table of the schema: equal before and after a refused request."""
+    from api.db.models import Base
+
+    def count() -> dict[str, int]:
+        with engine.connect() as connection:
+            return {
+                table.name: int(
+                    connection.execute(text(f'SELECT count(*) FROM "{table.name}"')).scalar_one()
+                )
+                for table in Base.metadata.sorted_tables
+            }
+
+    return count
 
 
 @pytest.fixture
@@ -125,7 +145,7 @@ def keys(uow_factory: Callable[[], UnitOfWork]) -> dict[str, str]:
 def client(engine: Engine, database_url: str) -> Iterator[object]:
     from fastapi.testclient import TestClient
 
-    app = create_app(Settings(database_url=database_url), engine)
+    app = create_app(Settings(database_url=database_url, audit_key=AUDIT_KEY), engine)
     with TestClient(app) as test_client:
         yield test_client
 

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Query, Request
+from fastapi import APIRouter, Header, Path, Query, Request
 from fastapi.responses import PlainTextResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from api.actor import Actor, NotFound
 from api.db import models as m
 from api.http.cache import RenderedStatement, StatementCache
-from api.http.deps import AnyRole, Finance, Operator, UowDep
+from api.http.deps import AnyRole, Finance, Operator, Page, UowDep
 from api.http.schemas import (
     MONTH_PATTERN,
     LinePublic,
@@ -22,12 +22,20 @@ from api.http.schemas import (
     StatementList,
     StatementPublic,
 )
-from api.services import settlements
+from api.limits import ID_PATTERN, MAX_ID_LENGTH, MAX_ROW_ID, NAME_PATTERN
+from api.services import audit, settlements
 from api.uow import UnitOfWork
 from mzekari.money import from_minor_units
 
 router = APIRouter(prefix="/api", tags=["settlement"])
-IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)]
+IdempotencyKey = Annotated[
+    str | None, Header(alias="Idempotency-Key", max_length=200, pattern=NAME_PATTERN)
+]
+# The audit log's head when the statement was rendered, `<id>:<hash>` (the CSV has no other
+# place for it; the JSON body also carries it as `audit_head`).
+AUDIT_HEAD = "X-Audit-Head"
+RunId = Annotated[int, Path(ge=1, le=MAX_ROW_ID)]
+StatementId = Annotated[int, Path(ge=1, le=MAX_ROW_ID)]
 
 
 def statement_public(row: m.Statement, with_lines: bool) -> StatementPublic:
@@ -76,14 +84,17 @@ def run_settlement(
 
 @router.get("/settlements", response_model=RunList)
 def list_runs(
-    uow: UowDep, actor: Finance, month: Annotated[str | None, Query(pattern=MONTH_PATTERN)] = None
+    uow: UowDep,
+    actor: Finance,
+    page: Page,
+    month: Annotated[str | None, Query(pattern=MONTH_PATTERN)] = None,
 ) -> Any:
-    items = uow.settlements.runs(month)
+    items = uow.settlements.runs(month, limit=page.limit, offset=page.offset)
     return {"count": len(items), "items": items}
 
 
 @router.get("/settlements/{run_id}", response_model=RunPublic)
-def get_run(run_id: int, uow: UowDep, actor: Finance) -> Any:
+def get_run(run_id: RunId, uow: UowDep, actor: Finance) -> Any:
     return settlements.get_run(uow, actor, run_id)
 
 
@@ -91,11 +102,14 @@ def get_run(run_id: int, uow: UowDep, actor: Finance) -> Any:
 def list_statements(
     uow: UowDep,
     actor: AnyRole,
+    page: Page,
     month: Annotated[str | None, Query(pattern=MONTH_PATTERN)] = None,
-    producer: Annotated[str | None, Query(max_length=200)] = None,
-    run_id: int | None = None,
+    producer: Annotated[str | None, Query(max_length=MAX_ID_LENGTH, pattern=ID_PATTERN)] = None,
+    run_id: Annotated[int | None, Query(ge=1, le=MAX_ROW_ID)] = None,
 ) -> Any:
-    rows = settlements.list_statements(uow, actor, month, producer, run_id)
+    rows = settlements.list_statements(
+        uow, actor, month, producer, run_id, limit=page.limit, offset=page.offset
+    )
     return {"count": len(rows), "items": [statement_public(r, False) for r in rows]}
 
 
@@ -103,16 +117,21 @@ def _render(request: Request, actor: Actor, statement_id: int, fmt: str) -> Rend
     """Load, authorize and render a statement once per format (in a worker thread); later
     reads of it are served from memory."""
     with UnitOfWork(request.app.state.session_factory) as uow:
+        head = audit.head(uow)
         if fmt == "csv":
             statement = settlements.get_statement(uow, actor, statement_id)
             producer, month = statement.producer, statement.month
             body = settlements.statement_csv(statement).encode()
         else:
             document = settlements.statement_document(uow, actor, statement_id)
+            document["audit_head"] = head
             producer, month = document["producer"], document["month"]
             body = StatementPublic.model_validate(document).model_dump_json().encode()
         rendered = RenderedStatement(
-            producer, body, f"statement-{producer}-{month}-{statement_id}.{fmt}"
+            producer,
+            body,
+            f"statement-{producer}-{month}-{statement_id}.{fmt}",
+            "" if head is None else f"{head.id}:{head.hash}",
         )
     request.app.state.statements.put(statement_id, fmt, rendered)
     return rendered
@@ -131,9 +150,11 @@ async def _rendered(
 
 
 @router.get("/statements/{statement_id}", response_model=StatementPublic)
-async def get_statement(statement_id: int, request: Request, actor: AnyRole) -> Response:
+async def get_statement(statement_id: StatementId, request: Request, actor: AnyRole) -> Response:
     rendered = await _rendered(request, actor, statement_id, "json")
-    return Response(rendered.body, media_type="application/json")
+    return Response(
+        rendered.body, media_type="application/json", headers={AUDIT_HEAD: rendered.audit_head}
+    )
 
 
 @router.get(
@@ -142,11 +163,14 @@ async def get_statement(statement_id: int, request: Request, actor: AnyRole) -> 
     responses={200: {"content": {"text/csv": {}}}},
 )
 async def get_statement_csv(
-    statement_id: int, request: Request, actor: AnyRole
+    statement_id: StatementId, request: Request, actor: AnyRole
 ) -> PlainTextResponse:
     rendered = await _rendered(request, actor, statement_id, "csv")
     return PlainTextResponse(
         rendered.body,
         media_type="text/csv",
-        headers={"Content-Disposition": f'attachment; filename="{rendered.filename}"'},
+        headers={
+            "Content-Disposition": f'attachment; filename="{rendered.filename}"',
+            AUDIT_HEAD: rendered.audit_head,
+        },
     )

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Path
 
 from api.http.deps import AnyRole, BidReader, Operator, Producer, UowDep
 from api.http.lifecycle_schemas import (
@@ -15,6 +15,7 @@ from api.http.lifecycle_schemas import (
     StandstillBody,
     StandstillPublic,
 )
+from api.limits import MAX_ROW_ID
 from api.services import rounds, standstill
 
 router = APIRouter(prefix="/api/rounds", tags=["rounds"])
@@ -58,6 +59,10 @@ def list_objections(round_id: str, uow: UowDep, actor: BidReader) -> Any:
 
 @router.post("/{round_id}/objections/{objection_id}/answer", response_model=ObjectionPublic)
 def answer_objection(
-    round_id: str, objection_id: int, body: ObjectionAnswer, uow: UowDep, actor: Operator
+    round_id: str,
+    objection_id: Annotated[int, Path(ge=1, le=MAX_ROW_ID)],
+    body: ObjectionAnswer,
+    uow: UowDep,
+    actor: Operator,
 ) -> Any:
     return standstill.answer(uow, actor, round_id, objection_id, body.answer, body.upheld)

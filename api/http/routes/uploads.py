@@ -1,5 +1,6 @@
 """Bulk CSV uploads of prices and meter data, streamed to a spool file, then loaded in one
-transaction. `Idempotency-Key` (or identical content) makes a repeat a no-op."""
+transaction. A repeat is a no-op when it reuses an `Idempotency-Key` or repeats the target's
+latest upload."""
 
 from __future__ import annotations
 
@@ -10,24 +11,32 @@ from typing import IO, Annotated, Any
 from fastapi import APIRouter, Header, Path, Query, Request
 from starlette.concurrency import run_in_threadpool
 
-from api.http.deps import Finance, Operator, SettingsDep, UowDep
+from api.http.deps import Finance, Operator, Page, SettingsDep, UowDep
 from api.http.schemas import PriceSeriesList, UploadList, UploadPublic
+from api.limits import NAME_PATTERN, SERIES_PATTERN
 from api.services import uploads
+from mzekari.errors import InputError, Problem
 
 router = APIRouter(prefix="/api", tags=["uploads"])
 
 CSV_BODY: dict[str, Any] = {
     "requestBody": {"required": True, "content": {"text/csv": {"schema": {"type": "string"}}}},
 }
-IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)]
+IdempotencyKey = Annotated[
+    str | None, Header(alias="Idempotency-Key", max_length=200, pattern=NAME_PATTERN)
+]
 SPOOL_MEMORY_BYTES = 16 << 20
 
 
 async def _spool(request: Request) -> tuple[IO[bytes], str]:
-    """The body to a spooled temporary file (memory up to 16 MB, then disk) and its SHA-256."""
+    """The body to a spooled temporary file (memory up to 16 MB, then disk) and its SHA-256.
+    A NUL byte is refused here: no text column of either database can hold one."""
     spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_MEMORY_BYTES)  # noqa: SIM115 (caller closes)
     digest = hashlib.sha256()
     async for block in request.stream():
+        if b"\x00" in block:
+            spool.close()
+            raise InputError(Problem("body", None, None, "the file contains a NUL byte"))
         digest.update(block)
         spool.write(block)
     spool.seek(0)
@@ -76,7 +85,7 @@ async def upload_meter_data(
     description="CSV `timestamp,price` (hourly or quarter-hourly) or `month,price`.",
 )
 async def upload_prices(
-    series: Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]{1,50}$")],
+    series: Annotated[str, Path(pattern=SERIES_PATTERN)],
     request: Request,
     uow: UowDep,
     actor: Operator,
@@ -151,12 +160,12 @@ async def upload_profile(
 
 
 @router.get("/prices", response_model=PriceSeriesList)
-def list_price_series(uow: UowDep, actor: Finance) -> Any:
-    items = uow.uploads.all_series()
+def list_price_series(uow: UowDep, actor: Finance, page: Page) -> Any:
+    items = uow.uploads.all_series(limit=page.limit, offset=page.offset)
     return {"count": len(items), "items": items}
 
 
 @router.get("/uploads", response_model=UploadList)
-def list_uploads(uow: UowDep, actor: Operator) -> Any:
-    items = uow.uploads.list()
+def list_uploads(uow: UowDep, actor: Operator, page: Page) -> Any:
+    items = uow.uploads.list(limit=page.limit, offset=page.offset)
     return {"count": len(items), "items": items}

@@ -23,6 +23,8 @@ MATRIX: dict[tuple[str, str], set[str]] = {
     ("POST", "/api/rounds/{round_id}/award"): OPS,
     ("POST", "/api/rounds/{round_id}/bids"): {"producer"},
     ("GET", "/api/rounds/{round_id}/bids"): {"operator", "admin", "producer"},
+    ("DELETE", "/api/rounds/{round_id}/bids/{bid_id}"): {"producer"},
+    ("POST", "/api/rounds/{round_id}/exclusions"): OPS,
     ("GET", "/api/rounds/{round_id}/results"): ALL,
     ("GET", "/api/rounds/{round_id}/analysis"): FINANCE,
     ("GET", "/api/contracts"): ALL,
@@ -87,6 +89,9 @@ BODIES = {
         }
     },
     ("POST", "/api/rounds/{round_id}/award"): {"json": {"start": "2021-01-01"}},
+    ("POST", "/api/rounds/{round_id}/exclusions"): {
+        "json": {"bidder": "Alpha", "bid_id": "a1", "reason": "test"}
+    },
     ("POST", "/api/contracts/{contract_id}/status"): {
         "json": {"action": "expire", "effective_date": "2021-01-01", "reason": "test"}
     },
@@ -137,6 +142,7 @@ def _url(path: str, statement_id: int, run_id: int) -> str:
         return path + "?as_of=2030-01-01"
     values = {
         "round_id": "T-2021",
+        "bid_id": "a1",
         "contract_id": "T-2021-a1",
         "statement_id": statement_id,
         "run_id": run_id,

@@ -80,7 +80,8 @@ def _check_printed_budget_and_files(out: Path, printed: str) -> None:
     clearing = json.loads((out / "clearing.json").read_text())
     exact = Decimal(clearing["budget_used"])
     with scenario_file(SCENARIO, "bids.csv").open() as fh:
-        bids = {r["bid_id"]: r for r in csv.DictReader(fh)}
+        # The engine names a bid `<bidder>/<bid id>` (bid ids are each bidder's own).
+        bids = {f"{r['bidder']}/{r['bid_id']}": r for r in csv.DictReader(fh)}
     analysis = json.loads((out / "round_analysis.json").read_text())
     assert analysis["comparison"][0]["budget_used"] == clearing["budget_used"]
     assert len(analysis["comparison"][0]["accepted"]) == clearing["accepted_bids"]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import hmac
 import io
 from decimal import Decimal
 
@@ -96,11 +97,13 @@ def test_corrected_meter_data_posts_an_adjustment_that_references_the_line(
 
 def test_published_results_list_the_receipts_bidders_hold(client, auth, awarded):
     results = client.get("/api/rounds/T-2021/results", headers=auth("treasury")).json()
-    published = {a["bid_id"]: a["receipt"] for a in results["awards"]}
+    published = {(a["bidder"], a["bid_id"]): a["receipt"] for a in results["awards"]}
     for receipt in awarded["receipts"].values():
-        # The bidder can recompute its receipt from the canonical bid it was given.
-        assert hashlib.sha256(receipt["canonical_bid"].encode()).hexdigest() == receipt["receipt"]
-        assert published[receipt["bid_id"]] == receipt["receipt"]
+        # The bidder recomputes its receipt from the canonical bid and the salt it was given.
+        key = bytes.fromhex(receipt["salt"])
+        mac = hmac.new(key, receipt["canonical_bid"].encode(), hashlib.sha256).hexdigest()
+        assert mac == receipt["receipt"]
+        assert published[(receipt["bidder"], receipt["bid_id"])] == receipt["receipt"]
 
 
 def test_bids_are_sealed_while_open_and_frozen_after_close(client, auth, scenario):

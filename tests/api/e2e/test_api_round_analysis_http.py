@@ -23,7 +23,8 @@ def test_the_stored_analysis_matches_the_award_and_its_hash(client, auth, awarde
     # The hash is recomputed here from the body, not read from the service.
     assert body["sha256"] == sha256_hex(canonical_json(body["analysis"]))
     results = client.get("/api/rounds/T-2021/results", headers=auth("operator")).json()
-    accepted = sorted(a["bid_id"] for a in results["awards"] if a["accepted"])
+    # The engine names a bid `<bidder>/<bid id>` (bid ids are each bidder's own).
+    accepted = sorted(f"{a['bidder']}/{a['bid_id']}" for a in results["awards"] if a["accepted"])
     comparison = {row["method"]: row for row in body["analysis"]["comparison"]}
     assert comparison["optimiser"]["accepted"] == accepted
     assert set(comparison) == {"optimiser", "germany", "uk_skip", "stop_at_breach"}

@@ -84,9 +84,9 @@ def test_stored_optimiser_row_is_the_clearing_and_sums_the_stored_awards(georgia
     assert _d(opt["energy_mwh"]) == energy
     assert _d(opt["capacity_mw"]) == sum((a.awarded_capacity_mw for a in awards), Decimal(0))
     assert _d(opt["budget_used"]) == sum((a.budget_used for a in awards), Decimal(0))
-    assert opt["accepted"] == sorted(a.bid_id for a in awards) and opt["accepted_bids"] == len(
-        awards
-    )
+    assert opt["accepted"] == sorted(f"{a.bidder}/{a.bid_id}" for a in awards) and opt[
+        "accepted_bids"
+    ] == len(awards)
     paid = sum((a.price_paid * a.awarded_annual_mwh for a in awards), Decimal(0))
     assert _d(opt["average_price"]) == (paid / energy).quantize(Decimal("0.01"), ROUND_HALF_UP)
     assert opt["proven_optimal"] is True

@@ -4,6 +4,7 @@ predecessor, so editing or removing any entry is detected at that entry."""
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 from datetime import UTC
 
@@ -117,3 +118,49 @@ def test_rehashing_an_edit_still_breaks_the_next_link():
     entries[1] = forged
     check = audit.verify(entries)
     assert not check.valid and check.first_bad_id == 3
+
+
+def _signed_chain(key: bytes, n: int = 3) -> FakeUnitOfWork:
+    uow = FakeUnitOfWork()
+    uow.audit_key = key
+    for i in range(n):
+        audit.record(uow, Actor(f"key{i}", "operator"), "round.open", f"round/R{i}", {"i": i})
+    return uow
+
+
+def test_signatures_are_hmac_sha256_of_each_hash_under_the_key():
+    key = b"k" * 32
+    entries = _signed_chain(key).audit.entries
+    for entry in entries:
+        assert entry.signature == hmac.new(key, entry.hash.encode(), hashlib.sha256).hexdigest()
+    check = audit.verify(entries, key=key)
+    assert check.valid and check.signatures_checked
+    assert not audit.verify(entries, key=b"x" * 32).valid  # another key: entry 1 fails
+    unsigned = _chain(2).audit.entries
+    check = audit.verify(unsigned, key=key)
+    assert not check.valid and check.first_bad_id == 1
+    assert "not checked" in audit.verify(unsigned).message  # says it could not check
+
+
+def test_a_head_no_longer_in_the_log_fails_verification():
+    entries = _chain(4).audit.entries
+    head = audit.Head(entries[-1].id, entries[-1].hash)
+    assert audit.verify(entries, head=head).valid
+    assert audit.verify(entries[:-1]).valid  # truncated: still a consistent chain ...
+    check = audit.verify(entries[:-1], head=head)  # ... but not the one handed out
+    assert not check.valid and check.first_bad_id == head.id
+
+
+def test_a_run_without_an_amounts_hash_is_reported_not_silently_passed():
+    uow = FakeUnitOfWork()
+    audit.record(uow, Actor("k", "operator"), "settlement.run", "settlement/1", {"month": "x"})
+    audit.record(
+        uow, Actor("k", "operator"), "settlement.run", "settlement/2", {"amounts_sha256": "a"}
+    )
+    same = audit.Recompute("settlement.run", "amounts_sha256", lambda e: "a", "amounts")
+    check = audit.verify(uow.audit.entries, recompute=[same])
+    assert check.valid and check.hashes_recomputed == 1
+    assert "1 older entr(ies) recorded no hash of their amounts" in check.message
+    other = audit.Recompute("settlement.run", "amounts_sha256", lambda e: "b", "amounts")
+    changed = audit.verify(uow.audit.entries, recompute=[other])
+    assert not changed.valid and changed.first_bad_id == 2

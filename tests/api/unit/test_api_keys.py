@@ -65,3 +65,13 @@ def test_a_wrong_secret_for_a_real_key_id_is_refused():
 def test_role_and_producer_binding_are_checked(role, producer):
     with pytest.raises(InputError):
         keys.create_key(FakeUnitOfWork(), role, producer)
+
+
+@pytest.mark.parametrize(
+    ("producer", "name"),
+    [("P/1", ""), ("p" * 33, ""), ("Alpha Beta", ""), ("Alpha", "n" * 201), ("Alpha", "k\x00")],
+)
+def test_producer_ids_and_key_names_are_bounded_on_every_path(producer, name):
+    """The CLI reaches `create_key` without the HTTP schema: the service checks too."""
+    with pytest.raises(InputError):
+        keys.create_key(FakeUnitOfWork(), "producer", producer, name)

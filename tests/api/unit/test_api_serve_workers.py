@@ -37,3 +37,26 @@ def test_serve_passes_the_worker_count_to_uvicorn(tmp_path, monkeypatch, argv, e
     assert kwargs.get("workers", 1) == expected[0]
     assert (app if isinstance(app, str) else "app object") == expected[1]
     assert (kwargs["port"], kwargs["access_log"]) == (8123, False)
+
+
+def test_workers_get_the_audit_key_itself_and_no_key_is_warned_about(tmp_path, monkeypatch, capsys):
+    import os
+
+    import uvicorn
+
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: None)
+    for name in Settings.model_fields:
+        monkeypatch.delenv(f"MZEKARI_{name.upper()}", raising=False)
+    monkeypatch.setenv("MZEKARI_DATABASE_URL", f"sqlite:///{tmp_path / 's.sqlite'}")
+    get_settings.cache_clear()
+    try:
+        assert main(["serve", "--port", "8123"]) == 0
+        assert "MZEKARI_AUDIT_KEY is not set" in capsys.readouterr().err
+        secret = "k" * 40
+        monkeypatch.setenv("MZEKARI_AUDIT_KEY", secret)
+        get_settings.cache_clear()
+        assert main(["serve", "--port", "8123", "--workers", "2"]) == 0
+        assert "MZEKARI_AUDIT_KEY" not in capsys.readouterr().err
+        assert os.environ["MZEKARI_AUDIT_KEY"] == secret  # not its masked dump
+    finally:
+        get_settings.cache_clear()
