@@ -19,7 +19,6 @@ from fastapi.responses import PlainTextResponse, RedirectResponse, Response
 from markupsafe import Markup
 
 from api.actor import Actor, NotAllowed
-from api.canonical import sha256_hex
 from api.services import public_results, rounds
 from api.uow import UnitOfWork
 from api.web import charts, round_terms, session
@@ -35,6 +34,7 @@ ACTIONS = {"open": rounds.open_round, "close": rounds.close_round}
 ROUND_FILE_BYTES = 256 * 1024
 CURRENCIES = ("GEL", "USD", "EUR")
 TECHNOLOGY_ROWS = 4
+SALT = re.compile(r"[0-9a-f]{64}")
 SAFE_NAME = re.compile(
     r"[^A-Za-z0-9_.-]"
 )  # a download's file name: nothing that could break the header
@@ -236,9 +236,10 @@ def download_receipt(
     request: Request,
     csrf_token: Annotated[str, Form(max_length=200)] = "",
     canonical_bid: Annotated[str, Form(max_length=4000)] = "",
+    salt: Annotated[str, Form(max_length=64)] = "",
 ) -> Response:
-    """The receipt as a file. It is recomputed from the canonical bid (never taken from the
-    form), and only for the signed-in producer's own bid in this round."""
+    """The receipt as a file. It is recomputed from the canonical bid and the bidder's salt
+    (never taken from the form), and only for the signed-in producer's own bid in this round."""
     session.check_form(request, csrf_token)
     actor = session.actor_from_cookie(request)
     actor.require("producer")
@@ -250,13 +251,17 @@ def download_receipt(
         raise InputError(Problem(_("form"), None, "canonical_bid", _("not this round's bid")))
     if bid.get("bidder") != actor.producer:
         raise NotAllowed("not your bid")
-    receipt = sha256_hex(canonical_bid)
+    if not SALT.fullmatch(salt):
+        raise InputError(Problem(_("form"), None, "salt", _("not a salt of 64 hex digits")))
+    receipt = rounds.commitment(bytes.fromhex(salt), canonical_bid)
     body = "\n".join(
         (
             f"round: {round_id}",
             f"bid: {bid.get('bid_id')}",
             f"bidder: {actor.producer}",
-            f"receipt (SHA-256 of the canonical bid below): {receipt}",
+            f"receipt: {receipt}",
+            f"salt (secret: only you hold it): {salt}",
+            "the receipt is HMAC-SHA256 of the canonical bid below, keyed with the salt's bytes",
             "canonical bid:",
             canonical_bid,
             "",

@@ -11,6 +11,7 @@ compared byte for byte with the JSON API.
 from __future__ import annotations
 
 import hashlib
+import hmac
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -118,7 +119,8 @@ def test_the_whole_year_of_work_in_the_browser(browser, flow, screenshot):
         alpha.keyboard.press("Enter")  # submits the form from the price field
     receipts = {"Alpha": alpha.locator("#receipt").inner_text()}
     canonical = alpha.locator("#canonical-bid").inner_text()
-    assert receipts["Alpha"] == hashlib.sha256(canonical.encode()).hexdigest()
+    salt = bytes.fromhex(alpha.locator("#salt").inner_text())
+    assert receipts["Alpha"] == hmac.new(salt, canonical.encode(), hashlib.sha256).hexdigest()
     with alpha.expect_download() as download:
         alpha.get_by_role("button", name="Download the receipt").click()
     kept = Path(download.value.path()).read_text()

@@ -5,6 +5,7 @@ rows counted before and after, SHA-256 recomputed with hashlib, numbers written 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -227,18 +228,18 @@ def test_the_receipt_file_is_recomputed_and_only_for_the_producers_own_bid(clien
     canonical = re.search(r'name="canonical_bid" value="([^"]+)"', answer.text)
     assert canonical is not None
     text = canonical.group(1).replace("&#34;", '"').replace("&quot;", '"')
-    receipt = hashlib.sha256(text.encode()).hexdigest()
-    assert receipt in answer.text
-    download = client.post(
-        "/web/rounds/F-2/receipt", data={"canonical_bid": text, "csrf_token": token(client)}
-    )
+    salt = re.search(r'name="salt" value="([0-9a-f]{64})"', answer.text)
+    assert salt is not None
+    # The commitment recomputed independently: HMAC-SHA256 keyed with the bidder's salt.
+    receipt = hmac.new(bytes.fromhex(salt.group(1)), text.encode(), hashlib.sha256).hexdigest()
+    assert receipt in answer.text and hashlib.sha256(text.encode()).hexdigest() not in answer.text
+    kept = {"canonical_bid": text, "salt": salt.group(1)}
+    download = client.post("/web/rounds/F-2/receipt", data={**kept, "csrf_token": token(client)})
     assert download.status_code == 200
     assert "attachment" in download.headers["content-disposition"]
     assert receipt in download.text and text in download.text
     sign_in(client, forms.keys["beta"])
-    refused = client.post(
-        "/web/rounds/F-2/receipt", data={"canonical_bid": text, "csrf_token": token(client)}
-    )
+    refused = client.post("/web/rounds/F-2/receipt", data={**kept, "csrf_token": token(client)})
     assert refused.status_code == 403
     # A producer never sees another's sealed bid, nor how many bids there are.
     page = client.get("/web/rounds/F-2").text
