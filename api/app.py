@@ -16,11 +16,16 @@ from api.http import errors
 from api.http.cache import StatementCache
 from api.http.routes import (
     admin,
+    contract_status,
     contracts,
+    deadlines,
     forecasts,
     guarantees,
+    public,
     rounds,
+    securities,
     settlements,
+    standstill,
     uploads,
 )
 from api.http.schemas import ErrorBody
@@ -77,6 +82,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         return {"status": "ok"}
 
     for module in (rounds, contracts, uploads, settlements, guarantees, forecasts, admin):
+        app.include_router(module.router, responses=ERROR_RESPONSES)
+    for module in (contract_status, deadlines, securities, standstill, public):
         app.include_router(module.router, responses=ERROR_RESPONSES)
     web_router = _web_router()
     if web_router is not None:

@@ -54,6 +54,12 @@ def register(subparsers: Any) -> None:
         help="GO ledger CSV (the export of `GET /api/guarantees/export`): GOs of the month's "
         "supported energy sold or cancelled for the producer give double-benefit lines",
     )
+    settle.add_argument(
+        "--status",
+        metavar="STATUS",
+        help="privileged-producer status CSV: contract_id,action,effective_date[,term_from]; "
+        "support is paid only inside each named contract's support windows",
+    )
     settle.set_defaults(handler=_settle)
 
     prices = subparsers.add_parser("prices", help="reference prices")
@@ -135,6 +141,11 @@ def _settle(args: argparse.Namespace) -> int:
         producers = {c.contract_id: c.producer for c in contracts}
         check_contract_producers(ledger, producers, args.month, args.guarantees)
         guarantees = benefited(ledger.batches.values(), ledger.holdings, args.month)
+    windows = None
+    if args.status:
+        from settlement.lifecycle import read_status
+
+        windows = read_status(args.status, contracts)
     result = settle_month(
         contracts,
         prices,
@@ -146,6 +157,7 @@ def _settle(args: argparse.Namespace) -> int:
         cpi=read_cpi(args.cpi) if args.cpi else None,
         profiles=profiles,
         guarantees=guarantees,
+        support_windows=windows,
     )
     try:
         lines_path, statements_path = result.write(args.out)

@@ -32,6 +32,8 @@ class RowInputs:
     reference: np.ndarray  # R per row (hundredths/MWh)
     fallback_used: np.ndarray  # bool per row
     negative: np.ndarray  # bool per row: excluded by the contract's negative-price rule
+    # bool per row: outside the contract's support windows (status); None: all inside
+    outside_support: np.ndarray | None = None
 
 
 @dataclass
@@ -123,7 +125,8 @@ def row_rates(params: ContractParams, counts: np.ndarray, reference: np.ndarray)
 def settle_rows(rows: RowInputs, params: ContractParams) -> dict[str, list[int]]:
     """Per contract: energies (kWh) and exact amounts (units of 1/AMOUNT_SCALE).
 
-    Rules apply in order: interval volume cap, seasonal exclusion, negative prices, annual cap.
+    Rules apply in order: support windows (status), interval volume cap, seasonal exclusion,
+    negative prices, annual cap.
     """
     starts, n = rows.group_starts, len(rows.energy_kwh)
     counts = np.diff(np.append(starts, n))
@@ -131,6 +134,12 @@ def settle_rows(rows: RowInputs, params: ContractParams) -> dict[str, list[int]]
     out: dict[str, list[int]] = {}
     q = rows.energy_kwh
     eligible = q
+    out["status_kwh"] = zero
+    outside = rows.outside_support
+    if outside is not None and outside.any():
+        unsupported = np.where(outside, eligible, 0)
+        out["status_kwh"] = group_sum(unsupported, starts).tolist()
+        eligible = eligible - unsupported
     out["over_cap_kwh"] = zero
     if (params.interval_cap_kwh >= 0).any():
         cap_kwh = np.repeat(params.interval_cap_kwh, counts)
@@ -208,6 +217,8 @@ def settle_rows(rows: RowInputs, params: ContractParams) -> dict[str, list[int]]
         and rows.curtailed_kwh.any()
     ):
         paid_mask = np.repeat(params.curtailment_compensated, counts) & ~rows.negative
+        if outside is not None:
+            paid_mask &= ~outside
         if isinstance(season, np.ndarray):
             paid_mask &= ~season
         paid = np.where(paid_mask, rows.curtailed_kwh, 0)

@@ -24,6 +24,7 @@ from settlement.compute import ContractParams, RowInputs, settle_rows, take
 from settlement.double_benefit import ledger_lines
 from settlement.guarantees import GoUse
 from settlement.ledger import reconcile, statements_of, unique_lines, write_files
+from settlement.lifecycle import SupportWindow
 from settlement.lines import build_lines, contract_params
 from settlement.meters import MeterData, check_against_contracts
 from settlement.model import Contract, Line, Statement
@@ -52,8 +53,11 @@ def _check_meters(
     month: str,
     tz: str,
     problems: ProblemCollector,
+    dormant: frozenset[str] = frozenset(),
 ) -> list[Contract]:
-    """Unknown contracts, energy above capacity, data outside the term, incomplete months."""
+    """Unknown contracts, energy above capacity, data outside the term, incomplete months.
+
+    `dormant` contracts earn no support this month (status): they need no meter data."""
     check_against_contracts(meters, contracts, problems)
     by_id = {c.contract_id: c for c in contracts}
     lo, hi = month_bounds_ns(month, tz)
@@ -90,7 +94,11 @@ def _check_meters(
                 f"({contract.start} to {contract.end}, {tz})",
             )
         reported += len(bad)
-    active = [c for c in contracts if c.start <= last_day and c.end >= first_day]
+    active = [
+        c
+        for c in contracts
+        if c.contract_id not in dormant and c.start <= last_day and c.end >= first_day
+    ]
     win_lo = np.maximum(term_lo, lo)
     win_hi = np.maximum(np.minimum(term_hi, hi), win_lo)
     # Each contract's rows are gap-free and on the grid (checked when read), so the rows inside
@@ -106,7 +114,8 @@ def _check_meters(
             problems.add(
                 None, "contract_id", f"no meter data for {contract.contract_id} in {month} ({tz})"
             )
-    known = term_lo != np.iinfo(np.int64).min
+    awake = np.array([cid not in dormant for cid in meters.contract_ids], dtype=bool)
+    known = (term_lo != np.iinfo(np.int64).min) & awake
     active_code = known & (term_lo < hi) & (term_hi > lo)
     for code in np.flatnonzero(active_code & (have_by_code != expected_by_code)).tolist():
         cid, have = meters.contract_ids[code], int(have_by_code[code])
@@ -314,6 +323,7 @@ def _compute_in_chunks(
     tz: str,
     params: ContractParams,
     month_prices: Mapping[str, MonthPrice],
+    windows: Mapping[str, Sequence[SupportWindow]],
     guarantees: Mapping[str, GoUse],
 ) -> list[Line]:
     n = len(idx)
@@ -344,6 +354,9 @@ def _compute_in_chunks(
             reference=refs.reference,
             fallback_used=refs.fallback_used,
             negative=refs.negative,
+            outside_support=_outside_support(
+                present[a:b], windows, take(meters.starts_utc_ns, chunk_idx), chunk_starts, tz
+            ),
         )
         return refs, settle_rows(rows, params.subset(a, b))
 
@@ -368,6 +381,73 @@ def _compute_in_chunks(
     return lines
 
 
+def _outside_support(
+    contracts: Sequence[Contract],
+    windows: Mapping[str, Sequence[SupportWindow]],
+    starts_ns: np.ndarray,
+    group_starts: np.ndarray,
+    tz: str,
+) -> np.ndarray | None:
+    """Per row: True where the interval starts outside its contract's support windows
+    (None when no contract here has windows: every interval is inside its term)."""
+    if not any(c.contract_id in windows for c in contracts):
+        return None
+    outside = np.zeros(len(starts_ns), dtype=bool)
+    ends = np.append(group_starts[1:], len(starts_ns))
+    for c, a, b in zip(contracts, group_starts.tolist(), ends.tolist(), strict=True):
+        if c.contract_id not in windows or a == b:
+            continue
+        rows = starts_ns[a:b]
+        bounds = [term_ns(w.first_day, w.last_day, tz) for w in windows[c.contract_id]]
+        if any(lo <= rows[0] and rows[-1] < hi for lo, hi in bounds):
+            continue  # one window holds the whole month (rows are in time order)
+        inside = np.zeros(len(rows), dtype=bool)
+        for lo, hi in bounds:
+            inside |= (rows >= lo) & (rows < hi)
+        outside[a:b] = ~inside
+    return outside
+
+
+def _month_days(month: str) -> tuple[date, date]:
+    year, mon = parse_month(month)
+    return date(year, mon, 1), date(*parse_month(next_month(month)), 1) - timedelta(days=1)
+
+
+def _dormant(
+    contracts: Sequence[Contract], windows: Mapping[str, Sequence[SupportWindow]], month: str
+) -> frozenset[str]:
+    """Contracts whose support windows miss the month entirely: no line is computed."""
+    first_day, last_day = _month_days(month)
+    return frozenset(
+        c.contract_id
+        for c in contracts
+        if c.contract_id in windows
+        and not any(
+            w.first_day <= last_day and w.last_day >= first_day for w in windows[c.contract_id]
+        )
+    )
+
+
+def _name_windows(line: Line, windows: Mapping[str, Sequence[SupportWindow]], month: str) -> Line:
+    """A status exclusion says which days of the month were paid (its id does not change:
+    the explanation is not part of it)."""
+    if line.kind != "status_exclusion":
+        return line
+    first_day, last_day = _month_days(month)
+    paid = [
+        f"{max(w.first_day, first_day)} to {min(w.last_day, last_day)}"
+        for w in windows[line.contract_id]
+        if w.first_day <= last_day and w.last_day >= first_day
+    ]
+    # As ledger.new_line builds lines: the frozen instance's dict filled directly (a few
+    # thousand lines a month; dataclasses.replace would re-run every field's check).
+    named = object.__new__(Line)
+    named.__dict__.update(
+        line.__dict__, explanation=f"{line.explanation}; paid this month: {', '.join(paid)}"
+    )
+    return named
+
+
 def settle_month(
     contracts: Sequence[Contract],
     prices: Mapping[str, PriceSeries],
@@ -380,6 +460,7 @@ def settle_month(
     cpi: Mapping[str, Any] | None = None,
     profiles: Mapping[str, Any] | None = None,
     prior_eligible_kwh: Mapping[str, int] | None = None,
+    support_windows: Mapping[str, Sequence[SupportWindow]] | None = None,
     guarantees: Mapping[str, GoUse] | None = None,
     _skip_true_up: bool = False,
 ) -> Settlement:
@@ -389,6 +470,10 @@ def settle_month(
     posted, as adjustments; earlier months of the year give the volume already paid under an
     annual cap unless `prior_eligible_kwh` says it. `profiles`: generation profiles by name
     (`settlement.price_io.Profile`) for contracts weighted by a technology profile.
+    `support_windows`: for the contracts it names, the only dates on which support is paid
+    (`settlement.lifecycle`); energy outside them is excluded interval by interval and
+    reported, and a contract with no window in the month gets no line (its posted lines for
+    the month are reversed). Contracts it does not name are supported over their whole term.
     `guarantees`: per contract, the month's GOs sold or cancelled for the producer, from the
     GO ledger (`settlement.guarantees.benefited`); they feed the double-benefit line.
     """
@@ -398,11 +483,14 @@ def settle_month(
         raise InputError(Problem("settlement", None, "month", str(exc))) from exc
     meter_problems = ProblemCollector(meters.source)
     contract_problems = ProblemCollector("contracts")
-    active = _check_meters(contracts, meters, month, tz, meter_problems)
+    windows = support_windows or {}
+    dormant = _dormant(contracts, windows, month)
+    active = _check_meters(contracts, meters, month, tz, meter_problems, dormant)
     month_prices = _check_contract_inputs(
         active, prices, profiles or {}, month, fx_rates, cpi, contract_problems, tz
     )
-    guarantees = dict(guarantees or {})
+    # A contract paid no support this month has none for its GOs to reduce.
+    guarantees = {cid: use for cid, use in (guarantees or {}).items() if cid not in dormant}
     _check_guarantees(active, meters, month, tz, guarantees, contract_problems)
     all_problems = meter_problems.problems + contract_problems.problems
     if all_problems:
@@ -437,8 +525,11 @@ def settle_month(
         tz,
         params,
         month_prices,
+        windows,
         guarantees,
     )
+    if windows:
+        computed = [_name_windows(line, windows, month) for line in computed]
     if any(closes_year(c, month) for c in present) and not _skip_true_up:
 
         def settle_other(
@@ -454,6 +545,7 @@ def settle_month(
                 cpi=cpi,
                 profiles=profiles,
                 prior_eligible_kwh=prior_kwh,
+                support_windows=windows,
                 _skip_true_up=True,
             ).computed_lines
 

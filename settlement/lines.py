@@ -92,6 +92,11 @@ def contract_params(
 
 def _effect_text(kind: str, c: Contract) -> str:
     """Built only for lines that exist: most contracts have none of these effects."""
+    if kind == "status_exclusion":
+        return (
+            "energy outside the contract's support windows is not paid (not yet "
+            "commissioned, suspended, revoked, terminated or expired)"
+        )
     if kind == "negative_price_exclusion":
         return f"rule {c.negative_price_rule}: energy in intervals with negative prices is not paid"
     if kind == "seasonal_exclusion":
@@ -156,6 +161,7 @@ def _money(units: int, currency: str, mode: str) -> Decimal:
 
 
 EFFECTS = (
+    ("status_exclusion", "status_kwh"),
     ("negative_price_exclusion", "negative_kwh"),
     ("seasonal_exclusion", "seasonal_kwh"),
     ("volume_cap", "over_cap_kwh"),

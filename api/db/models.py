@@ -372,6 +372,142 @@ class ForecastFile(Base):
     content: Mapped[bytes] = mapped_column(LargeBinary)
 
 
+# --- privileged-producer status, securities (api/services/contracts.py, securities.py) -------
+CONTRACT_STATUSES = ("granted", "commissioned", "suspended", "revoked", "terminated", "expired")
+STATUS_ACTIONS = ("grant", "commission", "suspend", "resume", "revoke", "terminate", "expire")
+TERM_FROM = ("start", "commissioning")
+SECURITY_KINDS = ("held", "returned", "drawn")
+
+
+class ContractLifecycle(Base):
+    """A contract's privileged-producer status and its own dates; history in
+    `contract_status_events`."""
+
+    __tablename__ = "contract_lifecycles"
+    __table_args__ = (
+        CheckConstraint(_in("status", CONTRACT_STATUSES), name="status"),
+        CheckConstraint(_in("term_from", TERM_FROM), name="term_from"),
+        CheckConstraint("term_years BETWEEN 1 AND 40", name="term_years"),
+    )
+
+    contract_id: Mapped[str] = mapped_column(ForeignKey("contracts.contract_id"), primary_key=True)
+    status: Mapped[str] = mapped_column(String(16))
+    term_from: Mapped[str] = mapped_column(String(16))
+    term_years: Mapped[int] = mapped_column(Integer)
+    granted_on: Mapped[date] = mapped_column(Date)
+    commissioning_deadline: Mapped[date] = mapped_column(Date)
+    milestone_date: Mapped[date | None] = mapped_column(Date)
+    longstop_date: Mapped[date | None] = mapped_column(Date)
+    commissioned_on: Mapped[date | None] = mapped_column(Date)
+    last_effective: Mapped[date] = mapped_column(Date)
+
+
+class ContractStatusEvent(Base):
+    """One status change: never edited; `seq` orders a contract's history."""
+
+    __tablename__ = "contract_status_events"
+    __table_args__ = (
+        UniqueConstraint("contract_id", "seq"),
+        CheckConstraint(_in("action", STATUS_ACTIONS), name="action"),
+        CheckConstraint(_in("to_status", CONTRACT_STATUSES), name="to_status"),
+        CheckConstraint("length(reason) > 0", name="reason_given"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    contract_id: Mapped[str] = mapped_column(ForeignKey("contracts.contract_id"), index=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    action: Mapped[str] = mapped_column(String(16))
+    from_status: Mapped[str | None] = mapped_column(String(16))
+    to_status: Mapped[str] = mapped_column(String(16))
+    effective_date: Mapped[date] = mapped_column(Date)
+    reason: Mapped[str] = mapped_column(Text)
+    decided_by: Mapped[str] = mapped_column(String(32))
+    decided_role: Mapped[str] = mapped_column(String(16))
+    recorded_at: Mapped[datetime]
+    audit_hash: Mapped[str] = mapped_column(String(64))
+
+
+class RoundSecurityRules(Base):
+    """A round's bid security per MW and its penalty schedule (canonical JSON of
+    `auction.securities.SecurityRules`)."""
+
+    __tablename__ = "round_security_rules"
+
+    round_id: Mapped[str] = mapped_column(ForeignKey("rounds.round_id"), primary_key=True)
+    rules: Mapped[dict[str, Any]]
+    set_at: Mapped[datetime]
+    set_by: Mapped[str] = mapped_column(String(32))
+
+
+class SecurityEntry(Base):
+    """The securities ledger: held at award for every bid, returned (losers at award, winners
+    at commissioning) or drawn as a penalty. Entries are never edited."""
+
+    __tablename__ = "security_ledger"
+    __table_args__ = (
+        CheckConstraint(_in("kind", SECURITY_KINDS), name="kind"),
+        CheckConstraint("amount_minor > 0", name="amount_positive"),
+        Index(None, "round_id", "bid_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    round_id: Mapped[str] = mapped_column(ForeignKey("rounds.round_id"))
+    bid_id: Mapped[str] = mapped_column(String(100))
+    bidder: Mapped[str] = mapped_column(String(200), index=True)
+    contract_id: Mapped[str | None] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(16))
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3))
+    reason: Mapped[str] = mapped_column(Text)
+    recorded_at: Mapped[datetime]
+    recorded_by: Mapped[str] = mapped_column(String(32))
+
+
+class ContractDocument(Base):
+    """The standard-form contract as rendered at award; never re-rendered."""
+
+    __tablename__ = "contract_documents"
+
+    contract_id: Mapped[str] = mapped_column(ForeignKey("contracts.contract_id"), primary_key=True)
+    form_version: Mapped[str] = mapped_column(String(50))
+    html: Mapped[str] = mapped_column(Text)
+    sha256: Mapped[str] = mapped_column(String(64))
+
+
+class RoundStandstill(Base):
+    """Days after clearing during which the results are provisional and bidders may object;
+    the award waits for them and for an answer to every objection."""
+
+    __tablename__ = "round_standstills"
+    __table_args__ = (CheckConstraint("days BETWEEN 0 AND 90", name="days"),)
+
+    round_id: Mapped[str] = mapped_column(ForeignKey("rounds.round_id"), primary_key=True)
+    days: Mapped[int] = mapped_column(Integer)
+    set_at: Mapped[datetime]
+    set_by: Mapped[str] = mapped_column(String(32))
+
+
+class RoundObjection(Base):
+    """A bidder's objection to provisional results and the operator's answer."""
+
+    __tablename__ = "round_objections"
+    __table_args__ = (
+        CheckConstraint("length(text) > 0", name="text_given"),
+        CheckConstraint("(answer IS NULL) = (upheld IS NULL)", name="answer_complete"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    round_id: Mapped[str] = mapped_column(ForeignKey("rounds.round_id"), index=True)
+    producer: Mapped[str] = mapped_column(String(200))
+    text: Mapped[str] = mapped_column(Text)
+    filed_at: Mapped[datetime]
+    filed_by: Mapped[str] = mapped_column(String(32))
+    answer: Mapped[str | None] = mapped_column(Text)
+    upheld: Mapped[bool | None] = mapped_column(Boolean)
+    answered_at: Mapped[datetime | None]
+    answered_by: Mapped[str | None] = mapped_column(String(32))
+
+
 class GoInstallation(Base):
     """An installation registered for guarantees of origin (law Art. 15(12) fields)."""
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -159,6 +159,16 @@ class ClearRequest(BaseModel):
     )
 
 
+class ProjectTerms(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    start: date | None = None
+    years: int | None = Field(default=None, ge=1, le=40)
+    commissioning_deadline: date | None = None
+    milestone_date: date | None = None
+    longstop_date: date | None = None
+
+
 class AwardRequest(BaseModel):
     start: date
     years: int = Field(default=15, ge=1, le=40)
@@ -170,6 +180,21 @@ class AwardRequest(BaseModel):
     fallback_series: str | None = Field(default=None, max_length=50)
     # The engine's default (mzekari.vocabulary.DEFAULT_FX_RULE): one default, not two.
     fx_rule: Literal["last_business_day", "monthly_average"] = "last_business_day"
+    term_from: Literal["start", "commissioning"] = Field(
+        default="start",
+        description="Support runs from `start`, or for `years` from each plant's commissioning.",
+    )
+    commissioning_deadline: date | None = Field(default=None, description="Default: `start`.")
+    milestone_date: date | None = None
+    longstop_date: date | None = None
+    granted_on: date | None = Field(
+        default=None, description="Date status is granted (default: today, Asia/Tbilisi)."
+    )
+    projects: dict[Annotated[str, Field(max_length=100)], ProjectTerms] = Field(
+        default_factory=dict,
+        max_length=10_000,
+        description="Per accepted bid id: its own start, years and dates.",
+    )
 
 
 # --- contracts ---------------------------------------------------------------------------------

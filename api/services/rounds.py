@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
@@ -18,7 +18,8 @@ from typing import Any
 from api.actor import Actor, Conflict, NotFound
 from api.canonical import canonical_json, sha256_hex
 from api.db import models as m
-from api.services import audit, round_analysis
+from api.services import audit, round_analysis, securities, standstill
+from api.services import contracts as lifecycle
 from api.uow import UnitOfWork
 from mzekari.errors import InputError, Problem
 from mzekari.vocabulary import DEFAULT_FX_RULE, award_contract_id
@@ -59,6 +60,14 @@ class ContractTerms:
     reference_basis: str = "monthly_baseload"
     fallback_series: str | None = None
     fx_rule: str = DEFAULT_FX_RULE
+    # Privileged-producer terms (api.services.contracts.plan_terms); `projects` overrides
+    # start, years and dates per accepted bid id.
+    term_from: str = "start"
+    commissioning_deadline: date | None = None
+    milestone_date: date | None = None
+    longstop_date: date | None = None
+    granted_on: date | None = None
+    projects: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 def _now() -> datetime:
@@ -354,12 +363,23 @@ def award_round(
     """Each accepted award becomes a two-way CfD at its price paid (strike in the round's
     currency; paid in `terms.payment_currency`, converted under `terms.fx_rule`)."""
     row = _advance(uow, actor, round_id, "award")
-    end = date(terms.start.year + terms.years, terms.start.month, terms.start.day)
-    end = date.fromordinal(end.toordinal() - 1)
+    standstill.check_award_allowed(uow, row)
+    winners = [a for a in uow.rounds.awards(round_id) if a.accepted and a.price_paid is not None]
+    round_terms = {
+        k: getattr(terms, k)
+        for k in (
+            "start",
+            "years",
+            "term_from",
+            "commissioning_deadline",
+            "milestone_date",
+            "longstop_date",
+        )
+    }
+    plans = lifecycle.plan_terms(round_terms, terms.projects, [a.bid_id for a in winners])
     contracts = []
-    for award in uow.rounds.awards(round_id):
-        if not award.accepted or award.price_paid is None:
-            continue
+    for award in winners:
+        assert award.price_paid is not None
         rules: dict[str, Any] = {
             "reference_basis": terms.reference_basis,
             "reference_series": terms.reference_series,
@@ -377,8 +397,8 @@ def award_round(
             scheme="cfd",
             strike_price=award.price_paid,
             currency=terms.payment_currency,
-            start_date=terms.start,
-            end_date=end,
+            start_date=plans[award.bid_id].start,
+            end_date=plans[award.bid_id].end,
             capacity_mw=award.awarded_capacity_mw,
             terms={
                 **rules,
@@ -391,6 +411,8 @@ def award_round(
     uow.contracts.add(*contracts)
     row.status, row.awarded_at = "awarded", _now()
     uow.session.flush()
+    lifecycle.grant(uow, actor, contracts, plans, terms.granted_on or lifecycle.market_today())
+    securities.on_award(uow, actor, round_id)
     audit.record(
         uow,
         actor,

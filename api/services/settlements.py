@@ -26,6 +26,7 @@ from api.actor import Actor, Conflict, NotFound
 from api.canonical import canonical_json
 from api.db import models as m
 from api.services import audit, guarantees
+from api.services.contracts import support_windows_for
 from api.services.uploads import OPTIONAL_METER_COLUMNS
 from api.uow import UnitOfWork
 from mzekari.errors import InputError, Problem
@@ -311,7 +312,13 @@ def run_settlement(
     first = start
     if any(closes_year(c, month) for c in contracts):
         first = pd.Timestamp(f"{month[:4]}-01-01", tz=tz)
-    digest = hashlib.sha256(canonical_json([month, tz, records]).encode())
+    # Status: each contract's support windows are an input like its terms (contracts
+    # without a status add nothing, so their runs keep the hash they had).
+    windows = support_windows_for(uow, rows)
+    hashed: list[Any] = [month, tz, records]
+    if windows:
+        hashed.append({k: [str(w) for w in ws] for k, ws in sorted(windows.items())})
+    digest = hashlib.sha256(canonical_json(hashed).encode())
     names = {c.reference_series for c in contracts} | {
         c.fallback_series for c in contracts if c.fallback_series
     }
@@ -343,6 +350,7 @@ def run_settlement(
         fx_rates=fx_rates,
         cpi=cpi,
         profiles=profiles,
+        support_windows=windows,
         guarantees=go_uses,
     )
     run = m.SettlementRun(

@@ -200,3 +200,35 @@ def test_settling_on_the_smard_export_as_published_gives_the_same_lines(tmp_path
         == 0
     )
     assert read(tmp_path / "smard" / "lines.csv") == read(tmp_path / "derived" / "lines.csv")
+
+
+def test_settle_with_a_status_file_pays_only_inside_the_support_windows(tmp_path):
+    status = tmp_path / "status.csv"
+    status.write_text("contract_id,action,effective_date\nDE-CFD-01,revoke,2025-06-16\n")
+    assert settle(tmp_path / "out", "--status", str(status)) == 0
+    lines = [r for r in read(tmp_path / "out" / "lines.csv") if r["contract_id"] == "DE-CFD-01"]
+    kinds = {r["kind"]: r for r in lines}
+    # By hand from the meter file: energy metered from 16 June (Berlin time) on.
+    after = sum(
+        int(r["energy_kwh"])
+        for r in read(SCENARIO / "meters.csv")
+        if r["contract_id"] == "DE-CFD-01" and r["timestamp"][:10] >= "2025-06-16"
+    )
+    assert after > 0 and int(kinds["status_exclusion"]["excluded_kwh"]) == after
+    assert kinds["status_exclusion"]["explanation"].endswith("2025-06-01 to 2025-06-15")
+
+
+def test_a_bad_status_file_exits_2_naming_each_row_and_field(tmp_path, capsys):
+    status = tmp_path / "status.csv"
+    status.write_text(
+        "contract_id,action,effective_date\n"
+        "NOPE,revoke,2025-06-16\n"
+        "DE-CFD-01,resume,2025-06-16\n"
+        "DE-CFD-02,revoke,16.06.2025\n"
+    )
+    assert settle(tmp_path / "out", "--status", str(status)) == 2
+    err = capsys.readouterr().err
+    assert f"{status}, row 1, field 'contract_id': unknown contract 'NOPE'" in err
+    assert f"{status}, row 2, field 'action': DE-CFD-01: cannot resume" in err
+    assert f"{status}, row 3, field 'effective_date'" in err
+    assert not (tmp_path / "out").exists()

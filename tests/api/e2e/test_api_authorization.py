@@ -27,6 +27,23 @@ MATRIX: dict[tuple[str, str], set[str]] = {
     ("GET", "/api/rounds/{round_id}/analysis"): FINANCE,
     ("GET", "/api/contracts"): ALL,
     ("GET", "/api/contracts/{contract_id}"): ALL,
+    ("GET", "/api/contracts/{contract_id}/status"): ALL,
+    ("POST", "/api/contracts/{contract_id}/status"): OPS,
+    ("POST", "/api/contracts/{contract_id}/penalty"): OPS,
+    **{
+        ("POST", f"/api/contracts/{{contract_id}}/{action}"): OPS
+        for action in ("commission", "suspend", "resume", "revoke", "terminate", "expire")
+    },
+    ("PUT", "/api/rounds/{round_id}/securities"): OPS,
+    ("GET", "/api/rounds/{round_id}/securities"): {"operator", "admin", "producer"},
+    ("GET", "/api/contracts/{contract_id}/document"): ALL,
+    ("GET", "/api/contracts/{contract_id}/document.pdf"): ALL,
+    ("GET", "/api/contract-deadlines"): FINANCE,
+    ("PUT", "/api/rounds/{round_id}/standstill"): OPS,
+    ("GET", "/api/rounds/{round_id}/standstill"): ALL,
+    ("POST", "/api/rounds/{round_id}/objections"): {"producer"},
+    ("GET", "/api/rounds/{round_id}/objections"): {"operator", "admin", "producer"},
+    ("POST", "/api/rounds/{round_id}/objections/{objection_id}/answer"): OPS,
     ("POST", "/api/meter-data"): OPS,
     ("POST", "/api/prices/{series}"): OPS,
     ("POST", "/api/fx-rates"): OPS,
@@ -70,6 +87,26 @@ BODIES = {
         }
     },
     ("POST", "/api/rounds/{round_id}/award"): {"json": {"start": "2021-01-01"}},
+    ("POST", "/api/contracts/{contract_id}/status"): {
+        "json": {"action": "expire", "effective_date": "2021-01-01", "reason": "test"}
+    },
+    **{
+        ("POST", f"/api/contracts/{{contract_id}}/{action}"): {
+            "json": {"effective_date": "2021-01-01", "reason": "test"}
+        }
+        for action in ("commission", "suspend", "resume", "revoke", "terminate", "expire")
+    },
+    ("POST", "/api/contracts/{contract_id}/penalty"): {
+        "json": {"as_of": "2021-01-01", "commissioned_mw": "0", "reason": "test"}
+    },
+    ("PUT", "/api/rounds/{round_id}/securities"): {
+        "json": {"currency": "GEL", "security_per_mw": "1"}
+    },
+    ("PUT", "/api/rounds/{round_id}/standstill"): {"json": {"days": 1}},
+    ("POST", "/api/rounds/{round_id}/objections"): {"json": {"text": "t"}},
+    ("POST", "/api/rounds/{round_id}/objections/{objection_id}/answer"): {
+        "json": {"answer": "a", "upheld": False}
+    },
     ("POST", "/api/meter-data"): {"content": "timestamp,contract_id,energy_kwh\n"},
     ("POST", "/api/prices/{series}"): {"content": "month,price\n"},
     ("POST", "/api/fx-rates"): {"content": "date,pair,rate\n"},
@@ -96,6 +133,8 @@ def test_matrix_covers_every_route(client):
 
 
 def _url(path: str, statement_id: int, run_id: int) -> str:
+    if path == "/api/contract-deadlines":
+        return path + "?as_of=2030-01-01"
     values = {
         "round_id": "T-2021",
         "contract_id": "T-2021-a1",
@@ -105,6 +144,7 @@ def _url(path: str, statement_id: int, run_id: int) -> str:
         "name": "x.csv",
         "key_id": "nokey",
         "series": "balancing",
+        "objection_id": 1,
     }
     return path.format(**values)
 
