@@ -253,8 +253,8 @@ def _row_batch(row: dict[str, str]) -> Batch:
     if issued_on <= end:
         raise _FieldError("issue_date", f"{issued_on} is not after the production period {end}")
     reason = row["refusal_reason"].strip()
-    if len(reason) > 500:
-        raise _FieldError("refusal_reason", "at most 500 characters")
+    if reason and name_problem(reason, 500):
+        raise _FieldError("refusal_reason", str(name_problem(reason, 500)))
     batch = Batch(
         batch_id=batch_id,
         installation=inst,

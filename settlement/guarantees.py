@@ -117,8 +117,8 @@ def check_installation(inst: Installation, source: str = "installation") -> None
         bad("capacity_mw", "is stated to 0.001 MW at most")
     if not _COUNTRY.match(inst.country):
         bad("country", "an ISO 3166 alpha-2 code")
-    if inst.contract_id is not None and not 0 < len(inst.contract_id) <= 100:
-        bad("contract_id", "1–100 characters")
+    if inst.contract_id is not None and name_problem(inst.contract_id, 100):
+        bad("contract_id", str(name_problem(inst.contract_id, 100)))
     if inst.energy_carrier != "electricity":
         bad("energy_carrier", "only electricity GOs are issued")
     if (inst.support_scheme == "none") != (inst.contract_id is None) and inst.country == COUNTRY:

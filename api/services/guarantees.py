@@ -43,6 +43,7 @@ from settlement.guarantees import (
     cancel,
     check_installation,
     check_month,
+    check_name,
     initial_holdings,
     issue_batch,
     metered_period,
@@ -294,6 +295,8 @@ def _act(
 ) -> Outcome:
     actor.require("producer", "operator", "admin")
     batch_id, first, last = parse_range(first_id, last_id)
+    if account is not None:
+        check_name(account, "account")
     holder = actor.producer if actor.role == "producer" else account
     # One answer for GOs that do not exist, are not all held, or are another account's:
     # an account learns nothing of GOs it does not hold.
@@ -372,6 +375,8 @@ def account_holdings(
 ) -> list[tuple[Batch, Holding]]:
     """Holdings of one account (a producer's own only), oldest production first."""
     actor.require("producer", "operator", "admin")
+    if holder is not None:
+        check_name(holder, "holder")
     if actor.role == "producer":
         if holder is not None and holder != actor.producer:
             return []

@@ -215,3 +215,27 @@ def test_impossible_months_commissioning_and_future_cancellations_are_refused(
         )
         assert response.status_code == 422, (day, response.text)
     assert _written(uow_factory) == before
+
+
+def test_nul_and_control_characters_answer_422_and_write_nothing(issued, auth, uow_factory):
+    op = auth("operator")
+    before = _written(uow_factory)
+    gos = {"first_id": "GE-HPP-7-202506-0000001", "last_id": "GE-HPP-7-202506-0000010"}
+    for path, body in (
+        ("installations", {**HPP, "installation_id": "HPP-8", "location": "Ra\x00cha"}),
+        ("installations", {**HPP, "installation_id": "HPP-8", "contract_id": "C\x001"}),
+        ("transfer", {**gos, "to_account": "bu\x00yer"}),
+        ("transfer", {**gos, "to_account": "buyer", "account": "Al\x00pha"}),
+        ("cancel", {**gos, "beneficiary": "c\x00"}),
+    ):
+        response = issued.post(f"/api/guarantees/{path}", json=body, headers=op)
+        assert response.status_code == 422, (path, body, response.text)
+    response = issued.get("/api/guarantees/account?holder=a%00b", headers=op)
+    assert response.status_code == 422, response.text
+    (june,) = _export_rows(issued, auth)
+    for column in ("account", "device_location", "contract_id"):
+        response = issued.post(
+            "/api/guarantees/import", content=_csv({**june, column: "a\x00b"}), headers=op
+        )
+        assert response.status_code == 422, (column, response.text)
+    assert _written(uow_factory) == before
