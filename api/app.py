@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import APIRouter, FastAPI
+from fastapi.responses import RedirectResponse
 from sqlalchemy import Engine
 
 from api.db.engine import make_engine, make_session_factory
@@ -76,6 +77,10 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.state.jobs = job_pool()
     app.state.statements = StatementCache()
     errors.install(app)
+
+    @app.get("/", include_in_schema=False)
+    def root() -> RedirectResponse:
+        return RedirectResponse("/web/", status_code=303)
 
     @app.get("/health", tags=["health"])
     def health() -> dict[str, str]:

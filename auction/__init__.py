@@ -14,7 +14,7 @@ from .bids import Bid, read_bids, read_bids_text
 from .curve import budget_curve
 from .merit import RULES
 from .result import REJECTION_REASONS, Award, ClearingResult
-from .round import RoundSpec, load_round, parse_round
+from .round import RoundSpec, load_round, parse_round, read_round_text
 from .validate import validate_result
 
 if TYPE_CHECKING:
@@ -43,5 +43,6 @@ __all__ = [
     "parse_round",
     "read_bids",
     "read_bids_text",
+    "read_round_text",
     "validate_result",
 ]

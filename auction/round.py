@@ -225,20 +225,25 @@ def parse_round(data: dict[str, Any], source: str = "round") -> RoundSpec:
     return spec
 
 
+def read_round_text(text: str, source: str, json_format: bool = False) -> RoundSpec:
+    """Read a round from TOML (or JSON) text (numbers are read exactly, never as floats)."""
+    try:
+        if json_format:
+            data = json.loads(text, parse_float=Decimal)
+        else:
+            data = tomllib.loads(text, parse_float=Decimal)
+    except (ValueError, tomllib.TOMLDecodeError) as exc:
+        raise InputError(Problem(source, None, None, f"not valid: {exc}")) from None
+    if not isinstance(data, dict):
+        raise InputError(Problem(source, None, None, "the round must be a table/object"))
+    return parse_round(data, source=source)
+
+
 def load_round(path: str | Path) -> RoundSpec:
-    """Read a round from a .toml or .json file (numbers are read exactly, never as floats)."""
+    """Read a round from a .toml or .json file."""
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise InputError(Problem(str(path), None, None, f"cannot read: {exc.strerror}")) from None
-    try:
-        if path.suffix.lower() == ".json":
-            data = json.loads(text, parse_float=Decimal)
-        else:
-            data = tomllib.loads(text, parse_float=Decimal)
-    except (ValueError, tomllib.TOMLDecodeError) as exc:
-        raise InputError(Problem(str(path), None, None, f"not valid: {exc}")) from None
-    if not isinstance(data, dict):
-        raise InputError(Problem(str(path), None, None, "the round must be a table/object"))
-    return parse_round(data, source=str(path))
+    return read_round_text(text, str(path), json_format=path.suffix.lower() == ".json")

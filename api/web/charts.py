@@ -16,6 +16,7 @@ from html import escape
 from markupsafe import Markup
 
 from api.web.format import grouped
+from api.web.i18n import _
 
 WIDTH, HEIGHT = 720, 300
 LEFT, RIGHT, TOP, BOTTOM = 88, 44, 24, 48
@@ -94,10 +95,12 @@ def money_in_out(
     frame = Frame(0, max(len(months), 1), min(ticks), max(ticks))
     parts = _open(
         chart_id,
-        f"Money in and out by month ({currency})",
-        f"For each month, bars above the zero line are paid to the producer and bars "
-        f"below are paid by the producer, in {currency}. The table below lists the "
-        f"same amounts.",
+        _("Money in and out by month ({currency})").format(currency=currency),
+        _(
+            "For each month, bars above the zero line are paid to the producer and bars "
+            "below are paid by the producer, in {currency}. The table below lists the "
+            "same amounts."
+        ).format(currency=currency),
     )
     parts += _y_axis(frame, ticks, currency)
     slot = (WIDTH - LEFT - RIGHT) / max(len(months), 1)
@@ -112,14 +115,14 @@ def money_in_out(
             parts.append(
                 f'<rect class="bar-in" x="{x:.1f}" y="{y:.1f}" width="{bar:.1f}" '
                 f'height="{zero - y:.1f}"><title>{escape(month)}: '
-                f"{grouped(paid_in)} {currency} paid to the producer</title></rect>"
+                f"{grouped(paid_in)} {currency} {escape(_('paid to the producer'))}</title></rect>"
             )
         if paid_out:
             y = frame.y(-float(paid_out))
             parts.append(
                 f'<rect class="bar-out" x="{x:.1f}" y="{zero:.1f}" width="{bar:.1f}" '
                 f'height="{y - zero:.1f}"><title>{escape(month)}: '
-                f"{grouped(paid_out)} {currency} paid by the producer</title></rect>"
+                f"{grouped(paid_out)} {currency} {escape(_('paid by the producer'))}</title></rect>"
             )
         parts.append(
             f'<text class="tick" x="{x + bar / 2:.1f}" y="{HEIGHT - BOTTOM + 18}" '
@@ -129,7 +132,7 @@ def money_in_out(
         f'<line class="zero" x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{zero:.1f}" y2="{zero:.1f}"/>'
     )
     parts += _legend(
-        (("legend-in", "paid to the producer"), ("legend-out", "paid by the producer"))
+        (("legend-in", _("paid to the producer")), ("legend-out", _("paid by the producer")))
     )
     parts.append("</svg>")
     return Markup("\n".join(parts))
@@ -150,9 +153,14 @@ def lines(
     title: str,
     desc: str,
     chart_id: str,
+    marker: tuple[Decimal, str] | None = None,
 ) -> Markup:
-    """One polyline with point markers per named series (e.g. the budget curve by method)."""
+    """One polyline per named series (e.g. the budget curve by method), each with its own dash
+    pattern and point shape, so series that coincide still show as distinct marks; `marker`
+    draws a labelled vertical line at one x value (e.g. the round's budget)."""
     xs = [float(x) for points in series.values() for x, _ in points]
+    if marker is not None:
+        xs.append(float(marker[0]))
     ys = [float(y) for points in series.values() for _, y in points] + [0.0]
     if not xs:
         xs = [0.0, 1.0]
@@ -176,18 +184,46 @@ def lines(
         parts.append(f'<g class="series series-{index}"><title>{escape(name)}</title>')
         parts.append(f'<polyline points="{coords}"/>')
         for x, y in points:
-            parts.append(
-                f'<circle cx="{frame.x(float(x)):.1f}" cy="{frame.y(float(y)):.1f}" '
-                f'r="4"><title>{escape(name)}: {grouped(x)} {escape(x_unit)} → '
-                f"{grouped(y)} {escape(y_unit)}</title></circle>"
-            )
+            label = f"{escape(name)}: {grouped(x)} {escape(x_unit)} → {grouped(y)} {escape(y_unit)}"
+            parts.append(_point(index, frame.x(float(x)), frame.y(float(y)), label))
         parts.append("</g>")
         parts.append(
             f'<text class="legend series-{index}" x="{LEFT + 10 + spacing * index}" '
-            f'y="{TOP - 8}">■ {escape(name.replace("_", " "))}</text>'
+            f'y="{TOP - 8}">{SHAPE_GLYPHS[index % len(SHAPE_GLYPHS)]} '
+            f"{escape(name.replace('_', ' '))}</text>"
+        )
+    if marker is not None:
+        at = frame.x(float(marker[0]))
+        parts.append(
+            f'<line class="marker" x1="{at:.1f}" x2="{at:.1f}" y1="{TOP}" '
+            f'y2="{HEIGHT - BOTTOM}"><title>{escape(marker[1])}: {grouped(marker[0])} '
+            f"{escape(x_unit)}</title></line>"
+        )
+        parts.append(
+            f'<text class="marker-label" x="{at - 4:.1f}" y="{TOP + 14}" text-anchor="end">'
+            f"{escape(marker[1])}</text>"
         )
     parts.append("</svg>")
     return Markup("\n".join(parts))
+
+
+SHAPE_GLYPHS = ("●", "■", "▲", "◆")
+
+
+def _point(index: int, x: float, y: float, label: str) -> str:
+    """A point mark whose shape and size differ by series: coinciding points of two series
+    show as a larger shape around a smaller one."""
+    shape = index % len(SHAPE_GLYPHS)
+    if shape == 0:
+        return f'<circle cx="{x:.1f}" cy="{y:.1f}" r="7"><title>{label}</title></circle>'
+    if shape == 1:
+        return (
+            f'<rect x="{x - 4:.1f}" y="{y - 4:.1f}" width="8" height="8">'
+            f"<title>{label}</title></rect>"
+        )
+    corners = ((0, -5), (-4.5, 3), (4.5, 3)) if shape == 2 else ((0, -3), (3, 0), (0, 3), (-3, 0))
+    points = " ".join(f"{x + dx:.1f},{y + dy:.1f}" for dx, dy in corners)
+    return f'<polygon points="{points}"><title>{label}</title></polygon>'
 
 
 def fan(
@@ -204,17 +240,19 @@ def fan(
     frame = Frame(0, max(len(months) - 1, 1), min(ticks), max(ticks))
     parts = _open(
         chart_id,
-        f"Forecast of monthly net support cost ({currency})",
-        "The shaded band runs from the 5th to the 95th percentile of the scenarios; "
-        "the line is the median (P50). Positive: paid to producers; negative: paid "
-        "back by producers. The table below lists the same values.",
+        _("Forecast of monthly net support cost ({currency})").format(currency=currency),
+        _(
+            "The shaded band runs from the 5th to the 95th percentile of the scenarios; "
+            "the line is the median (P50). Positive: paid to producers; negative: paid "
+            "back by producers. The table below lists the same values."
+        ),
     )
     parts += _y_axis(frame, ticks, currency)
     upper = [f"{frame.x(i):.1f},{frame.y(float(v)):.1f}" for i, v in enumerate(p95)]
     lower = [f"{frame.x(i):.1f},{frame.y(float(v)):.1f}" for i, v in enumerate(p5)]
     parts.append(
         f'<polygon class="band" points="{" ".join(upper + lower[::-1])}">'
-        f"<title>P5–P95 band</title></polygon>"
+        f"<title>{escape(_('P5–P95 band'))}</title></polygon>"
     )
     median = " ".join(f"{frame.x(i):.1f},{frame.y(float(v)):.1f}" for i, v in enumerate(p50))
     parts.append(f'<polyline class="median" points="{median}"><title>P50</title></polyline>')
@@ -222,7 +260,7 @@ def fan(
     parts.append(
         f'<line class="zero" x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{zero:.1f}" y2="{zero:.1f}"/>'
     )
-    parts += _legend((("legend-band", "P5–P95 band"), ("legend-median", "P50 (median)")))
+    parts += _legend((("legend-band", _("P5–P95 band")), ("legend-median", _("P50 (median)"))))
     step = max(1, math.ceil(len(months) / 12))
     for index in range(0, len(months), step):
         parts.append(

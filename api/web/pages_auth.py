@@ -10,6 +10,7 @@ from fastapi.responses import FileResponse, RedirectResponse, Response
 from api.actor import NotFound
 from api.services.keys import AuthenticationError
 from api.web import session
+from api.web.i18n import _
 from api.web.render import HERE, PageRoute, error_page, render
 
 router = APIRouter(prefix="/web", route_class=PageRoute, include_in_schema=False)
@@ -51,7 +52,7 @@ def sign_in(
             "sign_in.html",
             {
                 "next": session.safe_next(next),
-                "error": "That key was not accepted: it is unknown, revoked or mistyped.",
+                "error": _("That key was not accepted: it is unknown, revoked or mistyped."),
             },
             status_code=401,
         )

@@ -1,95 +1,155 @@
-"""Operator pages: rounds and their state, a cleared round's awards, rejections, budget curve
-and merit-order comparison, and the settlement runs."""
+"""Operator pages: uploads of prices, exchange rates, meter data, CPI and generation profiles;
+settlement runs with
+their amounts and the form that runs a month; the audit log and its verification.
+
+Uploads go through `api.services.uploads` exactly as the JSON API's do: the whole file is
+checked first and nothing is stored when any row is wrong; the page lists every problem by
+file, row and field.
+"""
 
 from __future__ import annotations
 
-from decimal import Decimal
-from typing import Any
+import functools
+import hashlib
+from typing import IO, Annotated, Any
 
-from fastapi import APIRouter, Request
-from fastapi.responses import Response
-from markupsafe import Markup
+from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi.responses import RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 
-from api.services import rounds
+from api.services import audit, settlements, uploads
 from api.uow import UnitOfWork
-from api.web import charts, queries, session
+from api.web import queries, session
+from api.web.i18n import _
+from api.web.queries import PageNumber, RowId
 from api.web.render import PageRoute, render
+from mzekari.errors import InputError, Problem
 
 router = APIRouter(prefix="/web", route_class=PageRoute, include_in_schema=False)
 
-STATE_STEPS = ("draft", "open", "closed", "cleared", "awarded")
+AUDIT_PAGE = 50
+UPLOADS_PAGE = 50
+HASH_BLOCK = 1 << 20
+CsrfToken = Annotated[str, Form(max_length=200)]
+CsvFile = Annotated[UploadFile, File()]
 
 
 def _uow(request: Request) -> UnitOfWork:
     return UnitOfWork(request.app.state.session_factory)
 
 
-@router.get("/rounds")
-def rounds_page(request: Request) -> Response:
+def _sha256(body: IO[bytes]) -> str:
+    digest = hashlib.sha256()
+    body.seek(0)
+    while block := body.read(HASH_BLOCK):
+        digest.update(block)
+    body.seek(0)
+    return digest.hexdigest()
+
+
+def _require_file(upload: UploadFile) -> IO[bytes]:
+    if not upload.filename:
+        raise InputError(Problem(_("form"), None, "file", _("choose a CSV file to upload")))
+    return upload.file
+
+
+@router.get("/uploads")
+def uploads_page(request: Request, done: RowId = None, page: PageNumber = 1) -> Response:
     actor = session.actor_from_cookie(request)
-    session.require(actor, "operator", "admin")
+    actor.require("operator", "admin")
     with _uow(request) as uow:
-        rows = list(uow.rounds.list())
-        bid_counts = {r.round_id: len(uow.bids.for_round(r.round_id)) for r in rows}
-    return render(request, "rounds.html", {"rounds": rows, "bid_counts": bid_counts}, actor=actor)
-
-
-@router.get("/rounds/{round_id}")
-def round_page(round_id: str, request: Request) -> Response:
-    """Reads what clearing stored (awards and the analysis); never runs a solver."""
-    actor = session.actor_from_cookie(request)
-    session.require(actor, "operator", "admin")
-    context: dict[str, object] = {"steps": STATE_STEPS}
-    with _uow(request) as uow:
-        row = rounds.get_round(uow, round_id)
-        context["round"] = row
-        context["bid_count"] = len(uow.bids.for_round(round_id))
-        if row.status in ("cleared", "awarded"):
-            _, awards = rounds.results(uow, round_id)
-            context["accepted"] = [a for a in awards if a.accepted]
-            context["rejected"] = [a for a in awards if not a.accepted]
-            context["contracts"] = list(uow.contracts.list(round_id=round_id))
-            stored = rounds.stored_analysis(uow, round_id)
-            analysis = stored.analysis if stored is not None else None
-            context["analysis"] = analysis
-            context["analysis_sha256"] = stored.sha256 if stored is not None else None
-            context["analysis_at"] = stored.computed_at if stored is not None else None
-    if row.status in ("cleared", "awarded"):
-        from auction import REJECTION_REASONS
-
-        context["reasons"] = REJECTION_REASONS
-        if analysis and analysis["curve"]:
-            context["curve_chart"] = _curve_chart(analysis, row.currency)
-    return render(request, "round.html", context, actor=actor)
-
-
-def _percent(share: str) -> str:
-    return format((Decimal(share) * 100).normalize(), "f")
-
-
-def _curve_chart(analysis: dict[str, Any], currency: str) -> Markup:
-    series: dict[str, list[tuple[Decimal, Decimal]]] = {}
-    for point in analysis["curve"]:
-        series.setdefault(point["method"], []).append(
-            (Decimal(point["budget"]), Decimal(point["energy_mwh"]))
-        )
-    shares = analysis["curve_shares"]
-    return charts.lines(
-        series,
-        f"budget ({currency})",
-        "annual energy (MWh)",
-        "Budget curve: annual energy bought for each budget",
-        f"Annual energy the exact optimiser and each merit-order rule buy at budgets from "
-        f"{_percent(shares[0])} % to {_percent(shares[-1])} % of the round's "
-        f"budget. The table below lists the same values.",
-        "curve-chart",
+        rows = list(reversed(uow.uploads.list()))
+        series = list(uow.uploads.all_series())
+    paged = queries.Page.of(rows, page, UPLOADS_PAGE)
+    latest = next((u for u in rows if u.id == done), None) if done else None
+    return render(
+        request,
+        "uploads.html",
+        {"uploads": paged, "series": series, "latest": latest},
+        actor=actor,
     )
 
 
-@router.get("/settlements")
-def settlements_page(request: Request) -> Response:
+async def _store(request: Request, csrf_token: str, store: Any, *args: Any) -> Response:
+    """Checks the form, then runs the upload service off the event loop (the file is read,
+    checked and loaded in one transaction there)."""
+    session.check_form(request, csrf_token)
     actor = session.actor_from_cookie(request)
-    session.require(actor, "operator", "treasury", "admin")
+    actor.require("operator", "admin")
+    sha256 = await run_in_threadpool(_sha256, args[-1])
+    with _uow(request) as uow:
+        call = functools.partial(store, uow, actor, *args, sha256)
+        outcome = await run_in_threadpool(call)
+    replayed = "&replayed=1" if outcome.replayed else ""
+    return RedirectResponse(f"/web/uploads?done={outcome.upload.id}{replayed}", status_code=303)
+
+
+@router.post("/uploads/prices")
+async def upload_prices(
+    request: Request,
+    file: CsvFile,
+    csrf_token: CsrfToken = "",
+    series: Annotated[str, Form(pattern=r"^[A-Za-z0-9_-]{1,50}$")] = "balancing",
+    currency: Annotated[str, Form(pattern=r"^[A-Z]{3}$")] = "GEL",
+) -> Response:
+    body = _require_file(file)
+    return await _store(request, csrf_token, uploads.upload_prices, series, currency, body)
+
+
+@router.post("/uploads/fx-rates")
+async def upload_fx_rates(request: Request, file: CsvFile, csrf_token: CsrfToken = "") -> Response:
+    return await _store(request, csrf_token, uploads.upload_fx_rates, _require_file(file))
+
+
+@router.post("/uploads/meter-data")
+async def upload_meters(request: Request, file: CsvFile, csrf_token: CsrfToken = "") -> Response:
+    return await _store(request, csrf_token, uploads.upload_meters, _require_file(file))
+
+
+@router.post("/uploads/cpi")
+async def upload_cpi(request: Request, file: CsvFile, csrf_token: CsrfToken = "") -> Response:
+    return await _store(request, csrf_token, uploads.upload_cpi, _require_file(file))
+
+
+@router.post("/uploads/profiles")
+async def upload_profile(
+    request: Request,
+    file: CsvFile,
+    csrf_token: CsrfToken = "",
+    name: Annotated[str, Form(pattern=r"^[A-Za-z0-9_-]{1,50}$")] = "",
+) -> Response:
+    return await _store(request, csrf_token, uploads.upload_profile, name, _require_file(file))
+
+
+@router.get("/settlements")
+def settlements_page(request: Request, done: RowId = None) -> Response:
+    actor = session.actor_from_cookie(request)
+    actor.require("operator", "treasury", "admin")
     with _uow(request) as uow:
         runs = queries.runs_overview(uow)
-    return render(request, "settlements.html", {"runs": runs}, actor=actor)
+    return render(request, "settlements.html", {"runs": runs, "done": done}, actor=actor)
+
+
+@router.post("/settlements")
+def run_settlement(
+    request: Request,
+    csrf_token: CsrfToken = "",
+    month: Annotated[str, Form(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")] = "",
+) -> Response:
+    session.check_form(request, csrf_token)
+    actor = session.actor_from_cookie(request)
+    with _uow(request) as uow:
+        outcome = settlements.run_settlement(uow, actor, month)
+    return RedirectResponse(f"/web/settlements?done={outcome.run.id}", status_code=303)
+
+
+@router.get("/audit")
+def audit_page(request: Request, page: PageNumber = 1, verify: bool = False) -> Response:
+    """The audit log, newest first, a page at a time; `verify` recomputes the whole chain."""
+    actor = session.actor_from_cookie(request)
+    actor.require("operator", "admin")
+    with _uow(request) as uow:
+        total = uow.audit.count()
+        paged = queries.audit_page(uow, page, AUDIT_PAGE, total)
+        check = audit.verify(list(uow.audit.list(limit=total + 1))) if verify else None
+    return render(request, "audit.html", {"entries": paged, "check": check}, actor=actor)

@@ -2,9 +2,9 @@
 SameSite=Strict cookie scoped to /web (never in a URL). Every request re-verifies it, so a
 revoked key stops working at once.
 
-The forms that change state (sign-in, sign-out) are POST-only and carry a double-submit
-token (a random cookie repeated in a hidden field); a request whose Origin (or Referer) names
-another site is refused as well.
+Every form that changes state (sign-in and -out, rounds, bids, uploads, settlement, forecasts,
+keys) is POST-only and carries a double-submit token (a random cookie repeated in a hidden
+field); a request whose Origin (or Referer) names another site is refused as well.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from fastapi.responses import Response
 from api.actor import Actor, NotAllowed
 from api.services.keys import AuthenticationError, authenticate
 from api.uow import UnitOfWork
+from api.web.i18n import LANG_COOKIE
 
 SESSION_COOKIE = "mzk_session"
 CSRF_COOKIE = "mzk_csrf"
@@ -124,3 +125,26 @@ def safe_next(target: str | None) -> str:
 
 def require(actor: Actor, *roles: str) -> None:
     actor.require(*roles)
+
+
+def set_language(response: Response, request: Request, language: str) -> None:
+    """The chosen language, kept for a year (a preference, not a secret)."""
+    response.set_cookie(
+        LANG_COOKIE,
+        language,
+        max_age=365 * 24 * 3600,
+        httponly=True,
+        samesite="lax",
+        secure=_secure(request),
+        path=COOKIE_PATH,
+    )
+
+
+def safe_back(request: Request) -> str:
+    """Where an error page's "back" link leads: the page the user came from when it is one of
+    these pages on this site, else the home page."""
+    referer = request.headers.get("referer", "")
+    parts = urlsplit(referer)
+    if f"{parts.scheme}://{parts.netloc}" != f"{request.url.scheme}://{request.url.netloc}":
+        return HOME
+    return safe_next(parts.path + (f"?{parts.query}" if parts.query else ""))

@@ -18,6 +18,7 @@ Hand-worked amounts (monthly baseload reference from the `balancing` series):
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import socket
@@ -236,14 +237,14 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-@pytest.fixture(scope="session")
-def live_server(web_app: Any) -> Iterator[str]:
+@contextlib.contextmanager
+def serve(app: Any) -> Iterator[str]:
     """The app served by uvicorn on 127.0.0.1 in a background thread."""
     import uvicorn
 
     port = _free_port()
     server = uvicorn.Server(
-        uvicorn.Config(web_app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
     )
     thread = threading.Thread(target=server.run, name="uvicorn-web-tests", daemon=True)
     thread.start()
@@ -252,9 +253,37 @@ def live_server(web_app: Any) -> Iterator[str]:
         if time.monotonic() > deadline or not thread.is_alive():
             pytest.fail("the test server did not start", pytrace=False)
         time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def live_server(web_app: Any) -> Iterator[str]:
+    with serve(web_app) as url:
+        yield url
+
+
+def blank(path: Path) -> SimpleNamespace:
+    """A new database with keys only (operator, treasury, admin, producers Alpha and Beta), and
+    the app over it: for the tests whose forms change state."""
+    url = f"sqlite:///{path}"
+    upgrade(url)
+    engine = make_engine(url)
+    keys = {}
+    for name, role, producer in (
+        ("operator", "operator", None),
+        ("treasury", "treasury", None),
+        ("admin", "admin", None),
+        ("alpha", "producer", "Alpha"),
+        ("beta", "producer", "Beta"),
+    ):
+        with UnitOfWork.for_engine(engine) as u:
+            keys[name] = create_key(u, role, producer).secret_key
+    app = create_app(Settings(database_url=url), engine)
+    return SimpleNamespace(url=url, engine=engine, keys=keys, app=app)
 
 
 @pytest.fixture(scope="session")

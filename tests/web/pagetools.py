@@ -81,3 +81,24 @@ def sign_in(client: Any, key: str, next_path: str = "/web/") -> Any:
 
 def bearer(key: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {key}"}
+
+
+def axe_violations(page: Any) -> list[tuple[str, str, list[Any]]]:
+    """axe-core's violations on the page as loaded (axe.min.js from axe-playwright-python)."""
+    from pathlib import Path
+
+    import axe_playwright_python
+
+    source = (Path(axe_playwright_python.__file__).parent / "axe.min.js").read_text()
+    page.evaluate(source + "\n;true")
+    result = page.evaluate("axe.run(document, {resultTypes: ['violations']})")
+    return [
+        (v["id"], v["impact"], [n["target"] for n in v["nodes"]][:5]) for v in result["violations"]
+    ]
+
+
+def horizontal_overflow(page: Any) -> int:
+    """How many CSS pixels the page is wider than the window (0 = no sideways scrolling)."""
+    return int(
+        page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+    )

@@ -76,7 +76,7 @@ def test_producer_b_cannot_open_producer_a_statement_page(page, web_db, screensh
     assert page.get_by_role("heading", level=1).inner_text() == "Not found"
     assert "15,190" not in page.content() and "Alpha" not in page.locator("main").inner_text()
     screenshot(page, "producer-b-denied")
-    response = page.goto("/web/rounds")
+    response = page.goto("/web/uploads")
     assert response is not None and response.status == 403
 
 

@@ -11,8 +11,8 @@ from decimal import Decimal
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from api.web import charts
-from api.web.format import exact, grouped, local_time, money_minor
+from api.web import charts, i18n
+from api.web.format import day, exact, grouped, local_time, money_minor, month_name, typed_number
 
 
 def test_grouped_numbers_keep_every_digit_and_use_a_real_minus():
@@ -28,6 +28,22 @@ def test_exact_shows_at_least_two_places_and_never_drops_digits():
     assert exact(Decimal("101.500000")) == "101.50"
     assert exact(Decimal("101.123456")) == "101.123456"
     assert exact(Decimal("49")) == "49.00"
+
+
+def test_georgian_pages_write_numbers_and_months_the_georgian_way():
+    i18n.use("ka")
+    try:
+        # Grouping by a no-break space, a decimal comma (CLDR's Georgian), every digit kept.
+        assert grouped(Decimal("-1234567.5"), 2) == "−1\u00a0234\u00a0567,50"
+        assert month_name("2022-01") == "იანვარი 2022"
+        assert day(datetime(2022, 3, 5).date()) == "5 მარტი, 2022"
+        # What a Georgian user types, as the engine reads it; anything else as typed.
+        assert typed_number("1 500,25") == typed_number("1\u00a0500,25") == "1500.25"
+        assert typed_number("140,00") == "140.00"
+        assert typed_number("12abc") == "12abc" and typed_number("NaN") == "NaN"
+    finally:
+        i18n.use("en")
+    assert typed_number("1,500.25") == "1500.25" and month_name("2022-01") == "January 2022"
 
 
 def test_instants_are_shown_in_tbilisi_time():

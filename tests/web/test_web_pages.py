@@ -9,6 +9,8 @@ from decimal import Decimal
 import pytest
 from pagetools import bearer, number, parse, sign_in
 
+from auction import REJECTION_REASONS
+
 PAGES = (
     "/web/contracts",
     "/web/statements",
@@ -56,8 +58,8 @@ def test_monthly_money_in_and_out_sums_every_statement_of_the_month(client, web_
     html = client.get("/web/statements").text
     rows = {r[0]: [number(c) for c in r[1:]] for r in parse(html).tables["money-table"][1:]}
     # January: the first run (15 190.00) plus the adjustment (1 519.00) for corrected meters.
-    assert rows["2022-01"] == [Decimal("16709.00"), Decimal("0.00"), Decimal("16709.00")]
-    assert rows["2022-02"] == [Decimal("0.00"), Decimal("2730.00"), Decimal("-2730.00")]
+    assert rows["January 2022"] == [Decimal("16709.00"), Decimal("0.00"), Decimal("16709.00")]
+    assert rows["February 2022"] == [Decimal("0.00"), Decimal("2730.00"), Decimal("-2730.00")]
     assert '<svg class="chart" id="money-chart"' in html and "<title" in html
 
 
@@ -82,8 +84,15 @@ def test_round_page_lists_every_award_and_the_reason_for_every_rejection(client,
     assert set(accepted) == {b for b, a in awards.items() if a["accepted"]} == {"a1", "b1"}
     assert set(rejected) == {b for b, a in awards.items() if not a["accepted"]} == {"g1", "d1"}
     for bid_id, row in rejected.items():
-        assert row[3].startswith(awards[bid_id]["reason"].replace("_", " "))
-    assert rejected["g1"][3].startswith("above ceiling")
+        # The engine's reason once, then the bid's own price and the limit it met.
+        assert row[4] == REJECTION_REASONS[awards[bid_id]["reason"]]
+    assert number(rejected["g1"][3]) == Decimal("95.00")
+    assert rejected["g1"][5] == "hydro ceiling 90.00 GEL/MWh"
+    assert number(rejected["d1"][3]) == Decimal("190.00")
+    # 3 000 000 − 2 757 500 used by a1 and b1 (see conftest): Delta needs 720 000.
+    assert rejected["d1"][5] == (
+        "budget 3,000,000.00 GEL, of which 242,500.00 GEL left by the accepted bids"
+    )
     assert number(accepted["a1"][5]) == Decimal(awards["a1"]["price_paid"]) == Decimal("150.50")
     assert number(accepted["b1"][6]) == Decimal("2000000.00")  # (140 − 100) × 50 000 MWh
 
@@ -247,7 +256,7 @@ def test_a_forecast_still_queued_says_so(client, web_db):
     sign_in(client, web_db.keys["treasury"])
     response = client.get(f"/web/treasury/forecasts/{web_db.queued_forecast}")
     assert response.status_code == 200
-    assert f"Forecast {web_db.queued_forecast} is queued" in response.text
+    assert f"Forecast {web_db.queued_forecast[:8]} is queued" in response.text
     sign_in(client, web_db.keys["alpha"])
     assert client.get(f"/web/treasury/forecasts/{web_db.forecast}").status_code == 403
     assert client.get("/web/treasury/forecasts/no-such-job").status_code == 403
@@ -261,3 +270,84 @@ def test_an_unknown_page_is_an_html_404(client, web_db):
     assert response.status_code == 404 and response.headers["content-type"].startswith("text/html")
     assert "no page /web/no-such-page" in response.text
     assert client.get("/api/no-such-route").headers["content-type"] == "application/json"
+
+
+def test_guarantees_of_origin_issued_and_used_through_the_forms(client, web_db, web_app):
+    """Alpha's January 2022 (corrected run: 341 MWh metered, see conftest) becomes 341 GOs;
+    cancelling the first 41 for a consumer leaves 300 active, and Beta sees none of them."""
+    from datetime import date
+
+    from api.actor import Actor
+    from api.services import guarantees
+    from api.uow import UnitOfWork
+
+    with UnitOfWork.for_engine(web_db.engine) as uow:
+        guarantees.register_installation(
+            uow,
+            Actor("seed-operator", "operator"),
+            {
+                "installation_id": "SPP-1",
+                "producer": "Alpha",
+                "energy_source": "solar",
+                "installation_type": "ground-mounted solar",
+                "location": "Kakheti",
+                "capacity_mw": Decimal("10"),
+                "commissioning_date": date(2021, 12, 1),
+                "support_scheme": "cfd",
+                "production_support": "CfD strike 150.50 GEL/MWh",
+                "contract_id": "W-2022-a1",
+            },
+        )
+    web_app.state.go_today = lambda: date(2022, 2, 15)
+    try:
+        sign_in(client, web_db.keys["alpha"])
+        token = client.cookies.get("mzk_csrf")
+        issued = client.post(
+            "/web/guarantees/issue",
+            data={"installation_id": "SPP-1", "month": "2022-01", "csrf_token": token},
+        )
+        assert issued.status_code == 200 and 'id="done"' in issued.text
+        (row,) = parse(issued.text).tables["holdings-table"][1:]
+        first_id, last_id = row[0].split(" – ")
+        assert number(row[1]) == 341 and last_id == first_id[:-4] + "0341"
+        cut = first_id[:-4] + "0041"
+        used = client.post(
+            "/web/guarantees/cancel",
+            data={
+                "first_id": first_id,
+                "last_id": cut,
+                "beneficiary": "Tbilisi Metro",
+                "csrf_token": token,
+            },
+        )
+        rows = parse(used.text).tables["holdings-table"][1:]
+        states = {(number(r[1]), r[4]) for r in rows}
+        assert states == {(41, "used for Tbilisi Metro"), (300, "active")}
+        sign_in(client, web_db.keys["beta"])
+        assert "holdings-table" not in client.get("/web/guarantees").text
+    finally:
+        del web_app.state.go_today
+
+
+def test_a_contract_page_shows_the_recorded_status_as_the_api_does(client, web_db):
+    api = client.get("/api/contracts/W-2022-a1/status", headers=bearer(web_db.keys["alpha"])).json()
+    sign_in(client, web_db.keys["alpha"])
+    html = client.get("/web/contracts/W-2022-a1").text
+    status = re.search(r'<dd id="contract-status">([^<]*)</dd>', html)
+    assert status is not None and status.group(1) == api["status"].replace("_", " ")
+    events = parse(html).tables["status-table"][1:]
+    assert len(events) == len(api["history"]) >= 1
+
+
+def test_the_public_results_need_no_key_and_publish_losing_bids_only_by_receipt(client, web_db):
+    from api.uow import UnitOfWork
+
+    with UnitOfWork.for_engine(web_db.engine) as uow:
+        receipts = {b.bid_id: b.receipt for b in uow.bids.for_round("W-2022")}
+    client.cookies.clear()
+    html = client.get("/web/results/W-2022").text
+    tables = parse(html).tables
+    assert {r[0]: r[3] for r in tables["results-table"][1:]} == receipts
+    assert [r[0] for r in tables["winners-table"][1:]] == ["a1", "b1"]
+    assert "95.00" not in html and "190.00" not in html  # Gamma's and Delta's prices
+    assert client.get("/web/results/W-2023").status_code == 404  # open: nothing published
