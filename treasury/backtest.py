@@ -48,14 +48,26 @@ class BacktestReport:
         table["coverage_p5_p95"] = (100 * table["coverage_p5_p95"]).map("{:.0f} %".format)
         for column in ("bias", "crps", "crps_naive"):
             table[column] = table[column].map("{:,.2f}".format)
-        table["skill"] = table["skill"].map("{:+.2f}".format)
+        # No skill is defined against a naive forecast that was exact (a repeating history).
+        table["skill"] = table["skill"].map(lambda v: "undefined" if v != v else f"{v:+.2f}")
         header = (
             f"Price backtest on {self.history_start}..{self.history_end} (origin: the December "
             f"calibrated to, forecasting the next year), {self.scenarios} "
             "scenarios per origin (currency/MWh; bias = median − realised; skill = 1 − "
             "CRPS / CRPS of the naive seasonal forecast)"
         )
-        return header + "\n" + table.to_string(index=False)
+        lines = [header, table.to_string(index=False)]
+        lines += [f"WARNING: {warning}" for warning in self.warnings()]
+        return "\n".join(lines)
+
+    def warnings(self) -> list[str]:
+        undefined = self.by_origin.loc[self.by_origin["skill"].isna(), "origin"].tolist()
+        if not undefined:
+            return []
+        return [
+            f"skill undefined for {', '.join(map(str, undefined))}: the naive forecast (same "
+            "month last year) was exact there, so there is nothing to beat"
+        ]
 
 
 def _origins(monthly: pd.Series, first_origin: int | None) -> list[int]:
@@ -115,6 +127,13 @@ def run_backtest(
                 }
             )
     months = pd.DataFrame(rows)
+    numbers = months.select_dtypes("number")
+    bad = [str(c) for c in numbers.columns if not np.isfinite(numbers[c].to_numpy()).all()]
+    if bad:
+        raise InputError(
+            f"the backtest's {', '.join(bad)} are not finite: the history's prices carry the "
+            "simulation past floating point"
+        )
     return BacktestReport(
         months=months,
         by_origin=_summaries(months),
@@ -143,12 +162,18 @@ def _summaries(months: pd.DataFrame) -> pd.DataFrame:
 
 
 def write_backtest(report: BacktestReport, out_dir: Path) -> list[Path]:
+    """The months, the summary and the chart, all complete or none."""
+    from treasury.outputs import write_staged
+
+    return write_staged(Path(out_dir), lambda folder: _render(report, folder))
+
+
+def _render(report: BacktestReport, out_dir: Path) -> list[Path]:
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    out_dir.mkdir(parents=True, exist_ok=True)
     months_path = out_dir / "backtest_months.csv"
     report.months.round(4).to_csv(months_path, index=False)
     summary_path = out_dir / "backtest_summary.csv"

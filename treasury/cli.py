@@ -4,7 +4,9 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+import tempfile
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -18,12 +20,28 @@ PATH_KEYS = (
     "realised_meters",
 )
 BACKTEST = "backtest"
+# Config fields the command line sets, and the option that sets each (named in its errors).
+OPTIONS = {
+    "start_month": "--start-month",
+    "months": "--months",
+    "scenarios": "--scenarios",
+    "seed": "--seed",
+    "auction_budget": "--budget",
+    "as_of": "--as-of",
+}
 
 
-def _non_negative(text: str) -> int:
-    value = int(text)
+def _workers(text: str) -> int:
+    """Dask worker processes: 0 (none) up to one per CPU core; more only compete for cores."""
+    try:
+        value = int(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text[:40]!r}") from exc
+    cores = os.cpu_count() or 1
     if value < 0:
         raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
+    if value > cores:
+        raise argparse.ArgumentTypeError(f"at most {cores} (this machine's CPU cores), got {value}")
     return value
 
 
@@ -60,7 +78,9 @@ def register(subparsers: Any) -> None:
         type=_day,
         help="the date the forecast is made, YYYY-MM-DD (default: first day of the start month)",
     )
-    parser.add_argument("--budget", help="annual auction budget (currency per year)")
+    parser.add_argument(
+        "--budget", dest="auction_budget", help="annual auction budget (currency per year)"
+    )
     parser.add_argument(
         "--round", type=Path, help="add the winners of a round: its round TOML (clears the round)"
     )
@@ -76,9 +96,9 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument(
         "--dask-workers",
-        type=_non_negative,
+        type=_workers,
         default=0,
-        help="run on a local Dask cluster with this many worker processes",
+        help="run on a local Dask cluster with this many worker processes (at most one per core)",
     )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     group = parser.add_argument_group("backtest (mzekari forecast backtest)")
@@ -103,8 +123,12 @@ def load_config_file(path: Path | None) -> dict[str, Any]:
 
     try:
         values = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise InputError(f"{path}: cannot read the forecast config: {exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{path}: the forecast config is not UTF-8 text ({exc.reason})") from exc
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read the forecast config: {exc.strerror}") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(f"{path}: not a TOML forecast config: {exc}") from exc
     for key in PATH_KEYS:
         if isinstance(values.get(key), str):
             values[key] = (path.parent / values[key]).resolve()
@@ -117,42 +141,52 @@ def load_config_file(path: Path | None) -> dict[str, Any]:
 
 
 def check_out_dir(out: Path) -> None:
-    """An output folder that can be made: not a file, no file on the way."""
+    """An output folder that can be made and written, checked before any work: not a file, no
+    file on the way, and a probe file can be written there. The probe and any folders made
+    for it are removed again, so a refused run leaves nothing behind."""
     from mzekari.errors import InputError
 
-    for folder in (out, *out.parents):
-        if folder.exists():
-            if not folder.is_dir():
-                raise InputError(f"--out {out}: {folder} is a file, not a folder")
-            return
+    existing = next((f for f in (out, *out.parents) if f.exists()), None)
+    if existing is not None and not existing.is_dir():
+        raise InputError(f"--out {out}: {existing} is a file, not a folder")
+    made = [f for f in (out, *out.parents) if not f.exists()]
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=out):
+            pass
+    except OSError as exc:
+        raise InputError(f"--out {out}: cannot write there ({exc.strerror})") from exc
+    finally:
+        for folder in made:  # deepest first
+            if folder.is_dir():
+                folder.rmdir()
 
 
 def _config(args: argparse.Namespace) -> Any:
     from pydantic import ValidationError
 
-    from mzekari.errors import InputError, Problem
+    from mzekari.errors import InputError
     from treasury import ForecastConfig
 
     values = load_config_file(args.config)
-    overrides = {
-        "start_month": args.start_month,
-        "months": args.months,
-        "scenarios": args.scenarios,
-        "seed": args.seed,
-        "auction_budget": args.budget,
-        "as_of": args.as_of,
-    }
+    overrides = {name: getattr(args, name) for name in OPTIONS}
     values.update({k: v for k, v in overrides.items() if v is not None})
     try:
         return ForecastConfig(**values)
     except ValidationError as exc:
-        source = str(args.config or "forecast options")
-        raise InputError(
-            [
-                Problem(source, None, ".".join(str(p) for p in e["loc"]) or None, e["msg"])
-                for e in exc.errors()
-            ]
-        ) from exc
+        raise InputError([_problem(args, e["loc"], e["msg"]) for e in exc.errors()]) from exc
+
+
+def _problem(args: argparse.Namespace, location: tuple[int | str, ...], message: str) -> Any:
+    """Blame the option that set a field, else the config file (or the options if none)."""
+    from mzekari.errors import Problem
+    from treasury.config import field_path
+
+    name = str(location[0]) if location else ""
+    if name in OPTIONS and getattr(args, name) is not None:
+        return Problem("command line", None, OPTIONS[name], message)
+    source = str(args.config) if args.config is not None else "forecast options"
+    return Problem(source, None, field_path(location) or None, message)
 
 
 def _round_contracts(args: argparse.Namespace, config: Any) -> tuple[list[Any], dict[str, Any]]:

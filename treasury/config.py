@@ -6,9 +6,16 @@ import re
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
 
 from mzekari.money import MINOR_UNITS
 from mzekari.vocabulary import MARKET_TZ, TECHNOLOGIES
@@ -20,12 +27,34 @@ MAX_SCENARIO_MONTHS = 25_000_000
 MAX_SCENARIOS = 1_000_000
 STALE_HISTORY_MONTHS = 12
 FIRST_YEAR, LAST_YEAR = 1990, 2200  # calendar years a forecast may start in
+# Bounds that keep a forecast's numbers plausible and finite. ESCO's history fits a monthly
+# log-price volatility of 0.12; 1.0 (a one-sd month more than doubles or halves the price)
+# is a stress far beyond any observed market, and above it a lognormal fan's mean runs off
+# to trillions on a few hundred GWh.
+MAX_PRICE_VOLATILITY = 1.0
+MAX_GENERATION_VOLATILITY = 1.0  # log sd of a month's capacity factor (hydro's default 0.15)
+MAX_FX_RATE = Decimal(1_000_000)  # payment currency per unit of the strike currency
+MAX_MONEY = Decimal("1e15")  # currency per year: far above any support budget
+MAX_ANNUAL_MWH = Decimal("1e8")  # 100 TWh a year: several times Georgia's consumption
+MAX_NAME_LENGTH = 100  # a contract id, technology or currency used as a key
+
+Name = Annotated[str, StringConstraints(min_length=1, max_length=MAX_NAME_LENGTH)]
+
+
+def shown(name: str) -> str:
+    """A name from the input, quoted and cut short: a message never repeats a long input."""
+    return repr(name if len(name) <= 40 else name[:40] + "…")
+
+
+def field_path(location: tuple[int | str, ...]) -> str:
+    """A validation error's location as a dotted field name, each part cut short."""
+    return ".".join(str(p) if len(str(p)) <= 40 else str(p)[:40] + "…" for p in location)
 
 
 class Delivery(BaseModel):
     """A plant not yet delivering: the probability it is built and its expected start delay."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
     probability: float = Field(ge=0, le=1)
     delay_months: float = Field(default=0, ge=0, le=120)
@@ -34,7 +63,9 @@ class Delivery(BaseModel):
 class ForecastConfig(BaseModel):
     """A forecast request. Every field has a unit or a stated meaning; bad values are refused."""
 
-    model_config = ConfigDict(arbitrary_types_allowed=True, frozen=True, extra="forbid")
+    model_config = ConfigDict(
+        arbitrary_types_allowed=True, frozen=True, extra="forbid", allow_inf_nan=False
+    )
 
     start_month: str = Field(description="first forecast month, 'YYYY-MM' (market local time)")
     months: int = Field(ge=1, le=600, description="horizon in calendar months")
@@ -48,11 +79,12 @@ class ForecastConfig(BaseModel):
         default=0.95, description="reserve covers payments with this probability"
     )
     auction_budget: Decimal | None = Field(
-        default=None, ge=0, description="annual support budget, currency per year"
+        default=None, ge=0, le=MAX_MONEY, description="annual support budget, currency per year"
     )
     reserve_precision: Decimal | None = Field(
         default=None,
         gt=0,
+        le=MAX_MONEY,
         description="wanted Monte Carlo standard error of a year's reserve, currency; "
         "default 1 % of that reserve",
     )
@@ -76,27 +108,38 @@ class ForecastConfig(BaseModel):
     realised_meters: Path | Any | None = None
     market_tz: str = MARKET_TZ
     price_volatility: float | None = Field(
-        default=None, description="override of the monthly log-price volatility"
+        default=None,
+        ge=0,
+        le=MAX_PRICE_VOLATILITY,
+        description="override of the monthly log-price volatility",
     )
-    generation_volatility: dict[str, float] = Field(default_factory=dict)
-    price_generation_correlation: dict[str, float] = Field(default_factory=dict)
-    capacity_factors: dict[str, list[float]] = Field(
+    generation_volatility: dict[
+        Name, Annotated[float, Field(ge=0, le=MAX_GENERATION_VOLATILITY)]
+    ] = Field(default_factory=dict)
+    price_generation_correlation: dict[Name, Annotated[float, Field(ge=-1, le=1)]] = Field(
+        default_factory=dict
+    )
+    capacity_factors: dict[Name, list[Annotated[float, Field(ge=0, le=1)]]] = Field(
         default_factory=dict, description="12 monthly means per technology"
     )
     # Contracts carry no technology field; name it here (or via a technology weighting profile).
-    contract_technologies: dict[str, str] = Field(default_factory=dict)
+    contract_technologies: dict[Name, str] = Field(default_factory=dict)
     # Strike currency -> payment currency per unit, for strikes quoted in another currency.
-    fx_rates: dict[str, Decimal] = Field(default_factory=dict)
+    fx_rates: dict[Name, Annotated[Decimal, Field(gt=0, le=MAX_FX_RATE)]] = Field(
+        default_factory=dict
+    )
     # Where fx_rates came from when a caller filled them (e.g. stored official rates); reported.
     fx_rate_sources: tuple[str, ...] = ()
     # Exact mode: generation profiles by weighting name (a settlement profile file each, or a
     # settlement.price_io.Profile); foreign strikes use the planning rates in fx_rates.
     profiles: dict[str, Path | Any] = Field(default_factory=dict)
     # Contracts not yet delivering, keyed by contract id or technology (a contract id wins).
-    delivery: dict[str, Delivery] = Field(default_factory=dict)
+    delivery: dict[Name, Delivery] = Field(default_factory=dict)
     # Expected energy per year for contracts whose own estimate replaces capacity × capacity
     # factor (e.g. a bid's annual_mwh); the weather model still sets the monthly shape.
-    contract_annual_mwh: dict[str, Decimal] = Field(default_factory=dict)
+    contract_annual_mwh: dict[Name, Annotated[Decimal, Field(gt=0, le=MAX_ANNUAL_MWH)]] = Field(
+        default_factory=dict
+    )
     # Planning CPI growth per year for indexed strikes (a deterministic path, not a scenario).
     cpi_inflation: float = Field(default=0.03, gt=-1, lt=1)
     scenario_chunk: int = Field(
@@ -147,48 +190,44 @@ class ForecastConfig(BaseModel):
             raise ValueError("auction_budget must be given as text or an integer, not a float")
         return value
 
-    @field_validator("price_volatility")
+    @field_validator("generation_volatility", "price_generation_correlation", "capacity_factors")
     @classmethod
-    def _volatility(cls, value: float | None) -> float | None:
-        if value is not None and value < 0:
-            raise ValueError(f"price_volatility must not be negative, got {value}")
+    def _technology_keys(cls, value: dict[str, Any]) -> dict[str, Any]:
+        unknown = [shown(tech) for tech in value if tech not in TECHNOLOGIES]
+        if unknown:
+            raise ValueError(f"unknown technology {', '.join(unknown[:5])}; known: {TECHNOLOGIES}")
+        return value
+
+    @field_validator("capacity_factors")
+    @classmethod
+    def _twelve_months(cls, value: dict[str, list[float]]) -> dict[str, list[float]]:
+        short = [shown(tech) for tech, factors in value.items() if len(factors) != 12]
+        if short:
+            raise ValueError(f"{', '.join(short)}: needs 12 monthly values in [0, 1]")
+        return value
+
+    @field_validator("contract_technologies")
+    @classmethod
+    def _technology_values(cls, value: dict[str, str]) -> dict[str, str]:
+        unknown = [
+            f"{shown(cid)}: {shown(tech)}"
+            for cid, tech in value.items()
+            if tech not in TECHNOLOGIES
+        ]
+        if unknown:
+            raise ValueError(
+                f"unknown technology for {', '.join(unknown[:5])}; known: {TECHNOLOGIES}"
+            )
         return value
 
     @model_validator(mode="after")
-    def _maps(self) -> ForecastConfig:
-        problems = []
-        for tech, sigma in self.generation_volatility.items():
-            if tech not in TECHNOLOGIES:
-                problems.append(f"generation_volatility: unknown technology {tech!r}")
-            elif sigma < 0:
-                problems.append(f"generation_volatility[{tech}] must not be negative, got {sigma}")
-        for cid, tech in self.contract_technologies.items():
-            if tech not in TECHNOLOGIES:
-                problems.append(f"contract_technologies[{cid}]: unknown technology {tech!r}")
-        for currency, rate in self.fx_rates.items():
-            if rate <= 0:
-                problems.append(f"fx_rates[{currency}] must be positive")
-        for tech, rho in self.price_generation_correlation.items():
-            if tech not in TECHNOLOGIES:
-                problems.append(f"price_generation_correlation: unknown technology {tech!r}")
-            elif not -1 <= rho <= 1:
-                problems.append(f"price_generation_correlation[{tech}] must be in [-1, 1]")
-        for tech, factors in self.capacity_factors.items():
-            if tech not in TECHNOLOGIES:
-                problems.append(f"capacity_factors: unknown technology {tech!r}")
-            elif len(factors) != 12 or any(not 0 <= f <= 1 for f in factors):
-                problems.append(f"capacity_factors[{tech}] needs 12 values in [0, 1]")
-        for cid, mwh in self.contract_annual_mwh.items():
-            if not mwh > 0:
-                problems.append(f"contract_annual_mwh[{cid}] must be positive")
+    def _size(self) -> ForecastConfig:
         if self.scenarios * self.months > MAX_SCENARIO_MONTHS:
-            problems.append(
+            raise ValueError(
                 f"scenarios × months = {self.scenarios * self.months:,} exceeds "
                 f"{MAX_SCENARIO_MONTHS:,} (about 400 MB of scenario results); "
                 "use fewer scenarios or a shorter horizon"
             )
-        if problems:
-            raise ValueError("; ".join(problems))
         return self
 
     @property

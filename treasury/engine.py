@@ -26,6 +26,9 @@ from treasury.simulate import Horizon
 # ESCO's monthly balancing price 2013-2021 (GEL/MWh): Georgia's realistic reference price
 # (scenarios/sources), used when a request names neither a history nor price paths.
 DEFAULT_PRICE_HISTORY = ("prices", "ge_esco_balancing_monthly.csv")
+# A price fan whose P95 climbs beyond this multiple of the level the model starts from is a
+# stress test, not a forecast (ESCO's own fit reaches about 2.2× over 20 years): said loudly.
+EXTREME_PRICE_MULTIPLE = 5.0
 
 
 def default_price_history() -> pd.Series:
@@ -221,17 +224,20 @@ def run_forecast(
     calibration["negative_hour_share_by_month"] = [
         round(float(v), 4) for v in plan.tables.negative_hour_share
     ]
+    refuse_non_finite({**per_scenario, **means})
+    monthly = monthly_table(labels, per_scenario, means, config.reserve_probability)
+    annual = annual_table(
+        labels,
+        per_scenario["net"],
+        means,
+        config.reserve_probability,
+        config.auction_budget,
+        config.reserve_precision,
+    )
     return ForecastResult(
         config=config,
-        monthly=monthly_table(labels, per_scenario, means, config.reserve_probability),
-        annual=annual_table(
-            labels,
-            per_scenario["net"],
-            means,
-            config.reserve_probability,
-            config.auction_budget,
-            config.reserve_precision,
-        ),
+        monthly=monthly,
+        annual=annual,
         contracts=sum(len(g.contract_ids) for g in plan.groups),
         scenarios=scenarios,
         mode="paths" if plan.given_prices is not None else "stochastic",
@@ -241,8 +247,42 @@ def run_forecast(
         notes=list(plan.notes),
         history_end=plan.history_end,
         history_age_months=plan.history_age_months,
-        warnings=list(plan.warnings),
+        warnings=[*plan.warnings, *extreme_price_warnings(plan, monthly, config)],
     )
+
+
+def refuse_non_finite(totals: dict[str, np.ndarray]) -> None:
+    """A scenario total that is infinite or NaN makes no forecast: refused, naming which."""
+    bad = sorted(name for name, values in totals.items() if not np.isfinite(values).all())
+    if bad:
+        collector = ProblemCollector("forecast result")
+        collector.add(
+            None,
+            ", ".join(bad),
+            "not finite: the settings (prices, volatility, energy, rates) carry the numbers "
+            "past floating point; lower them",
+        )
+        collector.raise_if_any()
+
+
+def extreme_price_warnings(plan: Plan, monthly: pd.DataFrame, config: ForecastConfig) -> list[str]:
+    """A loud warning when the price fan's P95 runs far above where the model starts."""
+    if plan.model is None or plan.reference_level <= 0:
+        return []
+    peak = float(monthly["price_p95"].max())
+    multiple = peak / plan.reference_level
+    if multiple <= EXTREME_PRICE_MULTIPLE:
+        return []
+    volatility = (
+        f"price_volatility {config.price_volatility}"
+        if config.price_volatility is not None
+        else f"the fitted volatility {plan.model.sigma:.3f}"
+    )
+    return [
+        f"EXTREME PRICE FAN: the P95 price reaches {peak:,.2f}/MWh, {multiple:.1f}× the "
+        f"level the model starts from ({plan.reference_level:,.2f}), with {volatility}. "
+        "Read it as a stress test, not as a forecast."
+    ]
 
 
 def _run_on_dask(

@@ -18,6 +18,9 @@ from mzekari.errors import ProblemCollector
 from settlement.tables import timestamps_utc_ns
 
 MIN_MONTHS = 12  # one seasonal cycle; with fewer than 24 the season is not fitted
+# A price beyond this (currency/MWh) is a unit or file error, not a market price: exchanges cap
+# hourly prices at a few thousand per MWh.
+MAX_ABS_PRICE = 1_000_000.0
 
 
 def _read_table(path: Path) -> pd.DataFrame:
@@ -53,7 +56,13 @@ def _pick_price_column(frame: pd.DataFrame, preferred: str | None, source: str) 
     if len(columns) == 2:
         return columns[1]
     collector = ProblemCollector(source)
-    collector.add(None, None, f"cannot tell which column holds prices among {columns}")
+    # The columns are counted, not quoted: a wrong file's first line is not repeated back.
+    collector.add(
+        None,
+        None,
+        f"cannot tell which column holds prices among {len(columns)} column(s); "
+        "name it 'price' or give two columns (time, price)",
+    )
     collector.raise_if_any()
     raise AssertionError
 
@@ -65,6 +74,11 @@ def _trimmed(values: pd.Series, source: str) -> pd.Series:
     numbers = pd.to_numeric(values, errors="coerce")
     for pos in np.flatnonzero((numbers.isna() & values.notna()).to_numpy())[:50]:
         collector.add(int(pos) + 1, "price", f"not a number: {str(values.iloc[pos])[:40]!r}")
+    huge = ~(numbers.abs() <= MAX_ABS_PRICE) & numbers.notna()
+    for pos in np.flatnonzero(huge.to_numpy())[:50]:
+        collector.add(
+            int(pos) + 1, "price", f"beyond ±{MAX_ABS_PRICE:,.0f} per MWh (or not finite)"
+        )
     collector.raise_if_any()
     values = numbers
     valid = values.notna().to_numpy()

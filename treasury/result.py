@@ -87,17 +87,21 @@ class ForecastResult:
         }
 
     def write(self, out_dir: Path) -> list[Path]:
-        """Write CSV tables, PNG charts and an interactive HTML page; returns the paths written."""
+        """Write CSV tables, PNG charts and an interactive HTML page, all complete or none;
+        returns the paths written."""
+        from treasury.outputs import write_staged
+
+        return write_staged(Path(out_dir), self._render)
+
+    def _render(self, folder: Path) -> list[Path]:
         from treasury.charts import write_charts
 
-        out_dir = Path(out_dir)
-        out_dir.mkdir(parents=True, exist_ok=True)
         written = []
         for name, frame in (
             ("forecast_monthly.csv", self.monthly),
             ("forecast_annual.csv", self.annual),
         ):
-            path = out_dir / name
+            path = folder / name
             table = _as_text(frame, self.config.currency)
             # Every file says when it was made from what: as-of date, history end, warnings.
             table["as_of"] = self.as_of
@@ -105,7 +109,7 @@ class ForecastResult:
             table["warning"] = " | ".join(self.warnings) or None
             table.to_csv(path, index=False)
             written.append(path)
-        written.extend(write_charts(self, out_dir))
+        written.extend(write_charts(self, folder))
         return written
 
 

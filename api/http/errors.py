@@ -25,6 +25,10 @@ def body(kind: str, detail: str, problems: list[dict[str, Any]] | None = None) -
     return {"type": kind, "detail": detail, "problems": problems or []}
 
 
+def _shown(part: str) -> str:
+    return part if len(part) <= 40 else part[:40] + "…"
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(MzekariError)
     async def domain_error(_: Request, exc: MzekariError) -> JSONResponse:
@@ -44,7 +48,8 @@ def install(app: FastAPI) -> None:
     async def invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:
         problems = []
         for error in exc.errors():
-            location = [str(part) for part in error.get("loc", ())]
+            # Parts cut short: a location may hold a request's own (long) dictionary key.
+            location = [_shown(str(part)) for part in error.get("loc", ())]
             problems.append(
                 {
                     "source": location[0] if location else "request",

@@ -8,6 +8,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from treasury import config as tc
+
 MONTH_PATTERN = r"^[0-9]{4}-(0[1-9]|1[0-2])$"
 
 
@@ -327,7 +329,7 @@ class AuditVerification(BaseModel):
 
 # --- forecasts ---------------------------------------------------------------------------------
 class ForecastDelivery(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     probability: float = Field(ge=0, le=1, description="probability the plant is built")
     delay_months: float = Field(default=0, ge=0, le=120, description="expected start delay")
@@ -336,9 +338,10 @@ class ForecastDelivery(BaseModel):
 class ForecastRequestConfig(BaseModel):
     """The forecast settings a request may set: numbers, months and names, never a path. The
     server picks every data source (price history, contracts, FX rates), so nothing in a
-    request reaches its file system. Bounds are checked again by treasury.ForecastConfig."""
+    request reaches its file system. Bounds (treasury.config's) are checked again by
+    treasury.ForecastConfig; NaN and infinities are refused here, before anything is stored."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     start_month: str = Field(pattern=MONTH_PATTERN, description="first forecast month")
     months: int = Field(ge=1, le=600, description="horizon in calendar months")
@@ -356,16 +359,18 @@ class ForecastRequestConfig(BaseModel):
         default=None, ge=0, le=Decimal("1e12"), description="currency per year"
     )
     sensitivity: float | None = Field(default=None, ge=0, lt=1)
-    price_volatility: float | None = Field(default=None, ge=0, le=5)
-    generation_volatility: dict[str, float] | None = None
-    price_generation_correlation: dict[str, float] | None = None
-    capacity_factors: dict[str, list[float]] | None = None
-    contract_technologies: dict[str, str] | None = None
-    fx_rates: dict[str, Decimal] | None = Field(
+    price_volatility: float | None = Field(default=None, ge=0, le=tc.MAX_PRICE_VOLATILITY)
+    generation_volatility: (
+        dict[tc.Name, Annotated[float, Field(ge=0, le=tc.MAX_GENERATION_VOLATILITY)]] | None
+    ) = None
+    price_generation_correlation: dict[tc.Name, Annotated[float, Field(ge=-1, le=1)]] | None = None
+    capacity_factors: dict[tc.Name, list[Annotated[float, Field(ge=0, le=1)]]] | None = None
+    contract_technologies: dict[tc.Name, tc.Name] | None = None
+    fx_rates: dict[tc.Name, Annotated[Decimal, Field(gt=0, le=tc.MAX_FX_RATE)]] | None = Field(
         default=None, description="planning rates; stored official rates fill the rest"
     )
     cpi_inflation: float | None = Field(default=None, gt=-1, lt=1)
-    delivery: dict[str, ForecastDelivery] | None = Field(
+    delivery: dict[tc.Name, ForecastDelivery] | None = Field(
         default=None, description="pipeline per contract id or technology"
     )
     scenario_chunk: int | None = Field(default=None, ge=1, le=100_000)

@@ -65,9 +65,10 @@ def _as_dict(config: Mapping[str, Any] | BaseModel) -> dict[str, Any]:
 
 def _config(config: Mapping[str, Any]) -> Any:
     from treasury import ForecastConfig
+    from treasury.config import field_path
 
     problems = [
-        Problem("forecast", None, f"config.{name}", "not accepted over HTTP")
+        Problem("forecast", None, field_path(("config", name)), "not accepted over HTTP")
         for name in sorted(str(k) for k in config if k not in HTTP_FIELDS)
     ]
     scenarios = config.get("scenarios")
@@ -82,7 +83,7 @@ def _config(config: Mapping[str, Any]) -> Any:
     except ValidationError as exc:
         raise InputError(
             [
-                Problem("forecast", None, "config." + ".".join(str(p) for p in e["loc"]), e["msg"])
+                Problem("forecast", None, field_path(("config", *e["loc"])), e["msg"])
                 for e in exc.errors()
             ]
         ) from exc

@@ -68,7 +68,9 @@ def test_forecast_command_reports_bad_config(tmp_path, capsys) -> None:
         ]
     )
     assert code == 2
-    assert "price_volatility must not be negative" in capsys.readouterr().err
+    assert "field 'price_volatility': Input should be greater than or equal to 0" in (
+        capsys.readouterr().err
+    )
 
 
 ROUND = {

@@ -249,9 +249,9 @@ def test_no_scenarios_is_refused(tmp_path) -> None:
 
 
 def test_negative_volatility_is_refused() -> None:
-    with pytest.raises(ValidationError, match="must not be negative"):
+    with pytest.raises(ValidationError, match=r"price_volatility\n.*greater than or equal to 0"):
         ForecastConfig(start_month="2026-01", months=12, price_volatility=-0.1)
-    with pytest.raises(ValidationError, match=r"generation_volatility\[hydro\]"):
+    with pytest.raises(ValidationError, match=r"generation_volatility\.hydro\n.*greater"):
         ForecastConfig(start_month="2026-01", months=12, generation_volatility={"hydro": -0.2})
 
 

@@ -7,11 +7,13 @@ import uuid
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
+import pytest
 from sqlalchemy import func, select
 
 from api.db import models as m
 from api.http.schemas import ForecastRequestConfig
 from api.services import forecasts
+from mzekari.errors import InputError
 
 CONFIG = {"start_month": "2022-01", "months": 6, "scenarios": 20, "seed": 3}
 CANARY = "canary-" + uuid.uuid4().hex  # an environment value no answer may contain
@@ -184,3 +186,54 @@ def test_a_usd_round_forecasts_with_the_stored_official_rates(client, auth) -> N
     job = _wait(client, treasury, started.json()["id"])
     assert job["status"] == "done", job["error"]
     assert "FX rate USD/GEL 3.1 (official rate of 2021-12-31)" in job["summary"]["notes"]
+
+
+HOSTILE_NUMBERS = [
+    ('"generation_volatility": {"hydro": NaN}', "config.generation_volatility.hydro"),
+    ('"generation_volatility": {"hydro": Infinity}', "config.generation_volatility.hydro"),
+    ('"price_volatility": NaN', "config.price_volatility"),
+    ('"price_volatility": -Infinity', "config.price_volatility"),
+    ('"fx_rates": {"USD": "1e999"}', "config.fx_rates.USD"),
+    ('"fx_rates": {"USD": 1e999}', "config.fx_rates.USD"),
+    ('"delivery": {"H-1": {"probability": NaN}}', "config.delivery.H-1.probability"),
+    ('"price_volatility": 5', "config.price_volatility"),
+]
+
+
+@pytest.mark.parametrize(("extra", "field"), HOSTILE_NUMBERS)
+def test_non_finite_and_huge_numbers_are_refused_before_storing(
+    client, auth, uow_factory, extra, field
+) -> None:
+    """Raw JSON NaN / Infinity / 1e999: a 422 naming the field, on SQLite and PostgreSQL
+    alike, and no job row (PostgreSQL's JSON column cannot even hold NaN)."""
+    before = _rows(uow_factory)
+    body = '{"config": {"start_month": "2026-01", "months": 12, "scenarios": 20, ' + extra + "}}"
+    response = client.post(
+        "/api/forecasts",
+        headers={**auth("treasury"), "content-type": "application/json"},
+        content=body,
+    )
+    assert response.status_code == 422, response.text
+    assert [p["field"] for p in response.json()["problems"]] == [field]
+    assert _rows(uow_factory) == before
+
+
+def test_a_huge_key_is_refused_and_not_echoed(client, auth, uow_factory) -> None:
+    before = _rows(uow_factory)
+    key = "K" * 10_000
+    for config in (
+        {**CONFIG, "delivery": {key: {"probability": 0.5}}},
+        {**CONFIG, "generation_volatility": {key: 0.1}},
+        {**CONFIG, "contract_technologies": {"H-1": key}},
+    ):
+        response = client.post("/api/forecasts", headers=auth("treasury"), json={"config": config})
+        assert response.status_code == 422
+        assert "K" * 100 not in response.text  # the field is named, the key cut short
+    assert _rows(uow_factory) == before
+
+
+def test_a_model_level_problem_names_the_config_not_an_empty_field() -> None:
+    with pytest.raises(InputError) as refused:
+        forecasts._config({"start_month": "2026-01", "months": 600, "scenarios": 100_000})
+    assert [p.field for p in refused.value.problems] == ["config"]
+    assert "exceeds" in refused.value.problems[0].message
