@@ -134,10 +134,12 @@ def _settle(args: argparse.Namespace) -> int:
     posted = unique_lines([line for path in args.posted for line in read_lines(path)], "--posted")
     guarantees = None
     if args.guarantees:
-        from settlement.guarantee_io import read_ledger
+        from settlement.guarantee_io import check_contract_producers, read_ledger
         from settlement.guarantees import benefited
 
         ledger = read_ledger(args.guarantees)
+        producers = {c.contract_id: c.producer for c in contracts}
+        check_contract_producers(ledger, producers, args.month, args.guarantees)
         guarantees = benefited(ledger.batches.values(), ledger.holdings, args.month)
     windows = None
     if args.status:

@@ -15,9 +15,10 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Iterable
-from dataclasses import dataclass, fields
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, fields
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,9 @@ from mzekari.errors import InputError, ProblemCollector
 from mzekari.money import D
 from settlement.guarantees import (
     COUNTRY,
+    FIRST_YEAR,
+    KWH_PER_GO,
+    LAST_YEAR,
     RECOGNITION,
     STATUSES,
     Batch,
@@ -32,6 +36,7 @@ from settlement.guarantees import (
     Installation,
     check_batch_coverage,
     check_installation,
+    name_problem,
     parse_go_id,
     recognise,
 )
@@ -80,6 +85,7 @@ class Ledger:
 
     batches: dict[str, Batch]
     holdings: list[Holding]
+    rows: dict[str, int] = field(default_factory=dict)  # a batch's first row in its file
 
     def apply(self, removed: Iterable[Holding], added: Iterable[Holding]) -> None:
         gone = set(removed)
@@ -172,15 +178,44 @@ def write_ledger(path: str | Path, ledger: Ledger) -> Path:
     return target
 
 
-def _int(text: str, low: int = 0, high: int = MAX_VOLUME * 1000) -> int:
-    value = int(text.strip())
+class _FieldError(ValueError):
+    """A bad value of one column (the reader adds source and row)."""
+
+    def __init__(self, field_name: str, message: str):
+        super().__init__(message)
+        self.field = field_name
+
+
+def _int(row: dict[str, str], name: str, low: int = 0, high: int = MAX_VOLUME * 1000) -> int:
+    text = row[name].strip()
+    try:
+        value = int(text)
+    except ValueError:
+        raise _FieldError(name, f"{text[:40]!r} is not a whole number") from None
     if not low <= value <= high:
-        raise ValueError(f"{value} is not within {low} and {high}")
+        raise _FieldError(name, f"{value} is not within {low} and {high}")
+    return value
+
+
+def _date(row: dict[str, str], name: str) -> date:
+    text = row[name].strip()
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise _FieldError(name, f"{text[:40]!r} is not a date YYYY-MM-DD") from None
+
+
+def _decimal(row: dict[str, str], name: str) -> Decimal:
+    text = row[name].strip()
+    try:
+        value = D(text)
+    except (ValueError, ArithmeticError):
+        raise _FieldError(name, f"{text[:40]!r} is not a number") from None
     return value
 
 
 def _row_batch(row: dict[str, str]) -> Batch:
-    """The batch a row describes (ValueError names nothing: the caller adds row and field)."""
+    """The batch a row describes (`_FieldError` or `InputError` name the field)."""
     country = row["issuing_country"].strip().upper()
     inst = Installation(
         installation_id=row["production_device_id"].strip(),
@@ -188,8 +223,8 @@ def _row_batch(row: dict[str, str]) -> Batch:
         energy_source=row["energy_source"].strip(),
         installation_type=row["device_type"].strip(),
         location=row["device_location"].strip(),
-        capacity_mw=D(row["device_capacity_mw"]),
-        commissioning_date=date.fromisoformat(row["commissioning_date"].strip()),
+        capacity_mw=_decimal(row, "device_capacity_mw"),
+        commissioning_date=_date(row, "commissioning_date"),
         investment_support=row["investment_support"].strip() or "none",
         support_scheme=row["support_scheme"].strip() or "none",
         production_support=row["production_support"].strip() or "none",
@@ -201,75 +236,122 @@ def _row_batch(row: dict[str, str]) -> Batch:
     batch_id = row["batch_id"].strip()
     recognition = row["recognition"].strip() or "recognised"
     if recognition not in RECOGNITION:
-        raise ValueError(f"recognition {recognition!r}; known: {', '.join(RECOGNITION)}")
+        raise _FieldError("recognition", f"{recognition!r}; known: {', '.join(RECOGNITION)}")
     if not _BATCH_ID.match(batch_id):
-        raise ValueError(f"batch_id {batch_id!r}: 1–100 letters, digits, '.', '_' or '-'")
-    start = date.fromisoformat(row["production_period_start"].strip())
-    end = date.fromisoformat(row["production_period_end"].strip())
+        raise _FieldError("batch_id", "1–100 letters, digits, '.', '_' or '-'")
+    start = _date(row, "production_period_start")
+    end = _date(row, "production_period_end")
     if end < start:
-        raise ValueError(f"production ends {end}, before it starts {start}")
+        raise _FieldError("production_period_end", f"{end} is before the start {start}")
+    if not (start.year >= FIRST_YEAR and end.year <= LAST_YEAR):
+        raise _FieldError(
+            "production_period_start", f"production is not within {FIRST_YEAR} and {LAST_YEAR}"
+        )
+    if inst.commissioning_date > end:
+        raise _FieldError("commissioning_date", f"after the production period's end {end}")
+    issued_on = _date(row, "issue_date")
+    if issued_on <= end:
+        raise _FieldError("issue_date", f"{issued_on} is not after the production period {end}")
     reason = row["refusal_reason"].strip()
-    if len(reason) > 500:
-        raise ValueError("refusal_reason: at most 500 characters")
-    return Batch(
+    if reason and name_problem(reason, 500):
+        raise _FieldError("refusal_reason", str(name_problem(reason, 500)))
+    batch = Batch(
         batch_id=batch_id,
         installation=inst,
         production_start=start,
         production_end=end,
-        issue_date=date.fromisoformat(row["issue_date"].strip()),
-        volume=_int(row["batch_volume_mwh"], 0, MAX_VOLUME),
+        issue_date=issued_on,
+        volume=_int(row, "batch_volume_mwh", 0, MAX_VOLUME),
         issued_to=inst.producer,
-        metered_kwh=_int(row["metered_kwh"]),
-        carried_in_kwh=_int(row["carried_in_kwh"], 0, 999),
-        carried_out_kwh=_int(row["carried_out_kwh"], 0, 999),
+        metered_kwh=_int(row, "metered_kwh"),
+        carried_in_kwh=_int(row, "carried_in_kwh", 0, KWH_PER_GO - 1),
+        carried_out_kwh=_int(row, "carried_out_kwh", 0, KWH_PER_GO - 1),
         origin="issued" if country == COUNTRY else "imported",
         recognition=recognition,
         refusal_reason=reason,
         serial_width=_serial_width(row),
     )
+    if batch.origin == "issued":
+        _check_metering(batch)
+    return batch
+
+
+def _check_metering(batch: Batch) -> None:
+    """A domestic batch issues whole MWh of its metered and carried energy, and its
+    installation cannot have metered more than its capacity over the production period."""
+    counted = batch.volume * KWH_PER_GO + batch.carried_out_kwh
+    if counted != batch.metered_kwh + batch.carried_in_kwh:
+        raise _FieldError(
+            "batch_volume_mwh",
+            f"{batch.volume} MWh and {batch.carried_out_kwh} kWh carried out are not the "
+            f"{batch.metered_kwh} kWh metered and {batch.carried_in_kwh} kWh carried in",
+        )
+    hours = (batch.production_end - batch.production_start).days * 24 + 25
+    if batch.metered_kwh > int(batch.installation.capacity_mw * 1000) * hours:
+        raise _FieldError(
+            "metered_kwh",
+            f"{batch.metered_kwh} kWh is above capacity {batch.installation.capacity_mw} MW × "
+            "the production period's hours",
+        )
 
 
 def _serial_width(row: dict[str, str]) -> int:
     first = row["certificate_id_from"].strip()
-    return len(first.rsplit("-", 1)[1]) if first else 7
+    return len(first.rsplit("-", 1)[1]) if "-" in first else 7
 
 
 def _row_holding(row: dict[str, str], batch: Batch) -> Holding | None:
     status = row["status"].strip()
     if status not in ROW_STATUSES:
-        raise ValueError(f"status {status!r}; known: {', '.join(ROW_STATUSES)}")
+        raise _FieldError("status", f"{status!r}; known: {', '.join(ROW_STATUSES)}")
     first_id, last_id = row["certificate_id_from"].strip(), row["certificate_id_to"].strip()
-    volume = _int(row["volume_mwh"], 0, MAX_VOLUME)
+    volume = _int(row, "volume_mwh", 0, MAX_VOLUME)
     if status == "empty":
         if batch.volume or first_id or last_id or volume:
-            raise ValueError("an empty batch issued no GO")
+            raise _FieldError("status", "an empty batch issued no GO")
         return None
-    batch_a, first = parse_go_id(first_id)
-    batch_b, last = parse_go_id(last_id)
+    if batch.recognition == "refused" and status != "refused":
+        raise _FieldError(
+            "status",
+            f"batch {batch.batch_id} is refused ({batch.refusal_reason}): its one row has "
+            "status 'refused' and no account",
+        )
+    batch_a, first = _go_id(first_id, "certificate_id_from")
+    batch_b, last = _go_id(last_id, "certificate_id_to")
     if batch_a != batch.batch_id or batch_b != batch.batch_id:
-        raise ValueError(f"certificate ids are not of batch {batch.batch_id!r}")
+        raise _FieldError("certificate_id_from", f"ids are not of batch {batch.batch_id!r}")
     if last - first + 1 != volume or volume <= 0:
-        raise ValueError(f"{first_id}…{last_id} is not {volume} GOs")
+        raise _FieldError("volume_mwh", f"{first_id}…{last_id} is not {volume} GOs")
     if status == "refused":
         if batch.recognition != "refused" or (first, last) != (1, batch.volume):
-            raise ValueError("a refused row covers its whole batch, marked refused")
+            raise _FieldError("status", "a refused row covers its whole batch, marked refused")
         return None
     cancelled = row["cancelled_on"].strip()
     beneficiary = row["beneficiary"].strip() or None
     if (status == "cancelled") != bool(cancelled) or (status == "cancelled") != bool(beneficiary):
-        raise ValueError("a cancelled run, and only one, names its date and consumer")
+        raise _FieldError(
+            "cancelled_on", "a cancelled run, and only one, names its date and consumer"
+        )
     account = row["account"].strip()
-    if not 0 < len(account) <= 200 or len(beneficiary or "") > 200:
-        raise ValueError("account and beneficiary: 1–200 characters")
-    return Holding(
-        batch.batch_id,
-        first,
-        last,
-        account,
-        status,
-        date.fromisoformat(cancelled) if cancelled else None,
-        beneficiary,
-    )
+    for name, value in (("account", account), ("beneficiary", beneficiary)):
+        problem = None if value is None else name_problem(value)
+        if problem:
+            raise _FieldError(name, problem)
+    cancelled_on = _date(row, "cancelled_on") if cancelled else None
+    if cancelled_on is not None and not batch.issue_date <= cancelled_on <= batch.expires_on:
+        raise _FieldError(
+            "cancelled_on",
+            f"{cancelled_on} is not within the issue date {batch.issue_date} and the expiry "
+            f"{batch.expires_on} (Art. 15(8))",
+        )
+    return Holding(batch.batch_id, first, last, account, status, cancelled_on, beneficiary)
+
+
+def _go_id(text: str, name: str) -> tuple[str, int]:
+    try:
+        return parse_go_id(text)
+    except InputError as exc:
+        raise _FieldError(name, exc.problems[0].message) from None
 
 
 def read_ledger_text(text: str, source: str = "guarantees.csv") -> Ledger:
@@ -291,15 +373,18 @@ def read_ledger_text(text: str, source: str = "guarantees.csv") -> Ledger:
         if row_no > MAX_ROWS:
             problems.add(row_no, None, f"more than {MAX_ROWS} rows")
             break
-        row = {k.strip(): (v or "") for k, v in raw.items() if k is not None}
+        if None in raw:
+            problems.add(row_no, None, f"more cells than the header's {len(header)} columns")
+            continue
+        row = {k.strip(): (v or "") for k, v in raw.items()}
         try:
             batch = recognise(_row_batch(row))
         except InputError as exc:
             for p in exc.problems:
                 problems.add(row_no, p.field, p.message)
             continue
-        except (ValueError, ArithmeticError, IndexError) as exc:
-            problems.add(row_no, None, f"batch fields: {exc}")
+        except _FieldError as exc:
+            problems.add(row_no, exc.field, str(exc))
             continue
         known = batches.setdefault(batch.batch_id, batch)
         first_row.setdefault(batch.batch_id, row_no)
@@ -312,11 +397,8 @@ def read_ledger_text(text: str, source: str = "guarantees.csv") -> Ledger:
             continue
         try:
             holding = _row_holding(row, batch)
-        except InputError as exc:
-            problems.add(row_no, "certificate_id_from", exc.problems[0].message)
-            continue
-        except ValueError as exc:
-            problems.add(row_no, "status", str(exc))
+        except _FieldError as exc:
+            problems.add(row_no, exc.field, str(exc))
             continue
         if holding is not None:
             holdings.append(holding)
@@ -328,7 +410,30 @@ def read_ledger_text(text: str, source: str = "guarantees.csv") -> Ledger:
         for message in check_batch_coverage(batch, by_batch.get(batch.batch_id, [])):
             problems.add(first_row[batch.batch_id], "certificate_id_from", message)
     problems.raise_if_any()
-    return Ledger(batches, holdings)
+    return Ledger(batches, holdings, first_row)
+
+
+def check_contract_producers(
+    ledger: Ledger, producers: Mapping[str, str], month: str, source: str
+) -> None:
+    """The month's domestic batches name a known contract and were issued to its producer:
+    GOs held by anyone else would count as sold (Art. 15(6))."""
+    problems = ProblemCollector(source)
+    for batch_id, batch in sorted(ledger.batches.items()):
+        cid = batch.installation.contract_id
+        if batch.month != month or batch.origin != "issued" or cid is None:
+            continue
+        row = ledger.rows.get(batch_id)
+        if cid not in producers:
+            problems.add(row, "contract_id", f"batch {batch_id}: no contract {cid!r}")
+        elif batch.issued_to != producers[cid]:
+            problems.add(
+                row,
+                "issued_to",
+                f"batch {batch_id}: {batch.issued_to!r} is not the producer "
+                f"{producers[cid]!r} of contract {cid}",
+            )
+    problems.raise_if_any()
 
 
 def read_ledger(path: str | Path) -> Ledger:

@@ -28,6 +28,7 @@ COUNTRY = "GE"
 KWH_PER_GO = 1000  # 15(4): the standard unit is 1 MWh
 VALID_MONTHS = 12  # 15(8): a GO is used within 12 months of the end of its production
 SERIAL_WIDTH = 7
+FIRST_YEAR, LAST_YEAR = 2000, 2199  # production months a GO here may describe
 # Art. 2(1)(e): the renewable sources the law names.
 ENERGY_SOURCES = (
     "solar",
@@ -58,6 +59,10 @@ _TEXT_LIMITS = (
     ("investment_support", 500),
     ("production_support", 200),
 )
+# Accounts, consumers and the installation's words: printable, no edge spaces (a trailing
+# space would name another, unreachable account) and no leading = + - @ (a spreadsheet
+# opening the registry's CSV would run them as formulas).
+_NAME = re.compile(r"^(?![=+\-@\s])[^\x00-\x1f\x7f]*(?<!\s)$")
 _ID_PART = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,79}$")
 _GO_ID = re.compile(r"^(?P<batch>[A-Za-z0-9][A-Za-z0-9._-]{0,99})-(?P<serial>[0-9]{1,12})$")
 
@@ -112,17 +117,36 @@ def check_installation(inst: Installation, source: str = "installation") -> None
         bad("capacity_mw", "is stated to 0.001 MW at most")
     if not _COUNTRY.match(inst.country):
         bad("country", "an ISO 3166 alpha-2 code")
-    if inst.contract_id is not None and not 0 < len(inst.contract_id) <= 100:
-        bad("contract_id", "1–100 characters")
+    if inst.contract_id is not None and name_problem(inst.contract_id, 100):
+        bad("contract_id", str(name_problem(inst.contract_id, 100)))
     if inst.energy_carrier != "electricity":
         bad("energy_carrier", "only electricity GOs are issued")
     if (inst.support_scheme == "none") != (inst.contract_id is None) and inst.country == COUNTRY:
         bad("contract_id", "a supported installation names its contract, an unsupported none")
     for name, longest in _TEXT_LIMITS:
-        if not 0 < len(getattr(inst, name).strip()) <= longest:
-            bad(name, f"1–{longest} characters")
+        problem = name_problem(getattr(inst, name), longest)
+        if problem:
+            bad(name, problem)
     if problems:
         raise InputError(problems)
+
+
+def name_problem(text: str, longest: int = 200) -> str | None:
+    """Why `text` cannot name an account, consumer or installation detail (None: it can)."""
+    if not 0 < len(text) <= longest:
+        return f"1–{longest} characters"
+    if not _NAME.match(text):
+        return (
+            "printable characters without leading or trailing spaces, not starting with "
+            "'=', '+', '-' or '@'"
+        )
+    return None
+
+
+def check_name(text: str, field_name: str, longest: int = 200) -> None:
+    problem = name_problem(text, longest)
+    if problem:
+        raise InputError(Problem("guarantees", None, field_name, problem))
 
 
 @dataclass(frozen=True)
@@ -183,6 +207,19 @@ class Change:
     added: tuple[Holding, ...]
 
 
+def check_month(month: str, source: str = "issuance") -> tuple[int, int]:
+    """A production month as (year, month), within the years a GO can describe."""
+    try:
+        year, mon = parse_month(month)
+    except ValueError as exc:
+        raise InputError(Problem(source, None, "month", str(exc))) from exc
+    if not FIRST_YEAR <= year <= LAST_YEAR:
+        raise InputError(
+            Problem(source, None, "month", f"{month} is not within {FIRST_YEAR} and {LAST_YEAR}")
+        )
+    return year, mon
+
+
 def month_batch_id(inst: Installation, month: str) -> str:
     return f"{inst.country}-{inst.installation_id}-{month.replace('-', '')}"
 
@@ -200,7 +237,7 @@ def issue_batch(
     `earlier` are the installation's batches already issued: a month is issued once, and
     never before a month already issued (its carried energy would be counted twice).
     """
-    year, mon = parse_month(month)
+    year, mon = check_month(month)
     first_day = date(year, mon, 1)
     last_day = date(*parse_month(next_month(month)), 1) - timedelta(days=1)
     hours = (last_day - first_day).days * 24 + 25  # a DST month may have 745 hours
@@ -217,6 +254,16 @@ def issue_batch(
     if issue_date <= last_day:
         raise InputError(
             Problem("issuance", None, "month", f"{month} has not ended on {issue_date}")
+        )
+    if inst.commissioning_date > last_day:
+        raise InputError(
+            Problem(
+                "issuance",
+                None,
+                "month",
+                f"{inst.installation_id} was commissioned on {inst.commissioning_date}, "
+                f"after {month}",
+            )
         )
     latest = max(earlier, key=lambda b: b.production_end, default=None)
     if latest is not None and latest.production_end >= first_day:
@@ -239,6 +286,15 @@ def issue_batch(
         carried_in_kwh=carried_in,
         carried_out_kwh=total % KWH_PER_GO,
     )
+
+
+def metered_period(batch: Batch) -> tuple[date, date]:
+    """The days whose metered energy a batch newly counts: its production period without the
+    month its carried-in energy comes from (that month belongs to an earlier batch)."""
+    start = batch.production_start
+    if batch.carried_in_kwh:
+        start = date(*parse_month(next_month(start.strftime("%Y-%m"))), 1)
+    return min(start, batch.production_end), batch.production_end
 
 
 def initial_holdings(batch: Batch) -> list[Holding]:
@@ -335,8 +391,7 @@ def transfer(
     account: str | None = None,
 ) -> Change:
     """GOs first…last of `batch` move to `to_account` (15(9) allows transfer before use)."""
-    if not 0 < len(to_account.strip()) <= 200:
-        raise InputError(Problem("guarantees", None, "to_account", "1–200 characters"))
+    check_name(to_account, "to_account")
     removed, rest, taken = _take(batch, holdings, account, first, last, on, "transfer")
     moved = [replace(h, holder=to_account) for h in taken]
     return Change(tuple(removed), tuple(_merge(rest + moved)))
@@ -352,10 +407,7 @@ def cancel(
     account: str | None = None,
 ) -> Change:
     """GOs first…last of `batch` are used, once, for the named consumer (15(9))."""
-    if not 0 < len(beneficiary.strip()) <= 200:
-        raise InputError(
-            Problem("guarantees", None, "beneficiary", "a named consumer, 1–200 characters")
-        )
+    check_name(beneficiary, "beneficiary")
     removed, rest, taken = _take(batch, holdings, account, first, last, on, "cancel")
     used = [replace(h, status="cancelled", cancelled_on=on, beneficiary=beneficiary) for h in taken]
     return Change(tuple(removed), tuple(_merge(rest + used)))

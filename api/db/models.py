@@ -533,7 +533,8 @@ class GoInstallation(Base):
     investment_support: Mapped[str] = mapped_column(String(500))
     support_scheme: Mapped[str] = mapped_column(String(32))
     production_support: Mapped[str] = mapped_column(String(200))
-    contract_id: Mapped[str | None] = mapped_column(String(100))
+    # One installation per contract: two would be issued GOs for the same metered MWh.
+    contract_id: Mapped[str | None] = mapped_column(String(100), unique=True)
     country: Mapped[str] = mapped_column(String(2))
     energy_carrier: Mapped[str] = mapped_column(String(32))
     created_at: Mapped[datetime]

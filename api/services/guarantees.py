@@ -36,13 +36,17 @@ from settlement.guarantees import (
     Batch,
     Change,
     GoUse,
+    GuaranteeNotFound,
     Holding,
     Installation,
     benefited,
     cancel,
     check_installation,
+    check_month,
+    check_name,
     initial_holdings,
     issue_batch,
+    metered_period,
     parse_range,
     transfer,
     uses_kept,
@@ -112,13 +116,24 @@ def _store_batch(uow: UnitOfWork, batch: Batch, holdings: Sequence[Holding]) -> 
 
 
 def register_installation(
-    uow: UnitOfWork, actor: Actor, fields: dict[str, Any]
+    uow: UnitOfWork, actor: Actor, fields: dict[str, Any], today: date
 ) -> m.GoInstallation:
-    """The registry operator registers an installation; a supported one names its contract,
-    which must be the same producer's under the stated scheme."""
+    """The registry operator registers an installation commissioned by `today`; a supported
+    one names its contract, which must be the same producer's under the stated scheme and no
+    other installation's."""
     actor.require("operator", "admin")
     inst = Installation(**fields)
     check_installation(inst, "installation")
+    if inst.commissioning_date > today:
+        raise InputError(
+            Problem(
+                "installation",
+                None,
+                "commissioning_date",
+                f"{inst.commissioning_date} is after today {today}: an installation is "
+                "registered once commissioned",
+            )
+        )
     if inst.contract_id is not None:
         contract = uow.contracts.get(inst.contract_id)
         if contract is None or contract.producer != inst.producer:
@@ -145,6 +160,17 @@ def register_installation(
     )
     if existing is not None:
         raise Conflict(f"installation {inst.installation_id!r} is already registered")
+    if inst.contract_id is not None:
+        other = uow.session.scalar(
+            select(m.GoInstallation.installation_id).where(
+                m.GoInstallation.contract_id == inst.contract_id
+            )
+        )
+        if other is not None:
+            raise Conflict(
+                f"contract {inst.contract_id} is already the contract of installation {other}: "
+                "one MWh is issued once (Art. 15(5))"
+            )
     row = m.GoInstallation(
         **{name: getattr(inst, name) for name in INSTALLATION_FIELDS},
         created_at=datetime.now(UTC),
@@ -203,6 +229,7 @@ def issue(
 ) -> tuple[Batch, list[Holding]]:
     """GOs for a month's metered production, on the producer's request (Art. 15(2))."""
     actor.require("producer", "operator", "admin")
+    check_month(month)
     uow.lock(LOCK)
     row = uow.session.scalar(
         select(m.GoInstallation).where(m.GoInstallation.installation_id == installation_id)
@@ -229,6 +256,7 @@ def issue(
     batch = issue_batch(inst, month, metered, today, [_batch(b) for b in earlier])
     if uow.session.get(m.GoBatch, batch.batch_id) is not None:
         raise Conflict(f"batch {batch.batch_id} is already in the ledger")
+    _refuse_counted_twice(uow, batch)
     holdings = initial_holdings(batch)
     _store_batch(uow, batch, holdings)
     audit.record(
@@ -267,15 +295,23 @@ def _act(
 ) -> Outcome:
     actor.require("producer", "operator", "admin")
     batch_id, first, last = parse_range(first_id, last_id)
+    if account is not None:
+        check_name(account, "account")
     holder = actor.producer if actor.role == "producer" else account
+    # One answer for GOs that do not exist, are not all held, or are another account's:
+    # an account learns nothing of GOs it does not hold.
+    not_held = NotFound("the GOs of this range are not all held in the acting account")
     uow.lock(LOCK)
     batch_row = uow.session.get(m.GoBatch, batch_id)
     if batch_row is None:
-        raise NotFound(f"no GOs {first_id}…{last_id}")
+        raise not_held
     rows = uow.session.scalars(select(m.GoHolding).where(m.GoHolding.batch_id == batch_id)).all()
     ids = {_holding(r): r.id for r in rows}
     batch = _batch(batch_row)
-    change = operation(batch, list(ids), first, last, holder)
+    try:
+        change = operation(batch, list(ids), first, last, holder)
+    except GuaranteeNotFound:
+        raise not_held from None
     # Deletes first: a replacing run may start at the same serial (unique per batch).
     uow.session.execute(
         delete(m.GoHolding).where(m.GoHolding.id.in_([ids[h] for h in change.removed]))
@@ -339,6 +375,8 @@ def account_holdings(
 ) -> list[tuple[Batch, Holding]]:
     """Holdings of one account (a producer's own only), oldest production first."""
     actor.require("producer", "operator", "admin")
+    if holder is not None:
+        check_name(holder, "holder")
     if actor.role == "producer":
         if holder is not None and holder != actor.producer:
             return []
@@ -379,13 +417,25 @@ class ImportOutcome:
     refused: dict[str, str]
 
 
-def import_ledger(uow: UnitOfWork, actor: Actor, text: str) -> ImportOutcome:
+def import_ledger(uow: UnitOfWork, actor: Actor, text: str, today: date) -> ImportOutcome:
     """GO records from a registry export (the `export_ledger` shape), so the ledger can mirror
     the national registry. A new batch is added; a known one with the same fields takes the
     file's holdings when they only move GOs on (`uses_kept`: a cancellation is never undone);
-    other fields, or an undone use, are a conflict and nothing is written."""
+    other fields, or an undone use, are a conflict and nothing is written. A new domestic
+    batch describes its registered installation as registered, and counts no production
+    already counted for that installation or contract."""
     actor.require("operator", "admin")
     incoming = read_ledger_text(text, "import")
+    for h in incoming.holdings:
+        if h.cancelled_on is not None and h.cancelled_on > today:
+            raise InputError(
+                Problem(
+                    "import",
+                    incoming.rows.get(h.batch_id),
+                    "cancelled_on",
+                    f"batch {h.batch_id}: {h.cancelled_on} is after today {today}",
+                )
+            )
     uow.lock(LOCK)
     present = _ledger(uow, m.GoBatch.batch_id.in_(list(incoming.batches)))
     added: list[str] = []
@@ -421,18 +471,8 @@ def import_ledger(uow: UnitOfWork, actor: Actor, text: str) -> ImportOutcome:
                     )
                 )
         if batch.origin == "issued":
-            same_month = uow.session.scalar(
-                select(m.GoBatch.batch_id).where(
-                    m.GoBatch.installation_id == batch.installation.installation_id,
-                    m.GoBatch.month == batch.month,
-                    m.GoBatch.origin == "issued",
-                )
-            )
-            if same_month is not None:
-                raise Conflict(
-                    f"{batch.installation.installation_id} {batch.month} is already issued as "
-                    f"{same_month}: one MWh is counted once"
-                )
+            _check_registered(uow, batch)
+            _refuse_counted_twice(uow, batch)
         _store_batch(uow, batch, theirs)
         added.append(batch_id)
     refused = {
@@ -455,6 +495,56 @@ def import_ledger(uow: UnitOfWork, actor: Actor, text: str) -> ImportOutcome:
     )
     uow.commit()
     return ImportOutcome(added, updated, unchanged, refused)
+
+
+def _check_registered(uow: UnitOfWork, batch: Batch) -> None:
+    """A domestic batch of a registered installation describes it as registered; a batch
+    naming a contract names the installation registered on it."""
+    inst = batch.installation
+    row = uow.session.scalar(
+        select(m.GoInstallation).where(m.GoInstallation.installation_id == inst.installation_id)
+    )
+    if row is not None and _installation(row) != inst:
+        differ = [n for n in INSTALLATION_FIELDS if getattr(inst, n) != getattr(row, n)]
+        raise Conflict(
+            f"batch {batch.batch_id}: installation {inst.installation_id} is registered with "
+            f"other {', '.join(differ)}"
+        )
+    if inst.contract_id is not None:
+        owner = uow.session.scalar(
+            select(m.GoInstallation.installation_id).where(
+                m.GoInstallation.contract_id == inst.contract_id
+            )
+        )
+        if owner is not None and owner != inst.installation_id:
+            raise Conflict(
+                f"batch {batch.batch_id}: contract {inst.contract_id} is the contract of "
+                f"installation {owner}, not {inst.installation_id}"
+            )
+
+
+def _refuse_counted_twice(uow: UnitOfWork, batch: Batch) -> None:
+    """No domestic batch counts metered production another batch of the same installation
+    or contract already counts (Art. 15(5)): one MWh is counted once."""
+    inst = batch.installation
+    same = m.GoBatch.installation_id == inst.installation_id
+    if inst.contract_id is not None:
+        same = same | (m.GoBatch.contract_id == inst.contract_id)
+    start, end = metered_period(batch)
+    for row in uow.session.scalars(
+        select(m.GoBatch).where(
+            same,
+            m.GoBatch.origin == "issued",
+            m.GoBatch.production_end >= start,
+            m.GoBatch.batch_id != batch.batch_id,
+        )
+    ):
+        other_start, other_end = metered_period(_batch(row))
+        if other_start <= end and start <= other_end:
+            raise Conflict(
+                f"batch {batch.batch_id}: production {start}…{end} is already counted in "
+                f"{row.batch_id} ({other_start}…{other_end}): one MWh is counted once"
+            )
 
 
 def _by_batch(holdings: Sequence[Holding]) -> dict[str, list[Holding]]:

@@ -275,3 +275,66 @@ def test_go_range_must_be_one_batch_in_order():
     ):
         with pytest.raises(InputError):
             parse_range(first, last)
+
+
+def test_a_month_before_commissioning_or_outside_the_calendar_is_not_issued():
+    future = replace(HPP, commissioning_date=date(9999, 12, 31))
+    with pytest.raises(InputError, match="commissioned on 9999-12-31"):
+        issue_batch(future, "2025-06", 10_000, date(2025, 7, 3))
+    for month in ("0000-05", "0001-01", "9999-12"):
+        with pytest.raises(InputError, match="month"):
+            issue_batch(HPP, month, 0, date(2025, 7, 3))
+
+
+def _problem_at(text: str) -> set[tuple[int | None, str | None]]:
+    with pytest.raises(InputError) as caught:
+        read_ledger_text(text)
+    return {(p.row, p.field) for p in caught.value.problems}
+
+
+def test_each_bad_cell_is_named_by_its_own_row_and_field():
+    june = issue_batch(HPP, "2025-06", 10_000, date(2025, 7, 3))
+    (row,) = _rows(write_ledger_text(ledger_of(june)))
+    for column, value in (
+        ("volume_mwh", "abc"),
+        ("volume_mwh", "-100"),
+        ("account", "x" * 10_000),
+        ("production_period_start", "2025-13-01"),
+        ("production_period_end", "yesterday"),
+        ("batch_volume_mwh", str(10**23)),
+        ("device_capacity_mw", "many"),
+        ("cancelled_on", "2025-07-05"),  # on an active run
+    ):
+        assert _problem_at(_text([dict(row, **{column: value})])) == {(1, column)}, column
+
+
+def test_imported_records_must_agree_with_themselves():
+    june = issue_batch(HPP, "2025-06", 10_000, date(2025, 7, 3))
+    (row,) = _rows(write_ledger_text(ledger_of(june)))
+    # 10^9 MWh from 0 kWh metered; 10 MWh from a 0.001 MW plant in a month.
+    huge = dict(
+        row,
+        batch_volume_mwh=str(10**9),
+        volume_mwh=str(10**9),
+        certificate_id_to=f"{june.batch_id}-{10**9}",
+        metered_kwh="0",
+    )
+    assert _problem_at(_text([huge])) == {(1, "batch_volume_mwh")}
+    assert _problem_at(_text([dict(row, device_capacity_mw="0.001")])) == {(1, "metered_kwh")}
+    # A cancellation after the GOs expired (Art. 15(8)), or before they were issued.
+    for day in ("2026-07-01", "2025-07-02"):
+        used = dict(row, status="cancelled", beneficiary="Metro", cancelled_on=day)
+        assert _problem_at(_text([used])) == {(1, "cancelled_on")}, day
+    # A row with more cells than the header has columns.
+    extra = _text([row]).rstrip("\n") + ",surprise\n"
+    assert _problem_at(extra) == {(1, None)}
+    # GOs of a country outside the Energy Community are refused, and the row says how.
+    outside = dict(
+        row,
+        issuing_country="ZZ",
+        contract_id="",
+        support_scheme="none",
+        metered_kwh="0",
+    )
+    with pytest.raises(InputError, match="ZZ is not a Party"):
+        read_ledger_text(_text([outside]))

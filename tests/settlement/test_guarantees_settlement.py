@@ -3,6 +3,7 @@ scheme pays the shortfall below its minimum guaranteed price (Art. 2(1)(n)); bot
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 from fractions import Fraction
@@ -216,3 +217,69 @@ def test_settle_command_reads_the_ledger_like_the_engine(tmp_path: Path):
         == 2
     )
     assert not (tmp_path / "out2").exists()
+
+
+def test_settle_command_refuses_gos_issued_to_another_than_the_contracts_producer(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+):
+    """GOs of C1 issued to "Nordwind Park" would all count as sold by Alpha: exit 2 naming
+    the ledger, the batch's row and its issued_to, and nothing written."""
+    ledger = june_ledger(100)
+    (batch,) = ledger.batches.values()
+    stranger = replace(batch, issued_to="Nordwind Park")
+    ledger = Ledger(
+        {batch.batch_id: stranger},
+        [replace(h, holder="Nordwind Park") if h.holder == "Alpha" else h for h in ledger.holdings],
+    )
+    ledger_path = write_ledger(tmp_path / "ledger.csv", ledger)
+    _settle_files(tmp_path)
+    assert _settle(tmp_path, ledger_path) == 2
+    assert f"{ledger_path}, row 1, field 'issued_to'" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
+
+
+def test_settle_command_names_the_ledger_row_of_an_unknown_contract(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+):
+    ledger = june_ledger(100)
+    (batch,) = ledger.batches.values()
+    other = replace(batch, installation=replace(batch.installation, contract_id="C9"))
+    ledger_path = write_ledger(
+        tmp_path / "ledger.csv", Ledger({batch.batch_id: other}, ledger.holdings)
+    )
+    _settle_files(tmp_path)
+    assert _settle(tmp_path, ledger_path) == 2
+    assert f"{ledger_path}, row 1, field 'contract_id'" in capsys.readouterr().err
+
+
+def _settle_files(tmp_path: Path) -> None:
+    grid = month_grid("2025-06")
+    (tmp_path / "meters.csv").write_text(
+        "contract_id,timestamp,energy_kwh\n" + "".join(f"C1,{t.isoformat()},1715\n" for t in grid)
+    )
+    (tmp_path / "prices.csv").write_text("month,price\n2025-06,100.00\n")
+    (tmp_path / "contracts.csv").write_text(
+        "contract_id,producer,scheme,price,currency,start,end,capacity_mw,reference_basis,"
+        "reference_series,double_benefit_share\n"
+        "C1,Alpha,cfd,150.00,GEL,2025-01-01,2030-12-31,5,monthly_baseload,balancing,1\n"
+    )
+
+
+def _settle(tmp_path: Path, ledger_path: Path) -> int:
+    return main(
+        [
+            "settle",
+            "--contracts",
+            str(tmp_path / "contracts.csv"),
+            "--prices",
+            f"balancing={tmp_path / 'prices.csv'}",
+            "--meters",
+            str(tmp_path / "meters.csv"),
+            "--month",
+            "2025-06",
+            "--guarantees",
+            str(ledger_path),
+            "--out",
+            str(tmp_path / "out"),
+        ]
+    )

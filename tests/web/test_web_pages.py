@@ -297,6 +297,7 @@ def test_guarantees_of_origin_issued_and_used_through_the_forms(client, web_db, 
                 "production_support": "CfD strike 150.50 GEL/MWh",
                 "contract_id": "W-2022-a1",
             },
+            date(2022, 2, 1),
         )
     web_app.state.go_today = lambda: date(2022, 2, 15)
     try:

@@ -41,8 +41,10 @@ def _today(request: Request) -> date:
 
 
 @router.post("/installations", status_code=201, response_model=InstallationPublic)
-def register_installation(body: InstallationCreate, uow: UowDep, actor: Operator) -> Any:
-    return guarantees.register_installation(uow, actor, body.model_dump())
+def register_installation(
+    body: InstallationCreate, request: Request, uow: UowDep, actor: Operator
+) -> Any:
+    return guarantees.register_installation(uow, actor, body.model_dump(), _today(request))
 
 
 @router.get("/installations", response_model=InstallationList)
@@ -117,9 +119,11 @@ async def import_records(request: Request, actor: Operator) -> Any:
     except UnicodeDecodeError as exc:
         raise InputError(Problem("import", None, None, f"not UTF-8: {exc}")) from exc
 
+    today = _today(request)
+
     def run() -> guarantees.ImportOutcome:
         with UnitOfWork(request.app.state.session_factory) as uow:
-            return guarantees.import_ledger(uow, actor, text)
+            return guarantees.import_ledger(uow, actor, text, today)
 
     outcome = await run_in_threadpool(run)
     return {

@@ -21,6 +21,7 @@ from mzekari.errors import InputError
 OPERATOR = Actor("op-key", "operator")
 ALPHA = Actor("alpha-key", "producer", "Alpha")
 TZ = "Asia/Tbilisi"
+TODAY = date(2025, 8, 1)
 
 
 @pytest.fixture
@@ -76,6 +77,7 @@ def ledger(uow_factory):
                 "support_scheme": "cfd",
                 "contract_id": "C1",
             },
+            date(2025, 7, 1),
         )
     with uow_factory() as uow:
         batch, _ = guarantees.issue(uow, ALPHA, "HPP-7", "2025-06", date(2025, 7, 2))
@@ -106,7 +108,7 @@ def test_imports_that_double_count_or_name_a_foreign_contract_write_nothing(ledg
 
     # The same batch with other 15(12) fields: a conflict.
     with uow_factory() as uow, pytest.raises(Conflict, match="other fields"):
-        guarantees.import_ledger(uow, OPERATOR, text({"device_location": "Kutaisi"}))
+        guarantees.import_ledger(uow, OPERATOR, text({"device_location": "Kutaisi"}), TODAY)
     # The same installation and month under another batch id: one MWh counted once.
     renamed = {
         "batch_id": "GE-HPP-7-JUNE",
@@ -114,11 +116,11 @@ def test_imports_that_double_count_or_name_a_foreign_contract_write_nothing(ledg
         "certificate_id_to": "GE-HPP-7-JUNE-0000720",
     }
     with uow_factory() as uow, pytest.raises(Conflict, match="counted once"):
-        guarantees.import_ledger(uow, OPERATOR, text(renamed))
+        guarantees.import_ledger(uow, OPERATOR, text(renamed), TODAY)
     # A domestic batch naming a contract of another producer.
     foreign_contract = {**renamed, "production_device_id": "HPP-8", "issued_to": "Beta"}
     with uow_factory() as uow, pytest.raises(InputError, match="no contract"):
-        guarantees.import_ledger(uow, OPERATOR, text(foreign_contract))
+        guarantees.import_ledger(uow, OPERATOR, text(foreign_contract), TODAY)
     assert _counts(uow_factory) == before
 
 
@@ -146,7 +148,7 @@ def test_a_later_registry_export_moves_gos_on_but_never_undoes_a_use(ledger, uow
     # The registry says the active run was sold to a supplier since: the ledger follows.
     with uow_factory() as uow:
         outcome = guarantees.import_ledger(
-            uow, OPERATOR, text(cancelled, {**active, "account": "Supplier"})
+            uow, OPERATOR, text(cancelled, {**active, "account": "Supplier"}), TODAY
         )
     assert (outcome.added, outcome.updated) == ([], ["GE-HPP-7-202506"])
     with uow_factory() as uow:
@@ -156,7 +158,9 @@ def test_a_later_registry_export_moves_gos_on_but_never_undoes_a_use(ledger, uow
     before = _counts(uow_factory)
     revived = {**cancelled, "status": "active", "cancelled_on": "", "beneficiary": ""}
     with uow_factory() as uow, pytest.raises(Conflict, match="never undone"):
-        guarantees.import_ledger(uow, OPERATOR, text(revived, {**active, "account": "Supplier"}))
+        guarantees.import_ledger(
+            uow, OPERATOR, text(revived, {**active, "account": "Supplier"}), TODAY
+        )
     assert _counts(uow_factory) == before
 
 
