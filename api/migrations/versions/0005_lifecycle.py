@@ -1,8 +1,8 @@
 """privileged-producer status (per contract, with its history), bid securities, the
 standard-form contract documents, standstill and objections
 
-Revision ID: 0003_lifecycle
-Revises: 0004_origin
+Revision ID: 0005_lifecycle
+Revises: 0004_readers
 Create Date: 2026-11-30 08:30:00.000000
 
 Contracts awarded before this revision have no status row: settlement pays them over their
@@ -14,8 +14,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = '0003_lifecycle'
-down_revision: str | None = '0005_readers'
+revision: str = '0005_lifecycle'
+down_revision: str | None = '0004_readers'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,8 +1,8 @@
 """meter readings carry curtailed and guarantee-of-origin energy; statements show reductions;
 CPI values for indexed strike prices; generation profiles for technology-weighted references
 
-Revision ID: 0005_readers
-Revises: 0004_origin
+Revision ID: 0004_readers
+Revises: 0003_origin
 Create Date: 2026-11-30 08:10:00.000000
 
 `curtailed_kwh` (Art. 16) and `go_kwh` (Art. 15(6)) are the meter file's optional columns; a
@@ -19,8 +19,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = '0005_readers'
-down_revision: str | None = '0004_origin'
+revision: str = '0004_readers'
+down_revision: str | None = '0003_origin'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,7 +1,7 @@
 """one installation per support contract in the GO register
 
-Revision ID: 0008_go_guards
-Revises: 0003_lifecycle
+Revision ID: 0007_go_guards
+Revises: 0006_hardening
 Create Date: 2026-11-30 09:30:00.000000
 
 Two installations naming one contract would each be issued GOs for the same metered MWh
@@ -13,8 +13,8 @@ from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = '0008_go_guards'
-down_revision: str | None = '0003_lifecycle'
+revision: str = '0007_go_guards'
+down_revision: str | None = '0006_hardening'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

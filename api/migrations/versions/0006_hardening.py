@@ -1,7 +1,7 @@
 """bids scoped to their bidder and excludable; uploads repeat content; signed audit entries
 
-Revision ID: 0002_hardening
-Revises: 0003_lifecycle
+Revision ID: 0006_hardening
+Revises: 0005_lifecycle
 Create Date: 2026-11-30 08:10:00.000000
 
 - A bid id is unique per bidder in a round (was: per round, which told a producer that a
@@ -18,8 +18,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = '0002_hardening'
-down_revision: str | None = '0003_lifecycle'
+revision: str = '0006_hardening'
+down_revision: str | None = '0005_lifecycle'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,6 +1,6 @@
 """guarantees of origin: installations, batches of GOs and their holdings
 
-Revision ID: 0004_origin
+Revision ID: 0003_origin
 Revises: 0002
 Create Date: 2026-11-30 07:49:39.078148
 
@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = '0004_origin'
+revision: str = '0003_origin'
 down_revision: str | None = '0002'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
