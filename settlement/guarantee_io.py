@@ -442,6 +442,10 @@ def read_ledger(path: str | Path) -> Ledger:
         text = Path(path).read_text(encoding="utf-8-sig")
     except OSError as exc:
         raise InputError(f"{source}: cannot read: {exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            f"{source}: not UTF-8 text (byte {exc.start}); save the ledger as UTF-8 CSV"
+        ) from exc
     return read_ledger_text(text, source)
 
 

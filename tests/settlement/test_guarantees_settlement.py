@@ -252,6 +252,18 @@ def test_settle_command_names_the_ledger_row_of_an_unknown_contract(
     assert f"{ledger_path}, row 1, field 'contract_id'" in capsys.readouterr().err
 
 
+def test_settle_command_refuses_a_ledger_that_is_not_utf8(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+):
+    ledger_path = tmp_path / "ledger.csv"
+    ledger_path.write_bytes("batch_id,account\nGE-1,Süd\n".encode("latin-1"))
+    _settle_files(tmp_path)
+    assert _settle(tmp_path, ledger_path) == 2
+    err = capsys.readouterr().err
+    assert f"{ledger_path}: not UTF-8 text" in err and "Traceback" not in err
+    assert not (tmp_path / "out").exists()
+
+
 def _settle_files(tmp_path: Path) -> None:
     grid = month_grid("2025-06")
     (tmp_path / "meters.csv").write_text(
