@@ -23,6 +23,8 @@ if TYPE_CHECKING:
 _OFFSET = r"(?:Z|[+-][0-9]{2}:?[0-9]{2})$"
 _GENERATION = re.compile(r"^([0-9]+)(?:\.([0-9]{1,3}))?$")
 _PRICE_PARTS = re.compile(r"^(-?[0-9]+)(?:\.([0-9]{1,2}))?$")
+# Whole digits of a price: beyond 12 no market price fits, and the hundredths stay in int64.
+MAX_PRICE_DIGITS = 12
 _SMARD_ZONES = {
     "Deutschland/Luxemburg": "DE_LU",
     "∅ Anrainer DE/LU": "DE_LU_neighbours",
@@ -77,7 +79,11 @@ def parse_hundredths(
     reported = 0
     for i, cell in enumerate(cells):
         match = _PRICE_PARTS.match(cell)
-        if match:
+        if match and len(match.group(1).lstrip("-")) > MAX_PRICE_DIGITS:
+            if reported < 20:
+                reported += 1
+                problems.add(i + 1, field, f"price {cell[:40]!r} is beyond ±10^12 per MWh")
+        elif match:
             whole, cents = match.group(1), (match.group(2) or "").ljust(2, "0")
             value = abs(int(whole)) * 100 + int(cents)
             hundredths[i] = -value if whole.startswith("-") else value
@@ -87,7 +93,9 @@ def parse_hundredths(
             if cell in ("", "-"):
                 problems.add(i + 1, field, "price is missing")
             else:
-                problems.add(i + 1, field, f"price {cell!r} is not a number quoted to 0.01 per MWh")
+                problems.add(
+                    i + 1, field, f"price {cell[:40]!r} is not a number quoted to 0.01 per MWh"
+                )
     return hundredths, ok
 
 

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from mzekari.errors import ProblemCollector
+from settlement.price_io import parse_hundredths
 from settlement.tables import timestamps_utc_ns
 
 MIN_MONTHS = 12  # one seasonal cycle; with fewer than 24 the season is not fitted
@@ -31,11 +32,14 @@ def _read_table(path: Path) -> pd.DataFrame:
         if not head.strip():
             collector.add(None, None, "the file is empty")
         elif ";" in head.splitlines()[0]:
-            return pd.read_csv(
-                path, sep=";", decimal=",", na_values=["-", ""], encoding="utf-8-sig"
+            frame = pd.read_csv(
+                path, sep=";", dtype=str, keep_default_na=False, encoding="utf-8-sig"
             )
+            frame.attrs["decimal_comma"] = True
+            return frame
         else:
-            return pd.read_csv(path, na_values=["-", ""], encoding="utf-8-sig")
+            # Cells stay text: prices are read under settlement's one price rule (`_trimmed`).
+            return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
     except FileNotFoundError:
         collector.add(None, None, "no such file")
     except (OSError, UnicodeDecodeError, pd.errors.ParserError) as exc:
@@ -67,13 +71,25 @@ def _pick_price_column(frame: pd.DataFrame, preferred: str | None, source: str) 
     raise AssertionError
 
 
-def _trimmed(values: pd.Series, source: str) -> pd.Series:
-    """Trim missing values at both ends; refuse text that is not a number and missing values
+def _prices_from_text(text: pd.Series, source: str, decimal_comma: bool) -> pd.Series:
+    """Price cells of a file under settlement's one price rule (digits quoted to 0.01 per MWh;
+    empty or '-' is no price): the forecast accepts exactly what settlement accepts."""
+    cells = text.astype("string").fillna("").str.strip()
+    if decimal_comma:  # SMARD: '1.234,56'
+        cells = cells.str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
+    problems = ProblemCollector(source)
+    hundredths, ok = parse_hundredths(cells.to_numpy(dtype=object), problems, "price")
+    problems.raise_if_any()
+    return pd.Series(np.where(ok, hundredths / 100, np.nan), index=text.index)
+
+
+def _trimmed(values: pd.Series, source: str, decimal_comma: bool = False) -> pd.Series:
+    """Trim missing values at both ends; refuse text that is not a price and missing values
     inside (a gap)."""
+    if values.dtype == object or pd.api.types.is_string_dtype(values.dtype):
+        values = _prices_from_text(values, source, decimal_comma)
     collector = ProblemCollector(source)
     numbers = pd.to_numeric(values, errors="coerce")
-    for pos in np.flatnonzero((numbers.isna() & values.notna()).to_numpy())[:50]:
-        collector.add(int(pos) + 1, "price", f"not a number: {str(values.iloc[pos])[:40]!r}")
     huge = ~(numbers.abs() <= MAX_ABS_PRICE) & numbers.notna()
     for pos in np.flatnonzero(huge.to_numpy())[:50]:
         collector.add(
@@ -126,7 +142,7 @@ def load_hourly_history(source: Path | pd.Series | Any, column: str | None = Non
     if getattr(index.dt, "tz", None) is not None:
         index = index.dt.tz_localize(None)
     series = pd.Series(frame[_pick_price_column(frame, column, path.name)].to_numpy(), index=index)
-    return _trimmed(series, path.name)
+    return _trimmed(series, path.name, frame.attrs.get("decimal_comma", False))
 
 
 def load_monthly_history(source: Path | pd.Series | Any, column: str | None = None) -> pd.Series:
@@ -148,7 +164,8 @@ def load_monthly_history(source: Path | pd.Series | Any, column: str | None = No
         else:
             price_column = _pick_price_column(frame, column or "price_gel_per_mwh", name)
             months = pd.PeriodIndex(_stamps(frame[stamp].astype(str), None, name), freq="M")
-            series = _trimmed(pd.Series(frame[price_column].to_numpy(), index=months), name)
+            prices = pd.Series(frame[price_column].to_numpy(), index=months)
+            series = _trimmed(prices, name, frame.attrs.get("decimal_comma", False))
             hourly = False
     if hourly:
         stamps = pd.DatetimeIndex(series.index)

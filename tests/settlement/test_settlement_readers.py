@@ -70,6 +70,9 @@ def test_one_timestamp_rule_refuses_naive_or_impossible_times(text):
         ("50.", False),
         (".5", False),
         ("1O3.2", False),
+        ("999999999999.99", True),  # the largest price the rule accepts
+        ("1000000000000", False),  # beyond: refused, never an int64 overflow
+        ("-" + "9" * 40, False),
     ],
 )
 def test_one_price_rule(text, accepted):

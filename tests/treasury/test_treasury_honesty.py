@@ -78,8 +78,19 @@ def test_out_pointing_at_a_file_is_refused_first(tmp_path, capsys) -> None:
     ("content", "message"),
     [
         (None, "no such file"),
-        ("month,price\n2020-01,100\n2020-02,abc\n", "row 2, field 'price': not a number: 'abc'"),
+        (
+            "month,price\n2020-01,100\n2020-02,abc\n",
+            "row 2, field 'price': price 'abc' is not a number quoted to 0.01 per MWh",
+        ),
         ("month,price\n2020-13,100\n", "not a date or month"),
+        # Settlement's one price rule: what `mzekari settle` refuses, the forecast refuses.
+        *(
+            (
+                f"month,price\n2020-01,100\n2020-02,{cell}\n",
+                f"row 2, field 'price': price '{cell}' is not a number quoted to 0.01 per MWh",
+            )
+            for cell in ("50.250", "1e2", "+50", "50.", ".5")
+        ),
     ],
 )
 def test_a_bad_history_file_names_file_row_and_field(tmp_path, capsys, content, message) -> None:

@@ -196,7 +196,7 @@ def test_a_backtest_on_absurd_prices_is_refused(tmp_path, capsys) -> None:
     args = ["forecast", "backtest", "--history", history, "--out", str(tmp_path / "out")]
     assert main([*args, "--scenarios", "50"]) == 2
     err = capsys.readouterr().err
-    assert "history.csv, row 1, field 'price': beyond ±1,000,000 per MWh" in err
+    assert "history.csv, row 1, field 'price': price '1e+300' is not a number quoted to 0.01" in err
     assert not (tmp_path / "out").exists()
 
 
