@@ -56,25 +56,28 @@ def audit_page(uow: UnitOfWork, number: int, size: int, total: int) -> Page[m.Au
 
 @dataclass(frozen=True)
 class MonthMoney:
-    """One month of a producer's statements: paid to it (in), paid by it (out), net."""
+    """One month of a producer's statements: paid to it (in), paid by it (out), support
+    withheld under a rule (reductions), net = in − out − reductions."""
 
     month: str
     currency: str
     paid_to_producer: Decimal
     paid_by_producer: Decimal
+    reductions: Decimal
     net: Decimal
     statements: int
 
 
 def money_by_month(statements: Sequence[m.Statement]) -> list[MonthMoney]:
     """Sums over every statement of a month (an adjustment run adds a second statement)."""
-    sums: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0, 0, 0])
+    sums: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0, 0, 0, 0])
     for row in statements:
         total = sums[(row.month, row.currency)]
         total[0] += row.paid_to_producer_minor
         total[1] += row.paid_by_producer_minor
-        total[2] += row.net_minor
-        total[3] += 1
+        total[2] += row.reductions_minor
+        total[3] += row.net_minor
+        total[4] += 1
     return [
         MonthMoney(
             month,
@@ -82,7 +85,8 @@ def money_by_month(statements: Sequence[m.Statement]) -> list[MonthMoney]:
             from_minor_units(t[0], cur),
             from_minor_units(t[1], cur),
             from_minor_units(t[2], cur),
-            t[3],
+            from_minor_units(t[3], cur),
+            t[4],
         )
         for (month, cur), t in sorted(sums.items())
     ]
@@ -95,6 +99,7 @@ class RunAmounts:
     currency: str
     paid_to_producers: Decimal
     paid_by_producers: Decimal
+    reductions: Decimal
     net: Decimal
 
 
@@ -131,12 +136,13 @@ def runs_overview(uow: UnitOfWork) -> list[RunOverview]:
         ).all()
     )
     sums: dict[int, list[RunAmounts]] = defaultdict(list)
-    for run_id, currency, paid_to, paid_by, net in uow.session.execute(
+    for run_id, currency, paid_to, paid_by, reductions, net in uow.session.execute(
         select(
             m.Statement.run_id,
             m.Statement.currency,
             func.sum(m.Statement.paid_to_producer_minor),
             func.sum(m.Statement.paid_by_producer_minor),
+            func.sum(m.Statement.reductions_minor),
             func.sum(m.Statement.net_minor),
         )
         .group_by(m.Statement.run_id, m.Statement.currency)
@@ -147,6 +153,7 @@ def runs_overview(uow: UnitOfWork) -> list[RunOverview]:
                 currency,
                 from_minor_units(int(paid_to), currency),
                 from_minor_units(int(paid_by), currency),
+                from_minor_units(int(reductions), currency),
                 from_minor_units(int(net), currency),
             )
         )

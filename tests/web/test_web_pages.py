@@ -58,8 +58,24 @@ def test_monthly_money_in_and_out_sums_every_statement_of_the_month(client, web_
     html = client.get("/web/statements").text
     rows = {r[0]: [number(c) for c in r[1:]] for r in parse(html).tables["money-table"][1:]}
     # January: the first run (15 190.00) plus the adjustment (1 519.00) for corrected meters.
-    assert rows["January 2022"] == [Decimal("16709.00"), Decimal("0.00"), Decimal("16709.00")]
-    assert rows["February 2022"] == [Decimal("0.00"), Decimal("2730.00"), Decimal("-2730.00")]
+    # Columns: paid to, paid by, reductions, net.
+    assert rows["January 2022"] == [
+        Decimal("16709.00"),
+        Decimal("0.00"),
+        Decimal("0.00"),
+        Decimal("16709.00"),
+    ]
+    assert rows["February 2022"] == [
+        Decimal("0.00"),
+        Decimal("2730.00"),
+        Decimal("0.00"),
+        Decimal("-2730.00"),
+    ]
+    listed = parse(html).tables["statements-table"][1:]
+    assert listed
+    for row in listed:  # every statement: net = paid to − paid by − reductions
+        to, by, reductions, net = (number(c) for c in row[-4:])
+        assert to - by - reductions == net, row
     assert '<svg class="chart" id="money-chart"' in html and "<title" in html
 
 
