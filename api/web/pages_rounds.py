@@ -278,7 +278,49 @@ def download_receipt(
     )
 
 
-# Registered after the award, bid and receipt forms, which it would otherwise shadow.
+@router.post("/rounds/{round_id}/withdraw")
+def withdraw_bid(
+    round_id: str,
+    request: Request,
+    csrf_token: Annotated[str, Form(max_length=200)] = "",
+    bid_id: Annotated[str, Form(max_length=100)] = "",
+) -> Response:
+    """A producer takes back one of its own sealed bids while the round is open."""
+    session.check_form(request, csrf_token)
+    actor = session.actor_from_cookie(request)
+    with _uow(request) as uow:
+        rounds.withdraw_bid(uow, actor, round_id, bid_id.strip())
+    return _done(round_id, "withdraw")
+
+
+@router.post("/rounds/{round_id}/exclude")
+def exclude_bid(
+    round_id: str,
+    request: Request,
+    csrf_token: Annotated[str, Form(max_length=200)] = "",
+    bid_key: Annotated[str, Form(max_length=301)] = "",
+    reason: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:
+    """The operator leaves one bid of a closed round out of the clearing, with a reason that
+    is recorded in the audit log and published with the results. The bid is chosen as
+    `bidder/bid id` (bid ids have no slash)."""
+    session.check_form(request, csrf_token)
+    actor = session.actor_from_cookie(request)
+    bidder, _slash, bid_id = bid_key.rpartition("/")
+    problems = []
+    if not bidder or not bid_id:
+        problems.append(Problem(_("form"), None, "bid_key", _("choose a bid")))
+    if not reason.strip():
+        problems.append(Problem(_("form"), None, "reason", _("an exclusion needs a reason")))
+    if problems:
+        raise InputError(problems)
+    with _uow(request) as uow:
+        rounds.exclude_bid(uow, actor, round_id, bidder, bid_id, reason.strip())
+    return _done(round_id, "exclude")
+
+
+# Registered after the award, bid, receipt, withdrawal and exclusion forms, which it would
+# otherwise shadow.
 @router.post("/rounds/{round_id}/{action}")
 def advance_round(
     round_id: str,

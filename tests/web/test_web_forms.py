@@ -246,6 +246,65 @@ def test_the_receipt_file_is_recomputed_and_only_for_the_producers_own_bid(clien
     assert "150.00" not in page and "Bids received" not in page
 
 
+def test_a_producer_withdraws_a_bid_and_the_operator_excludes_one_with_a_reason(client, forms):
+    """Withdrawal while open removes the producer's own bid only; an exclusion after close
+    needs a reason, is audited, keeps the bid out of the clearing and is published."""
+    sign_in(client, forms.keys["operator"])
+    client.post(
+        "/web/rounds",
+        data={"csrf_token": token(client)},
+        files={"round_file": ("r.toml", ROUND_TOML.replace("F-1", "F-3").encode(), "text/plain")},
+    )
+    client.post("/web/rounds/F-3/open", data={"csrf_token": token(client)})
+    bid = {"technology": "solar", "capacity_mw": "5", "annual_mwh": "9000", "price": "150.00"}
+    for who, bid_id in (("alpha", "keep"), ("alpha", "gone"), ("beta", "b1")):
+        sign_in(client, forms.keys[who])
+        answer = client.post(
+            "/web/rounds/F-3/bids", data={**bid, "bid_id": bid_id, "csrf_token": token(client)}
+        )
+        assert answer.status_code == 201
+    before = count(forms, "bids")
+    # Beta cannot withdraw Alpha's bid: the same 404 as a bid that does not exist.
+    refused = client.post(
+        "/web/rounds/F-3/withdraw", data={"bid_id": "gone", "csrf_token": token(client)}
+    )
+    assert refused.status_code == 404 and count(forms, "bids") == before
+    sign_in(client, forms.keys["alpha"])
+    done = client.post(
+        "/web/rounds/F-3/withdraw", data={"bid_id": "gone", "csrf_token": token(client)}
+    )
+    assert done.status_code == 200 and 'id="done"' in done.text
+    assert count(forms, "bids") == before - 1
+    sign_in(client, forms.keys["operator"])
+    client.post("/web/rounds/F-3/close", data={"csrf_token": token(client)})
+    page = parse(client.get("/web/rounds/F-3").text).tables["bids-table"][1:]
+    assert sorted(r[0] for r in page) == ["b1", "keep"]
+    audit_before = count(forms, "audit_log")
+    missing_reason = client.post(
+        "/web/rounds/F-3/exclude",
+        data={"bid_key": "Beta/b1", "reason": "  ", "csrf_token": token(client)},
+    )
+    assert missing_reason.status_code == 422 and "reason" in missing_reason.text
+    assert count(forms, "audit_log") == audit_before
+    excluded = client.post(
+        "/web/rounds/F-3/exclude",
+        data={
+            "bid_key": "Beta/b1",
+            "reason": "grid connection refused",
+            "csrf_token": token(client),
+        },
+    )
+    assert excluded.status_code == 200 and count(forms, "audit_log") == audit_before + 1
+    client.post("/web/rounds/F-3/clear", data={"csrf_token": token(client)})
+    results = client.get(
+        "/api/rounds/F-3/results", headers={"Authorization": f"Bearer {forms.keys['operator']}"}
+    ).json()
+    assert [a["bid_id"] for a in results["awards"]] == ["keep"]
+    assert [(e["bid_id"], e["excluded_reason"]) for e in results["excluded"]] == [
+        ("b1", "grid connection refused")
+    ]
+
+
 def test_a_failed_forecast_lists_each_problem_and_shows_no_progress(client, forms):
     from datetime import UTC, datetime
 
