@@ -453,6 +453,51 @@ def _store_prices(
         uow.session.execute(statement, rows)
 
 
+# --- whole-file tables (exchange rates, CPI) -----------------------------------------------------
+
+
+def _small_table(body: IO[bytes], columns: tuple[str, ...], problems: Problems) -> pd.DataFrame:
+    """A small CSV read whole, its header checked; a file without data rows is refused."""
+    frames = list(_chunks(body, 1_000_000, problems))
+    _raise(problems)
+    frame = pd.concat(frames) if frames else pd.DataFrame()
+    if not check_header(list(frame.columns), columns, problems) or frame.empty:
+        if not problems:
+            problems.add(None, None, "no data rows")
+        _raise(problems)
+    return frame
+
+
+def _upsert(uow: UnitOfWork, table: Any, rows: list[dict[str, Any]], key: list[str]) -> None:
+    """Insert the rows; a row whose key is stored already replaces the stored values (a
+    corrected rate or index supersedes the earlier one)."""
+    assert isinstance(table, Table)
+    if uow.dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert  # type: ignore[assignment]
+    statement = insert(table)
+    changed = {c.name: statement.excluded[c.name] for c in table.columns if c.name not in key}
+    uow.session.execute(statement.on_conflict_do_update(index_elements=key, set_=changed), rows)
+
+
+def _whole_file(
+    actor: Actor, kind: str, sha256: str, idempotency_key: str | None, row_count: int
+) -> m.Upload:
+    """The upload record of a file that is not a time series (no first or last interval)."""
+    return m.Upload(
+        kind=kind,
+        target=kind,
+        idempotency_key=idempotency_key,
+        content_sha256=sha256,
+        row_count=row_count,
+        first_ts=None,
+        last_ts=None,
+        created_at=datetime.now(UTC),
+        created_by=actor.key_id,
+    )
+
+
 # --- exchange rates ---------------------------------------------------------------------------
 
 FX_COLUMNS = ("date", "pair", "rate")
@@ -466,13 +511,7 @@ def upload_fx_rates(
     if previous is not None:
         return UploadOutcome(previous, replayed=True)
     problems = Problems("fx_rates.csv")
-    frames = list(_chunks(body, 1_000_000, problems))
-    _raise(problems)
-    frame = pd.concat(frames) if frames else pd.DataFrame()
-    if not check_header(list(frame.columns), FX_COLUMNS, problems) or frame.empty:
-        if not problems:
-            problems.add(None, None, "no data rows")
-        _raise(problems)
+    frame = _small_table(body, FX_COLUMNS, problems)
     rates = shared_check(
         problems, lambda c: parse_fx(frame[list(FX_COLUMNS)].itertuples(index=False), c.source)
     )
@@ -492,28 +531,8 @@ def upload_fx_rates(
                 "than 6 decimals",
             )
     _raise(problems)
-    table = m.FxRate.__table__
-    assert isinstance(table, Table)
-    if uow.dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert  # type: ignore[assignment]
-    statement = insert(table)
-    statement = statement.on_conflict_do_update(
-        index_elements=["pair", "day"], set_={"rate": statement.excluded.rate}
-    )
-    uow.session.execute(statement, rows)
-    upload = m.Upload(
-        kind="fx",
-        target="fx",
-        idempotency_key=idempotency_key,
-        content_sha256=sha256,
-        row_count=len(frame),
-        first_ts=None,
-        last_ts=None,
-        created_at=datetime.now(UTC),
-        created_by=actor.key_id,
-    )
+    _upsert(uow, m.FxRate.__table__, rows, ["pair", "day"])
+    upload = _whole_file(actor, "fx", sha256, idempotency_key, len(frame))
     return _finish(uow, actor, upload, {})
 
 
@@ -530,39 +549,14 @@ def upload_cpi(
     if previous is not None:
         return UploadOutcome(previous, replayed=True)
     problems = Problems("cpi.csv")
-    frames = list(_chunks(body, 1_000_000, problems))
-    _raise(problems)
-    frame = pd.concat(frames) if frames else pd.DataFrame()
-    if not check_header(list(frame.columns), CPI_COLUMNS, problems) or frame.empty:
-        if not problems:
-            problems.add(None, None, "no data rows")
-        _raise(problems)
+    frame = _small_table(body, CPI_COLUMNS, problems)
     values = shared_check(
         problems, lambda c: parse_cpi(frame[list(CPI_COLUMNS)].itertuples(index=False), c.source)
     )
     _raise(problems)
-    table = m.CpiValue.__table__
-    assert isinstance(table, Table)
-    if uow.dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert  # type: ignore[assignment]
-    statement = insert(table)
-    statement = statement.on_conflict_do_update(
-        index_elements=["month"], set_={"cpi": statement.excluded.cpi}
-    )
-    uow.session.execute(statement, [{"month": k, "cpi": v} for k, v in values.items()])
-    upload = m.Upload(
-        kind="cpi",
-        target="cpi",
-        idempotency_key=idempotency_key,
-        content_sha256=sha256,
-        row_count=len(frame),
-        first_ts=None,
-        last_ts=None,
-        created_at=datetime.now(UTC),
-        created_by=actor.key_id,
-    )
+    rows = [{"month": k, "cpi": v} for k, v in (values or {}).items()]
+    _upsert(uow, m.CpiValue.__table__, rows, ["month"])
+    upload = _whole_file(actor, "cpi", sha256, idempotency_key, len(frame))
     return _finish(uow, actor, upload, {})
 
 
