@@ -443,7 +443,7 @@ def results_list(request: Request) -> Response:
 @router.get("/results/{round_id}")
 def results_page(round_id: str, request: Request) -> Response:
     """What the law publishes, from the public-results service (the same document as
-    `/api/public/rounds/{id}/results.json`): losing bids only by their receipts."""
+    `/public/rounds/{id}/results.json`): losing bids only by their receipts."""
     actor = actor_or_none(request)
     with _uow(request) as uow:
         document = public_results.results(uow, round_id)
