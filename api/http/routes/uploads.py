@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import hashlib
 import tempfile
+from collections.abc import Callable
+from functools import partial
 from typing import IO, Annotated, Any
 
 from fastapi import APIRouter, Header, Path, Query, Request
@@ -43,6 +45,16 @@ async def _spool(request: Request) -> tuple[IO[bytes], str]:
     return spool, digest.hexdigest()
 
 
+async def _load(
+    request: Request, use_case: Callable[[IO[bytes], str], uploads.UploadOutcome]
+) -> UploadPublic:
+    """Spool the body, then run the upload use case on it (body, SHA-256) in a worker thread."""
+    body, sha256 = await _spool(request)
+    with body:
+        outcome = await run_in_threadpool(use_case, body, sha256)
+    return _public(outcome)
+
+
 def _public(outcome: uploads.UploadOutcome) -> UploadPublic:
     return UploadPublic.model_validate(outcome.upload).model_copy(
         update={"replayed": outcome.replayed}
@@ -63,18 +75,16 @@ async def upload_meter_data(
     settings: SettingsDep,
     idempotency_key: IdempotencyKey = None,
 ) -> Any:
-    body, sha256 = await _spool(request)
-    with body:
-        outcome = await run_in_threadpool(
+    return await _load(
+        request,
+        partial(
             uploads.upload_meters,
             uow,
             actor,
-            body,
-            sha256,
-            idempotency_key,
-            settings.upload_chunk_rows,
-        )
-    return _public(outcome)
+            idempotency_key=idempotency_key,
+            chunk_rows=settings.upload_chunk_rows,
+        ),
+    )
 
 
 @router.post(
@@ -92,12 +102,12 @@ async def upload_prices(
     currency: Annotated[str, Query(pattern=r"^[A-Z]{3}$")] = "GEL",
     idempotency_key: IdempotencyKey = None,
 ) -> Any:
-    body, sha256 = await _spool(request)
-    with body:
-        outcome = await run_in_threadpool(
-            uploads.upload_prices, uow, actor, series, currency, body, sha256, idempotency_key
-        )
-    return _public(outcome)
+    return await _load(
+        request,
+        partial(
+            uploads.upload_prices, uow, actor, series, currency, idempotency_key=idempotency_key
+        ),
+    )
 
 
 @router.post(
@@ -110,12 +120,9 @@ async def upload_prices(
 async def upload_fx_rates(
     request: Request, uow: UowDep, actor: Operator, idempotency_key: IdempotencyKey = None
 ) -> Any:
-    body, sha256 = await _spool(request)
-    with body:
-        outcome = await run_in_threadpool(
-            uploads.upload_fx_rates, uow, actor, body, sha256, idempotency_key
-        )
-    return _public(outcome)
+    return await _load(
+        request, partial(uploads.upload_fx_rates, uow, actor, idempotency_key=idempotency_key)
+    )
 
 
 @router.post(
@@ -128,12 +135,9 @@ async def upload_fx_rates(
 async def upload_cpi(
     request: Request, uow: UowDep, actor: Operator, idempotency_key: IdempotencyKey = None
 ) -> Any:
-    body, sha256 = await _spool(request)
-    with body:
-        outcome = await run_in_threadpool(
-            uploads.upload_cpi, uow, actor, body, sha256, idempotency_key
-        )
-    return _public(outcome)
+    return await _load(
+        request, partial(uploads.upload_cpi, uow, actor, idempotency_key=idempotency_key)
+    )
 
 
 @router.post(
@@ -151,12 +155,9 @@ async def upload_profile(
     name: Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]{1,50}$")],
     idempotency_key: IdempotencyKey = None,
 ) -> Any:
-    body, sha256 = await _spool(request)
-    with body:
-        outcome = await run_in_threadpool(
-            uploads.upload_profile, uow, actor, name, body, sha256, idempotency_key
-        )
-    return _public(outcome)
+    return await _load(
+        request, partial(uploads.upload_profile, uow, actor, name, idempotency_key=idempotency_key)
+    )
 
 
 @router.get("/prices", response_model=PriceSeriesList)
