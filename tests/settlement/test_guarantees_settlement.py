@@ -174,24 +174,7 @@ def test_settle_command_reads_the_ledger_like_the_engine(tmp_path: Path):
         "reference_series,double_benefit_share\n"
         "C1,Alpha,cfd,150.00,GEL,2025-01-01,2030-12-31,5,monthly_baseload,balancing,0.5\n"
     )
-    code = main(
-        [
-            "settle",
-            "--contracts",
-            str(tmp_path / "contracts.csv"),
-            "--prices",
-            f"balancing={tmp_path / 'prices.csv'}",
-            "--meters",
-            str(tmp_path / "meters.csv"),
-            "--month",
-            "2025-06",
-            "--guarantees",
-            str(ledger_path),
-            "--out",
-            str(tmp_path / "out"),
-        ]
-    )
-    assert code == 0
+    assert _settle(tmp_path, ledger_path) == 0
     lines = {ln.kind: ln for ln in read_lines(tmp_path / "out" / "lines.csv")}
     assert lines["double_benefit"].amount == Decimal("-10000.00")
     assert "0000400" in lines["double_benefit"].explanation
