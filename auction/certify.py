@@ -44,13 +44,14 @@ class StageProblem:
     fixed_kw: Mapping[str, int]
     budget_mc: int | None
     minimums: bool
+    lot_pool: list[ScaledBid] | None = None  # lot positions count these (default: the pool)
 
     @property
     def bids(self) -> list[ScaledBid]:
         return sorted(self.pool, key=lambda b: b.bid_id)
 
     def lot_position(self) -> dict[str, int]:
-        ordered = sorted(self.pool, key=lambda b: b.lot)
+        ordered = sorted(self.lot_pool or self.pool, key=lambda b: b.lot)
         return {b.bid_id: i + 1 for i, b in enumerate(ordered)}
 
 
@@ -91,7 +92,7 @@ def exact_value(
     inst = stage.inst
     problems: list[str] = []
     pool = {b.bid_id: b for b in stage.pool}
-    chosen = [(pool[k], kw) for k, kw in sorted(awarded_kw.items()) if kw > 0]
+    chosen = [(pool[k], kw) for k, kw in sorted(awarded_kw.items()) if kw > 0 and k in pool]
     unknown = sorted(set(k for k, kw in awarded_kw.items() if kw > 0) - set(pool))
     problems += [f"{k}: not in the stage's pool" for k in unknown]
     for bid_id, kw in stage.fixed_kw.items():
@@ -467,10 +468,14 @@ def _solve(
 
 
 def certify(
-    stage: StageProblem, awarded_kw: Mapping[str, int], weighted_energy: int
+    stage: StageProblem,
+    awarded_kw: Mapping[str, int],
+    weighted_energy: int,
+    levels: int = len(LEVELS),
 ) -> Certificate:
     """Re-prove with HiGHS that CP-SAT's `awarded_kw` (reported weighted energy
-    `weighted_energy`) is the stage's lexicographic optimum; see the module docstring."""
+    `weighted_energy`) is the stage's lexicographic optimum, over the first `levels` levels;
+    see the module docstring."""
     cert = Certificate(certified=False, highs_version=version("highspy"))
     problems, value = exact_value(stage, awarded_kw)
     if problems:
@@ -487,7 +492,7 @@ def certify(
     reduction = _reduction(stage)
     cert.reduced = reduction is not None
     model = _HighsModel(stage, reduction.restrict(value[0]) if reduction else None)
-    for level, name in enumerate(LEVELS):
+    for level, name in enumerate(LEVELS[:levels]):
         if level == 1 and reduction is not None:  # awards as good and no dearer: fewer still
             model = _HighsModel(stage, reduction.restrict(value[0], budget_mc=value[1]))
         objectives = (model.weighted_energy(), model.cost_terms, model.lot_sum())
@@ -531,4 +536,19 @@ def certify(
             )
             return cert
     cert.certified = True
+    return cert
+
+
+def certify_infeasible(stage: StageProblem) -> Certificate:
+    """HiGHS confirms, on its own model, that a stage CP-SAT found infeasible has no award."""
+    cert = Certificate(certified=False, highs_version=version("highspy"))
+    model = _HighsModel(stage)
+    started = time.process_time()
+    status, _ = _solve(model, model.weighted_energy(), True, {})
+    cert.levels.append(
+        {"level": "feasibility", "status": status, "cpu_s": round(time.process_time() - started, 3)}
+    )
+    cert.certified = status == "Infeasible"
+    if not cert.certified:
+        cert.reason = f"CP-SAT found no award; HiGHS did not confirm it ({status})"
     return cert

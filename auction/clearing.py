@@ -9,7 +9,7 @@ from decimal import Decimal
 from mzekari.errors import InputError, MzekariError, Problem
 
 from .bids import Bid
-from .certify import StageProblem, certify
+from .certify import Certificate, StageProblem, certify
 from .instance import (
     TIE_BREAK,
     Instance,
@@ -24,6 +24,7 @@ from .result import REJECTION_REASONS, Award, ClearingResult
 from .round import RoundSpec
 from .solve import SolveReport, WorkBudget, maximise_energy, solver_parameters
 from .staged import solve_stage
+from .uniform import solve_uniform
 
 __all__ = ["RULES", "clear"]
 
@@ -182,15 +183,10 @@ def _weighted(inst: Instance, awarded_kw: Mapping[str, int]) -> int:
 def _relaxation(
     inst: Instance, fixed: Mapping[str, int], hint: dict[str, int], work: WorkBudget
 ) -> tuple[int | None, dict[str, int]]:
-    """An upper bound on the weighted energy from a relaxation with linear pay-as-bid costs.
-
-    Pay-as-clear: every winner is paid at least its own bid (the clearing price is at least
-    its bid, which is within its ceiling), so an award uses at least its pay-as-bid budget and
-    the pay-as-bid optimum bounds the pay-as-clear one. Median: a winner may be paid less than
-    its bid, so only the round without its budget bounds it. The relaxation's award is also
+    """An upper bound on the weighted energy of a median-priced round: the round without its
+    budget (a winner may be paid less than its bid, so no budget row holds). Its award is also
     the better hint when it fits the budget at the round's own prices."""
-    budget = inst.budget_mc if inst.spec.pricing.rule == "pay_as_clear" else None
-    relaxed = AuctionModel(inst, inst.admissible, fixed, budget, pricing="pay_as_bid")
+    relaxed = AuctionModel(inst, inst.admissible, fixed, None, pricing="pay_as_bid")
     bound, awarded = maximise_energy(relaxed, work, hint)
     if awarded and _weighted(inst, awarded) > _weighted(inst, hint):
         ledger = _ledger(inst, awarded)
@@ -221,24 +217,55 @@ class CertificationError(MzekariError):
 
 
 def _certify(
-    stage: StageProblem, report: SolveReport, name: str, notes: list[str]
+    stage: StageProblem,
+    report: SolveReport,
+    name: str,
+    notes: list[str],
+    decomposed: Certificate | None = None,
 ) -> dict[str, object]:
-    """HiGHS re-proves a stage CP-SAT proved; a disagreement refuses the whole clearing, an
-    unfinished proof leaves the stage not proven (with a note saying why)."""
-    if not report.proven_optimal or report.weighted_energy is None:
+    """HiGHS re-proves a stage CP-SAT proved (a pay-as-clear stage brings the certificate of
+    its search over clearing prices, `decomposed`); a disagreement refuses the whole clearing,
+    an unfinished proof leaves the stage not proven (with a note saying why)."""
+    if decomposed is None and (not report.proven_optimal or report.weighted_energy is None):
         return {"stage": name, "certified": False, "reason": "CP-SAT did not prove it"}
-    cert = certify(stage, report.awarded_kw, report.weighted_energy)
+    if decomposed is not None:
+        cert = decomposed
+    else:
+        assert report.weighted_energy is not None
+        cert = certify(stage, report.awarded_kw, report.weighted_energy)
     record = {"stage": name, "certified": cert.certified, "levels": cert.levels}
+    if decomposed is not None:
+        record["method"] = "clearing-price decomposition, each price vector certified by HiGHS"
     if cert.disagreement:
         raise CertificationError(f"{name} stage: not published: {cert.reason}")
     if not cert.certified:
         report.proven_optimal = False
-        report.status = "FEASIBLE"
-        if not cert.levels or cert.levels[-1]["level"] == "weighted_energy":
+        if report.status == "OPTIMAL":
+            report.status = "FEASIBLE"
+        if decomposed is None and (
+            not cert.levels or cert.levels[-1]["level"] == "weighted_energy"
+        ):
             report.objective_proven = False  # not even the energy is certified
-        notes.append(f"{name} stage: CP-SAT's optimum is not certified: {cert.reason}")
+        notes.append(f"{name} stage: the optimum is not certified: {cert.reason}")
         record["reason"] = cert.reason
     return record
+
+
+def _solve(
+    inst: Instance,
+    pool: list[ScaledBid],
+    fixed: Mapping[str, int],
+    budget_mc: int | None,
+    work: WorkBudget,
+    hint: Mapping[str, int],
+    minimums: bool,
+    bound: int | None = None,
+) -> tuple[SolveReport, Certificate | None]:
+    """One stage: pay-as-clear by its search over clearing prices (`uniform.py`, which brings
+    its own certificate), other rules by `staged.py`."""
+    if inst.spec.pricing.rule == "pay_as_clear":
+        return solve_uniform(inst, pool, fixed, budget_mc, work, hint, minimums)
+    return solve_stage(inst, pool, fixed, budget_mc, work, hint, minimums, bound), None
 
 
 def _optimise(
@@ -257,10 +284,10 @@ def _optimise(
     if inst.fence_mc > 0:
         fenced = [b for b in inst.admissible if b.bid.innovative]
         fence_work = WorkBudget(work.left / 2)
-        first = solve_stage(inst, fenced, {}, inst.fence_mc, fence_work, hint, minimums=False)
+        first, decomposed = _solve(inst, fenced, {}, inst.fence_mc, fence_work, hint, False)
         work.left -= work.left / 2 - fence_work.left
         stage = StageProblem(inst, fenced, {}, inst.fence_mc, False)
-        certificates.append(_certify(stage, first, "ring_fence", notes))
+        certificates.append(_certify(stage, first, "ring_fence", notes, decomposed))
         fence_proven, fence_whole = first.objective_proven, first.proven_optimal
         levels += [{"stage": "ring_fence", **lv} for lv in first.levels]
         if first.status in ("OPTIMAL", "FEASIBLE"):
@@ -272,13 +299,14 @@ def _optimise(
             notes.append("ring-fence stage not proven optimal")
     hint = {**hint, **fixed}
     bound = None
-    if inst.spec.pricing.rule != "pay_as_bid":
+    if inst.spec.pricing.rule == "median":
         relaxation_work = WorkBudget(work.left / 3)
         bound, hint = _relaxation(inst, fixed, hint, relaxation_work)
         work.left -= work.left / 3 - relaxation_work.left
-    report = solve_stage(inst, inst.admissible, fixed, inst.budget_mc, work, hint, True, bound)
+    pool, budget = inst.admissible, inst.budget_mc
+    report, decomposed = _solve(inst, pool, fixed, budget, work, hint, True, bound)
     stage = StageProblem(inst, inst.admissible, fixed, inst.budget_mc, True)
-    certificates.append(_certify(stage, report, "round", notes))
+    certificates.append(_certify(stage, report, "round", notes, decomposed))
     report.levels = levels + [{"stage": "round", **lv} for lv in report.levels]
     if not fence_whole:  # (a level record may be an inconclusive step of a proven level)
         report.proven_optimal = False

@@ -33,11 +33,14 @@ class AuctionModel:
         minimums: bool = True,
         pricing: str | None = None,
         restriction: Restriction | None = None,
+        lot_pool: list[ScaledBid] | None = None,
     ):
         self.inst = inst
         self.model = cp_model.CpModel()
         self.restriction = restriction or Restriction()
-        self.lot_position = lot_positions(pool)  # whatever a restriction leaves out
+        # Lot positions count every bid of the stage (`lot_pool`, default `pool`), whatever a
+        # restriction or a fixed clearing price leaves out, so lot sums compare across models.
+        self.lot_position = lot_positions(lot_pool or pool)
         excluded = self.restriction.excluded
         self.pool = sorted((b for b in pool if b.bid_id not in excluded), key=lambda b: b.bid_id)
         self.fixed_kw = fixed_kw

@@ -28,6 +28,8 @@ from dataclasses import dataclass, field
 from .instance import Instance, ScaledBid
 
 DENOMINATOR = 2**40  # multipliers are rounded down to multiples of 1/DENOMINATOR
+# A capacity limit: (−1 for ≤ / +1 for ≥, the bids it counts, kW).
+LimitRow = tuple[int, list["ScaledBid"], int]
 
 
 @dataclass(frozen=True)
@@ -129,6 +131,28 @@ def _second_gap(top: int, nothing: bool, choices: list[_Choice]) -> int:
     return top - values[1] if len(values) > 1 else 2**62
 
 
+@dataclass(frozen=True)
+class Multipliers:
+    """Integer multipliers (× DENOMINATOR, all ≥ 0) for the budget and each limit row."""
+
+    budget_y: int
+    row_y: tuple[int, ...]
+
+
+def integer_multipliers(
+    budget_dual: float, row_duals: list[float], rows: list[LimitRow], objective_per_cost: float
+) -> Multipliers:
+    """An LP's duals (objective units per unit of each row, the budget's per unit of the
+    budget row scaled by `objective_per_cost`) as integer multipliers, rounded down and
+    clipped at zero: any such multipliers give a valid bound."""
+    budget_y = int(max(budget_dual, 0.0) * objective_per_cost * DENOMINATOR)
+    row_y = tuple(
+        int(max(-sense * dual, 0.0) * DENOMINATOR)
+        for (sense, _, _), dual in zip(rows, row_duals, strict=True)
+    )
+    return Multipliers(budget_y, row_y)
+
+
 def lagrangian_bound(
     inst: Instance,
     pool: list[ScaledBid],
@@ -138,14 +162,27 @@ def lagrangian_bound(
 ) -> LagrangianBound | None:
     """Multipliers from the LP relaxation of the pay-as-bid round, or None if there is none
     (an infeasible or unsolved LP: the caller then solves the full model)."""
-    from ortools.linear_solver import pywraplp
-
     pool = sorted(pool, key=lambda b: b.bid_id)
     if not pool:
         return None
-    rows = _limit_rows(inst, pool, minimums)
+    rows = limit_rows(inst, pool, minimums)
     if rows is None:
         return None
+    multipliers = _lp_multipliers(inst, pool, fixed_kw, budget_mc, rows)
+    if multipliers is None:
+        return None
+    return assemble(inst, pool, fixed_kw, budget_mc, rows, multipliers)
+
+
+def _lp_multipliers(
+    inst: Instance,
+    pool: list[ScaledBid],
+    fixed_kw: Mapping[str, int],
+    budget_mc: int | None,
+    rows: list[LimitRow],
+) -> Multipliers | None:
+    from ortools.linear_solver import pywraplp
+
     lp = pywraplp.Solver.CreateSolver("GLOP")
     # Scale the objective and the budget row to coefficients near 1 for the LP's tolerances.
     obj_scale = max(b.weight * b.annual_kwh / b.capacity_kw for b in pool) or 1.0
@@ -174,25 +211,40 @@ def lagrangian_bound(
         for b in members:
             row.SetCoefficient(columns[b.bid_id], 1)
         constraints.append(row)
-    for members in _alternatives(pool).values():
+    for members in alternatives(pool).values():
         row = lp.Constraint(-lp.infinity(), 1)
         for b in members:
             row.SetCoefficient(columns[b.bid_id], 1 / b.capacity_kw)
     if lp.Solve() != pywraplp.Solver.OPTIMAL:
         return None
-    # Integer multipliers (× DENOMINATOR), rounded down and clipped at zero: still valid.
-    budget_y = 0
-    if budget_row is not None:
-        budget_y = int(max(budget_row.dual_value(), 0.0) * obj_scale / cost_scale * DENOMINATOR)
+    return integer_multipliers(
+        0.0 if budget_row is None else budget_row.dual_value() * obj_scale,
+        [row.dual_value() * obj_scale for row in constraints],
+        rows,
+        1 / cost_scale,
+    )
+
+
+def assemble(
+    inst: Instance,
+    pool: list[ScaledBid],
+    fixed_kw: Mapping[str, int],
+    budget_mc: int | None,
+    rows: list[LimitRow],
+    multipliers: Multipliers,
+) -> LagrangianBound:
+    """The exact Lagrangian bound of the pay-as-bid stage (bids `pool`, sorted by bid_id) for
+    any multipliers, in integers. `rows` may name bids outside the pool (a row of a larger
+    stage): a limit on more bids still holds for these."""
+    budget_y = multipliers.budget_y if budget_mc is not None else 0
     scaled = budget_y * (budget_mc or 0)
     per_kw_price: dict[str, int] = defaultdict(int)
-    for (sense, members, rhs), row in zip(rows, constraints, strict=True):
-        y = int(max(-sense * row.dual_value(), 0.0) * obj_scale * DENOMINATOR)
+    for (sense, members, rhs), y in zip(rows, multipliers.row_y, strict=True):
         scaled += -sense * y * rhs
         for b in members:
             per_kw_price[b.bid_id] += -sense * y
     blocks = []
-    grouped = _alternatives(pool)
+    grouped = alternatives(pool)
     in_group = {b.bid_id for members in grouped.values() for b in members}
     singles = [[b] for b in pool if b.bid_id not in in_group]
     for members in [*singles, *grouped.values()]:
@@ -224,7 +276,7 @@ def _choice(inst: Instance, b: ScaledBid, fixed: int | None, budget_y: int, kw_y
     return _Choice(b, slope, offset, low, high)
 
 
-def _alternatives(pool: list[ScaledBid]) -> dict[str, list[ScaledBid]]:
+def alternatives(pool: list[ScaledBid]) -> dict[str, list[ScaledBid]]:
     groups: dict[str, list[ScaledBid]] = defaultdict(list)
     for b in pool:
         if b.bid.alternative_group:
@@ -232,9 +284,7 @@ def _alternatives(pool: list[ScaledBid]) -> dict[str, list[ScaledBid]]:
     return {g: members for g, members in sorted(groups.items()) if len(members) > 1}
 
 
-def _limit_rows(
-    inst: Instance, pool: list[ScaledBid], minimums: bool
-) -> list[tuple[int, list[ScaledBid], int]] | None:
+def limit_rows(inst: Instance, pool: list[ScaledBid], minimums: bool) -> list[LimitRow] | None:
     """(−1 for ≤ / +1 for ≥, bids, kW) of every capacity limit the model imposes; None when a
     minimum has no bids at all (the model is infeasible; the full solve reports it)."""
     bidders: dict[str, list[ScaledBid]] = defaultdict(list)
@@ -245,7 +295,7 @@ def _limit_rows(
         if b.bid.grid_node in inst.grid_kw:
             nodes[b.bid.grid_node].append(b)
         techs[b.technology].append(b)
-    rows: list[tuple[int, list[ScaledBid], int]] = []
+    rows: list[LimitRow] = []
 
     def caps(groups: dict[str, list[ScaledBid]], limits: Mapping[str, int | None]) -> None:
         for key in sorted(groups):

@@ -35,6 +35,7 @@ def solve_stage(
     hint: Mapping[str, int],
     minimums: bool = True,
     upper_bound: int | None = None,
+    lot_pool: list[ScaledBid] | None = None,
 ) -> SolveReport:
     """The lexicographic optimum of one stage; pay-as-bid stages are first reduced exactly.
 
@@ -48,7 +49,7 @@ def solve_stage(
     relaxed: LagrangianBound | None = None
 
     def full() -> SolveReport:
-        am = AuctionModel(inst, pool, fixed_kw, budget_mc, minimums)
+        am = AuctionModel(inst, pool, fixed_kw, budget_mc, minimums, lot_pool=lot_pool)
         bound = upper_bound
         if relaxed is not None:  # a proven bound: the reduced attempts ran out of work
             bound = min(relaxed.bound(), bound if bound is not None else relaxed.bound())
@@ -81,7 +82,9 @@ def solve_stage(
             report.levels = levels + report.levels
             return report
         restriction = relaxed.restrict(target)
-        am = AuctionModel(inst, pool, fixed_kw, budget_mc, minimums, restriction=restriction)
+        am = AuctionModel(
+            inst, pool, fixed_kw, budget_mc, minimums, restriction=restriction, lot_pool=lot_pool
+        )
         am.model.maximize(am.weighted_energy())
         am.hint(hint)
         started = time.monotonic()
@@ -115,7 +118,9 @@ def solve_stage(
         return (
             None
             if restriction.empty
-            else AuctionModel(inst, pool, fixed_kw, limit, minimums, restriction=restriction)
+            else AuctionModel(
+                inst, pool, fixed_kw, limit, minimums, restriction=restriction, lot_pool=lot_pool
+            )
         )
 
     cost, awarded = _least_cost(cheaper, best, cost, awarded, work, report)

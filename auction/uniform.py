@@ -1,0 +1,365 @@
+"""Pay-as-clear stages, proven by branch and bound over the clearing prices.
+
+With every pricing unit's clearing price fixed at c_u, a pay-as-clear stage is a pay-as-bid
+stage: only bids priced at most c_u may win, and each is paid min(c_u, its ceiling). Call its
+lexicographic optimum (weighted energy, budget use, lot sum) the optimum *at c*. An award whose
+own clearing prices are c(S) is an award at every c ≥ c(S) that its budget still allows, never
+cheaper there than at c(S) (V never decreases with the price); an award with no bid in a unit
+is one at every price of that unit. So the stage's optimum is the best optimum at any c, and
+the award found at c(S*) is the stage's optimum with its true budget use.
+
+For a box of prices [lo_u, hi_u] per unit, the pay-as-bid stage in which bids priced at most
+hi_u may win, each paid min(lo_u, ceiling), admits every award clearing inside the box at no
+more budget use: the exact Lagrangian bound of that stage (`reduction.py`: integer arithmetic,
+valid for any multipliers) bounds the weighted energy of every such award. Boxes are searched
+best bound first and split in half along the unit with most prices left; a box whose bound is
+below the best weighted energy found is discarded (never one equal to it: its awards may win on
+budget use or lot), and a single price vector is solved exactly (`staged.py`) and certified by
+HiGHS (`certify.py`). A box whose stage is infeasible is discarded only on an exact argument
+(a technology minimum the box's bids cannot reach, in capacity or within the budget).
+
+The proof rests on the integer bounds and on the certified optima at the price vectors solved;
+the search is limited by a count of boxes (deterministic), and if it stops first the award is
+published not proven, with the largest bound of the boxes left open as its bound.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import heapq
+import time
+from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Any
+
+from .certify import Certificate, StageProblem, certify, certify_infeasible, exact_value
+from .instance import Instance, ScaledBid
+from .reduction import lagrangian_bound
+from .solve import SolveReport, WorkBudget
+from .staged import solve_stage
+
+BOXES_PER_WORK_UNIT = 40  # price boxes bounded per unit of `time_limit_s`
+
+
+@dataclass(frozen=True)
+class Box:
+    """Candidate-price indices [low, high] per pricing unit (in the decomposition's order)."""
+
+    low: tuple[int, ...]
+    high: tuple[int, ...]
+
+    @property
+    def point(self) -> bool:
+        return self.low == self.high
+
+
+@dataclass
+class PriceVector:
+    """The exact optimum at one clearing-price vector, and its certificate."""
+
+    prices: dict[str, int]
+    report: SolveReport
+    value: tuple[int, int, int] | None  # (weighted energy, budget use, lot sum)
+    certificate: Certificate | None = None
+
+
+@dataclass
+class Decomposition:
+    """Counts and records of the search, for the result's levels and certificate."""
+
+    boxes: int = 0
+    discarded: int = 0
+    infeasible: int = 0
+    solved: list[PriceVector] = field(default_factory=list)
+    open_bound: int | None = None  # the largest bound of boxes left open (search stopped)
+
+
+class UniformStage:
+    """One pay-as-clear stage and the pay-as-bid stages that fix its clearing prices."""
+
+    def __init__(
+        self,
+        inst: Instance,
+        pool: list[ScaledBid],
+        fixed_kw: Mapping[str, int],
+        budget_mc: int | None,
+        minimums: bool,
+    ):
+        self.inst = inst
+        self.pool = sorted(pool, key=lambda b: b.bid_id)
+        self.fixed_kw = fixed_kw
+        self.budget_mc = budget_mc
+        self.minimums = minimums
+        self.stage = StageProblem(inst, self.pool, fixed_kw, budget_mc, minimums)
+        members: dict[str, list[ScaledBid]] = defaultdict(list)
+        for b in self.pool:
+            members[inst.group_of[b.technology]].append(b)
+        self.units = sorted(members)
+        # A fixed award's price is a floor of its unit's clearing price.
+        floor = {
+            u: max((b.price_cents for b in ms if b.bid_id in fixed_kw), default=0)
+            for u, ms in members.items()
+        }
+        self.prices = {
+            u: sorted({b.price_cents for b in ms if b.price_cents >= floor[u]})
+            for u, ms in members.items()
+        }
+        pricing = inst.spec.pricing.model_copy(update={"rule": "pay_as_bid", "groups": {}})
+        self.fixed_spec = inst.spec.model_copy(update={"pricing": pricing})
+        self._paid: dict[tuple[str, int], ScaledBid] = {}  # a bid paid a given price
+
+    def root(self) -> Box:
+        return Box(tuple(0 for _ in self.units), tuple(len(self.prices[u]) - 1 for u in self.units))
+
+    def _at(self, index: tuple[int, ...]) -> dict[str, int]:
+        return {u: self.prices[u][i] for u, i in zip(self.units, index, strict=True)}
+
+    def fixed_price_stage(self, box: Box) -> StageProblem:
+        """The pay-as-bid stage bounding the box: bids priced ≤ the box's high price of their
+        unit, each paid its unit's low price (capped at its ceiling)."""
+        low, high = self._at(box.low), self._at(box.high)
+        inst = self.inst
+        pool = []
+        for b in self.pool:
+            unit = inst.group_of[b.technology]
+            if b.price_cents <= high[unit]:
+                paid = inst.paid_cents(b.technology, low[unit])
+                key = (b.bid_id, paid)
+                if key not in self._paid:
+                    self._paid[key] = dataclasses.replace(b, price_cents=paid)
+                pool.append(self._paid[key])
+        fixed = dataclasses.replace(inst, spec=self.fixed_spec, bids=pool, _valuations={})
+        return StageProblem(fixed, pool, self.fixed_kw, self.budget_mc, self.minimums, self.pool)
+
+    def infeasible(self, stage: StageProblem) -> bool:
+        """An exact argument that no award of the fixed-price stage exists: a technology minimum
+        beyond its bids' capacity, or beyond the budget even at each kW's lowest use."""
+        if not self.minimums:
+            return False
+        inst = stage.inst
+        least_use = Fraction(0)
+        for tech, minimum in sorted(inst.tech_min_kw.items()):
+            if minimum <= 0:
+                continue
+            bids = [b for b in stage.pool if b.technology == tech]
+            if sum(b.capacity_kw for b in bids) < minimum:
+                return True
+            # The cheapest kW first, fractionally: a lower bound on any award's use.
+            per_kw = sorted(
+                (
+                    Fraction(inst.valuation(b.price_cents) * b.annual_kwh, b.capacity_kw),
+                    b.capacity_kw,
+                )
+                for b in bids
+            )
+            need = minimum
+            for rate, capacity_kw in per_kw:
+                take = min(need, capacity_kw)
+                least_use += rate * take
+                need -= take
+                if need == 0:
+                    break
+        return stage.budget_mc is not None and least_use > stage.budget_mc
+
+    def bound(self, box: Box) -> int | None:
+        """A proven upper bound on the weighted energy of any award clearing in the box; None
+        when the box provably has no award."""
+        stage = self.fixed_price_stage(box)
+        relaxed = lagrangian_bound(
+            stage.inst, stage.pool, self.fixed_kw, self.budget_mc, self.minimums
+        )
+        if relaxed is not None:
+            return relaxed.bound()
+        if self.infeasible(stage):
+            return None
+        return sum(b.weight * b.annual_kwh for b in stage.pool)  # every bid at its best
+
+    def split(self, box: Box) -> tuple[Box, Box]:
+        """Halves along the unit with the most candidate prices left."""
+        widths = [h - lo for lo, h in zip(box.low, box.high, strict=True)]
+        k = widths.index(max(widths))
+        middle = (box.low[k] + box.high[k]) // 2
+        left = Box(box.low, (*box.high[:k], middle, *box.high[k + 1 :]))
+        right = Box((*box.low[:k], middle + 1, *box.low[k + 1 :]), box.high)
+        return left, right
+
+    def solve_point(
+        self, box: Box, work: WorkBudget, hint: Mapping[str, int], best: int | None
+    ) -> PriceVector:
+        """The exact optimum at one price vector, certified by HiGHS: all three levels when it
+        may be the stage's optimum, the weighted energy alone when it falls short of `best`."""
+        stage = self.fixed_price_stage(box)
+        ids = {b.bid_id for b in stage.pool}
+        report = solve_stage(
+            stage.inst,
+            stage.pool,
+            self.fixed_kw,
+            self.budget_mc,
+            work,
+            {k: v for k, v in hint.items() if k in ids},
+            self.minimums,
+            lot_pool=self.pool,
+        )
+        point = PriceVector(self._at(box.low), report, None)
+        if report.status == "INFEASIBLE":
+            point.certificate = certify_infeasible(stage)
+            return point
+        if report.status not in ("OPTIMAL", "FEASIBLE") or report.weighted_energy is None:
+            return point
+        problems, value = exact_value(stage, report.awarded_kw)
+        if problems:
+            return point  # (CP-SAT's award breaks a limit: never published; see certify)
+        point.value = value
+        if report.proven_optimal:
+            short = best is not None and value[0] < best
+            point.certificate = certify(stage, report.awarded_kw, value[0], 1 if short else 3)
+        return point
+
+
+def _record(point: PriceVector) -> dict[str, Any]:
+    cert = point.certificate
+    return {
+        "prices": point.prices,
+        "status": point.report.status,
+        "weighted_energy": None if point.value is None else point.value[0],
+        "certified": bool(cert and cert.certified),
+        "levels": [] if cert is None else cert.levels,
+    }
+
+
+def solve_uniform(
+    inst: Instance,
+    pool: list[ScaledBid],
+    fixed_kw: Mapping[str, int],
+    budget_mc: int | None,
+    work: WorkBudget,
+    hint: Mapping[str, int],
+    minimums: bool = True,
+) -> tuple[SolveReport, Certificate]:
+    """The lexicographic optimum of a pay-as-clear stage (see the module docstring) and the
+    certificate of the whole search."""
+    started = time.monotonic()
+    stage = UniformStage(inst, pool, fixed_kw, budget_mc, minimums)
+    search = Decomposition()
+    incumbent: PriceVector | None = None  # the lexicographically best optimum at a price
+    best: int | None = None  # its weighted energy, or the hint's
+    ids = {b.bid_id for b in stage.pool}
+    hint = {k: v for k, v in hint.items() if v > 0 and k in ids}  # its awards in this stage
+    hint_problems, hint_value = exact_value(stage.stage, hint)
+    if not hint_problems:
+        best = hint_value[0]
+    limit = max(int(work.left * BOXES_PER_WORK_UNIT), 1)
+    heap: list[tuple[int, int, Box]] = []
+    root = stage.root()
+    bound = stage.bound(root) if stage.pool else 0
+    search.boxes = 1
+    if bound is not None:
+        heap.append((-bound, 0, root))
+    while heap:
+        top, _, box = heapq.heappop(heap)
+        if best is not None and -top < best:
+            search.discarded += 1 + len(heap)
+            heap.clear()
+            break
+        if search.boxes >= limit or work.exhausted:
+            heapq.heappush(heap, (top, 0, box))
+            break
+        if box.point:
+            point = stage.solve_point(box, work, hint, best)
+            search.solved.append(point)
+            if point.report.status == "INFEASIBLE" and point.certificate.certified:  # type: ignore[union-attr]
+                search.infeasible += 1
+                continue
+            if point.value is None or not point.report.proven_optimal:
+                if point.report.bound is not None:  # its own bound stays open
+                    heapq.heappush(heap, (-point.report.bound, search.boxes, box))
+                    break
+                continue
+            if best is None or point.value[0] > best:
+                best = point.value[0]
+            key = (-point.value[0], point.value[1], point.value[2])
+            if incumbent is None or key < (
+                -incumbent.value[0],  # type: ignore[index]
+                incumbent.value[1],  # type: ignore[index]
+                incumbent.value[2],  # type: ignore[index]
+            ):
+                incumbent = point
+            hint = point.report.awarded_kw
+            continue
+        for child in stage.split(box):
+            search.boxes += 1
+            child_bound = stage.bound(child)
+            if child_bound is None:
+                search.infeasible += 1
+            elif best is not None and child_bound < best:
+                search.discarded += 1
+            else:
+                heapq.heappush(heap, (-child_bound, search.boxes, child))
+    if heap:
+        search.open_bound = max(-top for top, _, _ in heap)
+    return _report(stage, search, incumbent, best, started)
+
+
+def _report(
+    stage: UniformStage,
+    search: Decomposition,
+    incumbent: PriceVector | None,
+    best: int | None,
+    started: float,
+) -> tuple[SolveReport, Certificate]:
+    level = {
+        "level": "clearing_prices",
+        "boxes": search.boxes,
+        "discarded": search.discarded,
+        "infeasible": search.infeasible,
+        "price_vectors_solved": len(search.solved),
+        "wall_time_s": round(time.monotonic() - started, 3),
+    }
+    cert = Certificate(certified=False, levels=[_record(p) for p in search.solved])
+    if incumbent is None or incumbent.value is None:
+        finished = search.open_bound is None
+        status = "INFEASIBLE" if finished and best is None else "UNKNOWN"
+        level["status"] = status
+        cert.reason = "no award at any clearing price" if finished else "the search stopped"
+        return SolveReport(status=status, proven_optimal=False, levels=[level]), cert
+    value = incumbent.value
+    report = SolveReport(
+        status="OPTIMAL",
+        proven_optimal=True,
+        awarded_kw=dict(incumbent.report.awarded_kw),
+        weighted_energy=value[0],
+        bound=value[0],
+        objective_proven=True,
+    )
+    problems, true_value = exact_value(stage.stage, report.awarded_kw)
+    uncertified = [p for p in search.solved if not (p.certificate and p.certificate.certified)]
+    disagreement = [p for p in search.solved if p.certificate and p.certificate.disagreement]
+    if problems or true_value != value:
+        cert.disagreement = True
+        cert.reason = (
+            f"the award at its clearing prices recomputes to {true_value} "
+            f"(problems: {'; '.join(problems[:3]) or 'none'}), the search found {value}"
+        )
+    elif disagreement:
+        cert.disagreement = True
+        cert.reason = f"at prices {disagreement[0].prices}: {disagreement[0].certificate.reason}"  # type: ignore[union-attr]
+    elif search.open_bound is not None:
+        report.bound = max(search.open_bound, value[0])
+        cert.reason = f"the search over clearing prices stopped after {search.boxes} boxes"
+    elif uncertified:
+        first = uncertified[0]
+        reason = first.certificate.reason if first.certificate else "CP-SAT did not prove it"
+        cert.reason = f"the optimum at prices {first.prices} is not certified: {reason}"
+        report.bound = max(
+            [value[0]] + [p.report.bound for p in uncertified if p.report.bound is not None]
+        )
+    else:
+        cert.certified = True
+    if not cert.certified:
+        report.status, report.proven_optimal = "FEASIBLE", False
+        report.objective_proven = report.bound == value[0]
+    level.update(status=report.status, objective=value[0], bound=report.bound)
+    report.levels = [level]
+    return report, cert
