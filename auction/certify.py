@@ -539,10 +539,15 @@ def certify(
     return cert
 
 
-def certify_infeasible(stage: StageProblem) -> Certificate:
-    """HiGHS confirms, on its own model, that a stage CP-SAT found infeasible has no award."""
+def certify_infeasible(
+    stage: StageProblem, target: int | None = None, restriction: Restriction | None = None
+) -> Certificate:
+    """HiGHS confirms, on its own model, that a stage CP-SAT found infeasible has no award (no
+    award of weighted energy ≥ `target`, if given, within an exact `restriction`)."""
     cert = Certificate(certified=False, highs_version=version("highspy"))
-    model = _HighsModel(stage)
+    model = _HighsModel(stage, restriction)
+    if target is not None:
+        model.rows.append(_at_least(model.weighted_energy(), target))
     started = time.process_time()
     status, _ = _solve(model, model.weighted_energy(), True, {})
     cert.levels.append(

@@ -34,10 +34,28 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
-from .certify import Certificate, StageProblem, certify, certify_infeasible, exact_value
+from ortools.sat.python import cp_model
+
+from .certify import (
+    Certificate,
+    StageProblem,
+    _quiet_stdout,
+    certify,
+    certify_infeasible,
+    exact_value,
+)
 from .instance import Instance, ScaledBid
-from .reduction import lagrangian_bound
-from .solve import SolveReport, WorkBudget
+from .model import AuctionModel
+from .reduction import (
+    LimitRow,
+    Multipliers,
+    alternatives,
+    assemble,
+    integer_multipliers,
+    lagrangian_bound,
+    limit_rows,
+)
+from .solve import SolveReport, WorkBudget, run_cp_sat
 from .staged import solve_stage
 
 BOXES_PER_WORK_UNIT = 40  # price boxes bounded per unit of `time_limit_s`
@@ -109,6 +127,9 @@ class UniformStage:
         pricing = inst.spec.pricing.model_copy(update={"rule": "pay_as_bid", "groups": {}})
         self.fixed_spec = inst.spec.model_copy(update={"pricing": pricing})
         self._paid: dict[tuple[str, int], ScaledBid] = {}  # a bid paid a given price
+        self._proof = Certificate(certified=False)  # why the last price vector fell short
+        self.rows = limit_rows(inst, self.pool, minimums) if self.pool else None
+        self.lp = None if self.rows is None else BoxLP(self, self.rows)
 
     def root(self) -> Box:
         return Box(tuple(0 for _ in self.units), tuple(len(self.prices[u]) - 1 for u in self.units))
@@ -167,10 +188,11 @@ class UniformStage:
         """A proven upper bound on the weighted energy of any award clearing in the box; None
         when the box provably has no award."""
         stage = self.fixed_price_stage(box)
-        relaxed = lagrangian_bound(
-            stage.inst, stage.pool, self.fixed_kw, self.budget_mc, self.minimums
-        )
-        if relaxed is not None:
+        multipliers = self.lp.multipliers(stage) if self.lp is not None else None
+        if multipliers is not None and self.rows is not None:
+            relaxed = assemble(
+                stage.inst, stage.pool, self.fixed_kw, self.budget_mc, self.rows, multipliers
+            )
             return relaxed.bound()
         if self.infeasible(stage):
             return None
@@ -185,12 +207,42 @@ class UniformStage:
         right = Box((*box.low[:k], middle + 1, *box.low[k + 1 :]), box.high)
         return left, right
 
+    def _below(self, stage: StageProblem, work: WorkBudget, best: int) -> bool:
+        """Whether no award at this price vector reaches `best`, proven: by the exact reduction
+        alone, or by CP-SAT on the reduced model and HiGHS confirming it (`self._proof`)."""
+        relaxed = lagrangian_bound(
+            stage.inst, stage.pool, self.fixed_kw, self.budget_mc, self.minimums
+        )
+        if relaxed is None:
+            return False
+        restriction = relaxed.restrict(best)
+        self._proof = Certificate(certified=True, reason="the exact reduction leaves no award")
+        if restriction.empty:
+            return True
+        am = AuctionModel(
+            stage.inst,
+            stage.pool,
+            self.fixed_kw,
+            self.budget_mc,
+            self.minimums,
+            restriction=restriction,
+            lot_pool=self.pool,
+        )
+        am.model.add(am.weighted_energy() >= best)
+        _, status = run_cp_sat(am.model, work)
+        if status != cp_model.INFEASIBLE:
+            return False
+        self._proof = certify_infeasible(stage, best, restriction)
+        return self._proof.certified
+
     def solve_point(
         self, box: Box, work: WorkBudget, hint: Mapping[str, int], best: int | None
     ) -> PriceVector:
         """The exact optimum at one price vector, certified by HiGHS: all three levels when it
         may be the stage's optimum, the weighted energy alone when it falls short of `best`."""
         stage = self.fixed_price_stage(box)
+        if best is not None and self._below(stage, work, best):
+            return PriceVector(self._at(box.low), SolveReport("BELOW", True), None, self._proof)
         ids = {b.bid_id for b in stage.pool}
         report = solve_stage(
             stage.inst,
@@ -218,6 +270,119 @@ class UniformStage:
         return point
 
 
+class BoxLP:
+    """The LP relaxation of a box's fixed-price stage, kept in one HiGHS model and re-solved
+    from the previous basis: a box changes only which bids may win (column bounds) and the
+    few budget coefficients of its technologies' energy. It supplies multipliers only; the
+    bound itself is `reduction.assemble`, in integers."""
+
+    def __init__(self, stage: UniformStage, rows: list[LimitRow]):
+        import highspy
+        import numpy as np
+
+        self.stage, self.rows = stage, rows
+        pool, inst = stage.pool, stage.inst
+        self.techs = sorted({b.technology for b in pool})
+        per_kw = [b.annual_kwh / b.capacity_kw for b in pool]
+        self.obj_scale = max(b.weight * e for b, e in zip(pool, per_kw, strict=True)) or 1.0
+        top = max(abs(inst.valuation(b.price_cents)) for b in pool) or 1
+        self.cost_scale = top * max(per_kw)
+        n = len(pool)
+        self.capacity = np.array([float(b.capacity_kw) for b in pool])
+        self.lower = np.array([float(stage.fixed_kw.get(b.bid_id, 0)) for b in pool])
+        self.index = {b.bid_id: i for i, b in enumerate(pool)}
+        with _quiet_stdout():
+            h = highspy.Highs()
+        h.setOptionValue("output_flag", False)
+        h.setOptionValue("threads", 1)
+        lp = highspy.HighsLp()
+        lp.num_col_ = n + len(self.techs)
+        lp.col_lower_ = np.concatenate([self.lower, np.zeros(len(self.techs))])
+        lp.col_upper_ = np.concatenate([self.capacity, np.full(len(self.techs), highspy.kHighsInf)])
+        lp.col_cost_ = np.concatenate(
+            [
+                np.array(
+                    [b.weight * e / self.obj_scale for b, e in zip(pool, per_kw, strict=True)]
+                ),
+                np.zeros(len(self.techs)),
+            ]
+        )
+        lp.sense_ = highspy.ObjSense.kMaximize
+        starts: list[int] = []
+        index: list[int] = []
+        value: list[float] = []
+        lower: list[float] = []
+        upper: list[float] = []
+
+        def row(terms: dict[int, float], low: float, high: float) -> int:
+            starts.append(len(index))
+            for col in sorted(terms):
+                index.append(col)
+                value.append(terms[col])
+            lower.append(low)
+            upper.append(high)
+            return len(starts) - 1
+
+        inf = highspy.kHighsInf
+        for sense, members, rhs in rows:
+            terms = {self.index[b.bid_id]: 1.0 for b in members}
+            row(terms, -inf if sense < 0 else rhs, rhs if sense < 0 else inf)
+        for members in alternatives(pool).values():
+            row({self.index[b.bid_id]: 1 / b.capacity_kw for b in members}, -inf, 1.0)
+        for t, tech in enumerate(self.techs):  # E_t = the technology's energy (kWh)
+            terms = {
+                self.index[b.bid_id]: -e
+                for b, e in zip(pool, per_kw, strict=True)
+                if b.technology == tech
+            }
+            row({**terms, n + t: 1.0}, 0.0, 0.0)
+        budget = stage.budget_mc
+        self.budget_row = None
+        if budget is not None:
+            self.budget_row = row(
+                {n + t: 1.0 for t in range(len(self.techs))}, -inf, budget / self.cost_scale
+            )
+        lp.num_row_ = len(starts)
+        lp.row_lower_ = np.array(lower)
+        lp.row_upper_ = np.array(upper)
+        lp.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
+        lp.a_matrix_.start_ = np.array([*starts, len(index)], dtype=np.int32)
+        lp.a_matrix_.index_ = np.array(index, dtype=np.int32)
+        lp.a_matrix_.value_ = np.array(value)
+        h.passModel(lp)
+        self.h, self.n, self.np = h, n, np
+        self.optimal = highspy.HighsModelStatus.kOptimal
+
+    def multipliers(self, fixed: StageProblem) -> Multipliers | None:
+        """Multipliers of the box's fixed-price stage `fixed` (None: the LP found none)."""
+        np, h = self.np, self.h
+        upper = np.zeros(self.n)
+        paid: dict[str, int] = {}
+        for b in fixed.pool:
+            upper[self.index[b.bid_id]] = self.capacity[self.index[b.bid_id]]
+            paid[b.technology] = b.price_cents  # one price per technology in a box's stage
+        if np.any(self.lower > upper):
+            return None
+        cols = np.arange(self.n, dtype=np.int32)
+        h.changeColsBounds(self.n, cols, self.lower, upper)
+        if self.budget_row is not None:
+            inst = fixed.inst
+            for t, tech in enumerate(self.techs):
+                use = inst.valuation(paid[tech]) if tech in paid else 0
+                h.changeCoeff(self.budget_row, self.n + t, use / self.cost_scale)
+        h.run()
+        if h.getModelStatus() != self.optimal:
+            return None
+        duals = list(h.getSolution().row_dual)
+        budget_dual = 0.0 if self.budget_row is None else duals[self.budget_row]
+        return integer_multipliers(
+            budget_dual * self.obj_scale,
+            [d * self.obj_scale for d in duals[: len(self.rows)]],
+            self.rows,
+            1 / self.cost_scale,
+        )
+
+
 def _record(point: PriceVector) -> dict[str, Any]:
     cert = point.certificate
     return {
@@ -226,6 +391,9 @@ def _record(point: PriceVector) -> dict[str, Any]:
         "weighted_energy": None if point.value is None else point.value[0],
         "certified": bool(cert and cert.certified),
         "levels": [] if cert is None else cert.levels,
+        "solver_levels": [
+            (lv["level"], lv["status"], lv.get("wall_time_s")) for lv in point.report.levels
+        ],
     }
 
 
@@ -269,7 +437,7 @@ def solve_uniform(
         if box.point:
             point = stage.solve_point(box, work, hint, best)
             search.solved.append(point)
-            if point.report.status == "INFEASIBLE" and point.certificate.certified:  # type: ignore[union-attr]
+            if point.report.status in ("INFEASIBLE", "BELOW") and point.certificate.certified:  # type: ignore[union-attr]
                 search.infeasible += 1
                 continue
             if point.value is None or not point.report.proven_optimal:
@@ -299,7 +467,8 @@ def solve_uniform(
                 heapq.heappush(heap, (-child_bound, search.boxes, child))
     if heap:
         search.open_bound = max(-top for top, _, _ in heap)
-    return _report(stage, search, incumbent, best, started)
+    fallback = None if hint_problems else (hint, hint_value)
+    return _report(stage, search, incumbent, best, started, fallback)
 
 
 def _report(
@@ -308,6 +477,7 @@ def _report(
     incumbent: PriceVector | None,
     best: int | None,
     started: float,
+    fallback: tuple[Mapping[str, int], tuple[int, int, int]] | None,
 ) -> tuple[SolveReport, Certificate]:
     level = {
         "level": "clearing_prices",
@@ -318,6 +488,21 @@ def _report(
         "wall_time_s": round(time.monotonic() - started, 3),
     }
     cert = Certificate(certified=False, levels=[_record(p) for p in search.solved])
+    if incumbent is None and fallback is not None and search.open_bound is not None:
+        # Stopped before any price vector was solved: the starting award (checked exactly
+        # above), published not proven, with the open boxes' bound.
+        awarded, value = fallback
+        report = SolveReport(
+            status="FEASIBLE",
+            proven_optimal=False,
+            awarded_kw=dict(awarded),
+            weighted_energy=value[0],
+            bound=max(search.open_bound, value[0]),
+        )
+        cert.reason = f"the search over clearing prices stopped after {search.boxes} boxes"
+        level.update(status="FEASIBLE", objective=value[0], bound=report.bound)
+        report.levels = [level]
+        return report, cert
     if incumbent is None or incumbent.value is None:
         finished = search.open_bound is None
         status = "INFEASIBLE" if finished and best is None else "UNKNOWN"

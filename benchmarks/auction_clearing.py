@@ -46,8 +46,9 @@ def run(
     best = clear(spec, bids)
     elapsed, cpu = time.monotonic() - started, time.process_time() - cpu_started
     problems = validate_result(spec, bids, best)
+    # Pay-as-clear certificates hold one record per price vector, each with HiGHS's levels.
     certifying = sum(
-        lv.get("cpu_s", 0)
+        lv.get("cpu_s", 0) + sum(inner.get("cpu_s", 0) for inner in lv.get("levels", []))
         for c in best.solver.get("certificates", [])
         for lv in c.get("levels", [])
     )

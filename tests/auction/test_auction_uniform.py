@@ -1,0 +1,76 @@
+"""Pay-as-clear by branch and bound over clearing prices (`auction/uniform.py`).
+
+Checked against a different formulation: the whole pay-as-clear model (`model.py`, one Boolean
+per candidate clearing price and the energy split by price), which CP-SAT proves on rounds of a
+few dozen bids. Both must reach the same weighted energy, budget use and lot sum. The
+brute force (test_auction_bruteforce.py) covers small rounds of every rule the same way."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+import auction.uniform as uniform
+from auction import clear, load_round, read_bids, validate_result
+from auction.certify import StageProblem, exact_value
+from auction.instance import build_instance
+from auction.model import AuctionModel
+from auction.round import RoundSpec
+from auction.solve import WorkBudget, solve_lexicographic
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "scenarios"))
+from generate_round import write_round  # noqa: E402
+
+
+def _round(tmp_path: Path, size: int, seed: int, ring_fence: bool = False) -> tuple:
+    round_path, bids_path = write_round(tmp_path, size, seed, "pay_as_clear", ring_fence)
+    spec: RoundSpec = load_round(round_path)
+    grouped = spec.pricing.model_copy(update={"groups": {"pot": ["solar", "wind"]}})
+    spec = spec.model_copy(update={"pricing": grouped})
+    return spec, read_bids(bids_path, spec)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3, 4, 5, 6])
+def test_price_search_equals_the_whole_uniform_model(tmp_path: Path, seed: int) -> None:
+    spec, bids = _round(tmp_path, 36, seed)
+    result = clear(spec, bids)
+    assert validate_result(spec, bids, result) == []
+    assert result.status == "OPTIMAL" and result.solver["certified_by"] == ["cp-sat", "highs"]
+    inst = build_instance(spec, bids)
+    whole = AuctionModel(inst, inst.admissible, {}, inst.budget_mc)
+    report = solve_lexicographic(whole, WorkBudget(300))
+    assert report.proven_optimal
+    stage = StageProblem(inst, inst.admissible, {}, inst.budget_mc, True)
+    awarded = {a.bid_id: int(a.awarded_capacity_mw * 1000) for a in result.accepted}
+    problems, found = exact_value(stage, awarded)
+    assert problems == []
+    assert found == exact_value(stage, report.awarded_kw)[1]
+
+
+def test_a_stopped_search_says_so_and_keeps_a_proven_bound(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    spec, bids = _round(tmp_path, 200, 7)
+    proven = clear(spec, bids)
+    assert proven.status == "OPTIMAL"
+    monkeypatch.setattr(uniform, "BOXES_PER_WORK_UNIT", 0.05)  # three boxes at 60 units
+    stopped = clear(spec, bids)
+    assert stopped.status == "FEASIBLE" and not stopped.proven_optimal
+    assert stopped.solver["certified_by"] == []
+    assert any("stopped after" in note for note in stopped.notes)
+    assert validate_result(spec, bids, stopped) == []
+    assert stopped.objective is not None and stopped.bound is not None
+    assert proven.objective is not None
+    # The bound is a bound: never below the true optimum, and the award never above it.
+    assert stopped.objective <= proven.objective <= stopped.bound
+
+
+def test_ring_fenced_round_is_proven_in_both_stages(tmp_path: Path) -> None:
+    spec, bids = _round(tmp_path, 120, 3, ring_fence=True)
+    result = clear(spec, bids)
+    assert validate_result(spec, bids, result) == []
+    assert result.status == "OPTIMAL"
+    stages = {c["stage"]: c["certified"] for c in result.solver["certificates"]}
+    assert stages == {"ring_fence": True, "round": True}
