@@ -7,7 +7,6 @@ brute force (test_auction_bruteforce.py) covers small rounds of every rule the s
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
@@ -19,9 +18,7 @@ from auction.instance import build_instance
 from auction.model import AuctionModel
 from auction.round import RoundSpec
 from auction.solve import WorkBudget, solve_lexicographic
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "scenarios"))
-from generate_round import write_round  # noqa: E402
+from scenarios.generate_round import write_round
 
 
 def _round(tmp_path: Path, size: int, seed: int, ring_fence: bool = False) -> tuple:
