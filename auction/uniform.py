@@ -82,6 +82,17 @@ class PriceVector:
     value: tuple[int, int, int] | None  # (weighted energy, budget use, lot sum)
     certificate: Certificate | None = None
 
+    @property
+    def ruled_out(self) -> bool:
+        """Proven to hold no award (INFEASIBLE) or none reaching the best award (BELOW)."""
+        cert = self.certificate
+        return self.report.status in ("INFEASIBLE", "BELOW") and cert is not None and cert.certified
+
+    @property
+    def key(self) -> tuple[int, int, int] | None:
+        """Lexicographic order, smallest best: most weighted energy, least use, least lot."""
+        return None if self.value is None else (-self.value[0], self.value[1], self.value[2])
+
 
 @dataclass
 class Decomposition:
@@ -90,6 +101,7 @@ class Decomposition:
     boxes: int = 0
     discarded: int = 0
     infeasible: int = 0
+    ruled_out: int = 0  # price vectors with no award, or none reaching the best
     solved: list[PriceVector] = field(default_factory=list)
     open_bound: int | None = None  # the largest bound of boxes left open (search stopped)
 
@@ -127,7 +139,6 @@ class UniformStage:
         pricing = inst.spec.pricing.model_copy(update={"rule": "pay_as_bid", "groups": {}})
         self.fixed_spec = inst.spec.model_copy(update={"pricing": pricing})
         self._paid: dict[tuple[str, int], ScaledBid] = {}  # a bid paid a given price
-        self._proof = Certificate(certified=False)  # why the last price vector fell short
         self.rows = limit_rows(inst, self.pool, minimums) if self.pool else None
         self.lp = None if self.rows is None else BoxLP(self, self.rows)
 
@@ -207,18 +218,17 @@ class UniformStage:
         right = Box((*box.low[:k], middle + 1, *box.low[k + 1 :]), box.high)
         return left, right
 
-    def _below(self, stage: StageProblem, work: WorkBudget, best: int) -> bool:
-        """Whether no award at this price vector reaches `best`, proven: by the exact reduction
-        alone, or by CP-SAT on the reduced model and HiGHS confirming it (`self._proof`)."""
+    def _below(self, stage: StageProblem, work: WorkBudget, best: int) -> Certificate | None:
+        """The proof that no award at this price vector reaches `best`, if there is one: the
+        exact reduction alone, or CP-SAT on the reduced model with HiGHS confirming it."""
         relaxed = lagrangian_bound(
             stage.inst, stage.pool, self.fixed_kw, self.budget_mc, self.minimums
         )
         if relaxed is None:
-            return False
+            return None
         restriction = relaxed.restrict(best)
-        self._proof = Certificate(certified=True, reason="the exact reduction leaves no award")
         if restriction.empty:
-            return True
+            return Certificate(certified=True, reason="the exact reduction leaves no award")
         am = AuctionModel(
             stage.inst,
             stage.pool,
@@ -231,9 +241,9 @@ class UniformStage:
         am.model.add(am.weighted_energy() >= best)
         _, status = run_cp_sat(am.model, work)
         if status != cp_model.INFEASIBLE:
-            return False
-        self._proof = certify_infeasible(stage, best, restriction)
-        return self._proof.certified
+            return None
+        proof = certify_infeasible(stage, best, restriction)
+        return proof if proof.certified else None
 
     def solve_point(
         self, box: Box, work: WorkBudget, hint: Mapping[str, int], best: int | None
@@ -241,8 +251,9 @@ class UniformStage:
         """The exact optimum at one price vector, certified by HiGHS: all three levels when it
         may be the stage's optimum, the weighted energy alone when it falls short of `best`."""
         stage = self.fixed_price_stage(box)
-        if best is not None and self._below(stage, work, best):
-            return PriceVector(self._at(box.low), SolveReport("BELOW", True), None, self._proof)
+        below = None if best is None else self._below(stage, work, best)
+        if below is not None:
+            return PriceVector(self._at(box.low), SolveReport("BELOW", True), None, below)
         ids = {b.bid_id for b in stage.pool}
         report = solve_stage(
             stage.inst,
@@ -437,22 +448,17 @@ def solve_uniform(
         if box.point:
             point = stage.solve_point(box, work, hint, best)
             search.solved.append(point)
-            if point.report.status in ("INFEASIBLE", "BELOW") and point.certificate.certified:  # type: ignore[union-attr]
-                search.infeasible += 1
+            if point.ruled_out:
+                search.ruled_out += 1
                 continue
-            if point.value is None or not point.report.proven_optimal:
+            if point.key is None or point.value is None or not point.report.proven_optimal:
                 if point.report.bound is not None:  # its own bound stays open
                     heapq.heappush(heap, (-point.report.bound, search.boxes, box))
                     break
                 continue
             if best is None or point.value[0] > best:
                 best = point.value[0]
-            key = (-point.value[0], point.value[1], point.value[2])
-            if incumbent is None or key < (
-                -incumbent.value[0],  # type: ignore[index]
-                incumbent.value[1],  # type: ignore[index]
-                incumbent.value[2],  # type: ignore[index]
-            ):
+            if incumbent is None or incumbent.key is None or point.key < incumbent.key:
                 incumbent = point
             hint = point.report.awarded_kw
             continue
@@ -484,6 +490,7 @@ def _report(
         "boxes": search.boxes,
         "discarded": search.discarded,
         "infeasible": search.infeasible,
+        "price_vectors_ruled_out": search.ruled_out,
         "price_vectors_solved": len(search.solved),
         "wall_time_s": round(time.monotonic() - started, 3),
     }
@@ -520,7 +527,11 @@ def _report(
     )
     problems, true_value = exact_value(stage.stage, report.awarded_kw)
     uncertified = [p for p in search.solved if not (p.certificate and p.certificate.certified)]
-    disagreement = [p for p in search.solved if p.certificate and p.certificate.disagreement]
+    disagreement = [
+        (p.prices, p.certificate.reason)
+        for p in search.solved
+        if p.certificate and p.certificate.disagreement
+    ]
     if problems or true_value != value:
         cert.disagreement = True
         cert.reason = (
@@ -529,7 +540,7 @@ def _report(
         )
     elif disagreement:
         cert.disagreement = True
-        cert.reason = f"at prices {disagreement[0].prices}: {disagreement[0].certificate.reason}"  # type: ignore[union-attr]
+        cert.reason = "at prices {}: {}".format(*disagreement[0])
     elif search.open_bound is not None:
         report.bound = max(search.open_bound, value[0])
         cert.reason = f"the search over clearing prices stopped after {search.boxes} boxes"
