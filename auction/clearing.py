@@ -9,7 +9,7 @@ from decimal import Decimal
 from mzekari.errors import InputError, MzekariError, Problem
 
 from .bids import Bid
-from .certify import Certificate, StageProblem, certify
+from .certify import Certificate, StageProblem, certify, exact_value
 from .instance import (
     TIE_BREAK,
     Instance,
@@ -22,6 +22,7 @@ from .merit import RULES, merit_clear
 from .model import AuctionModel
 from .result import REJECTION_REASONS, Award, ClearingResult
 from .round import RoundSpec
+from .rounding import check_rounding
 from .solve import SolveReport, WorkBudget, maximise_energy, solver_parameters
 from .staged import solve_stage
 from .uniform import solve_uniform
@@ -198,6 +199,12 @@ def _relaxation(
 def _not_proven(report: SolveReport, gap: Decimal | None, work_limit: float) -> str:
     """Why an award is not proven optimal, and how far it may be from the optimum."""
     shown = "unknown" if gap is None else f"{gap:.6f}"
+    if report.rounding_unproven:
+        return (
+            "NOT PROVEN OPTIMAL under the exact scores: the award is optimal for the scores as "
+            "rounded (1/weight_scale), and certified so, but it is not shown that the rounding "
+            "cannot change it (see notes)"
+        )
     if report.objective_proven:
         return (
             "NOT PROVEN OPTIMAL as a whole: the weighted energy is proven optimal (gap 0), but "
@@ -251,6 +258,45 @@ def _certify(
     return record
 
 
+def _rounding(
+    stage: StageProblem,
+    report: SolveReport,
+    record: dict[str, object],
+    notes: list[str],
+    work: WorkBudget,
+    final: bool,
+) -> dict[str, object]:
+    """A proven stage whose weights were rounded (scores) is checked against its exact weights
+    (`rounding.py`). The last stage publishes the exact optimum when the check finds it; an
+    earlier stage (the ring-fence) that the rounding changed, or an unfinished check, leaves
+    the award not proven."""
+    inst = stage.inst
+    if not report.proven_optimal or all(
+        inst.exact_weight[b.bid_id] == b.weight for b in stage.pool
+    ):
+        return record
+    name = str(record["stage"])
+    check = check_rounding(stage, report.awarded_kw, work)
+    record["score_rounding"] = check.record(name)
+    if check.proven and not check.changed:
+        return record
+    if check.proven and final:
+        report.awarded_kw = check.awarded_kw
+        report.weighted_energy = report.bound = exact_value(stage, check.awarded_kw)[1][0]
+        notes.append(
+            f"{name} stage: rounding the scores changed the optimum; the exact optimum of the "
+            f"{check.awards_in_window} awards within the rounding window is published"
+        )
+        return record
+    report.proven_optimal = report.objective_proven = False
+    report.rounding_unproven = True
+    if report.status == "OPTIMAL":
+        report.status = "FEASIBLE"
+    reason = check.reason or "the exact optimum of this stage differs from the rounded one"
+    notes.append(f"{name} stage: not shown that rounding the scores leaves the award: {reason}")
+    return record
+
+
 def _solve(
     inst: Instance,
     pool: list[ScaledBid],
@@ -281,14 +327,17 @@ def _optimise(
     levels = []
     certificates = []
     fence_proven = fence_whole = True
+    fence_rounding = False  # the fence's rounding of scores not shown harmless
     if inst.fence_mc > 0:
         fenced = [b for b in inst.admissible if b.bid.innovative]
         fence_work = WorkBudget(work.left / 2)
         first, decomposed = _solve(inst, fenced, {}, inst.fence_mc, fence_work, hint, False)
         work.left -= work.left / 2 - fence_work.left
         stage = StageProblem(inst, fenced, {}, inst.fence_mc, False)
-        certificates.append(_certify(stage, first, "ring_fence", notes, decomposed))
+        record = _certify(stage, first, "ring_fence", notes, decomposed)
+        certificates.append(_rounding(stage, first, record, notes, work, final=False))
         fence_proven, fence_whole = first.objective_proven, first.proven_optimal
+        fence_rounding = first.rounding_unproven
         levels += [{"stage": "ring_fence", **lv} for lv in first.levels]
         if first.status in ("OPTIMAL", "FEASIBLE"):
             fixed = first.awarded_kw
@@ -306,13 +355,15 @@ def _optimise(
     pool, budget = inst.admissible, inst.budget_mc
     report, decomposed = _solve(inst, pool, fixed, budget, work, hint, True, bound)
     stage = StageProblem(inst, inst.admissible, fixed, inst.budget_mc, True)
-    certificates.append(_certify(stage, report, "round", notes, decomposed))
+    record = _certify(stage, report, "round", notes, decomposed)
+    certificates.append(_rounding(stage, report, record, notes, work, final=True))
     report.levels = levels + [{"stage": "round", **lv} for lv in report.levels]
     if not fence_whole:  # (a level record may be an inconclusive step of a proven level)
         report.proven_optimal = False
         if report.status == "OPTIMAL":
             report.status = "FEASIBLE"
     report.objective_proven &= fence_proven
+    report.rounding_unproven |= fence_rounding
     return report, stages, notes, certificates
 
 

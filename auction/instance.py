@@ -90,6 +90,8 @@ class Instance:
     total_kw: int | None
     group_of: dict[str, str]  # technology → pricing group
     weight_scale: int = WEIGHT_SCALE
+    # Each bid's weight before rounding (score × weight_scale, exact): see `rounding.py`.
+    exact_weight: dict[str, Fraction] = field(default_factory=dict)
     _valuations: dict[int, int] = field(default_factory=dict)
 
     @property
@@ -180,24 +182,31 @@ def _exclusion(spec: RoundSpec, bid: Bid) -> str | None:
     return None
 
 
+def exact_score(spec: RoundSpec, lowest_price: Decimal, bid: Bid) -> Fraction:
+    """A bid's preference weight, exactly: (1 − w)·(lowest ÷ price) + w·(1 if innovative)
+    with a score weight w (else 1), × (1 + bonus) if innovative."""
+    inn = spec.innovation
+    score = Fraction(1)
+    if inn.score_weight > 0:
+        w = Fraction(inn.score_weight)
+        score = (1 - w) * Fraction(lowest_price) / Fraction(bid.price)
+        score += w if bid.innovative else 0
+    if bid.innovative:
+        score *= 1 + Fraction(inn.bonus)
+    return score
+
+
 def build_instance(spec: RoundSpec, bids: list[Bid]) -> Instance:
     ordered = sorted(bids, key=lambda b: b.bid_id)
     excluded = {b.bid_id: _exclusion(spec, b) for b in ordered}
     admissible_prices = [b.price for b in ordered if excluded[b.bid_id] is None]
     lowest = min(admissible_prices) if admissible_prices else Decimal(1)
-    inn = spec.innovation
     scale = weight_scale(spec, [b for b in ordered if excluded[b.bid_id] is None])
     scaled = []
+    exact: dict[str, Fraction] = {}
     for b in ordered:
-        with localcontext() as ctx:
-            ctx.prec = 40  # the score's ratio well beyond 1e-12, before the one rounding
-            score = Decimal(1)
-            if inn.score_weight > 0:
-                score = (1 - inn.score_weight) * (lowest / b.price)
-                score += inn.score_weight if b.innovative else 0
-            if b.innovative:
-                score *= 1 + inn.bonus
-            weight = int((score * scale).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+        weight = exact[b.bid_id] = exact_score(spec, lowest, b) * scale
+        rounded = int(weight + Fraction(1, 2))  # half up, once (a score is positive)
         minimum = b.min_capacity_mw if b.min_capacity_mw is not None else b.capacity_mw
         scaled.append(
             ScaledBid(
@@ -206,7 +215,7 @@ def build_instance(spec: RoundSpec, bids: list[Bid]) -> Instance:
                 min_kw=kw(minimum),
                 annual_kwh=kw(b.annual_mwh),
                 price_cents=int(b.price * 100),
-                weight=max(weight, 1),
+                weight=max(rounded, 1),
                 lot=lot(spec.round_id, b.bid_id),
                 excluded=excluded[b.bid_id],
             )
@@ -214,7 +223,7 @@ def build_instance(spec: RoundSpec, bids: list[Bid]) -> Instance:
     budget_mc = None if spec.budget is None else int(spec.budget.amount * 100_000)
     fence_mc = 0
     if spec.budget is not None and budget_mc is not None:
-        fence_mc = int(Decimal(budget_mc) * inn.ring_fence_share)
+        fence_mc = int(Decimal(budget_mc) * spec.innovation.ring_fence_share)
     group_of = {t: g for g, members in spec.price_groups().items() for t in members}
     return Instance(
         spec=spec,
@@ -232,4 +241,5 @@ def build_instance(spec: RoundSpec, bids: list[Bid]) -> Instance:
         total_kw=None if spec.max_total_mw is None else kw(spec.max_total_mw),
         group_of=group_of,
         weight_scale=scale,
+        exact_weight=exact,
     )

@@ -64,6 +64,7 @@ class SolveReport:
     bound: int | None = None
     objective_proven: bool = False  # level 1 (weighted energy) proven, whatever the tie-breaks
     levels: list[dict[str, Any]] = field(default_factory=list)
+    rounding_unproven: bool = False  # optimal for the rounded scores, not shown for the exact
 
 
 def solver_parameters(work_limit: float) -> dict[str, Any]:
