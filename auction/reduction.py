@@ -24,6 +24,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from .instance import Instance, ScaledBid
 
@@ -263,8 +264,13 @@ def assemble(
 
 def _choice(inst: Instance, b: ScaledBid, fixed: int | None, budget_y: int, kw_y: int) -> _Choice:
     """ĝ(x) ≥ g(x) = (w·D − y_B·V)·e(x) − y_kW·x with e(x) = ⌊annual·x / cap⌋, as a line."""
-    cap = b.capacity_kw
     per_kwh = b.weight * DENOMINATOR - budget_y * inst.valuation(b.price_cents)
+    return _line(b, fixed, per_kwh, kw_y)
+
+
+def _line(b: ScaledBid, fixed: int | None, per_kwh: int, kw_y: int) -> _Choice:
+    """`_choice` given the bid's value per kWh, (w·D − y_B·V)."""
+    cap = b.capacity_kw
     low, high = (fixed, fixed) if fixed is not None else (b.min_kw, cap)
     if low == high:  # one award size: its exact value
         value = per_kwh * b.energy(low) - kw_y * low
@@ -316,3 +322,73 @@ def limit_rows(inst: Instance, pool: list[ScaledBid], minimums: bool) -> list[Li
     if inst.total_kw is not None:
         rows.append((-1, pool, inst.total_kw))
     return rows
+
+
+class PoolArrays:
+    """A stage's bids as arrays, for the Lagrangian bound of many stages on subsets of them at
+    other prices (`uniform.py`): the value of `assemble(...).bound()`, in the same exact
+    integers (numpy object arrays of Python ints), without a block object per bid."""
+
+    def __init__(self, pool: list[ScaledBid], fixed_kw: Mapping[str, int], rows: list[LimitRow]):
+        import numpy as np
+
+        self.np = np
+        self.pool = sorted(pool, key=lambda b: b.bid_id)
+        self.fixed_kw = fixed_kw
+        self.rows = rows
+        index = {b.bid_id: i for i, b in enumerate(self.pool)}
+        self.members = [np.array([index[b.bid_id] for b in m], dtype=np.int64) for _, m, _ in rows]
+        self.weight_d = np.array([b.weight * DENOMINATOR for b in self.pool], dtype=object)
+        self.energy = np.array([b.annual_kwh for b in self.pool], dtype=object)
+        self.capacity = np.array([b.capacity_kw for b in self.pool], dtype=object)
+        # Bids with one award size (all-or-nothing, not fixed) are valued as arrays; the rest
+        # (partial or fixed) through `_line`, one by one.
+        self.special = np.array(
+            [b.min_kw < b.capacity_kw or b.bid_id in fixed_kw for b in self.pool], dtype=bool
+        )
+        self.fixed = np.array([b.bid_id in fixed_kw for b in self.pool], dtype=bool)
+        groups: dict[str, list[int]] = defaultdict(list)
+        for i, b in enumerate(self.pool):
+            if b.bid.alternative_group:
+                groups[b.bid.alternative_group].append(i)
+        self.groups = [m for _, m in sorted(groups.items()) if len(m) > 1]
+        grouped = np.zeros(len(self.pool), dtype=bool)
+        for group in self.groups:
+            grouped[group] = True
+        self.single = ~grouped
+
+    def bound(
+        self,
+        eligible: Any,
+        valuation: Any,
+        budget_mc: int | None,
+        multipliers: Multipliers,
+    ) -> int:
+        """The bound of the stage on the `eligible` bids (a mask), each bid's budget use per MWh
+        `valuation` (an object array), for the multipliers."""
+        np = self.np
+        budget_y = multipliers.budget_y if budget_mc is not None else 0
+        scaled = budget_y * (budget_mc or 0)
+        kw_y = np.zeros(len(self.pool), dtype=object)
+        for (sense, _, rhs), members, y in zip(
+            self.rows, self.members, multipliers.row_y, strict=True
+        ):
+            scaled += -sense * y * rhs
+            if y:
+                kw_y[members] += -sense * y
+        per_kwh = self.weight_d - budget_y * valuation
+        best = per_kwh * self.energy - kw_y * self.capacity
+        for i in np.flatnonzero(self.special & eligible):
+            b = self.pool[i]
+            best[i] = _line(b, self.fixed_kw.get(b.bid_id), per_kwh[i], kw_y[i]).best()
+        single = self.single & eligible
+        free = single & ~self.fixed
+        scaled += int(np.maximum(best[free], 0).sum()) + int(best[single & self.fixed].sum())
+        for group in self.groups:
+            live = [i for i in group if eligible[i]]
+            fixed = [i for i in live if self.fixed[i]]
+            if fixed:
+                scaled += max(best[i] for i in fixed)
+            elif live:
+                scaled += max(0, *(best[i] for i in live))
+        return scaled // DENOMINATOR

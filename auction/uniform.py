@@ -11,14 +11,18 @@ the award found at c(S*) is the stage's optimum with its true budget use.
 For a box of prices [lo_u, hi_u] per unit, the pay-as-bid stage in which bids priced at most
 hi_u may win, each paid min(lo_u, ceiling), admits every award clearing inside the box at no
 more budget use: the exact Lagrangian bound of that stage (`reduction.py`: integer arithmetic,
-valid for any multipliers) bounds the weighted energy of every such award. Boxes are searched
-best bound first and split in half along the unit with most prices left; a box whose bound is
-below the best weighted energy found is discarded (never one equal to it: its awards may win on
-budget use or lot), and a single price vector is solved exactly (`staged.py`) and certified by
-HiGHS (`certify.py`). A box whose stage is infeasible is discarded only on an exact argument
-(a technology minimum the box's bids cannot reach, in capacity or within the budget).
+valid for any multipliers, here computed over arrays by `PoolArrays`; the multipliers come from
+one HiGHS LP kept warm from box to box) bounds the weighted energy of every such award. Boxes
+are searched best bound first and split in half along the unit with most prices left; a box
+whose bound is below the best weighted energy found is discarded (never one equal to it: its
+awards may win on budget use or lot). A single price vector is first tested against the best
+award (the exact reduction at that target, then CP-SAT, with HiGHS confirming that no award
+reaches it); otherwise its optimum is solved exactly (`staged.py`) and certified by HiGHS
+(`certify.py`). A box is discarded as infeasible only on an exact argument (a technology
+minimum its bids cannot reach, in capacity or within the budget) or on CP-SAT and HiGHS both
+finding no award.
 
-The proof rests on the integer bounds and on the certified optima at the price vectors solved;
+The proof rests on the integer bounds and on the certified answers at the price vectors solved;
 the search is limited by a count of boxes (deterministic), and if it stops first the award is
 published not proven, with the largest bound of the boxes left open as its bound.
 """
@@ -34,6 +38,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
+import numpy as np
 from ortools.sat.python import cp_model
 
 from .certify import (
@@ -49,8 +54,8 @@ from .model import AuctionModel
 from .reduction import (
     LimitRow,
     Multipliers,
+    PoolArrays,
     alternatives,
-    assemble,
     integer_multipliers,
     lagrangian_bound,
     limit_rows,
@@ -141,6 +146,13 @@ class UniformStage:
         self._paid: dict[tuple[str, int], ScaledBid] = {}  # a bid paid a given price
         self.rows = limit_rows(inst, self.pool, minimums) if self.pool else None
         self.lp = None if self.rows is None else BoxLP(self, self.rows)
+        self.arrays = None if self.rows is None else PoolArrays(self.pool, fixed_kw, self.rows)
+        self.techs = sorted({b.technology for b in self.pool})
+        self.price_cents = np.array([b.price_cents for b in self.pool], dtype=np.int64)
+        self.unit_of = np.array(
+            [self.units.index(inst.group_of[b.technology]) for b in self.pool], dtype=np.int64
+        )
+        self.tech_of = np.array([self.techs.index(b.technology) for b in self.pool], dtype=np.int64)
 
     def root(self) -> Box:
         return Box(tuple(0 for _ in self.units), tuple(len(self.prices[u]) - 1 for u in self.units))
@@ -198,13 +210,15 @@ class UniformStage:
     def bound(self, box: Box) -> int | None:
         """A proven upper bound on the weighted energy of any award clearing in the box; None
         when the box provably has no award."""
+        inst = self.inst
+        low, high = self._at(box.low), self._at(box.high)
+        eligible = self.price_cents <= np.array([high[u] for u in self.units])[self.unit_of]
+        use = {t: inst.valuation(inst.paid_cents(t, low[inst.group_of[t]])) for t in self.techs}
+        multipliers = None if self.lp is None else self.lp.multipliers(eligible, use)
+        if multipliers is not None and self.arrays is not None:
+            valuation = np.array([use[t] for t in self.techs], dtype=object)[self.tech_of]
+            return self.arrays.bound(eligible, valuation, self.budget_mc, multipliers)
         stage = self.fixed_price_stage(box)
-        multipliers = self.lp.multipliers(stage) if self.lp is not None else None
-        if multipliers is not None and self.rows is not None:
-            relaxed = assemble(
-                stage.inst, stage.pool, self.fixed_kw, self.budget_mc, self.rows, multipliers
-            )
-            return relaxed.bound()
         if self.infeasible(stage):
             return None
         return sum(b.weight * b.annual_kwh for b in stage.pool)  # every bid at its best
@@ -285,7 +299,7 @@ class BoxLP:
     """The LP relaxation of a box's fixed-price stage, kept in one HiGHS model and re-solved
     from the previous basis: a box changes only which bids may win (column bounds) and the
     few budget coefficients of its technologies' energy. It supplies multipliers only; the
-    bound itself is `reduction.assemble`, in integers."""
+    bound itself is exact integers (`reduction.PoolArrays`, the value of `assemble`)."""
 
     def __init__(self, stage: UniformStage, rows: list[LimitRow]):
         import highspy
@@ -364,23 +378,18 @@ class BoxLP:
         self.h, self.n, self.np = h, n, np
         self.optimal = highspy.HighsModelStatus.kOptimal
 
-    def multipliers(self, fixed: StageProblem) -> Multipliers | None:
-        """Multipliers of the box's fixed-price stage `fixed` (None: the LP found none)."""
+    def multipliers(self, eligible: Any, use_per_kwh: Mapping[str, int]) -> Multipliers | None:
+        """Multipliers of a box's fixed-price stage: the `eligible` bids (a mask), each
+        technology's budget use per MWh of annual energy (None: the LP found none)."""
         np, h = self.np, self.h
-        upper = np.zeros(self.n)
-        paid: dict[str, int] = {}
-        for b in fixed.pool:
-            upper[self.index[b.bid_id]] = self.capacity[self.index[b.bid_id]]
-            paid[b.technology] = b.price_cents  # one price per technology in a box's stage
+        upper = np.where(eligible, self.capacity, 0.0)
         if np.any(self.lower > upper):
             return None
         cols = np.arange(self.n, dtype=np.int32)
         h.changeColsBounds(self.n, cols, self.lower, upper)
         if self.budget_row is not None:
-            inst = fixed.inst
             for t, tech in enumerate(self.techs):
-                use = inst.valuation(paid[tech]) if tech in paid else 0
-                h.changeCoeff(self.budget_row, self.n + t, use / self.cost_scale)
+                h.changeCoeff(self.budget_row, self.n + t, use_per_kwh[tech] / self.cost_scale)
         h.run()
         if h.getModelStatus() != self.optimal:
             return None

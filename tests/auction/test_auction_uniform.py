@@ -71,3 +71,43 @@ def test_ring_fenced_round_is_proven_in_both_stages(tmp_path: Path) -> None:
     assert result.status == "OPTIMAL"
     stages = {c["stage"]: c["certified"] for c in result.solver["certificates"]}
     assert stages == {"ring_fence": True, "round": True}
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_array_bound_equals_the_block_bound_for_any_multipliers(tmp_path: Path, seed: int) -> None:
+    """`PoolArrays.bound` (the price search's fast path) is `assemble(...).bound()`, exactly,
+    for arbitrary multipliers, boxes and fixed awards (partial bids and alternatives too)."""
+    import random
+
+    import numpy as np
+
+    from auction.reduction import Multipliers, assemble
+
+    spec, bids = _round(tmp_path, 150, seed)
+    inst = build_instance(spec, bids)
+    rng = random.Random(seed)
+    partial = [b for b in inst.admissible if b.min_kw < b.capacity_kw]
+    fixed = {
+        partial[0].bid_id: partial[0].min_kw,
+        inst.admissible[3].bid_id: inst.admissible[3].capacity_kw,
+    }
+    stage = uniform.UniformStage(inst, inst.admissible, fixed, inst.budget_mc, True)
+    assert stage.rows is not None and stage.arrays is not None
+    root = stage.root()
+    for _ in range(25):
+        low = tuple(rng.randint(0, h) for h in root.high)
+        box = uniform.Box(
+            low, tuple(rng.randint(lo, h) for lo, h in zip(low, root.high, strict=True))
+        )
+        fixed_price = stage.fixed_price_stage(box)
+        multipliers = Multipliers(
+            rng.randint(0, 2**45), tuple(rng.choice([0, rng.randint(0, 2**60)]) for _ in stage.rows)
+        )
+        expected = assemble(
+            fixed_price.inst, fixed_price.pool, fixed, inst.budget_mc, stage.rows, multipliers
+        ).bound()
+        ids = {b.bid_id for b in fixed_price.pool}
+        eligible = np.array([b.bid_id in ids for b in stage.pool])
+        by_id = {b.bid_id: fixed_price.inst.valuation(b.price_cents) for b in fixed_price.pool}
+        valuation = np.array([by_id.get(b.bid_id, 0) for b in stage.pool], dtype=object)
+        assert stage.arrays.bound(eligible, valuation, inst.budget_mc, multipliers) == expected
