@@ -13,9 +13,9 @@ hi_u may win, each paid min(lo_u, ceiling), admits every award clearing inside t
 more budget use: the exact Lagrangian bound of that stage (`reduction.py`: integer arithmetic,
 valid for any multipliers, here computed over arrays by `PoolArrays`; the multipliers come from
 one HiGHS LP kept warm from box to box) bounds the weighted energy of every such award. Boxes
-are searched best bound first and split in half along the unit with most prices left; a box
-whose bound is below the best weighted energy found is discarded (never one equal to it: its
-awards may win on budget use or lot). A single price vector is first tested against the best
+are searched best bound first and split in half along the unit whose prices loosen the bound
+most; a box whose bound is below the best weighted energy found is discarded (never one equal
+to it: its awards may win on budget use or lot). A single price vector is first tested against the best
 award (the exact reduction at that target, then CP-SAT, with HiGHS confirming that no award
 reaches it); otherwise its optimum is solved exactly (`staged.py`) and certified by HiGHS
 (`certify.py`). A box is discarded as infeasible only on an exact argument (a technology
@@ -152,6 +152,7 @@ class UniformStage:
         self.unit_of = np.array(
             [self.units.index(inst.group_of[b.technology]) for b in self.pool], dtype=np.int64
         )
+        self.energy_kwh = np.array([b.annual_kwh for b in self.pool], dtype=np.int64)
         self.tech_of = np.array([self.techs.index(b.technology) for b in self.pool], dtype=np.int64)
 
     def root(self) -> Box:
@@ -224,9 +225,27 @@ class UniformStage:
         return sum(b.weight * b.annual_kwh for b in stage.pool)  # every bid at its best
 
     def split(self, box: Box) -> tuple[Box, Box]:
-        """Halves along the unit with the most candidate prices left."""
-        widths = [h - lo for lo, h in zip(box.low, box.high, strict=True)]
-        k = widths.index(max(widths))
+        """Halves along the unit whose price range loosens the bound most: the widest spread
+        of budget use per MWh between its low and high price, times the energy that may win
+        in the box (then the most prices left). Integers only, so the search is the same on
+        every machine."""
+        inst = self.inst
+        low, high = self._at(box.low), self._at(box.high)
+        scores = []
+        for k, unit in enumerate(self.units):
+            if box.low[k] == box.high[k]:
+                scores.append((-1, 0))
+                continue
+            winnable = (self.unit_of == k) & (self.price_cents <= high[unit])
+            energy = int(self.energy_kwh[winnable].sum())
+            spread = max(
+                inst.valuation(inst.paid_cents(t, high[unit]))
+                - inst.valuation(inst.paid_cents(t, low[unit]))
+                for t in self.techs
+                if inst.group_of[t] == unit
+            )
+            scores.append((spread * energy, box.high[k] - box.low[k]))
+        k = scores.index(max(scores))
         middle = (box.low[k] + box.high[k]) // 2
         left = Box(box.low, (*box.high[:k], middle, *box.high[k + 1 :]))
         right = Box((*box.low[:k], middle + 1, *box.low[k + 1 :]), box.high)
