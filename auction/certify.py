@@ -45,6 +45,7 @@ class StageProblem:
     budget_mc: int | None
     minimums: bool
     lot_pool: list[ScaledBid] | None = None  # lot positions count these (default: the pool)
+    clearing: Mapping[str, int] | None = None  # median prices fixed per technology, if any
 
     @property
     def bids(self) -> list[ScaledBid]:
@@ -254,9 +255,13 @@ class _HighsModel:
         return cost
 
     def _price_choice(self, members: list[ScaledBid]) -> tuple[list[int], list[int]]:
-        """(candidate prices, one binary each); at most one price is chosen."""
+        """(candidate prices, one binary each); at most one price is chosen (only the fixed
+        one, when the stage fixes this unit's price)."""
         prices = sorted({b.price_cents for b in members})
-        chosen = [self.column(0.0, 1.0) for _ in prices]
+        fixed = (self.stage.clearing or {}).get(_unit(self.stage.inst, members[0]))
+        chosen = [
+            self.column(float(fixed == p), 1.0 if fixed in (None, p) else 0.0) for p in prices
+        ]
         self.rows.append((-INF, 1.0, dict.fromkeys(chosen, 1.0)))
         return prices, chosen
 

@@ -19,17 +19,17 @@ from .instance import (
 )
 from .ledger import Ledger
 from .merit import RULES, merit_clear
-from .model import AuctionModel
 from .result import REJECTION_REASONS, Award, ClearingResult
 from .round import RoundSpec
 from .rounding import check_rounding
-from .solve import SolveReport, WorkBudget, maximise_energy, solver_parameters
+from .solve import SolveReport, WorkBudget, solver_parameters
 from .staged import solve_stage
 from .uniform import solve_uniform
 
 __all__ = ["RULES", "clear"]
 
 THOUSAND = Decimal(1000)
+FITS = "it fits every limit: the award could take it"  # never said of a proven optimum
 
 
 def _mwh(kwh: int) -> Decimal:
@@ -66,7 +66,8 @@ def _explain(ledger: Ledger, inst: Instance, b: ScaledBid) -> tuple[str, str]:
                 return "below_minimum", f"{left}, below the bid's minimum {_mw(b.min_kw)}"
             return reason, f"{left}, the bid needs {_mw(b.min_kw)}"
         room = min(room, limit_room)
-    if ledger.largest_fit(b, room, inst.budget_mc) == 0:
+    fit = ledger.largest_fit(b, room, inst.budget_mc)
+    if fit == 0:
         assert inst.budget_mc is not None  # without a budget, a bid that fits always fits
         remaining = inst.budget_mc - ledger.budget_use_mc()
         needs = ledger.budget_use_with(b, b.min_kw) - ledger.budget_use_mc()
@@ -74,7 +75,12 @@ def _explain(ledger: Ledger, inst: Instance, b: ScaledBid) -> tuple[str, str]:
             f"budget {_money_mc(inst.budget_mc)}: {_money_mc(remaining)} left, its smallest award "
             f"({_mw(b.min_kw)}) would add {_money_mc(needs)} (prices of its unit included)"
         )
-    return "not_selected", "it fits every limit: the award could take it"
+    if b.energy(fit) == 0:  # energy is rounded down to the kWh: nothing to gain
+        return "not_selected", (
+            f"it fits, but its largest award that fits ({_mw(fit)}) adds no energy "
+            "(rounded down to the kWh)"
+        )
+    return "not_selected", FITS
 
 
 def _exclusion_detail(inst: Instance, b: ScaledBid) -> str:
@@ -103,7 +109,7 @@ def _fill(inst: Instance, ledger: Ledger) -> list[str]:
             continue
         room = min([b.capacity_kw, *(r for _, r in ledger.rooms(b))])
         awarded = ledger.largest_fit(b, room, inst.budget_mc) if room >= b.min_kw else 0
-        if awarded > 0:
+        if b.energy(awarded) > 0:
             ledger.add(b, awarded)
             added.append(b.bid_id)
     return added
@@ -179,21 +185,6 @@ def _weighted(inst: Instance, awarded_kw: Mapping[str, int]) -> int:
     return sum(
         b.weight * b.energy(awarded_kw[b.bid_id]) for b in inst.bids if b.bid_id in awarded_kw
     )
-
-
-def _relaxation(
-    inst: Instance, fixed: Mapping[str, int], hint: dict[str, int], work: WorkBudget
-) -> tuple[int | None, dict[str, int]]:
-    """An upper bound on the weighted energy of a median-priced round: the round without its
-    budget (a winner may be paid less than its bid, so no budget row holds). Its award is also
-    the better hint when it fits the budget at the round's own prices."""
-    relaxed = AuctionModel(inst, inst.admissible, fixed, None, pricing="pay_as_bid")
-    bound, awarded = maximise_energy(relaxed, work, hint)
-    if awarded and _weighted(inst, awarded) > _weighted(inst, hint):
-        ledger = _ledger(inst, awarded)
-        if inst.budget_mc is None or ledger.budget_use_mc() <= inst.budget_mc:
-            return bound, awarded
-    return bound, hint
 
 
 def _not_proven(report: SolveReport, gap: Decimal | None, work_limit: float) -> str:
@@ -305,13 +296,12 @@ def _solve(
     work: WorkBudget,
     hint: Mapping[str, int],
     minimums: bool,
-    bound: int | None = None,
 ) -> tuple[SolveReport, Certificate | None]:
-    """One stage: pay-as-clear by its search over clearing prices (`uniform.py`, which brings
-    its own certificate), other rules by `staged.py`."""
-    if inst.spec.pricing.rule == "pay_as_clear":
+    """One stage: pay-as-clear and median by the search over clearing prices (`uniform.py`,
+    which brings its own certificate), pay-as-bid by `staged.py`."""
+    if inst.spec.pricing.rule in ("pay_as_clear", "median"):
         return solve_uniform(inst, pool, fixed, budget_mc, work, hint, minimums)
-    return solve_stage(inst, pool, fixed, budget_mc, work, hint, minimums, bound), None
+    return solve_stage(inst, pool, fixed, budget_mc, work, hint, minimums), None
 
 
 def _optimise(
@@ -347,13 +337,7 @@ def _optimise(
         if not first.proven_optimal:
             notes.append("ring-fence stage not proven optimal")
     hint = {**hint, **fixed}
-    bound = None
-    if inst.spec.pricing.rule == "median":
-        relaxation_work = WorkBudget(work.left / 3)
-        bound, hint = _relaxation(inst, fixed, hint, relaxation_work)
-        work.left -= work.left / 3 - relaxation_work.left
-    pool, budget = inst.admissible, inst.budget_mc
-    report, decomposed = _solve(inst, pool, fixed, budget, work, hint, True, bound)
+    report, decomposed = _solve(inst, inst.admissible, fixed, inst.budget_mc, work, hint, True)
     stage = StageProblem(inst, inst.admissible, fixed, inst.budget_mc, True)
     record = _certify(stage, report, "round", notes, decomposed)
     certificates.append(_rounding(stage, report, record, notes, work, final=True))
@@ -409,7 +393,7 @@ def clear(round_spec: RoundSpec, bids: Sequence[Bid], rule: str | None = None) -
             notes.append(
                 "no award: no award satisfies every limit of the round"
                 if proven_infeasible
-                else f"no award: CP-SAT found none within its work limit ({status})"
+                else f"no award: none was found within the work limit ({status})"
             )
             ledger = Ledger(inst)
             reason = "infeasible" if proven_infeasible else "not_selected"
@@ -428,7 +412,7 @@ def clear(round_spec: RoundSpec, bids: Sequence[Bid], rule: str | None = None) -
                 for b in inst.admissible
                 if b.bid_id not in ledger.awarded
             }
-            fits = sorted(k for k, (reason, _) in reasons.items() if reason == "not_selected")
+            fits = sorted(k for k, (_, explanation) in reasons.items() if explanation == FITS)
             if fits:  # an optimum leaves no bid that fits: the proof contradicts the award
                 raise CertificationError(
                     f"not published: the award proven optimal leaves {', '.join(fits[:5])} "

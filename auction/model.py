@@ -34,8 +34,10 @@ class AuctionModel:
         pricing: str | None = None,
         restriction: Restriction | None = None,
         lot_pool: list[ScaledBid] | None = None,
+        clearing: Mapping[str, int] | None = None,
     ):
         self.inst = inst
+        self.clearing = clearing or {}  # a median price fixed per technology (`uniform.py`)
         self.model = cp_model.CpModel()
         self.restriction = restriction or Restriction()
         # Lot positions count every bid of the stage (`lot_pool`, default `pool`), whatever a
@@ -149,6 +151,8 @@ class AuctionModel:
                 units[b.technology if median else inst.group_of[b.technology]].append(b)
             build = self._median_unit if median else self._uniform_unit
             self.cost_terms = [build(u, units[u]) for u in sorted(units)]
+            if set(self.clearing) - set(units):  # a fixed median with no bid left to set it
+                self.model.add_bool_or([])
         if self.budget_mc is not None:
             self.model.add(sum(self.cost_terms) <= self.budget_mc)
 
@@ -235,6 +239,10 @@ class AuctionModel:
         chosen = [m.new_bool_var(f"clearing[{tech},{p}]") for p in prices]
         m.add_exactly_one([none, *chosen])
         m.add(n == 0).only_enforce_if(none)
+        if tech in self.clearing:  # the median is this price: some bid of tech wins
+            m.add(n >= 1)
+            for var, price in zip(chosen, prices, strict=True):
+                m.add(var == int(price == self.clearing[tech]))
         self._hint_choice(members, prices, none, chosen, median=True)
         top_energy = sum(b.annual_kwh for b in members)
         energy = m.new_int_var(0, top_energy, f"energy[{tech}]")

@@ -233,10 +233,14 @@ def assemble(
     budget_mc: int | None,
     rows: list[LimitRow],
     multipliers: Multipliers,
+    accept_y: Mapping[str, int] | None = None,
 ) -> LagrangianBound:
     """The exact Lagrangian bound of the pay-as-bid stage (bids `pool`, sorted by bid_id) for
     any multipliers, in integers. `rows` may name bids outside the pool (a row of a larger
-    stage): a limit on more bids still holds for these."""
+    stage): a limit on more bids still holds for these. `accept_y` prices each accepted bid
+    (× DENOMINATOR): the multipliers of count rows Σ ±accepted ≤ 0, which a median price box
+    imposes (`uniform.py`); their right-hand side adds nothing."""
+    accept_y = accept_y or {}
     budget_y = multipliers.budget_y if budget_mc is not None else 0
     scaled = budget_y * (budget_mc or 0)
     per_kw_price: dict[str, int] = defaultdict(int)
@@ -252,7 +256,14 @@ def assemble(
         # A fixed award leaves its alternatives nothing (the model forbids them outright).
         members = [b for b in members if b.bid_id in fixed_kw] or members
         choices = [
-            _choice(inst, b, fixed_kw.get(b.bid_id), budget_y, per_kw_price[b.bid_id])
+            _choice(
+                inst,
+                b,
+                fixed_kw.get(b.bid_id),
+                budget_y,
+                per_kw_price[b.bid_id],
+                accept_y.get(b.bid_id, 0),
+            )
             for b in members
         ]
         nothing = not any(b.bid_id in fixed_kw for b in members)
@@ -262,24 +273,27 @@ def assemble(
     return LagrangianBound(scaled, blocks, budget_mc, budget_y)
 
 
-def _choice(inst: Instance, b: ScaledBid, fixed: int | None, budget_y: int, kw_y: int) -> _Choice:
-    """ĝ(x) ≥ g(x) = (w·D − y_B·V)·e(x) − y_kW·x with e(x) = ⌊annual·x / cap⌋, as a line."""
+def _choice(
+    inst: Instance, b: ScaledBid, fixed: int | None, budget_y: int, kw_y: int, accept_y: int = 0
+) -> _Choice:
+    """ĝ(x) ≥ g(x) = (w·D − y_B·V)·e(x) − y_kW·x − y_A with e(x) = ⌊annual·x / cap⌋, as a
+    line over the bid's award sizes (y_A: the price of accepting it at all)."""
     per_kwh = b.weight * DENOMINATOR - budget_y * inst.valuation(b.price_cents)
-    return _line(b, fixed, per_kwh, kw_y)
+    return _line(b, fixed, per_kwh, kw_y, accept_y)
 
 
-def _line(b: ScaledBid, fixed: int | None, per_kwh: int, kw_y: int) -> _Choice:
+def _line(b: ScaledBid, fixed: int | None, per_kwh: int, kw_y: int, accept_y: int) -> _Choice:
     """`_choice` given the bid's value per kWh, (w·D − y_B·V)."""
     cap = b.capacity_kw
     low, high = (fixed, fixed) if fixed is not None else (b.min_kw, cap)
     if low == high:  # one award size: its exact value
-        value = per_kwh * b.energy(low) - kw_y * low
+        value = per_kwh * b.energy(low) - kw_y * low - accept_y
         return _Choice(b, 0, value * cap, low, high)
     slope = per_kwh * b.annual_kwh - kw_y * cap
     # e(x) ≥ (annual·x − cap + 1)/cap: a negative per-kWh value is bounded with that lower end.
     exact = b.annual_kwh % cap == 0
     offset = -per_kwh * (cap - 1) if per_kwh < 0 and not exact else 0
-    return _Choice(b, slope, offset, low, high)
+    return _Choice(b, slope, offset - accept_y * cap, low, high)
 
 
 def alternatives(pool: list[ScaledBid]) -> dict[str, list[ScaledBid]]:
@@ -363,12 +377,15 @@ class PoolArrays:
         valuation: Any,
         budget_mc: int | None,
         multipliers: Multipliers,
+        accept_y: Any = None,
+        constant: int = 0,
     ) -> int:
         """The bound of the stage on the `eligible` bids (a mask), each bid's budget use per MWh
-        `valuation` (an object array), for the multipliers."""
+        `valuation` (an object array), for the multipliers (and `accept_y`, an object array:
+        see `assemble`; `constant` adds the right-hand sides of the rows it prices, × D)."""
         np = self.np
         budget_y = multipliers.budget_y if budget_mc is not None else 0
-        scaled = budget_y * (budget_mc or 0)
+        scaled = budget_y * (budget_mc or 0) + constant
         kw_y = np.zeros(len(self.pool), dtype=object)
         for (sense, _, rhs), members, y in zip(
             self.rows, self.members, multipliers.row_y, strict=True
@@ -377,10 +394,13 @@ class PoolArrays:
             if y:
                 kw_y[members] += -sense * y
         per_kwh = self.weight_d - budget_y * valuation
-        best = per_kwh * self.energy - kw_y * self.capacity
+        if accept_y is None:
+            accept_y = np.zeros(len(self.pool), dtype=object)
+        best = per_kwh * self.energy - kw_y * self.capacity - accept_y
         for i in np.flatnonzero(self.special & eligible):
             b = self.pool[i]
-            best[i] = _line(b, self.fixed_kw.get(b.bid_id), per_kwh[i], kw_y[i]).best()
+            line = _line(b, self.fixed_kw.get(b.bid_id), per_kwh[i], kw_y[i], accept_y[i])
+            best[i] = line.best()
         single = self.single & eligible
         free = single & ~self.fixed
         scaled += int(np.maximum(best[free], 0).sum()) + int(best[single & self.fixed].sum())

@@ -186,19 +186,6 @@ def solve_lexicographic(
     return report
 
 
-def maximise_energy(
-    am: AuctionModel, work: WorkBudget, hint: Mapping[str, int]
-) -> tuple[int | None, dict[str, int]]:
-    """One solve of the weighted energy: (proven upper bound or None, best award found)."""
-    am.model.maximize(am.weighted_energy())
-    am.hint(hint)
-    solver, status = run_cp_sat(am.model, work)
-    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        return None, {}
-    awarded = {b.bid_id: int(solver.value(am.kw[b.bid_id])) for b in am.pool}
-    return upper_bound_of(solver), {k: v for k, v in awarded.items() if v > 0}
-
-
 def upper_bound_of(solver: cp_model.CpSolver) -> int:
     """CP-SAT's bound of a maximised integer objective, as an integer never below it: the
     bound is reported as a double, which is exact only up to 2**53 (values here go beyond);

@@ -34,7 +34,6 @@ def solve_stage(
     work: WorkBudget,
     hint: Mapping[str, int],
     minimums: bool = True,
-    upper_bound: int | None = None,
     lot_pool: list[ScaledBid] | None = None,
 ) -> SolveReport:
     """The lexicographic optimum of one stage; pay-as-bid stages are first reduced exactly.
@@ -50,9 +49,8 @@ def solve_stage(
 
     def full() -> SolveReport:
         am = AuctionModel(inst, pool, fixed_kw, budget_mc, minimums, lot_pool=lot_pool)
-        bound = upper_bound
-        if relaxed is not None:  # a proven bound: the reduced attempts ran out of work
-            bound = min(relaxed.bound(), bound if bound is not None else relaxed.bound())
+        # A proven bound, when the reduced attempts ran out of work.
+        bound = relaxed.bound() if relaxed is not None else None
         return solve_lexicographic(am, work, hint, bound)
 
     if inst.spec.pricing.rule != "pay_as_bid":

@@ -1,26 +1,30 @@
-"""Pay-as-clear stages, proven by branch and bound over the clearing prices.
+"""Pay-as-clear and median stages, proven by branch and bound over the clearing prices.
 
-With every pricing unit's clearing price fixed at c_u, a pay-as-clear stage is a pay-as-bid
-stage: only bids priced at most c_u may win, and each is paid min(c_u, its ceiling). Call its
-lexicographic optimum (weighted energy, budget use, lot sum) the optimum *at c*. An award whose
-own clearing prices are c(S) is an award at every c ≥ c(S) that its budget still allows, never
-cheaper there than at c(S) (V never decreases with the price); an award with no bid in a unit
-is one at every price of that unit. So the stage's optimum is the best optimum at any c, and
-the award found at c(S*) is the stage's optimum with its true budget use.
+Pay-as-clear: with every pricing unit's clearing price fixed at c_u, the stage is a pay-as-bid
+stage in which only bids priced at most c_u may win, each paid min(c_u, its ceiling). An award
+whose own clearing prices are c(S) is an award at every c ≥ c(S) that its budget still allows,
+never cheaper there (V never decreases with the price); an award with no bid in a unit is one
+at every price of that unit. Median: with every technology's price fixed at m_t, the awards are
+those whose lower median is m_t (or with no bid of t), each paid min(m_t, ceiling): per
+technology, #(below m) ≤ #(at or above m) − 1 and #(at or below m) ≥ #(above m). Under either
+rule an award is an award at its own prices with its true budget use, so the stage's optimum
+(weighted energy, budget use, lot sum) is the best of the optima at each price vector.
 
-For a box of prices [lo_u, hi_u] per unit, the pay-as-bid stage in which bids priced at most
-hi_u may win, each paid min(lo_u, ceiling), admits every award clearing inside the box at no
-more budget use: the exact Lagrangian bound of that stage (`reduction.py`: integer arithmetic,
-valid for any multipliers, here computed over arrays by `PoolArrays`; the multipliers come from
-one HiGHS LP kept warm from box to box) bounds the weighted energy of every such award. Boxes
-are searched best bound first and split in half along the unit whose prices loosen the bound
-most; a box whose bound is below the best weighted energy found is discarded (never one equal
-to it: its awards may win on budget use or lot). A single price vector is first tested against the best
-award (the exact reduction at that target, then CP-SAT, with HiGHS confirming that no award
-reaches it); otherwise its optimum is solved exactly (`staged.py`) and certified by HiGHS
-(`certify.py`). A box is discarded as infeasible only on an exact argument (a technology
-minimum its bids cannot reach, in capacity or within the budget) or on CP-SAT and HiGHS both
-finding no award.
+For a box of prices [lo_u, hi_u] per unit, every award with prices in the box is an award of a
+pay-as-bid stage that pays each bid at its unit's lo_u (capped at its ceiling), no more than
+it costs: pay-as-clear, with only bids priced at most hi_u; median, with every bid and two
+count rows per technology that its median in [lo, hi] implies (#(below lo) − #(at or above
+lo) ≤ 0 and #(above hi) − #(at or below hi) ≤ 0). That stage's exact Lagrangian bound
+(`reduction.py`: integers, valid for any multipliers, computed over arrays by `PoolArrays`; the
+multipliers come from one HiGHS LP kept warm from box to box) bounds the weighted energy of
+every award in the box. Boxes are searched best bound first and halved along the unit whose
+price range loosens the bound most; a box whose bound is below the best weighted energy found
+is discarded (never one equal to it: its awards may win on budget use or lot). A single price
+vector is first tested against the best award (the exact reduction at that target, then CP-SAT,
+with HiGHS confirming that no award reaches it); otherwise its optimum is solved exactly
+(pay-as-clear by `staged.py`, median by the whole model with the prices fixed) and certified
+by HiGHS (`certify.py`). A box is discarded as infeasible only on an exact argument (a
+technology minimum beyond its bids' capacity) or on CP-SAT and HiGHS both finding no award.
 
 The proof rests on the integer bounds and on the certified answers at the price vectors solved;
 the search is limited by a count of boxes (deterministic), and if it stops first the award is
@@ -35,7 +39,6 @@ import time
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from fractions import Fraction
 from typing import Any
 
 import numpy as np
@@ -52,17 +55,20 @@ from .certify import (
 from .instance import Instance, ScaledBid
 from .model import AuctionModel
 from .reduction import (
+    DENOMINATOR,
     LimitRow,
     Multipliers,
     PoolArrays,
+    Restriction,
     alternatives,
     integer_multipliers,
     lagrangian_bound,
     limit_rows,
 )
-from .solve import SolveReport, WorkBudget, run_cp_sat
+from .solve import SolveReport, WorkBudget, run_cp_sat, solve_lexicographic
 from .staged import solve_stage
 
+NONE = -1  # a unit's candidate "no bid wins" (below every price)
 BOXES_PER_WORK_UNIT = 100  # price boxes bounded per unit of `time_limit_s` (about 25 ms each
 # at 10,000 bids: the box count, not the clock, ends a search, so it ends alike everywhere)
 
@@ -113,7 +119,8 @@ class Decomposition:
 
 
 class UniformStage:
-    """One pay-as-clear stage and the pay-as-bid stages that fix its clearing prices."""
+    """One pay-as-clear or median stage and the pay-as-bid stages that bound it at fixed
+    prices."""
 
     def __init__(
         self,
@@ -129,32 +136,42 @@ class UniformStage:
         self.budget_mc = budget_mc
         self.minimums = minimums
         self.stage = StageProblem(inst, self.pool, fixed_kw, budget_mc, minimums)
+        self.median = inst.spec.pricing.rule == "median"  # a price per technology, not group
+        self.unit_of_tech = {
+            t: t if self.median else inst.group_of[t] for t in {b.technology for b in self.pool}
+        }
         members: dict[str, list[ScaledBid]] = defaultdict(list)
         for b in self.pool:
-            members[inst.group_of[b.technology]].append(b)
+            members[self.unit_of_tech[b.technology]].append(b)
         self.units = sorted(members)
-        # A fixed award's price is a floor of its unit's clearing price.
+        # A fixed award's price is a floor of its unit's uniform clearing price (a median may
+        # lie below it).
         floor = {
-            u: max((b.price_cents for b in ms if b.bid_id in fixed_kw), default=0)
+            u: max(
+                (b.price_cents for b in ms if b.bid_id in fixed_kw and not self.median), default=0
+            )
             for u, ms in members.items()
         }
+        # Candidate prices per unit, NONE first: no bid of the unit wins (impossible once a
+        # fixed award is in it). A box that leaves NONE out has a winner priced inside it.
         self.prices = {
-            u: sorted({b.price_cents for b in ms if b.price_cents >= floor[u]})
+            u: ([] if any(b.bid_id in fixed_kw for b in ms) else [NONE])
+            + sorted({b.price_cents for b in ms if b.price_cents >= floor[u]})
             for u, ms in members.items()
         }
         pricing = inst.spec.pricing.model_copy(update={"rule": "pay_as_bid", "groups": {}})
         self.fixed_spec = inst.spec.model_copy(update={"pricing": pricing})
         self._paid: dict[tuple[str, int], ScaledBid] = {}  # a bid paid a given price
-        self.rows = limit_rows(inst, self.pool, minimums) if self.pool else None
-        self.lp = None if self.rows is None else BoxLP(self, self.rows)
-        self.arrays = None if self.rows is None else PoolArrays(self.pool, fixed_kw, self.rows)
         self.techs = sorted({b.technology for b in self.pool})
         self.price_cents = np.array([b.price_cents for b in self.pool], dtype=np.int64)
         self.unit_of = np.array(
-            [self.units.index(inst.group_of[b.technology]) for b in self.pool], dtype=np.int64
+            [self.units.index(self.unit_of_tech[b.technology]) for b in self.pool], dtype=np.int64
         )
         self.energy_kwh = np.array([b.annual_kwh for b in self.pool], dtype=np.int64)
         self.tech_of = np.array([self.techs.index(b.technology) for b in self.pool], dtype=np.int64)
+        self.rows = limit_rows(inst, self.pool, minimums) if self.pool else None
+        self.lp = None if self.rows is None else BoxLP(self, self.rows)
+        self.arrays = None if self.rows is None else PoolArrays(self.pool, fixed_kw, self.rows)
 
     def root(self) -> Box:
         return Box(tuple(0 for _ in self.units), tuple(len(self.prices[u]) - 1 for u in self.units))
@@ -162,15 +179,31 @@ class UniformStage:
     def _at(self, index: tuple[int, ...]) -> dict[str, int]:
         return {u: self.prices[u][i] for u, i in zip(self.units, index, strict=True)}
 
+    def _range(self, box: Box) -> tuple[dict[str, int], dict[str, int]]:
+        """Each unit's lowest and highest real price in the box (NONE aside); a unit whose
+        box holds NONE alone gets high NONE (no bid of it may win) and low 0."""
+        low, high = {}, {}
+        for u, first, last in zip(self.units, box.low, box.high, strict=True):
+            prices = self.prices[u]
+            first += prices[first] == NONE and first < last
+            low[u] = 0 if prices[first] == NONE else prices[first]
+            high[u] = prices[last]
+        return low, high
+
+    def _inside(self, box: Box) -> list[bool]:
+        """Per unit: the box leaves NONE out, so a bid priced inside it wins."""
+        return [self.prices[u][first] != NONE for u, first in zip(self.units, box.low, strict=True)]
+
     def fixed_price_stage(self, box: Box) -> StageProblem:
         """The pay-as-bid stage bounding the box: bids priced ≤ the box's high price of their
-        unit, each paid its unit's low price (capped at its ceiling)."""
-        low, high = self._at(box.low), self._at(box.high)
+        unit (every bid, under median pricing), each paid its unit's low price (capped at its
+        ceiling)."""
+        low, high = self._range(box)
         inst = self.inst
         pool = []
         for b in self.pool:
-            unit = inst.group_of[b.technology]
-            if b.price_cents <= high[unit]:
+            unit = self.unit_of_tech[b.technology]
+            if high[unit] != NONE and (self.median or b.price_cents <= high[unit]):
                 paid = inst.paid_cents(b.technology, low[unit])
                 key = (b.bid_id, paid)
                 if key not in self._paid:
@@ -181,49 +214,63 @@ class UniformStage:
 
     def infeasible(self, stage: StageProblem) -> bool:
         """An exact argument that no award of the fixed-price stage exists: a technology minimum
-        beyond its bids' capacity, or beyond the budget even at each kW's lowest use."""
+        beyond its bids' capacity. (Nothing about the budget: energy rounded down to the kWh
+        and negative valuations make per-kW estimates of use unsafe.)"""
         if not self.minimums:
             return False
-        inst = stage.inst
-        least_use = Fraction(0)
-        for tech, minimum in sorted(inst.tech_min_kw.items()):
-            if minimum <= 0:
-                continue
-            bids = [b for b in stage.pool if b.technology == tech]
-            if sum(b.capacity_kw for b in bids) < minimum:
-                return True
-            # The cheapest kW first, fractionally: a lower bound on any award's use.
-            per_kw = sorted(
-                (
-                    Fraction(inst.valuation(b.price_cents) * b.annual_kwh, b.capacity_kw),
-                    b.capacity_kw,
-                )
-                for b in bids
-            )
-            need = minimum
-            for rate, capacity_kw in per_kw:
-                take = min(need, capacity_kw)
-                least_use += rate * take
-                need -= take
-                if need == 0:
-                    break
-        return stage.budget_mc is not None and least_use > stage.budget_mc
+        return any(
+            sum(b.capacity_kw for b in stage.pool if b.technology == tech) < minimum
+            for tech, minimum in sorted(stage.inst.tech_min_kw.items())
+            if minimum > 0
+        )
 
     def bound(self, box: Box) -> int | None:
         """A proven upper bound on the weighted energy of any award clearing in the box; None
         when the box provably has no award."""
         inst = self.inst
-        low, high = self._at(box.low), self._at(box.high)
-        eligible = self.price_cents <= np.array([high[u] for u in self.units])[self.unit_of]
-        use = {t: inst.valuation(inst.paid_cents(t, low[inst.group_of[t]])) for t in self.techs}
-        multipliers = None if self.lp is None else self.lp.multipliers(eligible, use)
-        if multipliers is not None and self.arrays is not None:
+        low, high = self._range(box)
+        low_of = np.array([low[u] for u in self.units])[self.unit_of]
+        high_of = np.array([high[u] for u in self.units])[self.unit_of]
+        signs = None
+        if self.median:  # every bid may win; the count rows of the box (module docstring)
+            eligible = high_of != NONE
+            signs = (
+                np.where(self.price_cents < low_of, 1, -1),
+                np.where(self.price_cents > high_of, 1, -1),
+            )
+        else:
+            eligible = self.price_cents <= high_of
+        inside = np.array(self._inside(box))
+        # A unit whose box leaves NONE out has a winner priced in [low, high]: a row ≥ 1.
+        winner = inside[self.unit_of] & (self.price_cents >= low_of) & (self.price_cents <= high_of)
+        use = {
+            t: inst.valuation(inst.paid_cents(t, low[self.unit_of_tech[t]]))
+            if high[self.unit_of_tech[t]] != NONE
+            else 0
+            for t in self.techs
+        }
+        found = None
+        if self.lp is not None:
+            found = self.lp.multipliers(eligible, use, signs, winner, inside)
+        if found is not None and self.arrays is not None:
+            multipliers, count_y, winner_y = found
             valuation = np.array([use[t] for t in self.techs], dtype=object)[self.tech_of]
-            return self.arrays.bound(eligible, valuation, self.budget_mc, multipliers)
+            # Accepting a bid costs Σ ν·sign over its count rows, less its unit's winner row.
+            accept_y = -np.array(winner_y, dtype=object)[self.unit_of] * winner.astype(object)
+            if signs is not None:
+                below_y = np.array([y for y, _ in count_y], dtype=object)[self.tech_of]
+                above_y = np.array([y for _, y in count_y], dtype=object)[self.tech_of]
+                accept_y += below_y * signs[0].astype(object) + above_y * signs[1].astype(object)
+            return self.arrays.bound(
+                eligible, valuation, self.budget_mc, multipliers, accept_y, -sum(winner_y)
+            )
+        # No multipliers (the LP, whose energy is pro rata, may refuse a box whose awards,
+        # rounded down to the kWh, are feasible): only the exact argument, else every bid
+        # at its best.
         stage = self.fixed_price_stage(box)
         if self.infeasible(stage):
             return None
-        return sum(b.weight * b.annual_kwh for b in stage.pool)  # every bid at its best
+        return sum(b.weight * b.annual_kwh for b in stage.pool)
 
     def split(self, box: Box) -> tuple[Box, Box]:
         """Halves along the unit whose price range loosens the bound most: the widest spread
@@ -231,7 +278,7 @@ class UniformStage:
         in the box (then the most prices left). Integers only, so the search is the same on
         every machine."""
         inst = self.inst
-        low, high = self._at(box.low), self._at(box.high)
+        low, high = self._range(box)
         scores = []
         for k, unit in enumerate(self.units):
             if box.low[k] == box.high[k]:
@@ -243,7 +290,7 @@ class UniformStage:
                 inst.valuation(inst.paid_cents(t, high[unit]))
                 - inst.valuation(inst.paid_cents(t, low[unit]))
                 for t in self.techs
-                if inst.group_of[t] == unit
+                if self.unit_of_tech[t] == unit
             )
             scores.append((spread * energy, box.high[k] - box.low[k]))
         k = scores.index(max(scores))
@@ -252,66 +299,95 @@ class UniformStage:
         right = Box((*box.low[:k], middle + 1, *box.low[k + 1 :]), box.high)
         return left, right
 
-    def _below(self, stage: StageProblem, work: WorkBudget, best: int) -> Certificate | None:
+    def exact_stage(self, box: Box) -> StageProblem:
+        """The stage at one price vector, for CP-SAT and HiGHS: pay-as-clear, the pay-as-bid
+        stage of its prices; median, the median stage with each technology's price fixed."""
+        if not self.median:
+            return self.fixed_price_stage(box)
+        prices = self._at(box.low)
+        pool = [b for b in self.pool if prices[b.technology] != NONE]
+        clearing = {t: p for t, p in prices.items() if p != NONE}
+        return dataclasses.replace(self.stage, pool=pool, lot_pool=self.pool, clearing=clearing)
+
+    def _below(
+        self, relaxed: StageProblem, exact: StageProblem, work: WorkBudget, best: int
+    ) -> tuple[Certificate | None, Restriction | None]:
         """The proof that no award at this price vector reaches `best`, if there is one: the
-        exact reduction alone, or CP-SAT on the reduced model with HiGHS confirming it."""
-        relaxed = lagrangian_bound(
-            stage.inst, stage.pool, self.fixed_kw, self.budget_mc, self.minimums
+        exact reduction of the pay-as-bid stage `relaxed` (which admits every award of `exact`
+        at no more use) alone, or CP-SAT on `exact` so reduced, with HiGHS confirming it. Also
+        the reduction, which keeps every award of `exact` reaching `best`."""
+        bound = lagrangian_bound(
+            relaxed.inst, relaxed.pool, self.fixed_kw, self.budget_mc, self.minimums
         )
-        if relaxed is None:
-            return None
-        restriction = relaxed.restrict(best)
+        if bound is None:
+            return None, None
+        restriction = bound.restrict(best)
         if restriction.empty:
-            return Certificate(certified=True, reason="the exact reduction leaves no award")
-        am = AuctionModel(
-            stage.inst,
-            stage.pool,
+            proof = Certificate(certified=True, reason="the exact reduction leaves no award")
+            return proof, restriction
+        am = self.model(exact, restriction)
+        am.model.add(am.weighted_energy() >= best)
+        _, status = run_cp_sat(am.model, work)
+        if status != cp_model.INFEASIBLE:
+            return None, restriction
+        proof = certify_infeasible(exact, best, restriction)
+        return (proof if proof.certified else None), restriction
+
+    def model(self, exact: StageProblem, restriction: Restriction | None) -> AuctionModel:
+        return AuctionModel(
+            exact.inst,
+            exact.pool,
             self.fixed_kw,
             self.budget_mc,
             self.minimums,
             restriction=restriction,
             lot_pool=self.pool,
+            clearing=exact.clearing,
         )
-        am.model.add(am.weighted_energy() >= best)
-        _, status = run_cp_sat(am.model, work)
-        if status != cp_model.INFEASIBLE:
-            return None
-        proof = certify_infeasible(stage, best, restriction)
-        return proof if proof.certified else None
 
     def solve_point(
         self, box: Box, work: WorkBudget, hint: Mapping[str, int], best: int | None
     ) -> PriceVector:
         """The exact optimum at one price vector, certified by HiGHS: all three levels when it
         may be the stage's optimum, the weighted energy alone when it falls short of `best`."""
-        stage = self.fixed_price_stage(box)
-        below = None if best is None else self._below(stage, work, best)
-        if below is not None:
-            return PriceVector(self._at(box.low), SolveReport("BELOW", True), None, below)
-        ids = {b.bid_id for b in stage.pool}
-        report = solve_stage(
-            stage.inst,
-            stage.pool,
-            self.fixed_kw,
-            self.budget_mc,
-            work,
-            {k: v for k, v in hint.items() if k in ids},
-            self.minimums,
-            lot_pool=self.pool,
+        relaxed, exact = self.fixed_price_stage(box), self.exact_stage(box)
+        prices = self._at(box.low)
+        if self.infeasible(relaxed):
+            proof = Certificate(certified=True, reason="a technology minimum beyond its bids")
+            return PriceVector(prices, SolveReport("INFEASIBLE", True), None, proof)
+        below, restriction = (
+            (None, None) if best is None else self._below(relaxed, exact, work, best)
         )
-        point = PriceVector(self._at(box.low), report, None)
+        if below is not None:
+            return PriceVector(prices, SolveReport("BELOW", True), None, below)
+        ids = {b.bid_id for b in exact.pool}
+        start = {k: v for k, v in hint.items() if k in ids}
+        if self.median:  # the whole model, prices fixed (reduced at `best`, if known)
+            report = solve_lexicographic(self.model(exact, restriction), work, start)
+        else:
+            report = solve_stage(
+                exact.inst,
+                exact.pool,
+                self.fixed_kw,
+                self.budget_mc,
+                work,
+                start,
+                self.minimums,
+                lot_pool=self.pool,
+            )
+        point = PriceVector(prices, report, None)
         if report.status == "INFEASIBLE":
-            point.certificate = certify_infeasible(stage)
+            point.certificate = certify_infeasible(exact, best, restriction)
             return point
         if report.status not in ("OPTIMAL", "FEASIBLE") or report.weighted_energy is None:
             return point
-        problems, value = exact_value(stage, report.awarded_kw)
+        problems, value = exact_value(exact, report.awarded_kw)
         if problems:
             return point  # (CP-SAT's award breaks a limit: never published; see certify)
         point.value = value
         if report.proven_optimal:
             short = best is not None and value[0] < best
-            point.certificate = certify(stage, report.awarded_kw, value[0], 1 if short else 3)
+            point.certificate = certify(exact, report.awarded_kw, value[0], 1 if short else 3)
         return point
 
 
@@ -381,6 +457,22 @@ class BoxLP:
                 if b.technology == tech
             }
             row({**terms, n + t: 1.0}, 0.0, 0.0)
+        # Median: per technology, Σ sign·accepted ≤ 0 twice (`UniformStage.bound`), accepted
+        # counted as kW ÷ capacity; the signs change from box to box.
+        self.tech_of = stage.tech_of
+        self.signs = (np.full(n, -1), np.full(n, -1))
+        self.count_rows: list[tuple[int, int]] = []
+        if stage.median:
+            for tech in self.techs:
+                terms = {
+                    self.index[b.bid_id]: -1.0 / b.capacity_kw for b in pool if b.technology == tech
+                }
+                self.count_rows.append((row(terms, -inf, 0.0), row(dict(terms), -inf, 0.0)))
+        # Per unit, −Σ accepted ≤ −1 over the bids priced inside the box when it leaves NONE
+        # out (a winner inside), free otherwise; its bids change from box to box.
+        self.winner_rows = [row({}, -inf, inf) for _ in stage.units]
+        self.unit_of = stage.unit_of
+        self.winner = np.zeros(n, dtype=bool)
         budget = stage.budget_mc
         self.budget_row = None
         if budget is not None:
@@ -395,13 +487,34 @@ class BoxLP:
         lp.a_matrix_.index_ = np.array(index, dtype=np.int32)
         lp.a_matrix_.value_ = np.array(value)
         h.passModel(lp)
-        self.h, self.n, self.np = h, n, np
+        self.h, self.n, self.np, self.inf = h, n, np, inf
         self.optimal = highspy.HighsModelStatus.kOptimal
 
-    def multipliers(self, eligible: Any, use_per_kwh: Mapping[str, int]) -> Multipliers | None:
-        """Multipliers of a box's fixed-price stage: the `eligible` bids (a mask), each
-        technology's budget use per MWh of annual energy (None: the LP found none)."""
+    def multipliers(
+        self,
+        eligible: Any,
+        use_per_kwh: Mapping[str, int],
+        signs: Any,
+        winner: Any,
+        inside: Any,
+    ) -> tuple[Multipliers, list[tuple[int, int]], list[int]] | None:
+        """Multipliers of a box's relaxed stage: the `eligible` bids (a mask), each
+        technology's budget use per MWh of annual energy, under median pricing the signs of
+        the two count rows, and the bids of the winner rows (`winner`, for units `inside`);
+        also each technology's count-row multipliers and each unit's winner-row multiplier
+        (× DENOMINATOR). None: the LP found none."""
         np, h = self.np, self.h
+        for i in np.flatnonzero(winner != self.winner):
+            coefficient = -1.0 / self.capacity[i] if winner[i] else 0.0
+            h.changeCoeff(self.winner_rows[self.unit_of[i]], int(i), coefficient)
+        self.winner[:] = winner
+        for k, row in enumerate(self.winner_rows):
+            h.changeRowBounds(row, -self.inf, -1.0 if inside[k] else self.inf)
+        for k, new in enumerate(signs or ()):
+            for i in np.flatnonzero(new != self.signs[k]):
+                row = self.count_rows[self.tech_of[i]][k]
+                h.changeCoeff(row, int(i), float(new[i]) / self.capacity[i])
+            self.signs[k][:] = new
         upper = np.where(eligible, self.capacity, 0.0)
         if np.any(self.lower > upper):
             return None
@@ -415,18 +528,25 @@ class BoxLP:
             return None
         duals = list(h.getSolution().row_dual)
         budget_dual = 0.0 if self.budget_row is None else duals[self.budget_row]
-        return integer_multipliers(
+        multipliers = integer_multipliers(
             budget_dual * self.obj_scale,
             [d * self.obj_scale for d in duals[: len(self.rows)]],
             self.rows,
             1 / self.cost_scale,
         )
 
+        def scaled(row: int) -> int:
+            return int(max(duals[row], 0.0) * self.obj_scale * DENOMINATOR)
+
+        counts = [(scaled(a), scaled(b)) for a, b in self.count_rows]
+        winners = [scaled(r) if inside[k] else 0 for k, r in enumerate(self.winner_rows)]
+        return multipliers, counts, winners
+
 
 def _record(point: PriceVector) -> dict[str, Any]:
     cert = point.certificate
     return {
-        "prices": point.prices,
+        "prices": {u: None if p == NONE else p for u, p in point.prices.items()},
         "status": point.report.status,
         "weighted_energy": None if point.value is None else point.value[0],
         "certified": bool(cert and cert.certified),
@@ -524,26 +644,36 @@ def _report(
         "wall_time_s": round(time.monotonic() - started, 3),
     }
     cert = Certificate(certified=False, levels=[_record(p) for p in search.solved])
-    if incumbent is None and fallback is not None and search.open_bound is not None:
-        # Stopped before any price vector was solved: the starting award (checked exactly
-        # above), published not proven, with the open boxes' bound.
+    holes = [
+        p
+        for p in search.solved
+        if not p.ruled_out and not (p.certificate and p.certificate.certified)
+    ]
+    if incumbent is None and fallback is not None:
+        # No price vector settled (the search stopped, or one could not be solved): the
+        # starting award (checked exactly above), published not proven.
         awarded, value = fallback
+        stopped = search.open_bound is not None
         report = SolveReport(
             status="FEASIBLE",
             proven_optimal=False,
             awarded_kw=dict(awarded),
             weighted_energy=value[0],
-            bound=max(search.open_bound, value[0]),
+            bound=max(search.open_bound or 0, value[0]) if stopped and not holes else None,
         )
-        cert.reason = f"the search over clearing prices stopped after {search.boxes} boxes"
+        cert.reason = (
+            f"the search over clearing prices stopped after {search.boxes} boxes"
+            if stopped
+            else f"the search over clearing prices left {len(holes)} price vector(s) unsettled"
+        )
         level.update(status="FEASIBLE", objective=value[0], bound=report.bound)
         report.levels = [level]
         return report, cert
     if incumbent is None or incumbent.value is None:
-        finished = search.open_bound is None
-        status = "INFEASIBLE" if finished and best is None else "UNKNOWN"
+        proven = search.open_bound is None and not holes
+        status = "INFEASIBLE" if proven else "UNKNOWN"
         level["status"] = status
-        cert.reason = "no award at any clearing price" if finished else "the search stopped"
+        cert.reason = "no award at any clearing price" if proven else "the search stopped"
         return SolveReport(status=status, proven_optimal=False, levels=[level]), cert
     value = incumbent.value
     report = SolveReport(
@@ -555,7 +685,6 @@ def _report(
         objective_proven=True,
     )
     problems, true_value = exact_value(stage.stage, report.awarded_kw)
-    uncertified = [p for p in search.solved if not (p.certificate and p.certificate.certified)]
     disagreement = [
         (p.prices, p.certificate.reason)
         for p in search.solved
@@ -570,21 +699,22 @@ def _report(
     elif disagreement:
         cert.disagreement = True
         cert.reason = "at prices {}: {}".format(*disagreement[0])
-    elif search.open_bound is not None:
-        report.bound = max(search.open_bound, value[0])
-        cert.reason = f"the search over clearing prices stopped after {search.boxes} boxes"
-    elif uncertified:
-        first = uncertified[0]
-        reason = first.certificate.reason if first.certificate else "CP-SAT did not prove it"
-        cert.reason = f"the optimum at prices {first.prices} is not certified: {reason}"
-        report.bound = max(
-            [value[0]] + [p.report.bound for p in uncertified if p.report.bound is not None]
-        )
+    elif search.open_bound is not None or holes:
+        # A bound only when every open box and unsettled price vector has one.
+        bounds = [p.report.bound for p in holes] + [search.open_bound, value[0]]
+        known = all(p.report.bound is not None for p in holes)
+        report.bound = max(x for x in bounds if x is not None) if known else None
+        if search.open_bound is not None:
+            cert.reason = f"the search over clearing prices stopped after {search.boxes} boxes"
+        else:
+            first = holes[0]
+            reason = first.certificate.reason if first.certificate else "CP-SAT did not prove it"
+            cert.reason = f"the optimum at prices {first.prices} is not certified: {reason}"
     else:
         cert.certified = True
     if not cert.certified:
         report.status, report.proven_optimal = "FEASIBLE", False
-        report.objective_proven = report.bound == value[0]
+        report.objective_proven = False  # the energy is not certified either
     level.update(status=report.status, objective=value[0], bound=report.bound)
     report.levels = [level]
     return report, cert

@@ -1,8 +1,9 @@
-"""Pay-as-clear by branch and bound over clearing prices (`auction/uniform.py`).
+"""Pay-as-clear and median by branch and bound over clearing prices (`auction/uniform.py`).
 
-Checked against a different formulation: the whole pay-as-clear model (`model.py`, one Boolean
-per candidate clearing price and the energy split by price), which CP-SAT proves on rounds of a
-few dozen bids. Both must reach the same weighted energy, budget use and lot sum. The
+Checked against a different formulation: the whole model (`model.py`, one Boolean per candidate
+clearing price: pay-as-clear with the energy split by price, median with its count rows), which
+CP-SAT proves on rounds of a few dozen bids. Both must reach the same weighted energy, budget
+use and lot sum. The
 brute force (test_auction_bruteforce.py) covers small rounds of every rule the same way."""
 
 from __future__ import annotations
@@ -21,17 +22,21 @@ from auction.solve import WorkBudget, solve_lexicographic
 from scenarios.generate_round import write_round
 
 
-def _round(tmp_path: Path, size: int, seed: int, ring_fence: bool = False) -> tuple:
-    round_path, bids_path = write_round(tmp_path, size, seed, "pay_as_clear", ring_fence)
+def _round(
+    tmp_path: Path, size: int, seed: int, ring_fence: bool = False, pricing: str = "pay_as_clear"
+) -> tuple:
+    round_path, bids_path = write_round(tmp_path, size, seed, pricing, ring_fence)
     spec: RoundSpec = load_round(round_path)
-    grouped = spec.pricing.model_copy(update={"groups": {"pot": ["solar", "wind"]}})
-    spec = spec.model_copy(update={"pricing": grouped})
+    if pricing == "pay_as_clear":
+        grouped = spec.pricing.model_copy(update={"groups": {"pot": ["solar", "wind"]}})
+        spec = spec.model_copy(update={"pricing": grouped})
     return spec, read_bids(bids_path, spec)
 
 
+@pytest.mark.parametrize("pricing", ["pay_as_clear", "median"])
 @pytest.mark.parametrize("seed", [1, 2, 3, 4, 5, 6])
-def test_price_search_equals_the_whole_uniform_model(tmp_path: Path, seed: int) -> None:
-    spec, bids = _round(tmp_path, 36, seed)
+def test_price_search_equals_the_whole_model(tmp_path: Path, seed: int, pricing: str) -> None:
+    spec, bids = _round(tmp_path, 36, seed, pricing=pricing)
     result = clear(spec, bids)
     assert validate_result(spec, bids, result) == []
     assert result.status == "OPTIMAL" and result.solver["certified_by"] == ["cp-sat", "highs"]
@@ -64,8 +69,11 @@ def test_a_stopped_search_says_so_and_keeps_a_proven_bound(
     assert stopped.objective <= proven.objective <= stopped.bound
 
 
-def test_ring_fenced_round_is_proven_in_both_stages(tmp_path: Path) -> None:
-    spec, bids = _round(tmp_path, 120, 3, ring_fence=True)
+@pytest.mark.parametrize(("pricing", "size"), [("pay_as_clear", 120), ("median", 30)])
+def test_ring_fenced_round_is_proven_in_both_stages(
+    tmp_path: Path, pricing: str, size: int
+) -> None:
+    spec, bids = _round(tmp_path, size, 3, ring_fence=True, pricing=pricing)
     result = clear(spec, bids)
     assert validate_result(spec, bids, result) == []
     assert result.status == "OPTIMAL"
@@ -103,11 +111,20 @@ def test_array_bound_equals_the_block_bound_for_any_multipliers(tmp_path: Path, 
         multipliers = Multipliers(
             rng.randint(0, 2**45), tuple(rng.choice([0, rng.randint(0, 2**60)]) for _ in stage.rows)
         )
+        accept = {b.bid_id: rng.randint(-(2**50), 2**50) for b in stage.pool}  # count rows
         expected = assemble(
-            fixed_price.inst, fixed_price.pool, fixed, inst.budget_mc, stage.rows, multipliers
+            fixed_price.inst,
+            fixed_price.pool,
+            fixed,
+            inst.budget_mc,
+            stage.rows,
+            multipliers,
+            accept,
         ).bound()
         ids = {b.bid_id for b in fixed_price.pool}
         eligible = np.array([b.bid_id in ids for b in stage.pool])
         by_id = {b.bid_id: fixed_price.inst.valuation(b.price_cents) for b in fixed_price.pool}
         valuation = np.array([by_id.get(b.bid_id, 0) for b in stage.pool], dtype=object)
-        assert stage.arrays.bound(eligible, valuation, inst.budget_mc, multipliers) == expected
+        accept_y = np.array([accept[b.bid_id] for b in stage.pool], dtype=object)
+        found = stage.arrays.bound(eligible, valuation, inst.budget_mc, multipliers, accept_y)
+        assert found == expected

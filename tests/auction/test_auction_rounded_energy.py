@@ -1,0 +1,67 @@
+"""Energy is rounded down to the kWh: rounds where that decides, worked by hand.
+
+A partial bid of 3 kW and 2,000 kWh awarded 1 kW yields ⌊2,000 × 1 / 3⌋ = 666 kWh, less than the
+pro-rata 666.67 an LP counts, so the LP overstates what 1 kW uses. The price search must not
+take that for infeasibility, under any pricing rule."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from auction_cases import brute_force
+
+from auction import clear, parse_round, read_bids_text, validate_result
+
+RULES = ["pay_as_bid", "pay_as_clear", "median"]
+
+
+def _round(rule: str, bids_csv: str, **options: object) -> tuple:
+    data: dict[str, object] = {
+        "round_id": "E",
+        "name": "rounded energy",
+        "currency": "USD",
+        "technologies": [{"name": "solar", "min_mw": "0.001"}],
+        "pricing": {"rule": rule},
+        "budget": {"amount": "33.31", "years": 1},
+    }
+    data.update(options)
+    spec = parse_round(data)
+    return spec, read_bids_text(bids_csv, "bids.csv", spec)
+
+
+@pytest.mark.parametrize("rule", RULES)
+def test_one_kw_of_a_partial_bid_fits_the_budget_only_rounded_down(rule: str) -> None:
+    """b00 at 1 kW: 666 kWh × 1.5 (innovative) = 999 weighted kWh for 50.00 × 0.666 = 33.30
+    ≤ 33.31; b01 alone buys 700 kWh (weighted 700). b00 wins."""
+    spec, bids = _round(
+        rule,
+        "bid_id,bidder,technology,capacity_mw,annual_mwh,price,innovative,min_capacity_mw\n"
+        "b00,B0,solar,0.003,2.000,50.00,true,0.001\n"
+        "b01,B1,solar,0.001,0.700,30.00,false,\n",
+        innovation={"bonus": "0.5"},
+    )
+    result = clear(spec, bids)
+    assert result.status == "OPTIMAL" and validate_result(spec, bids, result) == []
+    assert [(a.bid_id, a.awarded_capacity_mw) for a in result.accepted] == [
+        ("b00", Decimal("0.001"))
+    ]
+    assert result.budget_used == Decimal("33.30")
+    assert spec.budget is not None
+    assert brute_force(spec, bids, spec.budget.amount) == (999, Decimal("33.30000"))
+
+
+@pytest.mark.parametrize("rule", RULES)
+def test_a_bid_whose_every_award_rounds_to_no_energy_is_left_out_and_said_so(rule: str) -> None:
+    """1 kW of 3 kW and 2 kWh yields ⌊2 / 3⌋ = 0 kWh; the node takes only 1 kW."""
+    spec, bids = _round(
+        rule,
+        "bid_id,bidder,technology,capacity_mw,annual_mwh,price,innovative,grid_node,"
+        "min_capacity_mw\nb00,B0,solar,0.003,0.002,40.00,false,N1,0.001\n",
+        grid_nodes={"N1": "0.001"},
+        technologies=[{"name": "solar"}],
+    )
+    result = clear(spec, bids)
+    assert result.status == "OPTIMAL" and result.accepted == []
+    (award,) = result.awards
+    assert award.reason == "not_selected" and "adds no energy" in award.explanation
