@@ -65,3 +65,43 @@ def test_a_bid_whose_every_award_rounds_to_no_energy_is_left_out_and_said_so(rul
     assert result.status == "OPTIMAL" and result.accepted == []
     (award,) = result.awards
     assert award.reason == "not_selected" and "adds no energy" in award.explanation
+
+
+def test_highs_presolve_that_ends_below_a_feasible_start_is_asked_again() -> None:
+    """At prices (solar 31.19, wind 61.30) HiGHS's presolve reduced this stage to nothing and
+    called 342,280,000 optimal, below CP-SAT's exactly feasible 372,150,000; without presolve
+    it confirms CP-SAT. The round is then certified, and equals the enumeration."""
+    spec = parse_round(
+        {
+            "round_id": "R639",
+            "name": "random",
+            "currency": "USD",
+            "time_limit_s": "20",
+            "technologies": [
+                {"name": "solar", "ceiling_price": "60.35", "max_mw": "0.010", "min_mw": "0.002"},
+                {"name": "wind", "min_mw": "0.001"},
+            ],
+            "pricing": {"rule": "pay_as_clear"},
+            "budget": {"amount": "5668.88", "years": 3, "discount_rate": "0.05"},
+            "bidder_cap_mw": "0.009",
+        }
+    )
+    bids = read_bids_text(
+        "bid_id,bidder,technology,capacity_mw,annual_mwh,price,innovative,grid_node,"
+        "alternative_group,min_capacity_mw\n"
+        "b00,B1,solar,0.001,5.162,67.43,false,,,\n"
+        "b01,B1,wind,0.003,3.201,30.57,false,,,\n"
+        "b02,B0,wind,0.002,10.070,61.30,false,N2,,\n"
+        "b03,B1,solar,0.004,10.892,30.57,false,,,0.003\n"
+        "b04,B0,wind,0.005,18.976,51.73,true,,g-B0-0,\n"
+        "b05,B0,solar,0.002,4.558,60.35,false,N1,,\n"
+        "b06,B0,solar,0.001,3.882,31.19,false,N2,g-B0-1,\n",
+        "bids.csv",
+        spec,
+    )
+    result = clear(spec, bids)
+    assert result.status == "OPTIMAL", result.notes
+    assert spec.budget is not None
+    best = brute_force(spec, bids, spec.budget.amount)
+    assert result.objective is not None
+    assert (result.objective * 1000, result.budget_used) == best
