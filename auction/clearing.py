@@ -390,14 +390,23 @@ def clear(round_spec: RoundSpec, bids: Sequence[Bid], rule: str | None = None) -
         solver["certified_by"] = ["cp-sat", "highs"] if proven else []
         if status not in ("OPTIMAL", "FEASIBLE"):
             proven_infeasible = status == "INFEASIBLE"
+            fenced = sorted(stages)  # the ring-fence stage's awards, fixed before the round
+            detail = (
+                f"once the ring-fence stage's awards ({', '.join(fenced)}) are fixed, as the "
+                "rules clear the fence first"
+                if fenced
+                else ""
+            )
             notes.append(
-                "no award: no award satisfies every limit of the round"
+                " ".join(["no award: no award satisfies every limit of the round", detail]).strip()
                 if proven_infeasible
                 else f"no award: none was found within the work limit ({status})"
             )
             ledger = Ledger(inst)
             reason = "infeasible" if proven_infeasible else "not_selected"
-            reasons = {b.bid_id: (reason, "") for b in inst.admissible}
+            reasons = {
+                b.bid_id: (reason, detail if proven_infeasible else "") for b in inst.admissible
+            }
             bound = None
         else:
             ledger = _ledger(inst, report.awarded_kw)

@@ -78,16 +78,19 @@ def window(stage: StageProblem, awarded_kw: Mapping[str, int]) -> Fraction:
 
 
 def _exclude(am: AuctionModel, awarded_kw: Mapping[str, int], tag: int) -> None:
-    """No later solution is this award: some bid's kW differs."""
+    """No later solution is this award: some bid is accepted or not where it was not, or
+    yields other energy. (Awards alike in both have the same weighted energy, budget use and
+    lot sum: a partial bid's kW that round to the same kWh are one award here.)"""
     m, differs = am.model, []
     for b in am.pool:
-        d = m.new_bool_var(f"differs[{tag},{b.bid_id}]")
         kw = awarded_kw.get(b.bid_id, 0)
-        if b.bid_id in am.partial:
-            m.add(am.partial[b.bid_id][0] != kw).only_enforce_if(d)
-        else:
-            m.add(am.accept[b.bid_id] == int(kw == 0)).only_enforce_if(d)
-        differs.append(d)
+        accepted = m.new_bool_var(f"accept_differs[{tag},{b.bid_id}]")
+        m.add(am.accept[b.bid_id] == int(kw == 0)).only_enforce_if(accepted)
+        differs.append(accepted)
+        if b.bid_id in am.partial and kw > 0:
+            energy = m.new_bool_var(f"energy_differs[{tag},{b.bid_id}]")
+            m.add(am.partial[b.bid_id][1] != b.energy(kw)).only_enforce_if(energy)
+            differs.append(energy)
     m.add_bool_or(differs)
 
 

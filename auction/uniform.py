@@ -407,7 +407,7 @@ class BoxLP:
         per_kw = [b.annual_kwh / b.capacity_kw for b in pool]
         self.obj_scale = max(b.weight * e for b, e in zip(pool, per_kw, strict=True)) or 1.0
         top = max(abs(inst.valuation(b.price_cents)) for b in pool) or 1
-        self.cost_scale = top * max(per_kw)
+        self.cost_scale = (top * max(per_kw)) or 1.0  # (bids of no energy: nothing to scale)
         n = len(pool)
         self.capacity = np.array([float(b.capacity_kw) for b in pool])
         self.lower = np.array([float(stage.fixed_kw.get(b.bid_id, 0)) for b in pool])
@@ -673,6 +673,7 @@ def _report(
         proven = search.open_bound is None and not holes
         status = "INFEASIBLE" if proven else "UNKNOWN"
         level["status"] = status
+        cert.certified = proven  # every box and price vector ruled out, each with its proof
         cert.reason = "no award at any clearing price" if proven else "the search stopped"
         return SolveReport(status=status, proven_optimal=False, levels=[level]), cert
     value = incumbent.value

@@ -105,3 +105,99 @@ def test_highs_presolve_that_ends_below_a_feasible_start_is_asked_again() -> Non
     best = brute_force(spec, bids, spec.budget.amount)
     assert result.objective is not None
     assert (result.objective * 1000, result.budget_used) == best
+
+
+@pytest.mark.parametrize("rule", RULES)
+def test_kw_that_round_to_the_same_energy_are_one_award_in_the_score_window(rule: str) -> None:
+    """b01 yields ⌊1 × kW / 2,000⌋ = 0 kWh at every kW from 632 to 1,500: as many awards as kW,
+    all alike in energy, use and lot. The score-rounding window counts them once."""
+    spec = parse_round(
+        {
+            "round_id": "E",
+            "name": "e",
+            "currency": "EUR",
+            "time_limit_s": "10",
+            "technologies": [{"name": "solar"}],
+            "pricing": {"rule": rule},
+            "innovation": {"score_weight": "0.1"},
+            "bidder_cap_mw": "1.5",
+        }
+    )
+    bids = read_bids_text(
+        "bid_id,bidder,technology,capacity_mw,annual_mwh,price,innovative,min_capacity_mw\n"
+        "b00,B0,solar,1,1334,76.62,true,\n"
+        "b01,B1,solar,2,0.001,46.01,false,0.632\n",
+        "bids.csv",
+        spec,
+    )
+    result = clear(spec, bids)
+    assert result.status == "OPTIMAL", result.notes
+    assert validate_result(spec, bids, result) == []
+    assert result.energy_mwh == Decimal("1334.000")
+
+
+@pytest.mark.parametrize("rule", RULES)
+def test_bids_of_no_energy_given_directly_are_left_out(rule: str) -> None:
+    """The CSV reader refuses zero energy; a Bid built in code may still carry it."""
+    from auction import Bid
+
+    spec = parse_round(
+        {
+            "round_id": "Z",
+            "name": "z",
+            "currency": "EUR",
+            "time_limit_s": "10",
+            "technologies": [{"name": "solar"}],
+            "pricing": {"rule": rule},
+            "budget": {"amount": "100", "reference_price": "30", "years": 1},
+        }
+    )
+    bid = Bid(
+        bid_id="b1",
+        bidder="A",
+        technology="solar",
+        capacity_mw=Decimal(1),
+        annual_mwh=Decimal(0),
+        price=Decimal(50),
+        innovative=False,
+    )
+    result = clear(spec, [bid])
+    assert result.status == "OPTIMAL" and result.accepted == []
+
+
+def test_a_round_the_ring_fence_leaves_infeasible_says_so() -> None:
+    """The fence (30 % of the budget, innovative bids) takes b00 and b02: 5 of bidder B0's 6 kW,
+    leaving 1 kW for the 3 kW wind minimum. The note names the fence's awards."""
+    spec = parse_round(
+        {
+            "round_id": "R453",
+            "name": "x",
+            "currency": "USD",
+            "time_limit_s": "20",
+            "technologies": [
+                {"name": "solar", "ceiling_price": "59", "min_mw": "0.001"},
+                {"name": "wind", "min_mw": "0.003"},
+            ],
+            "pricing": {"rule": "median"},
+            "budget": {"amount": "1020.77", "reference_price": "26", "years": 1},
+            "innovation": {"ring_fence_share": "0.3"},
+            "bidder_cap_mw": "0.006",
+        }
+    )
+    bids = read_bids_text(
+        "bid_id,bidder,technology,capacity_mw,annual_mwh,price,innovative,grid_node,"
+        "alternative_group\n"
+        "b00,B0,solar,0.003,4.5,48.57,true,,\n"
+        "b01,B0,wind,0.001,2.972,55.92,false,N1,g-B0-1\n"
+        "b02,B0,solar,0.002,6,32.04,true,,\n"
+        "b03,B0,wind,0.006,9,41.00,false,,\n"
+        "b04,B0,wind,0.002,3,73.00,true,N1,\n"
+        "b05,B0,solar,0.006,20.495,59.00,false,,\n"
+        "b06,B0,wind,0.005,7.5,59.00,true,N1,\n",
+        "bids.csv",
+        spec,
+    )
+    result = clear(spec, bids)
+    assert result.status == "INFEASIBLE"
+    assert any("ring-fence stage's awards (b00, b02)" in note for note in result.notes)
+    assert all("b00, b02" in a.explanation for a in result.awards if a.reason == "infeasible")
