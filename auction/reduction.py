@@ -26,6 +26,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
 from .instance import Instance, ScaledBid
 
 DENOMINATOR = 2**40  # multipliers are rounded down to multiples of 1/DENOMINATOR
@@ -344,9 +346,6 @@ class PoolArrays:
     integers (numpy object arrays of Python ints), without a block object per bid."""
 
     def __init__(self, pool: list[ScaledBid], fixed_kw: Mapping[str, int], rows: list[LimitRow]):
-        import numpy as np
-
-        self.np = np
         self.pool = sorted(pool, key=lambda b: b.bid_id)
         self.fixed_kw = fixed_kw
         self.rows = rows
@@ -383,7 +382,6 @@ class PoolArrays:
         """The bound of the stage on the `eligible` bids (a mask), each bid's budget use per MWh
         `valuation` (an object array), for the multipliers (and `accept_y`, an object array:
         see `assemble`; `constant` adds the right-hand sides of the rows it prices, × D)."""
-        np = self.np
         budget_y = multipliers.budget_y if budget_mc is not None else 0
         scaled = budget_y * (budget_mc or 0) + constant
         kw_y = np.zeros(len(self.pool), dtype=object)

@@ -299,11 +299,12 @@ class UniformStage:
         right = Box((*box.low[:k], middle + 1, *box.low[k + 1 :]), box.high)
         return left, right
 
-    def exact_stage(self, box: Box) -> StageProblem:
+    def exact_stage(self, box: Box, relaxed: StageProblem) -> StageProblem:
         """The stage at one price vector, for CP-SAT and HiGHS: pay-as-clear, the pay-as-bid
-        stage of its prices; median, the median stage with each technology's price fixed."""
+        stage of its prices (`relaxed` itself); median, the median stage with each
+        technology's price fixed."""
         if not self.median:
-            return self.fixed_price_stage(box)
+            return relaxed
         prices = self._at(box.low)
         pool = [b for b in self.pool if prices[b.technology] != NONE]
         clearing = {t: p for t, p in prices.items() if p != NONE}
@@ -350,7 +351,8 @@ class UniformStage:
     ) -> PriceVector:
         """The exact optimum at one price vector, certified by HiGHS: all three levels when it
         may be the stage's optimum, the weighted energy alone when it falls short of `best`."""
-        relaxed, exact = self.fixed_price_stage(box), self.exact_stage(box)
+        relaxed = self.fixed_price_stage(box)
+        exact = self.exact_stage(box, relaxed)
         prices = self._at(box.low)
         if self.infeasible(relaxed):
             proof = Certificate(certified=True, reason="a technology minimum beyond its bids")
@@ -399,7 +401,6 @@ class BoxLP:
 
     def __init__(self, stage: UniformStage, rows: list[LimitRow]):
         import highspy
-        import numpy as np
 
         self.stage, self.rows = stage, rows
         pool, inst = stage.pool, stage.inst
@@ -487,7 +488,7 @@ class BoxLP:
         lp.a_matrix_.index_ = np.array(index, dtype=np.int32)
         lp.a_matrix_.value_ = np.array(value)
         h.passModel(lp)
-        self.h, self.n, self.np, self.inf = h, n, np, inf
+        self.h, self.n, self.inf = h, n, inf
         self.optimal = highspy.HighsModelStatus.kOptimal
 
     def multipliers(
@@ -503,7 +504,7 @@ class BoxLP:
         the two count rows, and the bids of the winner rows (`winner`, for units `inside`);
         also each technology's count-row multipliers and each unit's winner-row multiplier
         (× DENOMINATOR). None: the LP found none."""
-        np, h = self.np, self.h
+        h = self.h
         for i in np.flatnonzero(winner != self.winner):
             coefficient = -1.0 / self.capacity[i] if winner[i] else 0.0
             h.changeCoeff(self.winner_rows[self.unit_of[i]], int(i), coefficient)
