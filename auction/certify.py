@@ -16,6 +16,7 @@ thread with a node limit (deterministic work), never a wall-clock limit.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import os
 import sys
@@ -27,12 +28,19 @@ from dataclasses import dataclass, field
 from importlib.metadata import version
 from typing import Any
 
-from .instance import Instance, ScaledBid
+from .instance import Instance, PriceWindow, ScaledBid
 from .reduction import LagrangianBound, Restriction, lagrangian_bound
 
 FULL_MODEL_BIDS = 200  # larger pay-as-bid stages are certified on the reduced instance
 NODE_LIMIT = 10_000  # HiGHS branch-and-bound nodes per level (deterministic work)
 LEVELS = ("weighted_energy", "cost", "lot")
+# Optima are solved with tight tolerances (HiGHS's awards are then exactly feasible more
+# often; each is re-checked exactly). "No award" is proved with HiGHS's defaults: at 1e-9,
+# HiGHS 1.16 without presolve was seen to cut off a median window's optimum and so to call
+# a feasible model infeasible; looser tolerances only make such a claim harder.
+STRICT_TOLERANCE = 1e-9
+DEFAULT_TOLERANCE = 1e-6
+ROW_EXPONENT = 40  # rows with a coefficient of 2**40 or more are scaled down (`_solve`)
 
 
 @dataclass(frozen=True)
@@ -45,7 +53,7 @@ class StageProblem:
     budget_mc: int | None
     minimums: bool
     lot_pool: list[ScaledBid] | None = None  # lot positions count these (default: the pool)
-    clearing: Mapping[str, int] | None = None  # median prices fixed per technology, if any
+    clearing: Mapping[str, PriceWindow] | None = None  # median prices allowed per technology
 
     @property
     def bids(self) -> list[ScaledBid]:
@@ -144,7 +152,14 @@ class _HighsModel:
     """The stage as a HiGHS MIP: columns and rows gathered in plain lists, then passed at once."""
 
     def __init__(self, stage: StageProblem, restriction: Restriction | None = None):
-        self.stage = stage
+        # Bids a restriction excludes are left out (lot positions still count them): they
+        # would only add fixed-zero columns to every row of their technology.
+        excluded = set() if restriction is None else restriction.excluded
+        self.stage = dataclasses.replace(
+            stage,
+            pool=[b for b in stage.pool if b.bid_id not in excluded],
+            lot_pool=stage.lot_pool or stage.pool,
+        )
         self.lower: list[float] = []
         self.upper: list[float] = []
         self.integer: list[bool] = []
@@ -157,21 +172,24 @@ class _HighsModel:
         self.cost_terms = self._cost()
         if stage.budget_mc is not None:
             self.rows.append(_at_most(self.cost_terms, stage.budget_mc))
-        self.open_bids = len(stage.bids)
+        self.open_bids = len(self.stage.pool)
         if restriction is not None:
             self._restrict(restriction)
 
     def _restrict(self, r: Restriction) -> None:
         """The choices an exact reduction (`reduction.py`) leaves to awards reaching a target."""
-        for bid_id in r.excluded:
-            self.upper[self.accept[bid_id]] = 0.0
+        if any(bid_id in self.stage.fixed_kw for bid_id in r.excluded):
+            self.rows.append((1.0, INF, {self.column(0.0, 0.0): 1.0}))  # a fixed award excluded
         for block in r.required:
-            self.rows.append((1.0, INF, {self.accept[bid_id]: 1.0 for bid_id in block}))
+            terms = {self.accept[i]: 1.0 for i in block if i in self.accept}
+            self.rows.append((1.0, INF, terms or {self.column(0.0, 0.0): 1.0}))
         for bid_id, (low, high) in r.kw_range.items():
+            if bid_id not in self.accept:
+                continue
             x, a = next(iter(self.kw_terms[bid_id])), self.accept[bid_id]
             self.rows.append((0.0, INF, {x: 1.0, a: -float(low)}))
             self.rows.append((-INF, 0.0, {x: 1.0, a: -float(high)}))
-        self.open_bids = len(self.stage.bids) - len(r.excluded) - len(r.required)
+        self.open_bids -= len(r.required)
 
     def column(self, low: float, high: float, integer: bool = True) -> int:
         self.lower.append(low)
@@ -247,6 +265,9 @@ class _HighsModel:
         units: dict[str, list[ScaledBid]] = defaultdict(list)
         for b in self.stage.bids:
             units[_unit(inst, b)].append(b)
+        for tech, window in sorted((self.stage.clearing or {}).items()):
+            if tech not in units and not window.none:  # a median required of no bid: no award
+                self.rows.append((1.0, INF, {self.column(0.0, 0.0): 1.0}))
         for unit in sorted(units):
             if rule == "pay_as_clear":
                 self._uniform(units[unit], cost)
@@ -255,14 +276,15 @@ class _HighsModel:
         return cost
 
     def _price_choice(self, members: list[ScaledBid]) -> tuple[list[int], list[int]]:
-        """(candidate prices, one binary each); at most one price is chosen (only the fixed
-        one, when the stage fixes this unit's price)."""
+        """(candidate prices, one binary each): the unit's bid prices, those its `clearing`
+        window allows if the stage sets one; at most one is chosen (exactly one when the
+        window leaves out "no winner")."""
+        window = (self.stage.clearing or {}).get(_unit(self.stage.inst, members[0]))
         prices = sorted({b.price_cents for b in members})
-        fixed = (self.stage.clearing or {}).get(_unit(self.stage.inst, members[0]))
-        chosen = [
-            self.column(float(fixed == p), 1.0 if fixed in (None, p) else 0.0) for p in prices
-        ]
-        self.rows.append((-INF, 1.0, dict.fromkeys(chosen, 1.0)))
+        prices = [p for p in prices if window is None or window.allows(p)]
+        chosen = [self.column(0.0, 1.0) for _ in prices]
+        least = 0.0 if window is None or window.none else 1.0
+        self.rows.append((least, 1.0, dict.fromkeys(chosen, 1.0) or {self.column(0.0, 0.0): 1.0}))
         return prices, chosen
 
     def _accept(self, b: ScaledBid) -> int:
@@ -291,13 +313,18 @@ class _HighsModel:
 
     def _median(self, members: list[ScaledBid], cost: dict[int, int]) -> None:
         """Median: under chosen price c_k, 2·#(bids ≤ c_k) ≥ n and 2·#(bids < c_k) ≤ n − 1,
-        and the technology's use is at least V(c_k)·E (big-M rows, exact in integers)."""
+        and the technology's use is at least V(c_k)·E (big-M rows, exact in integers). With
+        the candidates in [lo, hi], the same rows hold at lo and hi without big M: these
+        implied rows tighten the LP (a price window is a box of `uniform.py`)."""
         inst = self.stage.inst
         tech = members[0].technology
         prices, chosen = self._price_choice(members)
         count = len(members)
         accept = {b.bid_id: self._accept(b) for b in members}
         anything = {accept[b.bid_id]: 1.0 for b in members}
+        if not prices:  # no candidate price: nothing of this technology is accepted
+            self.rows.append((-INF, 0.0, anything))
+            return
         # nothing accepted unless a price is chosen: n ≤ count·Σ chosen
         self.rows.append((-INF, 0.0, {**anything, **dict.fromkeys(chosen, -float(count))}))
         top = sum(b.annual_kwh for b in members)
@@ -320,6 +347,14 @@ class _HighsModel:
             big = max(values[k] * top, 0) - floor
             terms = {c: -values[k] * v for c, v in energy.items()}
             self.rows.append((-float(big), INF, {use: 1.0, **terms, chosen[k]: -float(big)}))
+        # Implied: U ≥ V(lo)·E (V never decreases; E = 0 with no price chosen);
+        # 2·#(≤ hi) − n ≥ 0; 2·#(< lo) − n + Σ z ≤ 0.
+        self.rows.append((0.0, INF, {use: 1.0, **{c: -values[0] * v for c, v in energy.items()}}))
+        at_most = {accept[b.bid_id] for b in members if b.price_cents <= prices[-1]}
+        self.rows.append((0.0, INF, {c: (2.0 if c in at_most else 0.0) - 1.0 for c in anything}))
+        below = {accept[b.bid_id] for b in members if b.price_cents < prices[0]}
+        row = {c: (2.0 if c in below else 0.0) - 1.0 for c in anything}
+        self.rows.append((-INF, 0.0, {**row, **dict.fromkeys(chosen, 1.0)}))
         cost[use] += 1
 
     # -- objectives -----------------------------------------------------------------------
@@ -407,10 +442,15 @@ def _solve(
     maximise: bool,
     start: Mapping[str, int],
     presolve: str = "choose",
+    tolerance: float = STRICT_TOLERANCE,
 ) -> tuple[str, Any]:
     import highspy
     import numpy as np
 
+    if any(not terms and not low <= 0 <= high for low, high, terms in model.rows):
+        # A row of no columns that 0 does not meet (a minimum with no bid): no award, exactly;
+        # HiGHS would call a model of no columns "Empty".
+        return "Infeasible", None
     with _quiet_stdout():
         h = highspy.Highs()
     for name, setting in (
@@ -432,8 +472,8 @@ def _solve(
             False,
         ),  # the start is CP-SAT's award: only the proof is needed
         ("presolve", presolve),
-        ("mip_feasibility_tolerance", 1e-9),
-        ("primal_feasibility_tolerance", 1e-9),
+        ("mip_feasibility_tolerance", tolerance),
+        ("primal_feasibility_tolerance", min(tolerance, 1e-7)),
     ):
         h.setOptionValue(name, setting)
     lp = highspy.HighsLp()
@@ -456,12 +496,18 @@ def _solve(
     lower: list[float] = []
     upper: list[float] = []
     for low, high, terms in model.rows:
+        # HiGHS refuses coefficients from 1e15 (budget use per bid: milli-cents per kWh ×
+        # kWh); such a row is divided by a power of two, which changes no bit of its
+        # coefficients' mantissas and only relaxes its tolerance (every award HiGHS returns
+        # is re-checked exactly).
+        largest = max((abs(v) for v in terms.values()), default=0.0)
+        shift = max(0, math.frexp(largest)[1] - ROW_EXPONENT)
         starts.append(len(index))
         for col in sorted(terms):
             index.append(col)
-            value.append(terms[col])
-        lower.append(low)
-        upper.append(high)
+            value.append(math.ldexp(terms[col], -shift))
+        lower.append(math.ldexp(low, -shift))
+        upper.append(math.ldexp(high, -shift))
     lp.num_row_ = len(model.rows)
     lp.row_lower_ = lower
     lp.row_upper_ = upper
@@ -569,11 +615,17 @@ def certify_infeasible(
     model = _HighsModel(stage, restriction)
     if target is not None:
         model.rows.append(_at_least(model.weighted_energy(), target))
-    started = time.process_time()
-    status, _ = _solve(model, model.weighted_energy(), True, {})
-    cert.levels.append(
-        {"level": "feasibility", "status": status, "cpu_s": round(time.process_time() - started, 3)}
-    )
+    # Presolve off first: on median price windows HiGHS's presolve weakens the bound the
+    # implied rows give (a root LP within 0.001 % of the target, then 10,000 nodes).
+    for presolve in ("off", "choose"):
+        started = time.process_time()
+        status, _ = _solve(model, model.weighted_energy(), True, {}, presolve, DEFAULT_TOLERANCE)
+        cpu_s = round(time.process_time() - started, 3)
+        cert.levels.append(
+            {"level": "feasibility", "status": status, "presolve": presolve, "cpu_s": cpu_s}
+        )
+        if status == "Infeasible":
+            break
     cert.certified = status == "Infeasible"
     if not cert.certified:
         cert.reason = f"CP-SAT found no award; HiGHS did not confirm it ({status})"

@@ -54,6 +54,19 @@ def awarded_energy_kwh(annual_kwh: int, capacity_kw: int, awarded_kw: int) -> in
 
 
 @dataclass(frozen=True)
+class PriceWindow:
+    """The median prices (cents) a technology may clear at in a stage: [low, high], and, when
+    `none`, also no winner at all (`uniform.py` searches boxes of these)."""
+
+    low: int
+    high: int
+    none: bool = False
+
+    def allows(self, price_cents: int) -> bool:
+        return self.low <= price_cents <= self.high
+
+
+@dataclass(frozen=True)
 class ScaledBid:
     bid: Bid
     capacity_kw: int

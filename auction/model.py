@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping
 
 from ortools.sat.python import cp_model
 
-from .instance import INT_LIMIT, Instance, ScaledBid
+from .instance import INT_LIMIT, Instance, PriceWindow, ScaledBid
 from .reduction import Restriction
 
 LinearExpr = cp_model.LinearExprT
@@ -34,10 +34,10 @@ class AuctionModel:
         pricing: str | None = None,
         restriction: Restriction | None = None,
         lot_pool: list[ScaledBid] | None = None,
-        clearing: Mapping[str, int] | None = None,
+        clearing: Mapping[str, PriceWindow] | None = None,
     ):
         self.inst = inst
-        self.clearing = clearing or {}  # a median price fixed per technology (`uniform.py`)
+        self.clearing = clearing or {}  # median prices allowed per technology (`uniform.py`)
         self.model = cp_model.CpModel()
         self.restriction = restriction or Restriction()
         # Lot positions count every bid of the stage (`lot_pool`, default `pool`), whatever a
@@ -151,8 +151,8 @@ class AuctionModel:
                 units[b.technology if median else inst.group_of[b.technology]].append(b)
             build = self._median_unit if median else self._uniform_unit
             self.cost_terms = [build(u, units[u]) for u in sorted(units)]
-            if set(self.clearing) - set(units):  # a fixed median with no bid left to set it
-                self.model.add_bool_or([])
+            if any(not w.none for t, w in self.clearing.items() if t not in units):
+                self.model.add_bool_or([])  # a median required, but no bid left to set it
         if self.budget_mc is not None:
             self.model.add(sum(self.cost_terms) <= self.budget_mc)
 
@@ -224,26 +224,30 @@ class AuctionModel:
     def _median_unit(self, tech: str, members: list[ScaledBid]) -> cp_model.IntVar:
         """Median-priced budget use of one technology.
 
-        One Boolean per candidate price c_k or "nothing". With cnt_k the number of accepted bids
-        priced at or below c_k and n the number accepted, c_k is the lower median exactly when
-        2·cnt_{k−1} ≤ n − 1 and 2·cnt_k ≥ n. The use U ≥ V(min(c_k, ceiling))·E under that
-        Boolean (E the technology's energy); minimising the cost makes it equal.
+        One Boolean per candidate price c_k (those the technology's `clearing` window allows,
+        if any) or "nothing". With cnt_k the number of accepted bids priced at or below c_k and
+        n the number accepted, c_k is the lower median exactly when 2·cnt_{k−1} ≤ n − 1 and
+        2·cnt_k ≥ n. The use U ≥ V(min(c_k, ceiling))·E under that Boolean (E the technology's
+        energy); minimising the cost makes it equal.
         """
         inst, m = self.inst, self.model
         prices = sorted({b.price_cents for b in members})
+        window = self.clearing.get(tech)
+        allowed = [window is None or window.allows(p) for p in prices]
         at_price: dict[int, list[ScaledBid]] = defaultdict(list)
         for b in members:
             at_price[b.price_cents].append(b)
         n = sum(self.accept[b.bid_id] for b in members)
         none = m.new_bool_var(f"nothing_accepted[{tech}]")
-        chosen = [m.new_bool_var(f"clearing[{tech},{p}]") for p in prices]
-        m.add_exactly_one([none, *chosen])
+        chosen = {
+            k: m.new_bool_var(f"clearing[{tech},{p}]") for k, p in enumerate(prices) if allowed[k]
+        }
+        m.add_exactly_one([none, *chosen.values()])
         m.add(n == 0).only_enforce_if(none)
-        if tech in self.clearing:  # the median is this price: some bid of tech wins
+        if window is not None and not window.none:  # some bid of tech wins
+            m.add(none == 0)
             m.add(n >= 1)
-            for var, price in zip(chosen, prices, strict=True):
-                m.add(var == int(price == self.clearing[tech]))
-        self._hint_choice(members, prices, none, chosen, median=True)
+        self._hint_choice(members, [prices[k] for k in chosen], none, list(chosen.values()), True)
         top_energy = sum(b.annual_kwh for b in members)
         energy = m.new_int_var(0, top_energy, f"energy[{tech}]")
         m.add(energy == sum(self.kwh[b.bid_id] for b in members))
@@ -260,10 +264,11 @@ class AuctionModel:
             here = sum(self.accept[b.bid_id] for b in at_price[price])
             m.add(c == (below + here if below is not None else here))
             self._hint_count(members, c, price)
-            m.add(2 * c >= n).only_enforce_if(chosen[k])
-            if below is not None:
-                m.add(2 * below <= n - 1).only_enforce_if(chosen[k])
-            m.add(use >= values[k] * energy).only_enforce_if(chosen[k])
+            if k in chosen:
+                m.add(2 * c >= n).only_enforce_if(chosen[k])
+                if below is not None:
+                    m.add(2 * below <= n - 1).only_enforce_if(chosen[k])
+                m.add(use >= values[k] * energy).only_enforce_if(chosen[k])
             below = c
         return use
 

@@ -47,6 +47,20 @@ class Restriction:
     def empty(self) -> bool:  # no award reaches the target
         return any(not block for block in self.required)
 
+    def meet(self, other: Restriction) -> Restriction:
+        """Both restrictions at once (each holds for every award reaching the target): a bid
+        whose two kW ranges do not meet cannot win."""
+        ranges = dict(self.kw_range)
+        for bid_id, (low, high) in other.kw_range.items():
+            mine = ranges.get(bid_id, (low, high))
+            ranges[bid_id] = (max(low, mine[0]), min(high, mine[1]))
+        excluded = self.excluded | other.excluded
+        excluded |= {i for i, (low, high) in ranges.items() if low > high}
+        blocks = self.required + other.required
+        required = tuple(dict.fromkeys(tuple(i for i in b if i not in excluded) for b in blocks))
+        ranges = {i: span for i, span in ranges.items() if i not in excluded}
+        return Restriction(frozenset(excluded), required, ranges)
+
 
 @dataclass
 class _Choice:
@@ -236,15 +250,16 @@ def assemble(
     rows: list[LimitRow],
     multipliers: Multipliers,
     accept_y: Mapping[str, int] | None = None,
+    constant: int = 0,
 ) -> LagrangianBound:
     """The exact Lagrangian bound of the pay-as-bid stage (bids `pool`, sorted by bid_id) for
     any multipliers, in integers. `rows` may name bids outside the pool (a row of a larger
     stage): a limit on more bids still holds for these. `accept_y` prices each accepted bid
     (× DENOMINATOR): the multipliers of count rows Σ ±accepted ≤ 0, which a median price box
-    imposes (`uniform.py`); their right-hand side adds nothing."""
+    imposes (`uniform.py`); `constant` adds the right-hand sides of the rows it prices, × D."""
     accept_y = accept_y or {}
     budget_y = multipliers.budget_y if budget_mc is not None else 0
-    scaled = budget_y * (budget_mc or 0)
+    scaled = budget_y * (budget_mc or 0) + constant
     per_kw_price: dict[str, int] = defaultdict(int)
     for (sense, members, rhs), y in zip(rows, multipliers.row_y, strict=True):
         scaled += -sense * y * rhs

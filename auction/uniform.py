@@ -52,15 +52,17 @@ from .certify import (
     certify_infeasible,
     exact_value,
 )
-from .instance import Instance, ScaledBid
+from .instance import Instance, PriceWindow, ScaledBid
 from .model import AuctionModel
 from .reduction import (
     DENOMINATOR,
+    LagrangianBound,
     LimitRow,
     Multipliers,
     PoolArrays,
     Restriction,
     alternatives,
+    assemble,
     integer_multipliers,
     lagrangian_bound,
     limit_rows,
@@ -69,6 +71,9 @@ from .solve import SolveReport, WorkBudget, run_cp_sat, solve_lexicographic
 from .staged import solve_stage
 
 NONE = -1  # a unit's candidate "no bid wins" (below every price)
+BOX_TEST_VECTORS = 4096  # median boxes of at most this many price vectors are first tested
+BOX_TEST_WORK = 2.0  # whole, with this much CP-SAT work, before they are split, when the
+BOX_TEST_OPEN = 600  # exact reduction leaves at most this many bids open
 BOXES_PER_WORK_UNIT = 100  # price boxes bounded per unit of `time_limit_s` (about 25 ms each
 # at 10,000 bids: the box count, not the clock, ends a search, so it ends alike everywhere)
 
@@ -114,6 +119,7 @@ class Decomposition:
     discarded: int = 0
     infeasible: int = 0
     ruled_out: int = 0  # price vectors with no award, or none reaching the best
+    boxes_ruled_out: list[dict[str, Any]] = field(default_factory=list)  # whole, with proof
     solved: list[PriceVector] = field(default_factory=list)
     open_bound: int | None = None  # the largest bound of boxes left open (search stopped)
 
@@ -224,9 +230,12 @@ class UniformStage:
             if minimum > 0
         )
 
-    def bound(self, box: Box) -> int | None:
-        """A proven upper bound on the weighted energy of any award clearing in the box; None
-        when the box provably has no award."""
+    def _lagrangian(self, box: Box) -> tuple[Any, ...] | None:
+        """The inputs of the box's exact Lagrangian bound (module docstring): the eligible
+        bids, each bid's budget use per MWh, the multipliers of the limits, each bid's price of
+        acceptance (count and winner rows) and the rows' constant; None when the LP has none."""
+        if self.lp is None:
+            return None
         inst = self.inst
         low, high = self._range(box)
         low_of = np.array([low[u] for u in self.units])[self.unit_of]
@@ -240,7 +249,7 @@ class UniformStage:
             )
         else:
             eligible = self.price_cents <= high_of
-        inside = np.array(self._inside(box))
+        inside = np.array(self._inside(box), dtype=bool)
         # A unit whose box leaves NONE out has a winner priced in [low, high]: a row ≥ 1.
         winner = inside[self.unit_of] & (self.price_cents >= low_of) & (self.price_cents <= high_of)
         use = {
@@ -249,20 +258,27 @@ class UniformStage:
             else 0
             for t in self.techs
         }
-        found = None
-        if self.lp is not None:
-            found = self.lp.multipliers(eligible, use, signs, winner, inside)
+        found = self.lp.multipliers(eligible, use, signs, winner, inside)
+        if found is None:
+            return None
+        multipliers, count_y, winner_y = found
+        valuation = np.array([use[t] for t in self.techs], dtype=object)[self.tech_of]
+        # Accepting a bid costs Σ ν·sign over its count rows, less its unit's winner row.
+        accept_y = -np.array(winner_y, dtype=object)[self.unit_of] * winner.astype(object)
+        if signs is not None:
+            below_y = np.array([y for y, _ in count_y], dtype=object)[self.tech_of]
+            above_y = np.array([y for _, y in count_y], dtype=object)[self.tech_of]
+            accept_y += below_y * signs[0].astype(object) + above_y * signs[1].astype(object)
+        return eligible, valuation, multipliers, accept_y, -sum(winner_y)
+
+    def bound(self, box: Box) -> int | None:
+        """A proven upper bound on the weighted energy of any award clearing in the box; None
+        when the box provably has no award."""
+        found = self._lagrangian(box)
         if found is not None and self.arrays is not None:
-            multipliers, count_y, winner_y = found
-            valuation = np.array([use[t] for t in self.techs], dtype=object)[self.tech_of]
-            # Accepting a bid costs Σ ν·sign over its count rows, less its unit's winner row.
-            accept_y = -np.array(winner_y, dtype=object)[self.unit_of] * winner.astype(object)
-            if signs is not None:
-                below_y = np.array([y for y, _ in count_y], dtype=object)[self.tech_of]
-                above_y = np.array([y for _, y in count_y], dtype=object)[self.tech_of]
-                accept_y += below_y * signs[0].astype(object) + above_y * signs[1].astype(object)
+            eligible, valuation, multipliers, accept_y, constant = found
             return self.arrays.bound(
-                eligible, valuation, self.budget_mc, multipliers, accept_y, -sum(winner_y)
+                eligible, valuation, self.budget_mc, multipliers, accept_y, constant
             )
         # No multipliers (the LP, whose energy is pro rata, may refuse a box whose awards,
         # rounded down to the kWh, are feasible): only the exact argument, else every bid
@@ -271,6 +287,25 @@ class UniformStage:
         if self.infeasible(stage):
             return None
         return sum(b.weight * b.annual_kwh for b in stage.pool)
+
+    def reduction(self, box: Box, relaxed: StageProblem) -> LagrangianBound | None:
+        """The box's own exact Lagrangian bound as a reduction (`reduction.assemble`, with
+        the count and winner rows' prices of acceptance), valid for every award in the box."""
+        found = self._lagrangian(box)
+        if found is None or self.rows is None:
+            return None
+        _, _, multipliers, accept_y, constant = found
+        prices = {b.bid_id: y for b, y in zip(self.pool, accept_y, strict=True)}
+        return assemble(
+            relaxed.inst,
+            relaxed.pool,
+            self.fixed_kw,
+            self.budget_mc,
+            self.rows,
+            multipliers,
+            {b.bid_id: prices[b.bid_id] for b in relaxed.pool},
+            constant,
+        )
 
     def split(self, box: Box) -> tuple[Box, Box]:
         """Halves along the unit whose price range loosens the bound most: the widest spread
@@ -300,39 +335,77 @@ class UniformStage:
         return left, right
 
     def exact_stage(self, box: Box, relaxed: StageProblem) -> StageProblem:
-        """The stage at one price vector, for CP-SAT and HiGHS: pay-as-clear, the pay-as-bid
-        stage of its prices (`relaxed` itself); median, the median stage with each
-        technology's price fixed."""
+        """The stage over a box, for CP-SAT and HiGHS: pay-as-clear (single price vectors
+        only), the pay-as-bid stage of its prices (`relaxed` itself); median, the median stage
+        with each technology's price in its window of the box."""
         if not self.median:
             return relaxed
-        prices = self._at(box.low)
-        pool = [b for b in self.pool if prices[b.technology] != NONE]
-        clearing = {t: p for t, p in prices.items() if p != NONE}
-        return dataclasses.replace(self.stage, pool=pool, lot_pool=self.pool, clearing=clearing)
+        windows = {}
+        for u, first, last in zip(self.units, box.low, box.high, strict=True):
+            prices = self.prices[u]
+            if prices[last] != NONE:
+                real = prices[first + (prices[first] == NONE)]
+                windows[u] = PriceWindow(real, prices[last], none=prices[first] == NONE)
+        pool = [b for b in self.pool if b.technology in windows]
+        return dataclasses.replace(self.stage, pool=pool, lot_pool=self.pool, clearing=windows)
 
     def _below(
-        self, relaxed: StageProblem, exact: StageProblem, work: WorkBudget, best: int
+        self,
+        box: Box,
+        relaxed: StageProblem,
+        exact: StageProblem,
+        work: WorkBudget,
+        best: int,
+        cap: float | None = None,
+        open_limit: int | None = None,
     ) -> tuple[Certificate | None, Restriction | None]:
         """The proof that no award at this price vector reaches `best`, if there is one: the
         exact reduction of the pay-as-bid stage `relaxed` (which admits every award of `exact`
         at no more use) alone, or CP-SAT on `exact` so reduced, with HiGHS confirming it. Also
         the reduction, which keeps every award of `exact` reaching `best`."""
-        bound = lagrangian_bound(
-            relaxed.inst, relaxed.pool, self.fixed_kw, self.budget_mc, self.minimums
-        )
-        if bound is None:
+        # The box's own bound (count and winner rows) and, for single price vectors, the
+        # pay-as-bid stage's (its LP without those rows); each keeps every award reaching
+        # `best`, and so do both at once.
+        bounds = [self.reduction(box, relaxed)]
+        if open_limit is None:
+            bounds.append(
+                lagrangian_bound(
+                    relaxed.inst, relaxed.pool, self.fixed_kw, self.budget_mc, self.minimums
+                )
+            )
+        restrictions = [bound.restrict(best) for bound in bounds if bound is not None]
+        if not restrictions:
             return None, None
-        restriction = bound.restrict(best)
+        restriction = restrictions[0]
+        for other in restrictions[1:]:
+            restriction = restriction.meet(other)
         if restriction.empty:
             proof = Certificate(certified=True, reason="the exact reduction leaves no award")
             return proof, restriction
+        if open_limit is not None and len(exact.pool) - len(restriction.excluded) > open_limit:
+            return None, restriction  # too many choices left to try here
         am = self.model(exact, restriction)
         am.model.add(am.weighted_energy() >= best)
-        _, status = run_cp_sat(am.model, work)
+        _, status = run_cp_sat(am.model, work, cap)
         if status != cp_model.INFEASIBLE:
             return None, restriction
         proof = certify_infeasible(exact, best, restriction)
         return (proof if proof.certified else None), restriction
+
+    def vectors(self, box: Box) -> int:
+        """How many price vectors the box holds."""
+        return int(np.prod([hi - lo + 1 for lo, hi in zip(box.low, box.high, strict=True)]))
+
+    def rule_out(self, box: Box, work: WorkBudget, best: int) -> Certificate | None:
+        """A proof that no award clearing in a median box reaches `best`, if one is found
+        within `BOX_TEST_WORK`: the median stage with each price in its window of the box,
+        exactly as at a single price vector (`_below`)."""
+        relaxed = self.fixed_price_stage(box)
+        if self.infeasible(relaxed):
+            return Certificate(certified=True, reason="a technology minimum beyond its bids")
+        exact = self.exact_stage(box, relaxed)
+        proof, _ = self._below(box, relaxed, exact, work, best, BOX_TEST_WORK, BOX_TEST_OPEN)
+        return proof
 
     def model(self, exact: StageProblem, restriction: Restriction | None) -> AuctionModel:
         return AuctionModel(
@@ -358,7 +431,7 @@ class UniformStage:
             proof = Certificate(certified=True, reason="a technology minimum beyond its bids")
             return PriceVector(prices, SolveReport("INFEASIBLE", True), None, proof)
         below, restriction = (
-            (None, None) if best is None else self._below(relaxed, exact, work, best)
+            (None, None) if best is None else self._below(box, relaxed, exact, work, best)
         )
         if below is not None:
             return PriceVector(prices, SolveReport("BELOW", True), None, below)
@@ -386,6 +459,13 @@ class UniformStage:
         problems, value = exact_value(exact, report.awarded_kw)
         if problems:
             return point  # (CP-SAT's award breaks a limit: never published; see certify)
+        if best is not None and value[0] < best and report.objective_proven:
+            # Short of the best award on the model reduced at `best`: that optimum need not
+            # be this price vector's (the reduction keeps only awards reaching `best`), but it
+            # proves that none reaches it, which HiGHS confirms.
+            proof = certify_infeasible(exact, best, restriction)
+            if proof.certified:
+                return PriceVector(prices, SolveReport("BELOW", True), None, proof)
         point.value = value
         if report.proven_optimal:
             short = best is not None and value[0] < best
@@ -558,6 +638,21 @@ def _record(point: PriceVector) -> dict[str, Any]:
     }
 
 
+def _box_record(stage: UniformStage, box: Box, proof: Certificate) -> dict[str, Any]:
+    windows = {}
+    for u, first, last in zip(stage.units, box.low, box.high, strict=True):
+        low, high = stage.prices[u][first], stage.prices[u][last]
+        windows[u] = [None if low == NONE else low, None if high == NONE else high]
+    return {
+        "prices": windows,  # [low, high] per unit; a low of None: no winner is allowed too
+        "price_vectors": stage.vectors(box),
+        "status": "BELOW",
+        "certified": proof.certified,
+        "reason": proof.reason,
+        "levels": proof.levels,
+    }
+
+
 def solve_uniform(
     inst: Instance,
     pool: list[ScaledBid],
@@ -595,6 +690,16 @@ def solve_uniform(
         if search.boxes >= limit or work.exhausted:
             heapq.heappush(heap, (top, 0, box))
             break
+        if (
+            stage.median
+            and best is not None
+            and not box.point
+            and stage.vectors(box) <= BOX_TEST_VECTORS
+        ):
+            proof = stage.rule_out(box, work, best)
+            if proof is not None:
+                search.boxes_ruled_out.append(_box_record(stage, box, proof))
+                continue
         if box.point:
             point = stage.solve_point(box, work, hint, best)
             search.solved.append(point)
@@ -641,10 +746,13 @@ def _report(
         "discarded": search.discarded,
         "infeasible": search.infeasible,
         "price_vectors_ruled_out": search.ruled_out,
+        "boxes_ruled_out": len(search.boxes_ruled_out),
         "price_vectors_solved": len(search.solved),
         "wall_time_s": round(time.monotonic() - started, 3),
     }
-    cert = Certificate(certified=False, levels=[_record(p) for p in search.solved])
+    cert = Certificate(
+        certified=False, levels=[_record(p) for p in search.solved] + search.boxes_ruled_out
+    )
     holes = [
         p
         for p in search.solved

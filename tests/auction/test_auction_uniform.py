@@ -128,3 +128,60 @@ def test_array_bound_equals_the_block_bound_for_any_multipliers(tmp_path: Path, 
         accept_y = np.array([accept[b.bid_id] for b in stage.pool], dtype=object)
         found = stage.arrays.bound(eligible, valuation, inst.budget_mc, multipliers, accept_y)
         assert found == expected
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_a_median_price_window_admits_exactly_the_awards_whose_median_is_in_it(seed: int) -> None:
+    """A box of the search is tested whole: the median stage with each technology's price in
+    a window [low, high] (and "no winner", when the box holds it). Enumerating every award,
+    its exact value (`exact_value`) and its lower medians (computed here) gives the best
+    weighted energy inside random windows; CP-SAT's model and HiGHS's must both find it."""
+    import itertools
+    import random
+    from collections import defaultdict
+
+    from auction.certify import certify_infeasible
+    from auction.instance import PriceWindow
+    from auction_cases import random_case
+
+    rng = random.Random(seed)
+    spec, bids = random_case(rng, 6, pricing="median")
+    inst = build_instance(spec, bids)
+    pool = inst.admissible
+    prices = defaultdict(list)
+    for b in pool:
+        prices[b.technology].append(b.price_cents)
+    for _ in range(4):
+        windows = {}
+        for tech, ps in sorted(prices.items()):
+            low, high = sorted(rng.choice(ps) for _ in range(2))
+            windows[tech] = PriceWindow(low, high, none=rng.random() < 0.5)
+        stage = StageProblem(inst, pool, {}, inst.budget_mc, True, clearing=windows)
+        plain = StageProblem(inst, pool, {}, inst.budget_mc, True)
+        options = [[0, *range(b.min_kw, b.capacity_kw + 1)] for b in pool]
+        best = None
+        for sizes in itertools.product(*options):
+            award = {b.bid_id: kw for b, kw in zip(pool, sizes, strict=True) if kw}
+            problems, value = exact_value(plain, award)
+            if problems:
+                continue
+            won = defaultdict(list)
+            for b in pool:
+                if award.get(b.bid_id):
+                    won[b.technology].append(b.price_cents)
+            inside = all(
+                (not won[t] and w.none)
+                or (won[t] and w.low <= sorted(won[t])[(len(won[t]) - 1) // 2] <= w.high)
+                for t, w in windows.items()
+            )
+            if inside and (best is None or value[0] > best):
+                best = value[0]
+        model = AuctionModel(inst, pool, {}, inst.budget_mc, clearing=windows)
+        report = solve_lexicographic(model, WorkBudget(60))
+        if best is None:
+            assert report.status == "INFEASIBLE"
+            assert certify_infeasible(stage).certified
+            continue
+        assert report.proven_optimal and report.weighted_energy == best
+        assert certify_infeasible(stage, best + 1).certified
+        assert not certify_infeasible(stage, best).certified
