@@ -23,7 +23,11 @@ is discarded (never one equal to it: its awards may win on budget use or lot). A
 vector is first tested against the best award (the exact reduction at that target, then CP-SAT,
 with HiGHS confirming that no award reaches it); otherwise its optimum is solved exactly
 (pay-as-clear by `staged.py`, median by the whole model with the prices fixed) and certified
-by HiGHS (`certify.py`). A box is discarded as infeasible only on an exact argument (a
+by HiGHS (`certify.py`). A median box of at most `BOX_TEST_VECTORS` price vectors is tested
+the same way whole, before it is split: the median stage with each technology's price in its
+window of the box (`PriceWindow`), reduced by the box's own bound (count and winner rows
+included), when that leaves at most `BOX_TEST_OPEN` bids open; many vectors close to the best
+award are so ruled out at once. A box is discarded as infeasible only on an exact argument (a
 technology minimum beyond its bids' capacity) or on CP-SAT and HiGHS both finding no award.
 
 The proof rests on the integer bounds and on the certified answers at the price vectors solved;
@@ -469,7 +473,9 @@ class UniformStage:
         point.value = value
         if report.proven_optimal:
             short = best is not None and value[0] < best
-            point.certificate = certify(exact, report.awarded_kw, value[0], 1 if short else 3)
+            levels = 1 if short else 3
+            reduction = self.reduction(box, relaxed) if self.median else None
+            point.certificate = certify(exact, report.awarded_kw, value[0], levels, reduction)
         return point
 
 
