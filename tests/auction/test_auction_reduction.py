@@ -18,7 +18,7 @@ from auction_cases import _options, evaluate, exact_weighted_kwh, random_case
 
 from auction import Bid, RoundSpec, clear, validate_result
 from auction.instance import build_instance
-from auction.reduction import Restriction, lagrangian_bound
+from auction.reduction import Multipliers, Restriction, assemble, lagrangian_bound, limit_rows
 from auction.validate import lot_key
 
 MILLI_CENTS = Decimal(100_000)
@@ -90,6 +90,34 @@ def test_bound_and_restrictions_keep_every_award_reaching_the_target(seed: int) 
         restriction = relaxed.restrict(w, budget_mc=limit)
         assert admits(restriction, award)
         assert relaxed.bound(limit) >= w
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_two_restrictions_met_keep_every_award_reaching_the_target(seed: int) -> None:
+    """`Restriction.meet` of the LP's reduction and one from random multipliers (any are
+    valid): every award reaching the target is still admitted; a bid whose two kW ranges do
+    not meet is excluded, never the whole round."""
+    spec, bids = pay_as_bid_case(seed, random.Random(seed).randint(2, 7))
+    inst = build_instance(spec, bids)
+    assert inst.budget_mc is not None
+    pool = sorted(inst.admissible, key=lambda b: b.bid_id)
+    relaxed = lagrangian_bound(inst, pool, {}, inst.budget_mc, True)
+    rows = limit_rows(inst, pool, True)
+    if relaxed is None or rows is None:
+        return
+    rng = random.Random(seed + 11)
+    within = [(a, w) for a, w, use in awards(spec, bids) if use * MILLI_CENTS <= inst.budget_mc]
+    best = max((w for _, w in within), default=0)
+    for _ in range(5):
+        multipliers = Multipliers(
+            rng.randint(0, 2**20), tuple(rng.choice([0, rng.randint(0, 2**40)]) for _ in rows)
+        )
+        other = assemble(inst, pool, {}, inst.budget_mc, rows, multipliers)
+        for target in {best, max(best - rng.randint(0, 10**6), 0)}:
+            both = relaxed.restrict(target).meet(other.restrict(target))
+            kept = [a for a, w in within if w >= target]
+            assert all(admits(both, a) for a in kept), target
+            assert both.empty is False or not kept
 
 
 def lexicographic_best(

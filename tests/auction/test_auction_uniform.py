@@ -140,9 +140,10 @@ def test_a_median_price_window_admits_exactly_the_awards_whose_median_is_in_it(s
     import random
     from collections import defaultdict
 
+    from auction_cases import random_case
+
     from auction.certify import certify_infeasible
     from auction.instance import PriceWindow
-    from auction_cases import random_case
 
     rng = random.Random(seed)
     spec, bids = random_case(rng, 6, pricing="median")
