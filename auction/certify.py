@@ -446,10 +446,9 @@ def _solve(
         return "Infeasible", None
     with _quiet_stdout():
         h = highspy.Highs()
-    # HiGHS's own MIP feasibility tolerance (1e-6): tightened to 1e-9, HiGHS 1.16 was seen
-    # to call a feasible model (an award checked exactly) infeasible, and to stop at its node
-    # limit on one it proves in 271 nodes at 1e-6. The LP's primal tolerance stays tight.
-    # Every award HiGHS returns is re-checked exactly.
+    # HiGHS's own feasibility tolerances: tightened to 1e-9, HiGHS 1.16 was seen to call a
+    # feasible model (an award checked exactly) infeasible, and to stop at its node limit on
+    # one it proves in 271 nodes at its defaults. Every award it returns is re-checked exactly.
     for name, setting in (
         ("output_flag", False),
         ("threads", 1),
@@ -469,7 +468,6 @@ def _solve(
             False,
         ),  # the start is CP-SAT's award: only the proof is needed
         ("presolve", presolve),
-        ("primal_feasibility_tolerance", 1e-9),
     ):
         h.setOptionValue(name, setting)
     lp = highspy.HighsLp()
