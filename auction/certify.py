@@ -259,9 +259,11 @@ class _HighsModel:
         units: dict[str, list[ScaledBid]] = defaultdict(list)
         for b in self.stage.bids:
             units[_unit(inst, b)].append(b)
-        for tech, window in sorted((self.stage.clearing or {}).items()):
-            if tech not in units and not window.none:  # a median required of no bid: no award
-                self.rows.append((1.0, INF, {self.column(0.0, 0.0): 1.0}))
+        for unit, window in sorted((self.stage.clearing or {}).items()):
+            # A window without "no winner": some bid priced in it wins (the median is a bid's).
+            if not window.none:
+                inside = [b for b in units.get(unit, []) if window.allows(b.price_cents)]
+                self.rows.append((1.0, INF, {self._accept(b): 1.0 for b in inside}))
         for unit in sorted(units):
             if rule == "pay_as_clear":
                 self._uniform(units[unit], cost)

@@ -151,7 +151,7 @@ class AuctionModel:
                 units[b.technology if median else inst.group_of[b.technology]].append(b)
             build = self._median_unit if median else self._uniform_unit
             self.cost_terms = [build(u, units[u]) for u in sorted(units)]
-            if any(not w.none for t, w in self.clearing.items() if t not in units):
+            if any(not w.none for u, w in self.clearing.items() if u not in units):
                 self.model.add_bool_or([])  # a median required, but no bid left to set it
         if self.budget_mc is not None:
             self.model.add(sum(self.cost_terms) <= self.budget_mc)
@@ -244,9 +244,7 @@ class AuctionModel:
         }
         m.add_exactly_one([none, *chosen.values()])
         m.add(n == 0).only_enforce_if(none)
-        if window is not None and not window.none:  # some bid of tech wins
-            m.add(none == 0)
-            m.add(n >= 1)
+        self._winner(members, window, none)
         self._hint_choice(members, [prices[k] for k in chosen], none, list(chosen.values()), True)
         top_energy = sum(b.annual_kwh for b in members)
         energy = m.new_int_var(0, top_energy, f"energy[{tech}]")
@@ -271,6 +269,16 @@ class AuctionModel:
                 m.add(use >= values[k] * energy).only_enforce_if(chosen[k])
             below = c
         return use
+
+    def _winner(
+        self, members: list[ScaledBid], window: PriceWindow | None, none: cp_model.IntVar
+    ) -> None:
+        """A `clearing` window without "no winner": some bid of the technology priced in it
+        wins (the lower median is an accepted bid's price)."""
+        if window is not None and not window.none:
+            self.model.add(none == 0)
+            inside = [self.accept[b.bid_id] for b in members if window.allows(b.price_cents)]
+            self.model.add_bool_or(inside)
 
     # -- hints for the price variables ------------------------------------------------------
     def _clearing(

@@ -338,12 +338,10 @@ class UniformStage:
         right = Box((*box.low[:k], middle + 1, *box.low[k + 1 :]), box.high)
         return left, right
 
-    def exact_stage(self, box: Box, relaxed: StageProblem) -> StageProblem:
-        """The stage over a box, for CP-SAT and HiGHS: pay-as-clear (single price vectors
-        only), the pay-as-bid stage of its prices (`relaxed` itself); median, the median stage
-        with each technology's price in its window of the box."""
-        if not self.median:
-            return relaxed
+    def window_stage(self, box: Box) -> StageProblem:
+        """The median stage with each technology's price in its window of the box (and "no
+        winner" when the box holds it), for CP-SAT and HiGHS: exactly the awards whose lower
+        medians lie in the box."""
         windows = {}
         for u, first, last in zip(self.units, box.low, box.high, strict=True):
             prices = self.prices[u]
@@ -352,6 +350,12 @@ class UniformStage:
                 windows[u] = PriceWindow(real, prices[last], none=prices[first] == NONE)
         pool = [b for b in self.pool if b.technology in windows]
         return dataclasses.replace(self.stage, pool=pool, lot_pool=self.pool, clearing=windows)
+
+    def exact_stage(self, box: Box, relaxed: StageProblem) -> StageProblem:
+        """The stage at one price vector, for CP-SAT and HiGHS: pay-as-clear, the pay-as-bid
+        stage of its prices (`relaxed` itself); median, the median stage with each
+        technology's price fixed."""
+        return self.window_stage(box) if self.median else relaxed
 
     def _below(
         self,
@@ -401,13 +405,13 @@ class UniformStage:
         return int(np.prod([hi - lo + 1 for lo, hi in zip(box.low, box.high, strict=True)]))
 
     def rule_out(self, box: Box, work: WorkBudget, best: int) -> Certificate | None:
-        """A proof that no award clearing in a median box reaches `best`, if one is found
-        within `BOX_TEST_WORK`: the median stage with each price in its window of the box,
-        exactly as at a single price vector (`_below`)."""
+        """A proof that no award with its medians in the box reaches `best`, if one is found
+        within `BOX_TEST_WORK`: the median stage with each price in its window of the box, as
+        at a single price vector (`_below`)."""
         relaxed = self.fixed_price_stage(box)
         if self.infeasible(relaxed):
             return Certificate(certified=True, reason="a technology minimum beyond its bids")
-        exact = self.exact_stage(box, relaxed)
+        exact = self.window_stage(box)
         proof, _ = self._below(box, relaxed, exact, work, best, BOX_TEST_WORK, BOX_TEST_OPEN)
         return proof
 
@@ -697,7 +701,7 @@ def solve_uniform(
             heapq.heappush(heap, (top, 0, box))
             break
         if (
-            stage.median
+            stage.median  # (pay-as-clear boxes were never ruled out so: their bound decides)
             and best is not None
             and not box.point
             and stage.vectors(box) <= BOX_TEST_VECTORS
