@@ -173,10 +173,9 @@ class _HighsModel:
     def _restrict(self, r: Restriction) -> None:
         """The choices an exact reduction (`reduction.py`) leaves to awards reaching a target."""
         if any(bid_id in self.stage.fixed_kw for bid_id in r.excluded):
-            self.rows.append((1.0, INF, {self.column(0.0, 0.0): 1.0}))  # a fixed award excluded
+            self.rows.append((1.0, INF, {}))  # a fixed award excluded: no award (`_solve`)
         for block in r.required:
-            terms = {self.accept[i]: 1.0 for i in block if i in self.accept}
-            self.rows.append((1.0, INF, terms or {self.column(0.0, 0.0): 1.0}))
+            self.rows.append((1.0, INF, {self.accept[i]: 1.0 for i in block if i in self.accept}))
         for bid_id, (low, high) in r.kw_range.items():
             if bid_id not in self.accept:
                 continue
@@ -280,7 +279,7 @@ class _HighsModel:
         prices = [p for p in prices if window is None or window.allows(p)]
         chosen = [self.column(0.0, 1.0) for _ in prices]
         least = 0.0 if window is None or window.none else 1.0
-        self.rows.append((least, 1.0, dict.fromkeys(chosen, 1.0) or {self.column(0.0, 0.0): 1.0}))
+        self.rows.append((least, 1.0, dict.fromkeys(chosen, 1.0)))
         return prices, chosen
 
     def _accept(self, b: ScaledBid) -> int:

@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import dataclasses
 import heapq
+import math
 import time
 from collections import defaultdict
 from collections.abc import Mapping
@@ -359,7 +360,7 @@ class UniformStage:
 
     def _below(
         self,
-        box: Box,
+        box_bound: LagrangianBound | None,
         relaxed: StageProblem,
         exact: StageProblem,
         work: WorkBudget,
@@ -367,14 +368,16 @@ class UniformStage:
         cap: float | None = None,
         open_limit: int | None = None,
     ) -> tuple[Certificate | None, Restriction | None]:
-        """The proof that no award at this price vector reaches `best`, if there is one: the
-        exact reduction of the pay-as-bid stage `relaxed` (which admits every award of `exact`
-        at no more use) alone, or CP-SAT on `exact` so reduced, with HiGHS confirming it. Also
-        the reduction, which keeps every award of `exact` reaching `best`."""
-        # The box's own bound (count and winner rows) and, for single price vectors, the
-        # pay-as-bid stage's (its LP without those rows); each keeps every award reaching
-        # `best`, and so do both at once.
-        bounds = [self.reduction(box, relaxed)]
+        """The proof that no award of `exact` (a price vector, or a median box) reaches
+        `best`, if there is one: the exact reduction alone, or CP-SAT on `exact` so reduced
+        (within `cap` work, and only if at most `open_limit` bids stay open), with HiGHS
+        confirming it. Also the reduction, which keeps every award of `exact` reaching `best`.
+
+        The reduction meets the box's own bound (`box_bound`, count and winner rows included)
+        and, when `open_limit` is None, that of the pay-as-bid stage `relaxed` (which admits
+        every award of `exact` at no more use; its LP has no count rows): each keeps every
+        award reaching `best`, and so do both at once."""
+        bounds = [box_bound]
         if open_limit is None:
             bounds.append(
                 lagrangian_bound(
@@ -402,7 +405,7 @@ class UniformStage:
 
     def vectors(self, box: Box) -> int:
         """How many price vectors the box holds."""
-        return int(np.prod([hi - lo + 1 for lo, hi in zip(box.low, box.high, strict=True)]))
+        return math.prod(hi - lo + 1 for lo, hi in zip(box.low, box.high, strict=True))
 
     def rule_out(self, box: Box, work: WorkBudget, best: int) -> Certificate | None:
         """A proof that no award with its medians in the box reaches `best`, if one is found
@@ -412,7 +415,8 @@ class UniformStage:
         if self.infeasible(relaxed):
             return Certificate(certified=True, reason="a technology minimum beyond its bids")
         exact = self.window_stage(box)
-        proof, _ = self._below(box, relaxed, exact, work, best, BOX_TEST_WORK, BOX_TEST_OPEN)
+        bound = self.reduction(box, relaxed)
+        proof, _ = self._below(bound, relaxed, exact, work, best, BOX_TEST_WORK, BOX_TEST_OPEN)
         return proof
 
     def model(self, exact: StageProblem, restriction: Restriction | None) -> AuctionModel:
@@ -438,8 +442,9 @@ class UniformStage:
         if self.infeasible(relaxed):
             proof = Certificate(certified=True, reason="a technology minimum beyond its bids")
             return PriceVector(prices, SolveReport("INFEASIBLE", True), None, proof)
+        box_bound = self.reduction(box, relaxed)
         below, restriction = (
-            (None, None) if best is None else self._below(box, relaxed, exact, work, best)
+            (None, None) if best is None else self._below(box_bound, relaxed, exact, work, best)
         )
         if below is not None:
             return PriceVector(prices, SolveReport("BELOW", True), None, below)
@@ -478,7 +483,8 @@ class UniformStage:
         if report.proven_optimal:
             short = best is not None and value[0] < best
             levels = 1 if short else 3
-            reduction = self.reduction(box, relaxed) if self.median else None
+            # (Pay-as-clear's relaxed stage is pay-as-bid: `certify` reduces it itself.)
+            reduction = box_bound if self.median else None
             point.certificate = certify(exact, report.awarded_kw, value[0], levels, reduction)
         return point
 
