@@ -197,3 +197,27 @@ def test_the_price_setting_bid_is_marked_and_each_group_has_its_price(rule: str)
     for a in result.awards:
         sets = a.accepted and a.bid_price == expected[unit.get(a.technology, a.technology)]
         assert a.sets_price == sets, a
+
+
+def test_highs_rows_past_its_coefficient_limit_are_scaled_not_refused() -> None:
+    """HiGHS refuses a matrix with values of 1e15 or more (it answers "Empty"); budget use per
+    bid (milli-cents per kWh × kWh) reaches that at 10,000 bids. `_solve` divides such a row
+    by a power of two: the same optimum, exactly. An empty row that 0 cannot meet is no
+    award at all, without asking HiGHS (which calls a model of no columns "Empty")."""
+    from auction.certify import _solve
+
+    model = SimpleNamespace(
+        lower=[0.0, 0.0],
+        upper=[1.0, 1.0],
+        integer=[True, True],
+        # 4e15·x + 3e15·y ≤ 5e15: one of the two, the first worth more.
+        rows=[(-float("inf"), 5e15, {0: 4e15, 1: 3e15})],
+        start=lambda awarded: ([], []),
+    )
+    status, h = _solve(model, {0: 3, 1: 2}, True, {})  # type: ignore[arg-type]
+    assert status == "Optimal"
+    assert [round(v) for v in h.getSolution().col_value] == [1, 0]
+    model.rows.append((1.0, float("inf"), {}))
+    assert _solve(model, {0: 3, 1: 2}, True, {})[0] == "Infeasible"  # type: ignore[arg-type]
+    model.rows[-1] = (0.0, 1.0, {})  # an empty row 0 meets: nothing changes
+    assert _solve(model, {0: 3, 1: 2}, True, {})[0] == "Optimal"  # type: ignore[arg-type]
