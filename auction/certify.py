@@ -329,26 +329,30 @@ class _HighsModel:
         energy = _float(self._sum([b.bid_id for b in members], self.energy_terms))
         # Without a chosen price nothing is accepted and the use is at least 0.
         self.rows.append((0.0, INF, {use: 1.0, **dict.fromkeys(chosen, -float(floor))}))
+
+        def count_terms(price: int, strict: bool) -> dict[int, float]:
+            """2·#(accepted bids priced below `price`, or at most it) − n (integer cents)."""
+            limit = price - 1 if strict else price
+            return {accept[b.bid_id]: 2.0 * (b.price_cents <= limit) - 1.0 for b in members}
+
+        def use_terms(value: int) -> dict[int, float]:  # U − V·E
+            return {use: 1.0, **{c: -value * v for c, v in energy.items()}}
+
         for k, price in enumerate(prices):
-            at_most = {accept[b.bid_id] for b in members if b.price_cents <= price}
-            below = {accept[b.bid_id] for b in members if b.price_cents < price}
             # 2·cnt_k − n ≥ −count·(1 − z_k)
-            row = {c: (2.0 if c in at_most else 0.0) - 1.0 for c in anything}
+            row = count_terms(price, strict=False)
             self.rows.append((-float(count), INF, {**row, chosen[k]: -float(count)}))
             # 2·cnt_{k−1} − n ≤ −1 + count·(1 − z_k)
-            row = {c: (2.0 if c in below else 0.0) - 1.0 for c in anything}
+            row = count_terms(price, strict=True)
             self.rows.append((-INF, float(count - 1), {**row, chosen[k]: float(count)}))
             # use ≥ V_k·E − M·(1 − z_k)
             big = max(values[k] * top, 0) - floor
-            terms = {c: -values[k] * v for c, v in energy.items()}
-            self.rows.append((-float(big), INF, {use: 1.0, **terms, chosen[k]: -float(big)}))
+            self.rows.append((-float(big), INF, {**use_terms(values[k]), chosen[k]: -float(big)}))
         # Implied: U ≥ V(lo)·E (V never decreases; E = 0 with no price chosen);
         # 2·#(≤ hi) − n ≥ 0; 2·#(< lo) − n + Σ z ≤ 0.
-        self.rows.append((0.0, INF, {use: 1.0, **{c: -values[0] * v for c, v in energy.items()}}))
-        at_most = {accept[b.bid_id] for b in members if b.price_cents <= prices[-1]}
-        self.rows.append((0.0, INF, {c: (2.0 if c in at_most else 0.0) - 1.0 for c in anything}))
-        below = {accept[b.bid_id] for b in members if b.price_cents < prices[0]}
-        row = {c: (2.0 if c in below else 0.0) - 1.0 for c in anything}
+        self.rows.append((0.0, INF, use_terms(values[0])))
+        self.rows.append((0.0, INF, count_terms(prices[-1], strict=False)))
+        row = count_terms(prices[0], strict=True)
         self.rows.append((-INF, 0.0, {**row, **dict.fromkeys(chosen, 1.0)}))
         cost[use] += 1
 

@@ -442,7 +442,9 @@ class UniformStage:
         if self.infeasible(relaxed):
             proof = Certificate(certified=True, reason="a technology minimum beyond its bids")
             return PriceVector(prices, SolveReport("INFEASIBLE", True), None, proof)
-        box_bound = self.reduction(box, relaxed)
+        # The box's own bound reduces the test against `best` and, for median, the certificate.
+        needed = best is not None or self.median
+        box_bound = self.reduction(box, relaxed) if needed else None
         below, restriction = (
             (None, None) if best is None else self._below(box_bound, relaxed, exact, work, best)
         )
